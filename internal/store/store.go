@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with %w; callers test with errors.Is.
+var (
+	// ErrNotFound: no such user, run or record.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a unique value (userPrincipalName, anchor) is taken by another user.
+	ErrConflict = errors.New("conflict")
+	// ErrVersionMismatch: the record changed since the caller read it (optimistic locking).
+	ErrVersionMismatch = errors.New("version mismatch")
+)
+
+// Source says where a user comes from: the directory (synchronized) or sspr itself
+// (created by an administrator; "cloud-only" in the reference document's words).
+type Source string
+
+const (
+	SourceDirectory Source = "directory"
+	SourceCloud     Source = "cloud"
+)
+
+// Field names of the product, identical in code, JSON, CLI and docs.
+const (
+	FieldUserPrincipalName   = "userPrincipalName"
+	FieldDisplayName         = "displayName"
+	FieldMobilePhone         = "mobilePhone"
+	FieldOfficePhone         = "officePhone"
+	FieldAlternateEmails     = "alternateEmails"
+	FieldAuthenticationPhone = "authenticationPhone"
+	FieldAuthenticationEmail = "authenticationEmail"
+	FieldAccountEnabled      = "accountEnabled"
+)
+
+// Phone is a phone value as its source wrote it, with the result of normalizing it.
+// Number is empty when Raw is empty or unusable; Problem then says why (Raw non-empty).
+type Phone struct {
+	Raw     string // the value as written in the directory or by an administrator
+	Number  string // canonical "+CC NATIONALNUMBER", extension stripped; "" when unusable
+	Type    string // phone.Type name ("mobile", "fixedLine", "fixedLineOrMobile", ...); "" when unusable
+	Problem string // why Raw is not usable for reset; "" when usable or empty
+}
+
+// Usable reports whether the number can be dialled.
+func (p Phone) Usable() bool { return p.Number != "" }
+
+// User is one person who may reset a password.
+type User struct {
+	ID     string // sspr's own identifier (UUID), stable for the life of the user
+	Source Source
+	// Anchor is the directory's immutable identifier (objectGUID on AD, entryUUID on
+	// OpenLDAP, as raw bytes); nil for cloud users. Renames and moves keep it.
+	Anchor []byte
+	DN     string // distinguished name in the directory; "" for cloud users
+
+	UserPrincipalName string
+	DisplayName       string
+	MobilePhone       Phone
+	OfficePhone       Phone
+	AlternateEmails   []string
+	AccountEnabled    bool
+	// Privileged: member of an administrators' group or AD adminCount=1; reset policy is stricter.
+	Privileged bool
+
+	// Private authentication data, set by the user at registration (verified).
+	AuthenticationPhone string
+	AuthenticationEmail string
+
+	// DirectoryFields lists the fields whose value the directory owns (source of authority);
+	// administrators may not set those the product reserves to the directory (officePhone).
+	DirectoryFields []string
+	// DirectoryMobilePhone is the raw mobile value last read from the directory. An administrator's
+	// mobilePhone for a directory user stays until this value changes in the directory.
+	DirectoryMobilePhone string
+	// MobilePhoneOverridden: MobilePhone was set by an administrator, not the directory.
+	MobilePhoneOverridden bool
+
+	// Fingerprint is a hash of every value read from the directory; a sync rewrites the user only
+	// when it changes.
+	Fingerprint uint64
+
+	// SecurityQuestions is what anyone but the user may know of their questions: how many and when.
+	SecurityQuestionsCount        int
+	SecurityQuestionsRegisteredAt *time.Time
+
+	Version   int64 // incremented on every write; the API's ETag
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// UserFilter narrows ListUsers. Zero values mean "any".
+type UserFilter struct {
+	Source Source
+	// Search matches, case-insensitively, a substring of userPrincipalName or displayName.
+	Search string
+	// AfterUPN continues a listing after this userPrincipalName (keyset pagination).
+	AfterUPN string
+	Limit    int // 0: no limit
+}
+
+// Users reads and writes users outside a sync.
+type Users interface {
+	// UserByUPN finds a user by userPrincipalName, case-insensitively.
+	UserByUPN(ctx context.Context, upn string) (User, error)
+	// ListUsers calls fn for each matching user in userPrincipalName order; it stops at fn's first error.
+	ListUsers(ctx context.Context, f UserFilter, fn func(User) error) error
+	CountUsers(ctx context.Context, f UserFilter) (int, error)
+}
+
+// Fingerprint is what a sync needs to know of a stored directory user to decide whether it changed.
+type Fingerprint struct {
+	Anchor      []byte
+	Fingerprint uint64
+}
+
+// SyncTx is one sync run's all-or-nothing unit: nothing it writes is visible to others or kept
+// until Commit. Only one SyncTx exists at a time (BeginSync waits for the previous one).
+type SyncTx interface {
+	// Fingerprints calls fn for every directory user (Source == SourceDirectory).
+	Fingerprints(ctx context.Context, fn func(Fingerprint) error) error
+	// UserByAnchor returns the directory user with this anchor.
+	UserByAnchor(ctx context.Context, anchor []byte) (User, error)
+	// PutUser inserts a directory user (u.ID == "": a new ID is assigned) or replaces the stored
+	// user with the same ID. ErrConflict when another user has the userPrincipalName or anchor.
+	PutUser(ctx context.Context, u *User) error
+	// DeleteUserByAnchor removes a directory user and everything that belongs to it.
+	DeleteUserByAnchor(ctx context.Context, anchor []byte) error
+	// SetSyncState stores the watermark that the next delta run starts from.
+	SetSyncState(ctx context.Context, s SyncState) error
+	Commit() error
+	// Rollback undoes everything; after Commit it is a no-op, so it can be deferred.
+	Rollback() error
+}
+
+// SyncState is where the next delta run of one directory scope starts.
+type SyncState struct {
+	// Key names the directory and scope the watermark belongs to; a changed scope or mapping
+	// changes the key, and a key without state means a full run.
+	Key string
+	// Watermark is opaque to the store; the directory connector writes and reads it.
+	Watermark string
+	UpdatedAt time.Time
+}
+
+// RunStatus is the outcome of a sync run.
+type RunStatus string
+
+const (
+	RunRunning     RunStatus = "running"     // started, not finished (or the process died)
+	RunSucceeded   RunStatus = "succeeded"   // committed
+	RunFailed      RunStatus = "failed"      // aborted by an error; nothing changed
+	RunRefused     RunStatus = "refused"     // the accidental-delete guard held; nothing changed
+	RunDryRun      RunStatus = "dry-run"     // computed the diff, changed nothing
+	RunInterrupted RunStatus = "interrupted" // found "running" by a later run: the process died
+)
+
+// SyncRun records one run of the sync engine.
+type SyncRun struct {
+	ID         int64
+	Mode       string // "full" or "delta"
+	Status     RunStatus
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	Added      int
+	Updated    int
+	Deleted    int
+	Unchanged  int
+	Rejected   int      // entries or values that could not be used
+	Errors     []string // run-level errors and a sample of rejections, for the admin
+}
+
+// Syncs is the sync engine's store.
+type Syncs interface {
+	// BeginSync starts the transaction of a sync run. It waits while another run holds it.
+	BeginSync(ctx context.Context) (SyncTx, error)
+	// SyncState returns the state stored under key; ErrNotFound when there is none.
+	SyncState(ctx context.Context, key string) (SyncState, error)
+	// StartRun records a run as running (outside any SyncTx, so failures are recorded too) and
+	// marks runs still "running" from a dead process as interrupted. It sets r.ID.
+	StartRun(ctx context.Context, r *SyncRun) error
+	// FinishRun stores the final counters and status of a run.
+	FinishRun(ctx context.Context, r SyncRun) error
+	// ListRuns returns the most recent runs, newest first.
+	ListRuns(ctx context.Context, limit int) ([]SyncRun, error)
+}
+
+// Store is everything sspr keeps. Each backend (sqlite, postgres) implements it and passes the
+// conformance suite in storetest.
+type Store interface {
+	Users
+	Syncs
+	// Close releases the database.
+	Close() error
+}

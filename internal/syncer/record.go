@@ -1,0 +1,211 @@
+package syncer
+
+import (
+	"errors"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/email"
+	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/store"
+)
+
+// Limits on values read from the directory. Longer values are rejected, not truncated.
+const (
+	maxUPN         = 256
+	maxDisplayName = 256
+	maxRawStored   = 128 // an unusable raw phone is kept (for the report) up to this length
+	maxEmails      = 50
+)
+
+// fingerprintVersion changes when the way records become users changes, so that the next run
+// rewrites every user.
+const fingerprintVersion = "1"
+
+// fingerprint hashes every value of a record that ends up in the store, plus the settings that
+// change how they are read. Equal fingerprints mean the stored user is up to date.
+func fingerprint(r directory.Record, cfg Config) uint64 {
+	h := fnv.New64a()
+	w := func(s string) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	w(fingerprintVersion)
+	w(cfg.DefaultRegion)
+	w(strconv.FormatBool(cfg.OwnsAlternateEmails))
+	w(r.DN)
+	w(r.UserPrincipalName)
+	w(r.DisplayName)
+	w(r.MobilePhone)
+	w(r.OfficePhone)
+	if cfg.OwnsAlternateEmails {
+		for _, e := range r.AlternateEmails {
+			w(e)
+		}
+	}
+	w(strconv.FormatBool(r.AccountEnabled))
+	w(strconv.FormatBool(r.Privileged))
+	return h.Sum64()
+}
+
+// build validates a record and turns it into a user. It returns nil when the entry cannot be a
+// user at all, and rejections for values it could not use (the user keeps the rest).
+func (e *Engine) build(r directory.Record) (*store.User, []Rejection) {
+	dn := sanitize(r.DN, 1024)
+	upn := strings.TrimSpace(r.UserPrincipalName)
+	if reason := checkUPN(upn); reason != "" {
+		return nil, []Rejection{{DN: dn, Field: store.FieldUserPrincipalName, Value: sanitize(upn, 80), Reason: reason}}
+	}
+	u := &store.User{
+		Source:            store.SourceDirectory,
+		Anchor:            append([]byte(nil), r.Anchor...),
+		DN:                dn,
+		UserPrincipalName: upn,
+		AccountEnabled:    r.AccountEnabled,
+		Privileged:        r.Privileged,
+		DirectoryFields: []string{store.FieldUserPrincipalName, store.FieldDisplayName,
+			store.FieldMobilePhone, store.FieldOfficePhone, store.FieldAccountEnabled},
+	}
+	var rej []Rejection
+	bad := func(field, value, reason string) {
+		rej = append(rej, Rejection{DN: dn, UserPrincipalName: upn, Field: field, Value: sanitize(value, 80), Reason: reason})
+	}
+	switch dn := strings.TrimSpace(r.DisplayName); {
+	case !utf8.ValidString(dn):
+		bad(store.FieldDisplayName, dn, "not valid UTF-8")
+	case len(dn) > maxDisplayName:
+		bad(store.FieldDisplayName, dn, "longer than 256 bytes")
+	default:
+		u.DisplayName = dn
+	}
+	u.MobilePhone = e.phone(r.MobilePhone, store.FieldMobilePhone, bad)
+	u.DirectoryMobilePhone = u.MobilePhone.Raw
+	u.OfficePhone = e.phone(r.OfficePhone, store.FieldOfficePhone, bad)
+	if e.cfg.OwnsAlternateEmails {
+		u.DirectoryFields = append(u.DirectoryFields, store.FieldAlternateEmails)
+		for _, a := range r.AlternateEmails {
+			a = strings.TrimSpace(a)
+			if a == "" {
+				continue
+			}
+			if err := email.Validate(a); err != nil {
+				bad(store.FieldAlternateEmails, a, strings.TrimPrefix(err.Error(), "invalid email address: "))
+				continue
+			}
+			if slices.ContainsFunc(u.AlternateEmails, func(x string) bool { return strings.EqualFold(x, a) }) {
+				continue
+			}
+			if len(u.AlternateEmails) == maxEmails {
+				bad(store.FieldAlternateEmails, a, "more than 50 addresses")
+				break
+			}
+			u.AlternateEmails = append(u.AlternateEmails, a)
+		}
+	}
+	return u, rej
+}
+
+func checkUPN(upn string) string {
+	switch {
+	case upn == "":
+		return "empty userPrincipalName"
+	case !utf8.ValidString(upn):
+		return "userPrincipalName is not valid UTF-8"
+	case len(upn) > maxUPN:
+		return "userPrincipalName is longer than 256 bytes"
+	case strings.IndexFunc(upn, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0:
+		return "userPrincipalName contains spaces or control characters"
+	}
+	return ""
+}
+
+// phone normalizes a raw phone value. An unusable value is kept raw with its problem, so the
+// readiness report can show it, and reported as a rejection.
+func (e *Engine) phone(raw, field string, bad func(field, value, reason string)) store.Phone {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return store.Phone{}
+	}
+	p := store.Phone{Raw: sanitize(raw, maxRawStored)}
+	n, err := e.norm.Normalize(raw)
+	if err != nil {
+		var pe *phone.Error
+		if errors.As(err, &pe) {
+			p.Problem = pe.Reason.String()
+			if pe.Detail != "" {
+				p.Problem += ": " + pe.Detail
+			}
+		} else {
+			p.Problem = err.Error()
+		}
+		bad(field, raw, p.Problem)
+		return p
+	}
+	p.Number = n.Canonical
+	p.Type = n.Type.String()
+	return p
+}
+
+// merge keeps what the directory does not own from the stored user.
+func (e *Engine) merge(u *store.User, old store.User) {
+	u.ID = old.ID
+	u.Version = old.Version
+	u.CreatedAt = old.CreatedAt
+	u.AuthenticationPhone = old.AuthenticationPhone
+	u.AuthenticationEmail = old.AuthenticationEmail
+	u.SecurityQuestionsCount = old.SecurityQuestionsCount
+	u.SecurityQuestionsRegisteredAt = old.SecurityQuestionsRegisteredAt
+	if !e.cfg.OwnsAlternateEmails {
+		u.AlternateEmails = old.AlternateEmails
+	}
+	// An administrator's mobilePhone stays until the directory's own value changes.
+	if old.MobilePhoneOverridden && old.DirectoryMobilePhone == u.DirectoryMobilePhone {
+		u.MobilePhone = old.MobilePhone
+		u.MobilePhoneOverridden = true
+	}
+}
+
+// diff lists the fields an update changes, for the dry run and verbose output.
+func diff(old, u store.User) []FieldChange {
+	var out []FieldChange
+	add := func(field, a, b string) {
+		if a != b {
+			out = append(out, FieldChange{Field: field, Old: a, New: b})
+		}
+	}
+	add("dn", old.DN, u.DN)
+	add(store.FieldUserPrincipalName, old.UserPrincipalName, u.UserPrincipalName)
+	add(store.FieldDisplayName, old.DisplayName, u.DisplayName)
+	add(store.FieldMobilePhone, phoneText(old.MobilePhone), phoneText(u.MobilePhone))
+	add(store.FieldOfficePhone, phoneText(old.OfficePhone), phoneText(u.OfficePhone))
+	add(store.FieldAlternateEmails, strings.Join(old.AlternateEmails, ";"), strings.Join(u.AlternateEmails, ";"))
+	add(store.FieldAccountEnabled, strconv.FormatBool(old.AccountEnabled), strconv.FormatBool(u.AccountEnabled))
+	return out
+}
+
+func phoneText(p store.Phone) string {
+	if p.Number != "" || p.Raw == "" {
+		return p.Number
+	}
+	return p.Raw + " (unusable)"
+}
+
+// sanitize makes a directory value safe to store and show: valid UTF-8, at most max bytes.
+func sanitize(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

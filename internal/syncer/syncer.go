@@ -1,0 +1,411 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/store"
+)
+
+// Store is what the engine needs of the store.
+type Store interface {
+	BeginSync(ctx context.Context) (store.SyncTx, error)
+	SyncState(ctx context.Context, key string) (store.SyncState, error)
+	StartRun(ctx context.Context, r *store.SyncRun) error
+	FinishRun(ctx context.Context, r store.SyncRun) error
+}
+
+// Normalizer turns a raw phone value into the canonical form (phone.Normalizer).
+type Normalizer interface {
+	Normalize(raw string) (phone.Number, error)
+}
+
+// Config is the engine's policy.
+type Config struct {
+	// DeleteThreshold: a run that would delete more users than this changes nothing.
+	DeleteThreshold int
+	// OwnsAlternateEmails: alternateEmails is mapped from the directory. When false, the
+	// administrator's alternateEmails for directory users are kept.
+	OwnsAlternateEmails bool
+	// DefaultRegion is part of every fingerprint: changing it re-normalizes every phone.
+	DefaultRegion string
+}
+
+// Engine runs full and delta syncs from one directory Reader into the store.
+type Engine struct {
+	store  Store
+	reader directory.Reader
+	norm   Normalizer
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New builds an engine. log may be nil.
+func New(st Store, r directory.Reader, n Normalizer, cfg Config, log *slog.Logger) *Engine {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{store: st, reader: r, norm: n, cfg: cfg, log: log, now: time.Now}
+}
+
+// Options modify one run.
+type Options struct {
+	// DryRun computes and reports every change, then rolls back.
+	DryRun bool
+	// Full ignores the stored watermark and reads every user.
+	Full bool
+	// AllowDeletes overrides the accidental-delete guard for this run.
+	AllowDeletes bool
+	// OnChange, when set, receives every add, update and delete (the dry run's diff).
+	OnChange func(Change)
+	// OnProgress, when set, is called with the number of entries handled so far.
+	OnProgress func(handled int)
+}
+
+// ChangeKind says what a run does to a user.
+type ChangeKind int
+
+const (
+	Add ChangeKind = iota + 1
+	Update
+	Delete
+)
+
+func (k ChangeKind) String() string {
+	switch k {
+	case Add:
+		return "add"
+	case Update:
+		return "update"
+	case Delete:
+		return "delete"
+	}
+	return "unknown"
+}
+
+// FieldChange is one field's old and new value in an update.
+type FieldChange struct {
+	Field    string
+	Old, New string
+}
+
+// Change is one user added, updated or deleted.
+type Change struct {
+	Kind              ChangeKind
+	UserPrincipalName string
+	DN                string
+	Fields            []FieldChange // for updates
+}
+
+// Rejection is an entry or a value that could not be used.
+type Rejection struct {
+	DN                string
+	UserPrincipalName string
+	Field             string // "" when the whole entry was rejected
+	Value             string // the offending value, sanitized for display
+	Reason            string
+}
+
+func (r Rejection) String() string {
+	who := r.UserPrincipalName
+	if who == "" {
+		who = r.DN
+	}
+	if r.Field == "" {
+		return fmt.Sprintf("%s: rejected: %s", who, r.Reason)
+	}
+	return fmt.Sprintf("%s: %s %q: %s", who, r.Field, r.Value, r.Reason)
+}
+
+// GuardError: the accidental-delete guard held and the run changed nothing.
+type GuardError struct {
+	Deletes   int
+	Threshold int
+	Sample    []string // some of the users that would have been deleted
+}
+
+func (e *GuardError) Error() string {
+	return fmt.Sprintf("accidental-delete guard: this run would delete %d users, more than sync.deleteThreshold (%d); nothing was changed. "+
+		"If the directory really lost these users, run sspr sync --allow-deletes", e.Deletes, e.Threshold)
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Run        store.SyncRun
+	Rejections []Rejection // the first maxRejections; Run.Rejected counts them all
+	Watermark  string
+}
+
+const (
+	maxRejections = 1000 // kept in the report
+	maxRunErrors  = 20   // kept in the run record
+	maxRetries    = 10000
+)
+
+// Run performs one sync run. It records the run in the store whatever happens. The run is
+// all-or-nothing: on any error, a refused guard or a dry run, the store is left as it was.
+func (e *Engine) Run(ctx context.Context, opts Options) (Report, error) {
+	rep := Report{Run: store.SyncRun{Mode: "delta", StartedAt: e.now().UTC()}}
+	since := ""
+	if !opts.Full {
+		st, err := e.store.SyncState(ctx, e.reader.Key())
+		switch {
+		case err == nil:
+			since = st.Watermark
+		case errors.Is(err, store.ErrNotFound):
+		default:
+			return rep, fmt.Errorf("sync: read state: %w", err)
+		}
+	}
+	if since == "" {
+		rep.Run.Mode = "full"
+	}
+	if err := e.store.StartRun(ctx, &rep.Run); err != nil {
+		return rep, fmt.Errorf("sync: record run: %w", err)
+	}
+	err := e.run(ctx, since, opts, &rep)
+	fin := e.now().UTC()
+	rep.Run.FinishedAt = &fin
+	var guard *GuardError
+	switch {
+	case err == nil && opts.DryRun:
+		rep.Run.Status = store.RunDryRun
+	case err == nil:
+		rep.Run.Status = store.RunSucceeded
+	case errors.As(err, &guard):
+		rep.Run.Status = store.RunRefused
+		rep.Run.Errors = append([]string{err.Error()}, rep.Run.Errors...)
+	default:
+		rep.Run.Status = store.RunFailed
+		rep.Run.Errors = append([]string{err.Error()}, rep.Run.Errors...)
+	}
+	if len(rep.Run.Errors) > maxRunErrors {
+		rep.Run.Errors = append(rep.Run.Errors[:maxRunErrors-1], fmt.Sprintf("... and %d more", len(rep.Run.Errors)-maxRunErrors+1))
+	}
+	// Record the outcome even when ctx was cancelled (Ctrl-C): the run must not stay "running".
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if ferr := e.store.FinishRun(fctx, rep.Run); ferr != nil && err == nil {
+		err = fmt.Errorf("sync: record run: %w", ferr)
+	}
+	e.log.Info("sync run", "id", rep.Run.ID, "mode", rep.Run.Mode, "status", rep.Run.Status,
+		"added", rep.Run.Added, "updated", rep.Run.Updated, "deleted", rep.Run.Deleted,
+		"unchanged", rep.Run.Unchanged, "rejected", rep.Run.Rejected,
+		"duration", fin.Sub(rep.Run.StartedAt).Round(time.Millisecond))
+	return rep, err
+}
+
+func (e *Engine) run(ctx context.Context, since string, opts Options, rep *Report) error {
+	tx, err := e.store.BeginSync(ctx)
+	if err != nil {
+		return fmt.Errorf("sync: begin: %w", err)
+	}
+	defer tx.Rollback()
+
+	idx, err := loadIndex(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("sync: read stored users: %w", err)
+	}
+	h := &handler{e: e, tx: tx, idx: idx, opts: opts, rep: rep}
+	res, err := e.reader.Read(ctx, since, h)
+	if errors.Is(err, directory.ErrWatermark) && since != "" && h.handled == 0 {
+		e.log.Info("sync: stored watermark not usable, running a full sync", "reason", err)
+		rep.Run.Mode = "full"
+		res, err = e.reader.Read(ctx, "", h)
+	}
+	if err != nil {
+		return fmt.Errorf("sync: read directory: %w", err)
+	}
+	if res.Full {
+		rep.Run.Mode = "full"
+	}
+	if err := h.retryConflicts(ctx); err != nil {
+		return err
+	}
+
+	// Deletions: users the directory reported gone, and, after a complete read, every stored
+	// directory user it did not report.
+	deletes := h.deletes
+	if res.Complete {
+		deletes = append(deletes, idx.unseen()...)
+	}
+	if len(deletes) > e.cfg.DeleteThreshold && !opts.AllowDeletes {
+		g := &GuardError{Deletes: len(deletes), Threshold: e.cfg.DeleteThreshold}
+		for _, a := range deletes[:min(len(deletes), 10)] {
+			if u, err := tx.UserByAnchor(ctx, a); err == nil {
+				g.Sample = append(g.Sample, u.UserPrincipalName)
+			}
+		}
+		return g
+	}
+	for _, a := range deletes {
+		u, err := tx.UserByAnchor(ctx, a)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("sync: delete: %w", err)
+		}
+		if err := tx.DeleteUserByAnchor(ctx, a); err != nil {
+			return fmt.Errorf("sync: delete %s: %w", u.UserPrincipalName, err)
+		}
+		rep.Run.Deleted++
+		if opts.OnChange != nil {
+			opts.OnChange(Change{Kind: Delete, UserPrincipalName: u.UserPrincipalName, DN: u.DN})
+		}
+	}
+	rep.Run.Unchanged = h.unchanged
+	rep.Watermark = res.Watermark
+	if err := tx.SetSyncState(ctx, store.SyncState{Key: e.reader.Key(), Watermark: res.Watermark, UpdatedAt: e.now().UTC()}); err != nil {
+		return fmt.Errorf("sync: save state: %w", err)
+	}
+	if opts.DryRun {
+		return tx.Rollback()
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sync: commit: %w", err)
+	}
+	return nil
+}
+
+// handler receives the directory's records inside the run's transaction.
+type handler struct {
+	e         *Engine
+	tx        store.SyncTx
+	idx       *index
+	opts      Options
+	rep       *Report
+	handled   int
+	unchanged int
+	deletes   [][]byte
+	retries   []directory.Record
+}
+
+var _ directory.Handler = (*handler)(nil)
+
+func (h *handler) progress() {
+	h.handled++
+	if h.opts.OnProgress != nil {
+		h.opts.OnProgress(h.handled)
+	}
+}
+
+func (h *handler) Upsert(ctx context.Context, r directory.Record) error {
+	h.progress()
+	return h.upsert(ctx, r, true)
+}
+
+func (h *handler) upsert(ctx context.Context, r directory.Record, mayRetry bool) error {
+	fp := fingerprint(r, h.e.cfg)
+	i, found := h.idx.find(r.Anchor)
+	if found {
+		h.idx.markSeen(i)
+		if h.idx.entries[i].fp == fp {
+			h.unchanged++
+			return nil
+		}
+	}
+	u, rejections := h.e.build(r)
+	if u == nil {
+		h.reject(rejections...)
+		return nil
+	}
+	u.Fingerprint = fp
+	var old store.User
+	if found {
+		var err error
+		old, err = h.tx.UserByAnchor(ctx, r.Anchor)
+		if err != nil {
+			return fmt.Errorf("sync: read user %s: %w", r.DN, err)
+		}
+		h.e.merge(u, old)
+	}
+	err := h.tx.PutUser(ctx, u)
+	if errors.Is(err, store.ErrConflict) {
+		if mayRetry && len(h.retries) < maxRetries {
+			// Another stored user still holds this userPrincipalName; it may give it up later in
+			// this run (a rename). Try once more at the end.
+			h.retries = append(h.retries, r)
+			return nil
+		}
+		h.reject(Rejection{DN: r.DN, UserPrincipalName: u.UserPrincipalName,
+			Reason: "userPrincipalName is already used by another user (duplicate in the directory?)"})
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sync: write user %s: %w", r.DN, err)
+	}
+	h.reject(rejections...)
+	if found {
+		h.rep.Run.Updated++
+		if h.opts.OnChange != nil {
+			h.opts.OnChange(Change{Kind: Update, UserPrincipalName: u.UserPrincipalName, DN: u.DN, Fields: diff(old, *u)})
+		}
+	} else {
+		h.rep.Run.Added++
+		if h.opts.OnChange != nil {
+			h.opts.OnChange(Change{Kind: Add, UserPrincipalName: u.UserPrincipalName, DN: u.DN})
+		}
+	}
+	return nil
+}
+
+func (h *handler) retryConflicts(ctx context.Context) error {
+	retries := h.retries
+	h.retries = nil
+	for _, r := range retries {
+		if err := h.upsert(ctx, r, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *handler) Present(ctx context.Context, anchor []byte) error {
+	h.progress()
+	if i, ok := h.idx.find(anchor); ok {
+		if !h.idx.seen(i) {
+			h.unchanged++
+		}
+		h.idx.markSeen(i)
+	}
+	return nil
+}
+
+func (h *handler) Delete(ctx context.Context, anchor []byte) error {
+	if i, ok := h.idx.find(anchor); ok && !h.idx.seen(i) {
+		h.idx.markSeen(i) // so that a complete read does not count it twice
+		h.deletes = append(h.deletes, append([]byte(nil), anchor...))
+	}
+	return nil
+}
+
+func (h *handler) Reject(ctx context.Context, r directory.Rejection) error {
+	h.progress()
+	if r.Anchor != nil {
+		// Keep the stored user: a bad entry is not a deleted one.
+		if i, ok := h.idx.find(r.Anchor); ok {
+			h.idx.markSeen(i)
+		}
+	}
+	h.reject(Rejection{DN: r.DN, Reason: r.Reason})
+	return nil
+}
+
+func (h *handler) reject(rs ...Rejection) {
+	for _, r := range rs {
+		h.rep.Run.Rejected++
+		if len(h.rep.Rejections) < maxRejections {
+			h.rep.Rejections = append(h.rep.Rejections, r)
+		}
+		if len(h.rep.Run.Errors) <= maxRunErrors {
+			h.rep.Run.Errors = append(h.rep.Run.Errors, r.String())
+		}
+	}
+}
