@@ -14,6 +14,9 @@ import (
 //go:embed sample.ldif
 var SampleLDIF []byte
 
+// Users is how many users the sample holds.
+const Users = 21
+
 // Suffix is the sample directory's base.
 const Suffix = "dc=contoso,dc=com"
 

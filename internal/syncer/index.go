@@ -53,7 +53,7 @@ func (x *index) find(anchor []byte) (int, bool) {
 	})
 }
 
-func (x *index) markSeen(i int)   { x.seenBit[i/64] |= 1 << (i % 64) }
+func (x *index) markSeen(i int)  { x.seenBit[i/64] |= 1 << (i % 64) }
 func (x *index) seen(i int) bool { return x.seenBit[i/64]&(1<<(i%64)) != 0 }
 
 // unseen returns the anchors of stored users not reported by the directory.

@@ -136,10 +136,7 @@ func (e *Engine) phone(raw, field string, bad func(field, value, reason string))
 	if err != nil {
 		var pe *phone.Error
 		if errors.As(err, &pe) {
-			p.Problem = pe.Reason.String()
-			if pe.Detail != "" {
-				p.Problem += ": " + pe.Detail
-			}
+			p.Problem = pe.Why()
 		} else {
 			p.Problem = err.Error()
 		}

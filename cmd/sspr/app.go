@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sspr/sspr/internal/config"
+	"github.com/sspr/sspr/internal/directory"
+	dircsv "github.com/sspr/sspr/internal/directory/csv"
+	"github.com/sspr/sspr/internal/directory/ldap"
+	"github.com/sspr/sspr/internal/directory/ldif"
+	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/store"
+	"github.com/sspr/sspr/internal/store/postgres"
+	"github.com/sspr/sspr/internal/store/sqlite"
+	"github.com/sspr/sspr/internal/syncer"
+)
+
+const defaultConfigPath = "/etc/sspr/sspr.yaml"
+
+// configPath is the --config flag, else $SSPR_CONFIG, else the default.
+func (g *globals) path() string {
+	if g.configPath != "" {
+		return g.configPath
+	}
+	if p := os.Getenv("SSPR_CONFIG"); p != "" {
+		return p
+	}
+	return defaultConfigPath
+}
+
+func (g *globals) load() (config.Config, error) {
+	return config.Load(g.path(), os.Getenv)
+}
+
+// app is a loaded configuration with what the commands build from it.
+type app struct {
+	cfg   config.Config
+	log   *slog.Logger
+	store store.Store
+}
+
+// open loads the configuration, sets up logging and opens the store.
+func (g *globals) open(ctx context.Context) (*app, error) {
+	cfg, err := g.load()
+	if err != nil {
+		return nil, err
+	}
+	return openApp(ctx, cfg, os.Stderr)
+}
+
+func openApp(ctx context.Context, cfg config.Config, logTo io.Writer) (*app, error) {
+	a := &app{cfg: cfg, log: newLogger(cfg.Log, logTo)}
+	st, err := openStore(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+	return a, nil
+}
+
+func (a *app) Close() error { return a.store.Close() }
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func openStore(ctx context.Context, url string) (store.Store, error) {
+	kind, target, err := config.ParseStore(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	switch kind {
+	case config.StoreSQLite:
+		if err := os.MkdirAll(filepath.Dir(target), 0o750); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		st, err := sqlite.Open(ctx, target)
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", target, err)
+		}
+		return st, nil
+	default:
+		st, err := postgres.Open(ctx, target)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		return st, nil
+	}
+}
+
+// newReader builds the directory reader the configuration names.
+func newReader(d config.Directory) (directory.Reader, error) {
+	schema := directory.Schema{Kind: d.Type, Mapping: d.Mapping}
+	if d.File != "" {
+		if d.FileFormat == "csv" {
+			return dircsv.New(d.File, schema, dircsv.Options{ObjectClass: d.ObjectClass}), nil
+		}
+		return ldif.New(d.File, schema, ldif.Options{ObjectClass: d.ObjectClass}), nil
+	}
+	r, err := ldap.New(ldap.Config{
+		Kind:          d.Type,
+		URL:           d.URL,
+		StartTLS:      d.StartTLS,
+		AllowInsecure: d.AllowInsecure,
+		CAFile:        d.CAFile,
+		BindDN:        d.BindDN,
+		BindPassword:  d.BindPassword.Reveal(),
+		BaseDNs:       d.BaseDNs,
+		Filter:        d.Filter,
+		Group:         d.Group,
+		Mapping:       d.Mapping,
+		PageSize:      d.PageSize,
+		Timeout:       d.Timeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	return r, nil
+}
+
+func (a *app) engine() (*syncer.Engine, error) {
+	r, err := newReader(a.cfg.Directory)
+	if err != nil {
+		return nil, err
+	}
+	n, err := phone.NewNormalizer(a.cfg.Phone.DefaultRegion)
+	if err != nil {
+		return nil, fmt.Errorf("phone: %w", err)
+	}
+	return syncer.New(a.store, r, n, syncer.Config{
+		DeleteThreshold:     a.cfg.Sync.DeleteThreshold,
+		OwnsAlternateEmails: a.cfg.Directory.Mapping.AlternateEmails != "",
+		DefaultRegion:       strings.ToUpper(a.cfg.Phone.DefaultRegion),
+	}, a.log), nil
+}

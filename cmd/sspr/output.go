@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// format is an -o value.
+type format string
+
+const (
+	formatTable format = "table"
+	formatJSON  format = "json"
+	formatCSV   format = "csv"
+)
+
+func parseFormat(s string, allowed ...format) (format, error) {
+	names := make([]string, len(allowed))
+	for i, f := range allowed {
+		if string(f) == s {
+			return f, nil
+		}
+		names[i] = string(f)
+	}
+	return "", usagef("-o %s: use %s", s, strings.Join(names, ", "))
+}
+
+// rowWriter writes rows as an aligned table or CSV, streaming.
+type rowWriter interface {
+	Write(row []string) error
+	Flush() error
+}
+
+func newRowWriter(w io.Writer, f format, header []string) (rowWriter, error) {
+	var rw rowWriter
+	switch f {
+	case formatCSV:
+		rw = &csvRows{w: csv.NewWriter(w)}
+	default:
+		rw = &tableRows{tw: tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)}
+	}
+	return rw, rw.Write(header)
+}
+
+type csvRows struct{ w *csv.Writer }
+
+func (c *csvRows) Write(row []string) error {
+	safe := make([]string, len(row))
+	for i, v := range row {
+		safe[i] = csvSafe(v)
+	}
+	return c.w.Write(safe)
+}
+func (c *csvRows) Flush() error { c.w.Flush(); return c.w.Error() }
+
+// csvSafe defuses spreadsheet formula injection: a cell starting with = + - @ (or tab, CR)
+// is prefixed with a quote so a spreadsheet shows it as text. Phone numbers starting with +
+// are kept as they are (digits and spaces only cannot form a formula).
+func csvSafe(v string) string {
+	if v == "" {
+		return v
+	}
+	switch v[0] {
+	case '+':
+		if strings.Trim(v[1:], "0123456789 ") == "" {
+			return v
+		}
+		return "'" + v
+	case '=', '-', '@', '\t', '\r':
+		return "'" + v
+	}
+	return v
+}
+
+type tableRows struct{ tw *tabwriter.Writer }
+
+func (t *tableRows) Write(row []string) error {
+	cells := make([]string, len(row))
+	for i, v := range row {
+		cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(v)
+		if cells[i] == "" {
+			cells[i] = "-"
+		}
+	}
+	_, err := fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
+	return err
+}
+func (t *tableRows) Flush() error { return t.tw.Flush() }
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// jsonArray streams a JSON array, one element at a time.
+type jsonArray struct {
+	w     io.Writer
+	count int
+}
+
+func (a *jsonArray) Add(v any) error {
+	b, err := json.MarshalIndent(v, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	sep := ",\n  "
+	if a.count == 0 {
+		sep = "[\n  "
+	}
+	a.count++
+	_, err = fmt.Fprintf(a.w, "%s%s", sep, b)
+	return err
+}
+
+func (a *jsonArray) Close() error {
+	if a.count == 0 {
+		_, err := fmt.Fprintln(a.w, "[]")
+		return err
+	}
+	_, err := fmt.Fprintln(a.w, "\n]")
+	return err
+}

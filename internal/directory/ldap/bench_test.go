@@ -1,0 +1,129 @@
+package ldap_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/directory/ldap"
+	"github.com/sspr/sspr/internal/slapd"
+	"github.com/sspr/sspr/internal/testenv"
+)
+
+// counter is a Handler that only counts (the reader's own cost).
+type counter struct{ upserts, present, rejects int }
+
+func (c *counter) Upsert(context.Context, directory.Record) error { c.upserts++; return nil }
+func (c *counter) Present(context.Context, []byte) error          { c.present++; return nil }
+func (c *counter) Delete(context.Context, []byte) error           { return nil }
+func (c *counter) Reject(context.Context, directory.Rejection) error {
+	c.rejects++
+	return nil
+}
+
+// BenchmarkOpenLDAP reads N users (SSPR_BENCH_USERS, default 100000) from a throwaway slapd:
+//
+//	go test ./internal/directory/ldap -run '^$' -bench OpenLDAP -benchtime 3x
+//
+// full: a full read; delta100: a delta with 100 changed users, anchors enumeration included;
+// delta0: a delta with no change (the anchors enumeration alone, nearly); ldapsearch: the
+// same attributes dumped by `ldapsearch -E pr=1000/noprompt` to /dev/null, for comparison.
+func BenchmarkOpenLDAP(b *testing.B) {
+	n := 100000
+	if v := os.Getenv("SSPR_BENCH_USERS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	users := slapd.SampleUsers(n, "example.com")
+	for i := range users {
+		users[i].Attrs = map[string][]string{"modifyTimestamp": {"20200101000000Z"}}
+	}
+	t0 := time.Now()
+	s := testenv.Slapd(b, slapd.Options{LDIF: [][]byte{slapd.UsersLDIF(suffix, users)}, NoSync: true})
+	b.Logf("%d users loaded and slapd started in %s", n, time.Since(t0).Round(time.Millisecond))
+
+	r, err := ldap.New(ldap.Config{Kind: directory.OpenLDAP, URL: s.URL, AllowInsecure: true,
+		BindDN: s.AdminDN, BindPassword: s.AdminPassword, BaseDNs: []string{suffix}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	full, err := r.Read(ctx, "", &counter{})
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	b.Run("ldapsearch", func(b *testing.B) {
+		if _, err := exec.LookPath("ldapsearch"); err != nil {
+			b.Skip("no ldapsearch")
+		}
+		args := []string{"-x", "-LLL", "-H", s.URL, "-D", s.AdminDN, "-w", s.AdminPassword, "-b", suffix,
+			"-E", "pr=1000/noprompt", "(objectClass=inetOrgPerson)", "entryUUID", "pwdAccountLockedTime", "uid",
+			"displayName", "mobile", "telephoneNumber", "modifyTimestamp"}
+		for i := 0; i < b.N; i++ {
+			cmd := exec.Command("ldapsearch", args...)
+			cmd.Stdout = nil // /dev/null
+			if err := cmd.Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("full", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			c := &counter{}
+			if _, err := r.Read(ctx, "", c); err != nil {
+				b.Fatal(err)
+			}
+			if c.upserts != n {
+				b.Fatalf("%d upserts", c.upserts)
+			}
+		}
+	})
+	b.Run("delta0", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			c := &counter{}
+			if _, err := r.Read(ctx, full.Watermark, c); err != nil {
+				b.Fatal(err)
+			}
+			if c.present != n || c.upserts != 0 {
+				b.Fatalf("%+v", c)
+			}
+		}
+	})
+	conn, err := goldap.DialURL(s.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Bind(s.AdminDN, s.AdminPassword); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		m := goldap.NewModifyRequest(slapd.UserDN(suffix, users[i*(n/100)].UID), nil)
+		m.Replace("displayName", []string{fmt.Sprintf("Changed %d", i)})
+		if err := conn.Modify(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("delta100", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			c := &counter{}
+			res, err := r.Read(ctx, full.Watermark, c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if c.upserts != 100 || c.present != n-100 || res.Full {
+				b.Fatalf("%+v %+v", c, res)
+			}
+		}
+	})
+}

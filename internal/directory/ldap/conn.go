@@ -1,0 +1,407 @@
+package ldap
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	ber "github.com/go-asn1-ber/asn1-ber"
+	goldap "github.com/go-ldap/ldap/v3"
+)
+
+// readError is an error with a message written for the administrator and the sentinels (and
+// cause) it wraps for errors.Is / errors.As.
+type readError struct {
+	msg   string
+	kinds []error
+}
+
+func (e *readError) Error() string   { return e.msg }
+func (e *readError) Unwrap() []error { return e.kinds }
+
+func newError(kind error, cause error, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	kinds := []error{kind}
+	if cause != nil {
+		msg += ": " + cause.Error()
+		kinds = append(kinds, cause)
+	}
+	return &readError{msg: msg, kinds: kinds}
+}
+
+// conn is one connection for one Read, used by one goroutine. Every wait for the server
+// (each read from and write to the socket) is bounded by the timeout; cancelling ctx closes
+// the connection at once.
+type conn struct {
+	nc       net.Conn
+	br       *bufio.Reader
+	url      string
+	timeout  time.Duration
+	pageSize uint32
+	lastID   int64
+	buf      []byte
+	ent      entry
+	stop     func() bool
+	ctx      context.Context
+}
+
+func (r *Reader) connect(ctx context.Context) (*conn, error) {
+	d := &net.Dialer{Timeout: r.cfg.Timeout}
+	dctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	nc, err := d.DialContext(dctx, "tcp", r.addr)
+	if err != nil {
+		return nil, r.dialError(ctx, err)
+	}
+	switch {
+	case strings.EqualFold(r.u.Scheme, "ldaps"):
+		tc := tls.Client(nc, r.tls)
+		if err := tc.HandshakeContext(dctx); err != nil {
+			nc.Close()
+			return nil, r.handshakeError(ctx, err)
+		}
+		nc = tc
+	case r.cfg.StartTLS:
+		if nc, err = startTLS(dctx, nc, r.tls); err != nil {
+			return nil, r.handshakeError(ctx, err)
+		}
+	}
+	c := &conn{
+		nc:       nc,
+		url:      r.cfg.URL,
+		timeout:  r.cfg.Timeout,
+		pageSize: uint32(r.cfg.PageSize),
+		ctx:      ctx,
+		lastID:   1, // StartTLS used message 1
+	}
+	c.br = bufio.NewReaderSize(deadlineReader{c}, 64<<10)
+	c.stop = context.AfterFunc(ctx, func() { nc.Close() })
+
+	if r.cfg.BindDN != "" {
+		if err := c.bind(r.cfg.BindDN, r.cfg.BindPassword); err != nil {
+			c.close()
+			return nil, c.bindError(r.cfg.BindDN, err)
+		}
+	}
+	return c, nil
+}
+
+// deadlineReader bounds every read from the socket by the timeout.
+type deadlineReader struct{ c *conn }
+
+func (d deadlineReader) Read(p []byte) (int, error) {
+	_ = d.c.nc.SetReadDeadline(time.Now().Add(d.c.timeout))
+	return d.c.nc.Read(p)
+}
+
+func (c *conn) close() {
+	c.stop()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	c.lastID++
+	_, _ = c.nc.Write(unbindRequest(c.lastID))
+	c.nc.Close()
+}
+
+func (c *conn) send(b []byte) error {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
+	_, err := c.nc.Write(b)
+	return err
+}
+
+// next reads the next message for request id. Answers to an earlier request (a search
+// left early) are skipped; an unsolicited notice (ID 0) ends the read; any other ID is an
+// error.
+func (c *conn) next(id int64) (message, error) {
+	for {
+		m, err := c.read()
+		if err != nil {
+			return m, err
+		}
+		switch {
+		case m.id == 0 && m.op == opExtendedResponse:
+			return m, noticeOfDisconnection(m)
+		case m.id > 0 && m.id < id:
+			continue
+		case m.id != id:
+			return m, fmt.Errorf("%w: answer to message %d while waiting for %d", errMalformed, m.id, id)
+		}
+		return m, nil
+	}
+}
+
+// read reads one message into c.buf.
+func (c *conn) read() (message, error) {
+	tag, err := c.br.ReadByte()
+	if err != nil {
+		return message{}, err
+	}
+	if tag != tagSequence {
+		return message{}, fmt.Errorf("%w: message tag 0x%02x", errMalformed, tag)
+	}
+	hdr := [5]byte{}
+	hdr[0], err = c.br.ReadByte()
+	if err != nil {
+		return message{}, err
+	}
+	hl := 1
+	if hdr[0] >= 0x80 {
+		k := int(hdr[0] & 0x7f)
+		if k == 0 || k > 4 {
+			return message{}, fmt.Errorf("%w: bad length", errMalformed)
+		}
+		if _, err := io.ReadFull(c.br, hdr[1:1+k]); err != nil {
+			return message{}, err
+		}
+		hl += k
+	}
+	n, _, err := berLength(hdr[:hl])
+	if err != nil {
+		return message{}, err
+	}
+	total := 1 + hl + n
+	if cap(c.buf) < total {
+		c.buf = make([]byte, total, total+total/2)
+	}
+	c.buf = c.buf[:total]
+	c.buf[0] = tag
+	copy(c.buf[1:], hdr[:hl])
+	if _, err := io.ReadFull(c.br, c.buf[1+hl:]); err != nil {
+		return message{}, err
+	}
+	return parseMessage(c.buf)
+}
+
+func (c *conn) bind(dn, password string) error {
+	c.lastID++
+	if err := c.send(bindRequest(c.lastID, dn, password)); err != nil {
+		return err
+	}
+	m, err := c.next(c.lastID)
+	if err != nil {
+		return err
+	}
+	if m.op != opBindResponse {
+		return fmt.Errorf("%w: op 0x%02x in answer to a bind", errMalformed, m.op)
+	}
+	return result(m.body)
+}
+
+// search sends one search and calls fn for each entry as it is decoded (valid only during
+// the call). It returns the controls of the SearchResultDone (pointing into the read
+// buffer: use them before the next read), or the search's error.
+func (c *conn) search(base string, scope int, filter string, attrs []string, fn func(*entry) error, controls ...goldap.Control) ([]byte, error) {
+	fp, err := goldap.CompileFilter(filter)
+	if err != nil {
+		return nil, fmt.Errorf("filter %q: %w", filter, err)
+	}
+	c.lastID++
+	id := c.lastID
+	if err := c.send(searchRequest(id, base, scope, fp, attrs, controls...)); err != nil {
+		return nil, err
+	}
+	for {
+		m, err := c.next(id)
+		if err != nil {
+			return nil, err
+		}
+		switch m.op {
+		case opSearchEntry:
+			if err := c.ent.parse(m.body); err != nil {
+				return nil, err
+			}
+			if err := fn(&c.ent); err != nil {
+				return nil, err
+			}
+		case opSearchDone:
+			if err := result(m.body); err != nil {
+				return nil, err
+			}
+			return m.controls, nil
+		case opSearchReference, opIntermediate:
+			// continuation references (AD's other partitions) and intermediate responses
+		default:
+			return nil, fmt.Errorf("%w: op 0x%02x in answer to a search", errMalformed, m.op)
+		}
+	}
+}
+
+// searchOne runs a non-paged search expected to return few entries (rootDSE, one group)
+// and returns copies of them.
+func (c *conn) searchOne(base string, scope int, filter string, attrs []string) ([]*goldap.Entry, error) {
+	var out []*goldap.Entry
+	_, err := c.search(base, scope, filter, attrs, func(e *entry) error {
+		out = append(out, e.copyEntry())
+		return nil
+	})
+	return out, err
+}
+
+// startTLS runs the StartTLS extended operation (RFC 4511 4.14), as message 1, on a fresh
+// connection and returns the TLS connection, so that a certificate error keeps its type
+// (go-ldap's Conn.StartTLS flattens it into a string).
+func startTLS(ctx context.Context, nc net.Conn, cfg *tls.Config) (net.Conn, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = nc.SetDeadline(dl)
+	}
+	req := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "LDAP Request")
+	req.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, int64(1), "MessageID"))
+	ext := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationExtendedRequest, nil, "Start TLS")
+	ext.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 0, "1.3.6.1.4.1.1466.20037", "TLS Extended Command"))
+	req.AppendChild(ext)
+	if _, err := nc.Write(req.Bytes()); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("StartTLS: %w", err)
+	}
+	resp, err := ber.ReadPacket(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("StartTLS: %w", err)
+	}
+	if err := goldap.GetLDAPError(resp); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("StartTLS refused: %w", err)
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	_ = nc.SetDeadline(time.Time{})
+	return tc, nil
+}
+
+func (r *Reader) handshakeError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if e := tlsError(err, r.u.Hostname()); e != nil {
+		return e
+	}
+	var ldapErr *goldap.Error
+	if errors.As(err, &ldapErr) {
+		return newError(ErrTLS, err, "%s refused StartTLS", r.cfg.URL)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return newError(ErrTimeout, err, "TLS handshake with %s: no answer within %s", r.cfg.URL, r.cfg.Timeout)
+	}
+	return newError(ErrTLS, err, "TLS handshake with %s failed (an ldap:// port used as ldaps://?)", r.cfg.URL)
+}
+
+func (r *Reader) dialError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return newError(ErrUnreachable, err, "cannot reach %s within %s", r.cfg.URL, r.cfg.Timeout)
+	}
+	return newError(ErrUnreachable, err, "cannot reach %s", r.cfg.URL)
+}
+
+// tlsError explains a certificate problem, or returns nil when err is not one.
+func tlsError(err error, host string) error {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		verify   *tls.CertificateVerificationError
+		alert    tls.AlertError
+		rec      tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return newError(ErrTLS, err, "TLS: certificate not trusted; check directory.caFile")
+	case errors.As(err, &hostname):
+		return newError(ErrTLS, err, "TLS: the certificate is not valid for %q; use a host name the certificate names in directory.url", host)
+	case errors.As(err, &invalid):
+		return newError(ErrTLS, err, "TLS: the directory's certificate is invalid (expired or not for server use)")
+	case errors.As(err, &verify):
+		return newError(ErrTLS, err, "TLS: certificate verification failed; check directory.caFile")
+	case errors.As(err, &alert):
+		return newError(ErrTLS, err, "TLS: the directory refused the handshake")
+	case errors.As(err, &rec):
+		return newError(ErrTLS, err, "TLS: the directory did not answer in TLS (an ldap:// port used as ldaps://?)")
+	}
+	return nil
+}
+
+// wrap turns an error of an operation on c into one that says what happened.
+func (c *conn) wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	if c.ctx.Err() != nil {
+		return c.ctx.Err()
+	}
+	what := fmt.Sprintf(format, args...)
+	var (
+		re      *readError
+		ldapErr *goldap.Error
+		ne      net.Error
+	)
+	switch {
+	case errors.As(err, &re), errors.As(err, &ldapErr):
+		return fmt.Errorf("%s: %w", what, err)
+	case errors.As(err, &ne) && ne.Timeout():
+		return newError(ErrTimeout, err, "%s: %s did not answer within %s", what, c.url, c.timeout)
+	case errors.Is(err, errMalformed):
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return newError(ErrUnreachable, err, "%s: connection to %s lost", what, c.url)
+}
+
+func (c *conn) bindError(dn string, err error) error {
+	var ldapErr *goldap.Error
+	if !errors.As(err, &ldapErr) {
+		return c.wrap(err, "bind as %s", dn)
+	}
+	switch {
+	case goldap.IsErrorWithCode(err, goldap.LDAPResultInvalidCredentials):
+		return newError(ErrBind, err, "bind as %s failed: invalid credentials", dn)
+	case goldap.IsErrorWithCode(err, goldap.LDAPResultStrongAuthRequired),
+		goldap.IsErrorWithCode(err, goldap.LDAPResultConfidentialityRequired):
+		return newError(ErrBind, err, "bind as %s failed: the directory requires TLS (use ldaps:// or startTLS)", dn)
+	case goldap.IsErrorWithCode(err, goldap.LDAPResultInvalidDNSyntax):
+		return newError(ErrBind, err, "bind as %s failed: invalid DN", dn)
+	}
+	return newError(ErrBind, err, "bind as %s failed", dn)
+}
+
+// each runs a paged subtree search (RFC 2696) and calls fn for every entry as it arrives,
+// page after page: entries are never collected. Referrals are ignored. It fails when the
+// search fails (noSuchObject for a missing base included), when the connection is lost, or
+// when a page ends without the paging control (a cut-off answer must never look complete).
+func (c *conn) each(ctx context.Context, base, filter string, attrs []string, fn func(*entry) error) error {
+	var cookie []byte
+	for page := 1; ; page++ {
+		// A fresh control per page, with the cookie of the page before.
+		paging := goldap.NewControlPaging(c.pageSize)
+		paging.SetCookie(cookie)
+		controls, err := c.search(base, goldap.ScopeWholeSubtree, filter, attrs, fn, paging)
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		next, found, err := pagingCookie(controls)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return newError(ErrUnreachable, nil, "page %d of %s ended without the paged-results control: the server does not page", page, base)
+		}
+		if len(next) == 0 {
+			return nil
+		}
+		cookie = append(cookie[:0], next...)
+	}
+}

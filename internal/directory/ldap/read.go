@@ -1,0 +1,478 @@
+package ldap
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/sspr/sspr/internal/directory"
+)
+
+const (
+	attrModifyTimestamp     = "modifyTimestamp"
+	attrUSNChanged          = "uSNChanged"
+	attrHighestCommittedUSN = "highestCommittedUSN"
+	attrDSServiceName       = "dsServiceName"
+	attrInvocationID        = "invocationId"
+	attrDefaultNC           = "defaultNamingContext"
+	attrNamingContexts      = "namingContexts"
+	attrMember              = "member"
+	attrUniqueMember        = "uniqueMember"
+	attrObjectClass         = "objectClass"
+	// LDAP_MATCHING_RULE_IN_CHAIN: AD (and Samba) evaluate memberOf through nested groups.
+	ruleInChain = "1.2.840.113556.1.4.1941"
+	// deltaMargin is added to the read's duration when an OpenLDAP watermark is computed.
+	deltaMargin = time.Minute
+	// quietPeriod: an OpenLDAP directory whose newest change is older than this when a read
+	// starts had no change during the read.
+	quietPeriod = 10 * time.Minute
+)
+
+// read is the state of one Read.
+type read struct {
+	r   *Reader
+	c   *conn
+	h   directory.Handler
+	ctx context.Context
+	sc  *scope
+
+	// herr is the handler's error that stopped the read: returned as is.
+	herr error
+	// reported holds the anchors upserted or rejected by a delta, so that the enumeration
+	// that follows does not report them Present again. Nil on a full read.
+	reported map[[16]byte]struct{}
+	// maxModified is the highest modifyTimestamp seen (OpenLDAP).
+	maxModified maxTime
+	cur         *entry
+	values      directory.Values
+}
+
+// adState is what a read learns from the DC's rootDSE before it starts.
+type adState struct {
+	usn          int64
+	invocationID string
+	defaultNC    string
+}
+
+// scope narrows the base DNs' subtrees to a group's members.
+type scope struct {
+	// clause is ANDed to the filter (AD: the in-chain memberOf clause); "" for none.
+	clause string
+	// members are the normalized DNs of an OpenLDAP group's (nested) members; nil: no group.
+	members map[string]struct{}
+}
+
+// membersHash fingerprints an OpenLDAP group's member set: when it differs from the one in
+// the watermark, users may have joined the scope without changing themselves.
+func (s *scope) membersHash() string {
+	if s.members == nil {
+		return ""
+	}
+	keys := make([]string, 0, len(s.members))
+	for k := range s.members {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func (s *scope) in(dn string) bool {
+	if s.members == nil {
+		return true
+	}
+	_, ok := s.members[normDN(dn)]
+	return ok
+}
+
+var errStop = errors.New("handler stopped the read")
+
+// Read reads every user in scope (since == "") or what changed since the watermark, with
+// Complete results either way; see the package documentation for the flow.
+func (r *Reader) Read(ctx context.Context, since string, h directory.Handler) (directory.Result, error) {
+	var wm *watermark
+	if since != "" {
+		var err error
+		if wm, err = r.parseWatermark(since); err != nil {
+			return directory.Result{}, err
+		}
+	}
+	started := time.Now()
+	c, err := r.connect(ctx)
+	if err != nil {
+		return directory.Result{}, err
+	}
+	defer c.close()
+	rd := &read{r: r, c: c, h: h, ctx: ctx}
+	rd.values = func(a string) [][]byte { return rd.cur.values(a) }
+
+	var ad adState
+	if r.cfg.Kind == directory.ActiveDirectory {
+		if ad, err = rd.adState(); err != nil {
+			return directory.Result{}, err
+		}
+	}
+	if rd.sc, err = rd.scope(); err != nil {
+		return directory.Result{}, err
+	}
+	full := wm == nil
+	if !full {
+		if full, err = rd.needFull(wm, ad); err != nil {
+			return directory.Result{}, err
+		}
+	}
+	if full {
+		err = rd.full()
+	} else {
+		err = rd.delta(wm)
+	}
+	if rd.herr != nil {
+		return directory.Result{}, rd.herr
+	}
+	if err != nil {
+		return directory.Result{}, err
+	}
+
+	next := watermark{V: watermarkVersion, Kind: r.cfg.Kind}
+	if r.cfg.Kind == directory.ActiveDirectory {
+		next.USN, next.InvocationID = ad.usn, ad.invocationID
+	} else {
+		var from time.Time // full read of nothing: the next delta reads everything
+		if !full {
+			from, _ = parseGeneralizedTime([]byte(wm.ModifyTimestamp))
+		}
+		if m := rd.maxModified.t; !m.IsZero() {
+			// Entries changed while this read ran may carry a time below m: start from m
+			// minus the read's duration and a minute...
+			t := m.Add(-time.Since(started) - deltaMargin)
+			if m.Add(quietPeriod).Before(started) {
+				// ...unless the newest change is long older than the read: then none
+				// happened during the read (short of a server clock more than quietPeriod
+				// behind ours), and m+1s spares the next delta the last batch of changes.
+				t = m.Add(time.Second)
+			}
+			if t.After(from) {
+				from = t
+			}
+		}
+		if from.IsZero() {
+			from = time.Unix(0, 0)
+		}
+		next.ModifyTimestamp = formatGeneralizedTime(from)
+		next.Members = rd.sc.membersHash()
+	}
+	return directory.Result{Watermark: next.String(), Full: full, Complete: true}, nil
+}
+
+func (rd *read) filter(extra string) string {
+	return "(&" + rd.r.cfg.Filter + rd.sc.clause + extra + ")"
+}
+
+// full upserts every user in scope.
+func (rd *read) full() error {
+	for _, b := range rd.r.bases {
+		if err := rd.c.each(rd.ctx, b, rd.filter(""), rd.r.attrs, rd.upsert); err != nil {
+			return rd.searchError(b, err)
+		}
+	}
+	return nil
+}
+
+// delta upserts the users changed since wm, then enumerates the anchors of all users in
+// scope and reports as Present those it did not upsert or reject.
+func (rd *read) delta(wm *watermark) error {
+	var changed string
+	if rd.r.cfg.Kind == directory.ActiveDirectory {
+		changed = "(" + attrUSNChanged + ">=" + strconv.FormatInt(wm.USN+1, 10) + ")"
+	} else {
+		changed = "(" + attrModifyTimestamp + ">=" + goldap.EscapeFilter(wm.ModifyTimestamp) + ")"
+	}
+	rd.reported = make(map[[16]byte]struct{})
+	for _, b := range rd.r.bases {
+		if err := rd.c.each(rd.ctx, b, rd.filter(changed), rd.r.attrs, rd.upsert); err != nil {
+			return rd.searchError(b, err)
+		}
+	}
+	anchor := []string{rd.r.schema.AnchorAttribute()}
+	for _, b := range rd.r.bases {
+		if err := rd.c.each(rd.ctx, b, rd.filter(""), anchor, rd.present); err != nil {
+			return rd.searchError(b, err)
+		}
+	}
+	return nil
+}
+
+func (rd *read) upsert(e *entry) error {
+	dn := string(e.dn)
+	if !rd.sc.in(dn) {
+		return nil
+	}
+	rd.cur = e
+	if rd.r.cfg.Kind == directory.OpenLDAP {
+		rd.maxModified.see(e.first(attrModifyTimestamp))
+	}
+	rec, rej := rd.r.schema.Record(dn, rd.values)
+	rd.cur = nil
+	if rej != nil {
+		rd.mark(rej.Anchor)
+		return rd.handled(rd.h.Reject(rd.ctx, *rej))
+	}
+	rd.mark(rec.Anchor)
+	return rd.handled(rd.h.Upsert(rd.ctx, rec))
+}
+
+func (rd *read) present(e *entry) error {
+	if rd.sc.members != nil && !rd.sc.in(string(e.dn)) {
+		return nil
+	}
+	a, err := rd.r.schema.ParseAnchor(e.first(rd.r.schema.AnchorAttribute()))
+	if err != nil {
+		return rd.handled(rd.h.Reject(rd.ctx, directory.Rejection{DN: string(e.dn), Reason: err.Error()}))
+	}
+	if rd.reported != nil && len(a) == 16 {
+		if _, ok := rd.reported[[16]byte(a)]; ok {
+			return nil
+		}
+	}
+	return rd.handled(rd.h.Present(rd.ctx, a))
+}
+
+func (rd *read) mark(anchor []byte) {
+	if rd.reported != nil && len(anchor) == 16 {
+		rd.reported[[16]byte(anchor)] = struct{}{}
+	}
+}
+
+func (rd *read) handled(err error) error {
+	if err != nil {
+		rd.herr = err
+		return errStop
+	}
+	return nil
+}
+
+func (rd *read) searchError(base string, err error) error {
+	if errors.Is(err, errStop) {
+		return err
+	}
+	if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
+		return newError(ErrNotFound, err, "base DN %s does not exist", base)
+	}
+	return rd.c.wrap(err, "search %s", base)
+}
+
+// adState reads the DC's highestCommittedUSN and invocationId (rootDSE → dsServiceName).
+func (rd *read) adState() (adState, error) {
+	var st adState
+	es, err := rd.c.searchOne("", goldap.ScopeBaseObject, "(objectClass=*)",
+		[]string{attrHighestCommittedUSN, attrDSServiceName, attrDefaultNC})
+	if err != nil {
+		return st, rd.c.wrap(err, "read rootDSE")
+	}
+	if len(es) != 1 {
+		return st, fmt.Errorf("read rootDSE: %d entries", len(es))
+	}
+	root := es[0]
+	st.usn, err = strconv.ParseInt(root.GetEqualFoldAttributeValue(attrHighestCommittedUSN), 10, 64)
+	if err != nil {
+		return st, fmt.Errorf("rootDSE highestCommittedUSN %q: not an Active Directory DC (kind %s)? %w",
+			root.GetEqualFoldAttributeValue(attrHighestCommittedUSN), rd.r.cfg.Kind, err)
+	}
+	st.defaultNC = root.GetEqualFoldAttributeValue(attrDefaultNC)
+	svc := root.GetEqualFoldAttributeValue(attrDSServiceName)
+	if svc == "" {
+		return st, errors.New("rootDSE has no dsServiceName")
+	}
+	es, err = rd.c.searchOne(svc, goldap.ScopeBaseObject, "(objectClass=*)", []string{attrInvocationID})
+	if err != nil {
+		return st, rd.c.wrap(err, "read invocationId of %s", svc)
+	}
+	if len(es) != 1 || len(es[0].GetEqualFoldRawAttributeValue(attrInvocationID)) == 0 {
+		return st, fmt.Errorf("%s has no invocationId", svc)
+	}
+	st.invocationID = hex.EncodeToString(es[0].GetEqualFoldRawAttributeValue(attrInvocationID))
+	return st, nil
+}
+
+// needFull decides whether a delta from wm is possible: not on another DC or a restored
+// one, and not after the scope group (or a nested group) changed: a user who joined a group
+// did not change himself, so only a full read finds him. On AD a change shows in the groups'
+// uSNChanged; on OpenLDAP in the fingerprint of the member set.
+func (rd *read) needFull(wm *watermark, ad adState) (bool, error) {
+	if rd.r.cfg.Kind == directory.ActiveDirectory {
+		if wm.InvocationID != ad.invocationID || ad.usn < wm.USN {
+			return true, nil
+		}
+		if rd.r.cfg.Group == "" {
+			return false, nil
+		}
+		base := ad.defaultNC
+		if base == "" {
+			base = rd.r.bases[0]
+		}
+		g := goldap.EscapeFilter(rd.r.cfg.Group)
+		f := "(&(objectClass=group)(" + attrUSNChanged + ">=" + strconv.FormatInt(wm.USN+1, 10) + ")" +
+			"(|(distinguishedName=" + g + ")(memberOf:" + ruleInChain + ":=" + g + ")))"
+		changed := false
+		err := rd.c.each(rd.ctx, base, f, []string{"1.1"}, func(*entry) error {
+			changed = true
+			return errStop
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			return false, rd.c.wrap(err, "check group %s for changes", rd.r.cfg.Group)
+		}
+		return changed, nil
+	}
+	return rd.r.cfg.Group != "" && wm.Members != rd.sc.membersHash(), nil
+}
+
+// scope checks the group and returns how to keep only its members.
+func (rd *read) scope() (*scope, error) {
+	g := rd.r.cfg.Group
+	if g == "" {
+		return &scope{}, nil
+	}
+	if rd.r.cfg.Kind == directory.ActiveDirectory {
+		es, err := rd.c.searchOne(g, goldap.ScopeBaseObject, "(objectClass=*)", []string{attrObjectClass})
+		if err != nil {
+			return nil, rd.groupError(g, err)
+		}
+		if len(es) != 1 || !hasValueFold(es[0].GetEqualFoldAttributeValues(attrObjectClass), "group") {
+			return nil, newError(ErrNotFound, nil, "group %s is not a group", g)
+		}
+		return &scope{clause: "(memberOf:" + ruleInChain + ":=" + goldap.EscapeFilter(g) + ")"}, nil
+	}
+	return rd.openLDAPGroup(g)
+}
+
+func (rd *read) groupError(g string, err error) error {
+	if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
+		return newError(ErrNotFound, err, "group %s does not exist", g)
+	}
+	return rd.c.wrap(err, "read group %s", g)
+}
+
+var groupClasses = []string{"groupOfNames", "groupOfUniqueNames"}
+
+const groupFilter = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"
+
+// openLDAPGroup collects the members of an OpenLDAP group and of the groups nested in it
+// (groupOfNames member, groupOfUniqueNames uniqueMember): OpenLDAP has no in-chain rule and,
+// by default, no memberOf. Which member is a group is learned from one enumeration of the
+// group DNs in the group's naming context; then each nested group is read once.
+func (rd *read) openLDAPGroup(g string) (*scope, error) {
+	attrs := []string{attrObjectClass, attrMember, attrUniqueMember}
+	es, err := rd.c.searchOne(g, goldap.ScopeBaseObject, "(objectClass=*)", attrs)
+	if err != nil {
+		return nil, rd.groupError(g, err)
+	}
+	if len(es) != 1 || !isGroup(es[0]) {
+		return nil, newError(ErrNotFound, nil, "group %s is not a group (groupOfNames or groupOfUniqueNames)", g)
+	}
+	groups := make(map[string]struct{})
+	bases, err := rd.namingContextsOf(g)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bases {
+		err := rd.c.each(rd.ctx, b, groupFilter, []string{"1.1"}, func(e *entry) error {
+			groups[normDN(string(e.dn))] = struct{}{}
+			return nil
+		})
+		if err != nil {
+			return nil, rd.c.wrap(err, "list the groups under %s", b)
+		}
+	}
+	sc := &scope{members: make(map[string]struct{})}
+	seen := map[string]struct{}{normDN(g): {}}
+	queue := []*goldap.Entry{es[0]}
+	for len(queue) > 0 {
+		ge := queue[0]
+		queue = queue[1:]
+		for _, v := range append(ge.GetEqualFoldAttributeValues(attrMember), ge.GetEqualFoldAttributeValues(attrUniqueMember)...) {
+			v = stripUID(v)
+			n := normDN(v)
+			if _, isGroup := groups[n]; !isGroup {
+				sc.members[n] = struct{}{}
+				continue
+			}
+			if _, ok := seen[n]; ok {
+				continue
+			}
+			seen[n] = struct{}{}
+			nes, err := rd.c.searchOne(v, goldap.ScopeBaseObject, "(objectClass=*)", attrs)
+			if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
+				continue // deleted since the enumeration
+			}
+			if err != nil {
+				return nil, rd.c.wrap(err, "read nested group %s", v)
+			}
+			queue = append(queue, nes...)
+		}
+	}
+	return sc, nil
+}
+
+// namingContextsOf returns the rootDSE naming contexts that hold dn, or dn's parent when the
+// rootDSE lists none of them.
+func (rd *read) namingContextsOf(dn string) ([]string, error) {
+	target, err := goldap.ParseDN(dn)
+	if err != nil {
+		return nil, err
+	}
+	es, err := rd.c.searchOne("", goldap.ScopeBaseObject, "(objectClass=*)", []string{attrNamingContexts})
+	if err != nil {
+		return nil, rd.c.wrap(err, "read rootDSE")
+	}
+	var out []string
+	if len(es) == 1 {
+		for _, nc := range es[0].GetEqualFoldAttributeValues(attrNamingContexts) {
+			p, err := goldap.ParseDN(nc)
+			if err == nil && len(p.RDNs) > 0 && (p.AncestorOfFold(target) || p.EqualFold(target)) {
+				out = append(out, nc)
+			}
+		}
+	}
+	if len(out) == 0 && len(target.RDNs) > 1 {
+		out = append(out, (&goldap.DN{RDNs: target.RDNs[1:]}).String())
+	}
+	return out, nil
+}
+
+func isGroup(e *goldap.Entry) bool {
+	for _, oc := range e.GetEqualFoldAttributeValues(attrObjectClass) {
+		if hasValueFold(groupClasses, oc) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripUID drops the optional "#'0101'B" UID of a uniqueMember (nameAndOptionalUID syntax).
+func stripUID(v string) string {
+	if i := strings.LastIndex(v, "#'"); i > 0 && strings.HasSuffix(v, "'B") {
+		return v[:i]
+	}
+	return v
+}
+
+func hasValueFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,314 @@
+package ldap_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/directory/ldap"
+	"github.com/sspr/sspr/internal/testenv"
+)
+
+// sambaFixture is one test's corner of the shared DC: its own OU with
+//
+//	alice  enabled, phones, two otherMailbox values    member of scope (direct)
+//	bob    disabled                                      member of odd*(name)\
+//	carol  adminCount=1                                  member of nested, itself in scope
+//	emile  in OU "Sales, EMEA"
+//	zoe    in OU "Zürich"
+type sambaFixture struct {
+	dc     testenv.Samba
+	ou     string
+	sam    map[string]string // short name → sAMAccountName (unique in the domain)
+	dn     map[string]string
+	scope  string // group DN: alice direct, carol through "nested"
+	nested string
+	odd    string // group DN with *()\ in its name: bob
+}
+
+func newSambaFixture(t *testing.T) *sambaFixture {
+	t.Helper()
+	dc := testenv.SambaDC(t)
+	f := &sambaFixture{dc: dc, ou: dc.NewOU(t), sam: map[string]string{}, dn: map[string]string{}}
+	tag := randomTag()
+	sales := dc.AddOU(t, f.ou, "Sales, EMEA")
+	zurich := dc.AddOU(t, f.ou, "Zürich")
+	add := func(short, ou string, u testenv.SambaUser) {
+		u.SAMAccountName = short + "-" + tag
+		f.sam[short] = u.SAMAccountName
+		f.dn[short] = dc.AddUser(t, ou, u)
+	}
+	add("alice", f.ou, testenv.SambaUser{DisplayName: "Alice Martin", Mobile: "+33 6 12 34 56 78",
+		TelephoneNumber: "+33 1 40 00 00 01", Attrs: map[string][]string{"otherMailbox": {"alice@example.com", "alice.m@example.org"}}})
+	add("bob", f.ou, testenv.SambaUser{DisplayName: "Bob Bernard", Disabled: true})
+	add("carol", f.ou, testenv.SambaUser{DisplayName: "Carol Dubois", Attrs: map[string][]string{"adminCount": {"1"}}})
+	add("emile", sales, testenv.SambaUser{DisplayName: "Émile Zola"})
+	add("zoe", zurich, testenv.SambaUser{DisplayName: "Zoé Müller"})
+	f.nested = dc.AddGroup(t, f.ou, "nested-"+tag, f.dn["carol"])
+	f.scope = dc.AddGroup(t, f.ou, "scope-"+tag, f.dn["alice"], f.nested)
+	f.odd = dc.AddGroup(t, f.ou, `odd*(name)\`+tag, f.dn["bob"])
+	return f
+}
+
+func randomTag() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (f *sambaFixture) reader(t *testing.T, edit func(*ldap.Config)) *ldap.Reader {
+	t.Helper()
+	cfg := ldap.Config{
+		Kind:         directory.ActiveDirectory,
+		URL:          f.dc.URL,
+		CAFile:       f.dc.CAFile,
+		BindDN:       f.dc.BindDN,
+		BindPassword: f.dc.Password,
+		BaseDNs:      []string{f.ou},
+		Mapping:      directory.Mapping{AlternateEmails: "otherMailbox"},
+		PageSize:     2,
+		Timeout:      30 * time.Second,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	r, err := ldap.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// names maps the upserted UPNs back to the fixture's short names, sorted.
+func (f *sambaFixture) names(rec *recorder) []string {
+	var out []string
+	for _, u := range rec.upserts {
+		out = append(out, f.short(u.UserPrincipalName))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (f *sambaFixture) short(upn string) string {
+	for short, sam := range f.sam {
+		if strings.EqualFold(upn, sam+"@"+f.dc.Realm()) {
+			return short
+		}
+	}
+	return upn
+}
+
+func (f *sambaFixture) user(rec *recorder, short string) directory.Record {
+	r, _ := rec.byUPN(f.sam[short] + "@" + f.dc.Realm())
+	return r
+}
+
+func TestSambaFullRead(t *testing.T) {
+	f := newSambaFixture(t)
+	for _, tt := range []struct {
+		name string
+		edit func(*ldap.Config)
+	}{
+		{"LDAPS", nil},
+		{"StartTLS", func(c *ldap.Config) {
+			c.URL = strings.Replace(strings.Replace(f.dc.URL, "ldaps://", "ldap://", 1), ":636", ":389", 1)
+			c.StartTLS = true
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, res := read(t, f.reader(t, tt.edit), "")
+			if !res.Full {
+				t.Error("not Full")
+			}
+			if got, want := f.names(rec), []string{"alice", "bob", "carol", "emile", "zoe"}; !slices.Equal(got, want) {
+				t.Fatalf("upserted %v, want %v", got, want)
+			}
+			alice := f.user(rec, "alice")
+			want := directory.Record{DN: f.dn["alice"], Anchor: alice.Anchor, UserPrincipalName: f.sam["alice"] + "@sspr.test",
+				DisplayName: "Alice Martin", MobilePhone: "+33 6 12 34 56 78", OfficePhone: "+33 1 40 00 00 01",
+				AlternateEmails: []string{"alice.m@example.org", "alice@example.com"}, AccountEnabled: true} // sorted
+			slices.Sort(alice.AlternateEmails)
+			if !sameDN(alice.DN, want.DN) {
+				t.Errorf("alice's DN = %q, want %q", alice.DN, want.DN)
+			}
+			want.DN = alice.DN
+			if !recordEqual(alice, want) {
+				t.Errorf("alice = %+v\nwant    %+v", alice, want)
+			}
+			if bob := f.user(rec, "bob"); bob.AccountEnabled {
+				t.Error("bob (userAccountControl ACCOUNTDISABLE) is enabled")
+			}
+			if carol := f.user(rec, "carol"); !carol.Privileged || !carol.AccountEnabled {
+				t.Errorf("carol (adminCount=1): privileged=%v enabled=%v", carol.Privileged, carol.AccountEnabled)
+			}
+			if emile := f.user(rec, "emile"); !strings.Contains(emile.DN, "Sales") || emile.DisplayName != "Émile Zola" {
+				t.Errorf("emile = %q %q", emile.DN, emile.DisplayName)
+			}
+			if zoe := f.user(rec, "zoe"); !strings.Contains(zoe.DN, "Zürich") {
+				t.Errorf("zoe's DN = %q", zoe.DN)
+			}
+			// The anchor is the objectGUID.
+			c := f.dc.Dial(t)
+			res2, err := c.Search(goldap.NewSearchRequest(f.dn["alice"], goldap.ScopeBaseObject, goldap.NeverDerefAliases,
+				0, 0, false, "(objectClass=*)", []string{"objectGUID"}, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if guid := res2.Entries[0].GetRawAttributeValue("objectGUID"); !bytes.Equal(guid, alice.Anchor) {
+				t.Errorf("anchor %x, objectGUID %x", alice.Anchor, guid)
+			}
+		})
+	}
+}
+
+func TestSambaScope(t *testing.T) {
+	f := newSambaFixture(t)
+	tests := []struct {
+		name string
+		edit func(*ldap.Config)
+		want []string
+	}{
+		{"nested group (in-chain rule)", func(c *ldap.Config) { c.Group = f.scope }, []string{"alice", "carol"}},
+		{"group with *()\\ in its name", func(c *ldap.Config) { c.Group = f.odd }, []string{"bob"}},
+		{"escaped comma base DN", func(c *ldap.Config) { c.BaseDNs = []string{"OU=Sales\\, EMEA," + f.ou} }, []string{"emile"}},
+		{"non-ASCII base DN", func(c *ldap.Config) { c.BaseDNs = []string{"OU=Zürich," + f.ou} }, []string{"zoe"}},
+		{"filter", func(c *ldap.Config) { c.Filter = "(&(objectClass=user)(mobile=*))" }, []string{"alice"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, _ := read(t, f.reader(t, tt.edit), "")
+			if got := f.names(rec); !slices.Equal(got, tt.want) {
+				t.Errorf("upserted %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSambaErrors(t *testing.T) {
+	f := newSambaFixture(t)
+	plain := strings.Replace(strings.Replace(f.dc.URL, "ldaps://", "ldap://", 1), ":636", ":389", 1)
+	tests := []struct {
+		name     string
+		edit     func(*ldap.Config)
+		sentinel error
+		message  string
+	}{
+		{"missing base DN", func(c *ldap.Config) { c.BaseDNs = []string{"OU=nowhere," + f.ou} }, ldap.ErrNotFound, "does not exist"},
+		{"missing group", func(c *ldap.Config) { c.Group = "CN=odd*," + f.ou }, ldap.ErrNotFound, "does not exist"},
+		{"wrong password", func(c *ldap.Config) { c.BindPassword = "wrong-Secret-42" }, ldap.ErrBind, "failed: invalid credentials"},
+		{"plain LDAP bind", func(c *ldap.Config) { c.URL = plain; c.AllowInsecure = true }, ldap.ErrBind, "requires TLS"},
+		{"other CA", func(c *ldap.Config) { c.CAFile = writeOtherCA(t) }, ldap.ErrTLS, "TLS: certificate not trusted; check directory.caFile"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.reader(t, tt.edit).Read(context.Background(), "", &recorder{})
+			if !errors.Is(err, tt.sentinel) || !strings.Contains(err.Error(), tt.message) {
+				t.Fatalf("err = %v, want %v saying %q", err, tt.sentinel, tt.message)
+			}
+			if strings.Contains(err.Error(), "wrong-Secret-42") || strings.Contains(err.Error(), f.dc.Password) {
+				t.Error("the error shows a password")
+			}
+		})
+	}
+}
+
+func TestSambaDelta(t *testing.T) {
+	f := newSambaFixture(t)
+	r := f.reader(t, nil)
+	first, res1 := read(t, r, "")
+	anchor := map[string][]byte{}
+	for _, u := range first.upserts {
+		anchor[f.short(u.UserPrincipalName)] = u.Anchor
+	}
+
+	// Nothing changed: every user Present, none upserted.
+	rec, res := read(t, r, res1.Watermark)
+	if res.Full || len(rec.upserts) != 0 || len(rec.present) != 5 {
+		t.Fatalf("unchanged delta: full=%v upserts=%v present=%d", res.Full, f.names(rec), len(rec.present))
+	}
+
+	c := f.dc.Dial(t)
+	mod := goldap.NewModifyRequest(f.dn["alice"], nil)
+	mod.Replace("mobile", []string{"+33 6 99 99 99 99"})
+	if err := c.Modify(mod); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Del(goldap.NewDelRequest(f.dn["bob"], nil)); err != nil {
+		t.Fatal(err)
+	}
+	f.sam["dave"] = "dave-" + randomTag()
+	f.dc.AddUser(t, f.ou, testenv.SambaUser{SAMAccountName: f.sam["dave"], DisplayName: "Dave Jensen"})
+	// A rename keeps the objectGUID.
+	if err := c.ModifyDN(goldap.NewModifyDNRequest(f.dn["carol"], "CN=carol-renamed-"+randomTag(), true, "")); err != nil {
+		t.Fatal(err)
+	}
+
+	rec, res = read(t, r, res.Watermark)
+	if res.Full {
+		t.Error("delta reported Full")
+	}
+	if got, want := f.names(rec), []string{"alice", "carol", "dave"}; !slices.Equal(got, want) {
+		t.Fatalf("delta upserted %v, want %v", got, want)
+	}
+	if alice := f.user(rec, "alice"); alice.MobilePhone != "+33 6 99 99 99 99" || !bytes.Equal(alice.Anchor, anchor["alice"]) {
+		t.Errorf("alice = %+v", alice)
+	}
+	if carol := f.user(rec, "carol"); !strings.Contains(carol.DN, "carol-renamed") || !bytes.Equal(carol.Anchor, anchor["carol"]) {
+		t.Errorf("renamed carol = %q %x, want the same anchor %x", carol.DN, carol.Anchor, anchor["carol"])
+	}
+	var present []string
+	for _, a := range rec.present {
+		for short, b := range anchor {
+			if bytes.Equal(a, b) {
+				present = append(present, short)
+			}
+		}
+	}
+	slices.Sort(present)
+	if want := []string{"emile", "zoe"}; !slices.Equal(present, want) || len(rec.present) != 2 {
+		t.Errorf("present = %v (%d), want %v: bob deleted, the others upserted", present, len(rec.present), want)
+	}
+}
+
+func TestSambaDeltaFullWhenNeeded(t *testing.T) {
+	f := newSambaFixture(t)
+	r := f.reader(t, func(c *ldap.Config) { c.Group = f.scope })
+	_, res1 := read(t, r, "")
+	rec, res := read(t, r, res1.Watermark)
+	if res.Full || len(rec.upserts) != 0 || len(rec.present) != 2 {
+		t.Fatalf("unchanged delta: full=%v upserts=%v present=%d", res.Full, f.names(rec), len(rec.present))
+	}
+
+	// zoe joins the nested group: zoe did not change, the group did.
+	mod := goldap.NewModifyRequest(f.nested, nil)
+	mod.Add("member", []string{f.dn["zoe"]})
+	if err := f.dc.Dial(t).Modify(mod); err != nil {
+		t.Fatal(err)
+	}
+	rec, res = read(t, r, res.Watermark)
+	if !res.Full {
+		t.Error("delta after a nested group change was not a full read")
+	}
+	if got, want := f.names(rec), []string{"alice", "carol", "zoe"}; !slices.Equal(got, want) {
+		t.Errorf("upserted %v, want %v", got, want)
+	}
+
+	// A watermark of another DC (invocationId): a full read, not an error.
+	other := strings.Replace(res.Watermark, `"invocationId":"`, `"invocationId":"00`, 1)
+	rec, res = read(t, r, other)
+	if !res.Full || len(rec.upserts) != 3 {
+		t.Errorf("other DC's watermark: full=%v upserts=%v", res.Full, f.names(rec))
+	}
+	if _, err := r.Read(context.Background(), `{"v":1,"kind":"openldap","modifyTimestamp":"20200101000000Z"}`, &recorder{}); !errors.Is(err, directory.ErrWatermark) {
+		t.Errorf("OpenLDAP watermark on AD: %v", err)
+	}
+}

@@ -1,0 +1,320 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sspr/sspr/internal/store"
+)
+
+const (
+	// qInsertUser does nothing when a unique value is taken (ErrConflict): no error, so the
+	// transaction goes on without a savepoint per user.
+	qInsertUser = `INSERT INTO users (id, source, anchor, dn, user_principal_name, upn_key,
+	display_name, display_name_key,
+	mobile_phone_raw, mobile_phone_number, mobile_phone_type, mobile_phone_problem,
+	office_phone_raw, office_phone_number, office_phone_type, office_phone_problem,
+	alternate_emails, account_enabled, privileged, authentication_phone, authentication_email,
+	directory_fields, directory_mobile_phone, mobile_phone_overridden, fingerprint,
+	security_questions_count, security_questions_registered_at, version, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+	$21, $22, $23, $24, $25, $26, $27, 1, $28, $28)
+	ON CONFLICT DO NOTHING`
+
+	// qUpdateUser updates nothing when the version differs ($28, 0: any) or another user has the
+	// userPrincipalName or anchor; PutUser then finds out which.
+	qUpdateUser = `UPDATE users SET source = $2, anchor = $3, dn = $4, user_principal_name = $5, upn_key = $6,
+	display_name = $7, display_name_key = $8,
+	mobile_phone_raw = $9, mobile_phone_number = $10, mobile_phone_type = $11, mobile_phone_problem = $12,
+	office_phone_raw = $13, office_phone_number = $14, office_phone_type = $15, office_phone_problem = $16,
+	alternate_emails = $17, account_enabled = $18, privileged = $19, authentication_phone = $20, authentication_email = $21,
+	directory_fields = $22, directory_mobile_phone = $23, mobile_phone_overridden = $24, fingerprint = $25,
+	security_questions_count = $26, security_questions_registered_at = $27, version = version + 1, updated_at = $29
+	WHERE id = $1 AND ($28::bigint = 0 OR version = $28)
+	AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id <> $1 AND (o.upn_key = $6 OR o.anchor = $3))
+	RETURNING version, created_at`
+
+	qUserByAnchor   = `SELECT ` + userColumns + ` FROM users WHERE anchor = $1`
+	qDeleteByAnchor = `DELETE FROM users WHERE anchor = $1`
+	qFingerprints   = `SELECT anchor, fingerprint FROM users WHERE source = 'directory'`
+	qSetSyncState   = `INSERT INTO sync_state (key, watermark, updated_at) VALUES ($1, $2, $3)
+	ON CONFLICT (key) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at`
+	qVersionByID = `SELECT version FROM users WHERE id = $1`
+)
+
+// BeginSync starts a transaction and takes the sync advisory lock in it, waiting (until ctx is
+// done) while a SyncTx of this or another instance holds it. The lock ends with the transaction,
+// or with the session if the process dies.
+func (s *Store) BeginSync(ctx context.Context) (store.SyncTx, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin sync: %w", withCtx(ctx, err))
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, syncLockKey); err != nil {
+		tx.Rollback(context.Background())
+		return nil, fmt.Errorf("begin sync: lock: %w", withCtx(ctx, err))
+	}
+	return &syncTx{s: s, tx: tx}, nil
+}
+
+// syncTx is a transaction holding the sync lock. It is not safe for concurrent use. pgx prepares
+// each statement once per connection and reuses it.
+type syncTx struct {
+	s    *Store
+	tx   pgx.Tx
+	done bool
+	// failed is the error that aborted the transaction on the server: from then on only Rollback
+	// is allowed.
+	failed error
+}
+
+var _ store.SyncTx = (*syncTx)(nil)
+
+var errTxDone = errors.New("sync transaction already committed or rolled back")
+
+// usable reports why the transaction cannot take another statement.
+func (t *syncTx) usable(ctx context.Context) error {
+	if t.done {
+		return errTxDone
+	}
+	if t.failed != nil {
+		return fmt.Errorf("sync transaction aborted by an earlier error: %w", t.failed)
+	}
+	if err := ctx.Err(); err != nil {
+		t.failed = err
+		return err
+	}
+	return nil
+}
+
+// fail records err, which PostgreSQL answered by aborting the transaction.
+func (t *syncTx) fail(ctx context.Context, err error) error {
+	err = withCtx(ctx, err)
+	t.failed = err
+	return err
+}
+
+// Fingerprints calls fn for every directory user. fn must not call the SyncTx: the rows hold
+// its connection.
+func (t *syncTx) Fingerprints(ctx context.Context, fn func(store.Fingerprint) error) error {
+	if err := t.usable(ctx); err != nil {
+		return fmt.Errorf("fingerprints: %w", err)
+	}
+	rows, err := t.tx.Query(ctx, qFingerprints)
+	if err != nil {
+		return fmt.Errorf("fingerprints: %w", t.fail(ctx, err))
+	}
+	defer rows.Close()
+	var fp int64
+	for rows.Next() {
+		var anchor []byte
+		if err := rows.Scan(&anchor, &fp); err != nil {
+			rows.Close()
+			return fmt.Errorf("fingerprints: %w", t.fail(ctx, err))
+		}
+		if err := fn(store.Fingerprint{Anchor: anchor, Fingerprint: uint64(fp)}); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			rows.Close()
+			return fmt.Errorf("fingerprints: %w", t.fail(ctx, err))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("fingerprints: %w", t.fail(ctx, err))
+	}
+	return nil
+}
+
+// UserByAnchor returns the user with this anchor, as this transaction sees it.
+func (t *syncTx) UserByAnchor(ctx context.Context, anchor []byte) (store.User, error) {
+	if err := t.usable(ctx); err != nil {
+		return store.User{}, fmt.Errorf("user by anchor: %w", err)
+	}
+	if len(anchor) == 0 {
+		return store.User{}, fmt.Errorf("user by anchor: empty anchor: %w", store.ErrNotFound)
+	}
+	u, err := scanUser(t.tx.QueryRow(ctx, qUserByAnchor, anchor))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.User{}, fmt.Errorf("user by anchor %x: %w", anchor, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("user by anchor %x: %w", anchor, t.fail(ctx, err))
+	}
+	return u, nil
+}
+
+// validate rejects a user the schema would not hold.
+func validate(u *store.User) error {
+	switch {
+	case u.Source != store.SourceDirectory && u.Source != store.SourceCloud:
+		return fmt.Errorf("invalid source %q", u.Source)
+	case u.UserPrincipalName == "":
+		return errors.New("empty userPrincipalName")
+	case u.Source == store.SourceDirectory && len(u.Anchor) == 0:
+		return errors.New("directory user without anchor")
+	}
+	return nil
+}
+
+// PutUser inserts (u.ID == "") or updates (by ID) a user and sets u's ID, Version and times.
+// An update with u.Version != 0 applies only if the stored version is u.Version
+// (ErrVersionMismatch otherwise).
+//
+// A conflict is found without an error on the server, so the transaction goes on. Only a
+// conflict with a user that another transaction is writing at the same moment (an administrator
+// creating a user while the sync renames one) surfaces as a unique violation, which aborts the
+// transaction: the sync fails and the next run does the work.
+func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
+	if err := t.usable(ctx); err != nil {
+		return fmt.Errorf("put user: %w", err)
+	}
+	if err := validate(u); err != nil {
+		return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+	}
+	var id uuid.UUID
+	if u.ID == "" {
+		var err error
+		if id, err = uuid.NewV7(); err != nil {
+			return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+		}
+	} else {
+		var err error
+		if id, err = uuid.Parse(u.ID); err != nil {
+			return fmt.Errorf("put user %q: id %q: %w", u.UserPrincipalName, u.ID, store.ErrNotFound)
+		}
+	}
+	var anchor []byte
+	if len(u.Anchor) > 0 {
+		anchor = u.Anchor
+	}
+	var sqAt *time.Time
+	if u.SecurityQuestionsRegisteredAt != nil {
+		at := ts(*u.SecurityQuestionsRegisteredAt)
+		sqAt = &at
+	}
+	now := ts(t.s.now())
+	args := [...]any{id, string(u.Source), anchor, u.DN, u.UserPrincipalName, key(u.UserPrincipalName),
+		u.DisplayName, key(u.DisplayName),
+		u.MobilePhone.Raw, u.MobilePhone.Number, u.MobilePhone.Type, u.MobilePhone.Problem,
+		u.OfficePhone.Raw, u.OfficePhone.Number, u.OfficePhone.Type, u.OfficePhone.Problem,
+		list(u.AlternateEmails), u.AccountEnabled, u.Privileged, u.AuthenticationPhone, u.AuthenticationEmail,
+		list(u.DirectoryFields), u.DirectoryMobilePhone, u.MobilePhoneOverridden, int64(u.Fingerprint),
+		u.SecurityQuestionsCount, sqAt, nil, now}
+
+	if u.ID == "" {
+		args[27] = now
+		tag, err := t.tx.Exec(ctx, qInsertUser, args[:28]...)
+		if err != nil {
+			return t.putError(ctx, u, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("put user %q: userPrincipalName or anchor taken by another user: %w",
+				u.UserPrincipalName, store.ErrConflict)
+		}
+		u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id.String(), 1, now, now
+		return nil
+	}
+	args[27] = u.Version
+	var (
+		version int64
+		created time.Time
+	)
+	err := t.tx.QueryRow(ctx, qUpdateUser, args[:]...).Scan(&version, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var stored int64
+		switch err := t.tx.QueryRow(ctx, qVersionByID, id).Scan(&stored); {
+		case errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("put user %q: id %s: %w", u.UserPrincipalName, u.ID, store.ErrNotFound)
+		case err != nil:
+			return fmt.Errorf("put user %q: %w", u.UserPrincipalName, t.fail(ctx, err))
+		case u.Version != 0 && stored != u.Version:
+			return fmt.Errorf("put user %q: stored version %d, given %d: %w",
+				u.UserPrincipalName, stored, u.Version, store.ErrVersionMismatch)
+		default:
+			return fmt.Errorf("put user %q: userPrincipalName or anchor taken by another user: %w",
+				u.UserPrincipalName, store.ErrConflict)
+		}
+	}
+	if err != nil {
+		return t.putError(ctx, u, err)
+	}
+	u.Version, u.CreatedAt, u.UpdatedAt = version, created.UTC(), now
+	return nil
+}
+
+func (t *syncTx) putError(ctx context.Context, u *store.User, err error) error {
+	err = t.fail(ctx, err)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("put user %q: userPrincipalName or anchor taken by a user another transaction is writing: %w (%w)",
+			u.UserPrincipalName, store.ErrConflict, err)
+	}
+	return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+}
+
+// DeleteUserByAnchor removes the user with this anchor (and, by foreign keys, what belongs to it).
+func (t *syncTx) DeleteUserByAnchor(ctx context.Context, anchor []byte) error {
+	if err := t.usable(ctx); err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if len(anchor) == 0 {
+		return fmt.Errorf("delete user: empty anchor: %w", store.ErrNotFound)
+	}
+	tag, err := t.tx.Exec(ctx, qDeleteByAnchor, anchor)
+	if err != nil {
+		return fmt.Errorf("delete user %x: %w", anchor, t.fail(ctx, err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("delete user %x: %w", anchor, store.ErrNotFound)
+	}
+	return nil
+}
+
+// SetSyncState stores s under s.Key; a zero UpdatedAt means now.
+func (t *syncTx) SetSyncState(ctx context.Context, s store.SyncState) error {
+	if err := t.usable(ctx); err != nil {
+		return fmt.Errorf("set sync state: %w", err)
+	}
+	at := s.UpdatedAt
+	if at.IsZero() {
+		at = t.s.now()
+	}
+	if _, err := t.tx.Exec(ctx, qSetSyncState, s.Key, s.Watermark, ts(at)); err != nil {
+		return fmt.Errorf("set sync state %q: %w", s.Key, t.fail(ctx, err))
+	}
+	return nil
+}
+
+// Commit makes the transaction's writes durable and visible and releases the sync lock. After a
+// failed Commit nothing is kept.
+func (t *syncTx) Commit() error {
+	if err := t.usable(context.Background()); err != nil {
+		if !t.done {
+			t.Rollback()
+		}
+		return fmt.Errorf("commit: %w", err)
+	}
+	t.done = true
+	if err := t.tx.Commit(context.Background()); err != nil {
+		t.tx.Rollback(context.Background())
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback undoes the transaction; after Commit or Rollback it does nothing and returns nil.
+func (t *syncTx) Rollback() error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	if err := t.tx.Rollback(context.Background()); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,375 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sspr/sspr/internal/store"
+)
+
+const (
+	qInsertUser = `INSERT INTO users (id, source, anchor, dn, user_principal_name, upn_key,
+	display_name, display_name_key,
+	mobile_phone_raw, mobile_phone_number, mobile_phone_type, mobile_phone_problem,
+	office_phone_raw, office_phone_number, office_phone_type, office_phone_problem,
+	alternate_emails, account_enabled, privileged, authentication_phone, authentication_email,
+	directory_fields, directory_mobile_phone, mobile_phone_overridden, fingerprint,
+	security_questions_count, security_questions_registered_at, version, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+	// qUpdateUser's parameters are those of qInsertUser, in the same order; the version parameter
+	// is the version the caller read (0: any).
+	qUpdateUser = `UPDATE users SET source = ?2, anchor = ?3, dn = ?4, user_principal_name = ?5, upn_key = ?6,
+	display_name = ?7, display_name_key = ?8,
+	mobile_phone_raw = ?9, mobile_phone_number = ?10, mobile_phone_type = ?11, mobile_phone_problem = ?12,
+	office_phone_raw = ?13, office_phone_number = ?14, office_phone_type = ?15, office_phone_problem = ?16,
+	alternate_emails = ?17, account_enabled = ?18, privileged = ?19, authentication_phone = ?20, authentication_email = ?21,
+	directory_fields = ?22, directory_mobile_phone = ?23, mobile_phone_overridden = ?24, fingerprint = ?25,
+	security_questions_count = ?26, security_questions_registered_at = ?27, version = version + 1, updated_at = ?30
+	WHERE id = ?1 AND (?28 = 0 OR version = ?28)
+	RETURNING version, created_at`
+
+	qUserByAnchor      = `SELECT ` + userColumns + ` FROM users WHERE anchor = ?`
+	qDeleteByAnchor    = `DELETE FROM users WHERE anchor = ?`
+	qFingerprints      = `SELECT anchor, fingerprint FROM users WHERE source = 'directory'`
+	qSetSyncState      = `INSERT INTO sync_state (key, watermark, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at`
+	qVersionByID       = `SELECT version FROM users WHERE id = ?`
+	beginRetryInterval = 50 * time.Millisecond
+)
+
+// BeginSync takes the writer connection (waiting while another SyncTx or write holds it) and
+// starts a write transaction on it with BEGIN IMMEDIATE, waiting for another process's write
+// lock until ctx is done.
+//
+// The SyncTx holds the only writer connection until Commit or Rollback: StartRun and FinishRun
+// called in between wait for it, so record runs before BeginSync and after Commit/Rollback.
+func (s *Store) BeginSync(ctx context.Context) (store.SyncTx, error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin sync: %w", err)
+	}
+	for {
+		_, err = conn.ExecContext(ctx, `BEGIN IMMEDIATE`)
+		if err == nil {
+			break
+		}
+		if !isBusy(err) {
+			conn.Close()
+			return nil, fmt.Errorf("begin sync: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			conn.Close()
+			return nil, fmt.Errorf("begin sync: %w", ctx.Err())
+		case <-time.After(beginRetryInterval):
+		}
+	}
+	t := &syncTx{s: s, conn: conn}
+	for _, p := range []struct {
+		st **sql.Stmt
+		q  string
+	}{
+		{&t.insert, qInsertUser}, {&t.update, qUpdateUser}, {&t.byAnchor, qUserByAnchor},
+		{&t.del, qDeleteByAnchor}, {&t.fps, qFingerprints}, {&t.setState, qSetSyncState},
+	} {
+		if *p.st, err = conn.PrepareContext(ctx, p.q); err != nil {
+			t.Rollback()
+			return nil, fmt.Errorf("begin sync: prepare: %w", err)
+		}
+	}
+	return t, nil
+}
+
+// syncTx is a write transaction on the writer connection. It is not safe for concurrent use.
+type syncTx struct {
+	s    *Store
+	conn *sql.Conn
+
+	insert, update, byAnchor, del, fps, setState *sql.Stmt
+
+	done bool
+	// failed is the error after which SQLite may have undone the transaction itself (I/O error,
+	// interrupted statement): from then on only Rollback is allowed.
+	failed error
+}
+
+var _ store.SyncTx = (*syncTx)(nil)
+
+var errTxDone = errors.New("sync transaction already committed or rolled back")
+
+// usable reports why the transaction cannot take another statement.
+func (t *syncTx) usable() error {
+	if t.done {
+		return errTxDone
+	}
+	if t.failed != nil {
+		return fmt.Errorf("sync transaction aborted by an earlier error: %w", t.failed)
+	}
+	return nil
+}
+
+// short checks, before a one-row statement, that the transaction is usable and ctx is not done,
+// and returns the context to run the statement with. A one-row statement takes microseconds, and
+// the driver watches a cancellable context with a goroutine per statement (which would double the
+// cost of PutUser), so it runs without one: ctx is honoured between statements, not during one.
+func (t *syncTx) short(ctx context.Context) (context.Context, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, t.fail(err)
+	}
+	return context.Background(), nil
+}
+
+// fail records err as fatal to the transaction unless SQLite undid only the statement
+// (a constraint failure).
+func (t *syncTx) fail(err error) error {
+	if !isConstraint(err) {
+		t.failed = err
+	}
+	return err
+}
+
+// Fingerprints calls fn for every directory user. fn must not call the SyncTx.
+func (t *syncTx) Fingerprints(ctx context.Context, fn func(store.Fingerprint) error) error {
+	if err := t.usable(); err != nil {
+		return fmt.Errorf("fingerprints: %w", err)
+	}
+	rows, err := t.fps.QueryContext(ctx)
+	if err != nil {
+		return fmt.Errorf("fingerprints: %w", t.fail(err))
+	}
+	defer rows.Close()
+	var (
+		anchor []byte
+		fp     int64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&anchor, &fp); err != nil {
+			return fmt.Errorf("fingerprints: %w", t.fail(err))
+		}
+		if err := fn(store.Fingerprint{Anchor: anchor, Fingerprint: uint64(fp)}); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("fingerprints: %w", t.fail(err))
+		}
+		anchor = nil // Scan copies into a new slice only when the destination is nil
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("fingerprints: %w", t.fail(err))
+	}
+	return nil
+}
+
+// UserByAnchor returns the user with this anchor, as this transaction sees it.
+func (t *syncTx) UserByAnchor(ctx context.Context, anchor []byte) (store.User, error) {
+	ctx, err := t.short(ctx)
+	if err != nil {
+		return store.User{}, fmt.Errorf("user by anchor: %w", err)
+	}
+	if len(anchor) == 0 {
+		return store.User{}, fmt.Errorf("user by anchor: empty anchor: %w", store.ErrNotFound)
+	}
+	u, err := scanUser(t.byAnchor.QueryRowContext(ctx, anchor))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, fmt.Errorf("user by anchor %x: %w", anchor, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("user by anchor %x: %w", anchor, t.fail(err))
+	}
+	return u, nil
+}
+
+// validate rejects a user the schema would not hold.
+func validate(u *store.User) error {
+	switch {
+	case u.Source != store.SourceDirectory && u.Source != store.SourceCloud:
+		return fmt.Errorf("invalid source %q", u.Source)
+	case u.UserPrincipalName == "":
+		return errors.New("empty userPrincipalName")
+	case u.Source == store.SourceDirectory && len(u.Anchor) == 0:
+		return errors.New("directory user without anchor")
+	}
+	return nil
+}
+
+// PutUser inserts (u.ID == "") or updates (by ID) a user and sets u's ID, Version and times.
+// An update with u.Version != 0 applies only if the stored version is u.Version
+// (ErrVersionMismatch otherwise).
+func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
+	ctx, err := t.short(ctx)
+	if err != nil {
+		return fmt.Errorf("put user: %w", err)
+	}
+	if err := validate(u); err != nil {
+		return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+	}
+	emails, err := encodeList(u.AlternateEmails)
+	if err != nil {
+		return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+	}
+	flds, err := encodeList(u.DirectoryFields)
+	if err != nil {
+		return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+	}
+	var anchor any
+	if len(u.Anchor) > 0 {
+		anchor = u.Anchor
+	}
+	var sqAt any
+	if u.SecurityQuestionsRegisteredAt != nil {
+		sqAt = micros(*u.SecurityQuestionsRegisteredAt)
+	}
+	now := t.s.now().UTC().Truncate(time.Microsecond)
+	id, version := u.ID, u.Version
+	if id == "" {
+		id, version = uuid.Must(uuid.NewV7()).String(), 1
+	}
+	args := [...]any{id, string(u.Source), anchor, u.DN, u.UserPrincipalName, key(u.UserPrincipalName),
+		u.DisplayName, key(u.DisplayName),
+		u.MobilePhone.Raw, u.MobilePhone.Number, u.MobilePhone.Type, u.MobilePhone.Problem,
+		u.OfficePhone.Raw, u.OfficePhone.Number, u.OfficePhone.Type, u.OfficePhone.Problem,
+		emails, u.AccountEnabled, u.Privileged, u.AuthenticationPhone, u.AuthenticationEmail,
+		flds, u.DirectoryMobilePhone, u.MobilePhoneOverridden, int64(u.Fingerprint),
+		u.SecurityQuestionsCount, sqAt, version, micros(now), micros(now)}
+
+	if u.ID == "" {
+		if _, err := t.insert.ExecContext(ctx, args[:]...); err != nil {
+			return t.putError(u, err)
+		}
+		u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, now, now
+		return nil
+	}
+	var created int64
+	err = t.update.QueryRowContext(ctx, args[:]...).Scan(&version, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		var stored int64
+		switch err := t.conn.QueryRowContext(ctx, qVersionByID, id).Scan(&stored); {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("put user %q: id %s: %w", u.UserPrincipalName, id, store.ErrNotFound)
+		case err != nil:
+			return fmt.Errorf("put user %q: %w", u.UserPrincipalName, t.fail(err))
+		default:
+			return fmt.Errorf("put user %q: stored version %d, given %d: %w",
+				u.UserPrincipalName, stored, u.Version, store.ErrVersionMismatch)
+		}
+	}
+	if err != nil {
+		return t.putError(u, err)
+	}
+	u.Version, u.CreatedAt, u.UpdatedAt = version, fromMicros(created), now
+	return nil
+}
+
+func (t *syncTx) putError(u *store.User, err error) error {
+	if isUniqueViolation(err) {
+		return fmt.Errorf("put user %q: userPrincipalName or anchor taken by another user: %w",
+			u.UserPrincipalName, store.ErrConflict)
+	}
+	return fmt.Errorf("put user %q: %w", u.UserPrincipalName, t.fail(err))
+}
+
+// DeleteUserByAnchor removes the user with this anchor (and, by foreign keys, what belongs to it).
+func (t *syncTx) DeleteUserByAnchor(ctx context.Context, anchor []byte) error {
+	ctx, err := t.short(ctx)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if len(anchor) == 0 {
+		return fmt.Errorf("delete user: empty anchor: %w", store.ErrNotFound)
+	}
+	res, err := t.del.ExecContext(ctx, anchor)
+	if err != nil {
+		return fmt.Errorf("delete user %x: %w", anchor, t.fail(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete user %x: %w", anchor, t.fail(err))
+	} else if n == 0 {
+		return fmt.Errorf("delete user %x: %w", anchor, store.ErrNotFound)
+	}
+	return nil
+}
+
+// SetSyncState stores s under s.Key; a zero UpdatedAt means now.
+func (t *syncTx) SetSyncState(ctx context.Context, s store.SyncState) error {
+	ctx, err := t.short(ctx)
+	if err != nil {
+		return fmt.Errorf("set sync state: %w", err)
+	}
+	at := s.UpdatedAt
+	if at.IsZero() {
+		at = t.s.now()
+	}
+	if _, err := t.setState.ExecContext(ctx, s.Key, s.Watermark, micros(at)); err != nil {
+		return fmt.Errorf("set sync state %q: %w", s.Key, t.fail(err))
+	}
+	return nil
+}
+
+// Commit makes the transaction's writes durable and visible. After a failed Commit nothing is kept.
+func (t *syncTx) Commit() error {
+	if err := t.usable(); err != nil {
+		if !t.done {
+			t.Rollback()
+		}
+		return fmt.Errorf("commit: %w", err)
+	}
+	t.closeStmts()
+	if _, err := t.conn.ExecContext(context.Background(), `COMMIT`); err != nil {
+		t.rollbackAndRelease()
+		return fmt.Errorf("commit: %w", err)
+	}
+	t.release(nil)
+	return nil
+}
+
+// Rollback undoes the transaction; after Commit or Rollback it does nothing and returns nil.
+func (t *syncTx) Rollback() error {
+	if t.done {
+		return nil
+	}
+	t.closeStmts()
+	return t.rollbackAndRelease()
+}
+
+func (t *syncTx) rollbackAndRelease() error {
+	_, err := t.conn.ExecContext(context.Background(), `ROLLBACK`)
+	if err != nil && t.failed != nil {
+		// SQLite may already have rolled back after the earlier failure ("no transaction is
+		// active"): the connection is still sound only if it is in autocommit mode again, which
+		// we cannot ask database/sql; discard it to be safe.
+		t.release(driver.ErrBadConn)
+		return nil
+	}
+	if err != nil {
+		t.release(driver.ErrBadConn)
+		return fmt.Errorf("rollback: %w", err)
+	}
+	t.release(nil)
+	return nil
+}
+
+func (t *syncTx) closeStmts() {
+	for _, st := range []*sql.Stmt{t.insert, t.update, t.byAnchor, t.del, t.fps, t.setState} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// release returns the writer connection to its pool, or discards it when bad is driver.ErrBadConn.
+func (t *syncTx) release(bad error) {
+	t.done = true
+	if bad != nil {
+		t.conn.Raw(func(any) error { return bad })
+	}
+	t.conn.Close()
+}
