@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/sspr/sspr/internal/config"
@@ -26,8 +27,18 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SSPR_CPUPROFILE=file writes a CPU profile of the command (for benchmarks).
+	if p := os.Getenv("SSPR_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	err := newRootCmd().ExecuteContext(ctx)
-	os.Exit(exitCode(err))
+	code := exitCode(err)
+	pprof.StopCPUProfile()
+	os.Exit(code)
 }
 
 func exitCode(err error) int {

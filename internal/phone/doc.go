@@ -15,7 +15,7 @@
 //
 //	raw value ──► size, UTF-8, trim ──► scan: digits (any script), leading +, separators,
 //	          tel: URI, extension ──► libphonenumber: country code, national prefix, validity,
-//	          type ──► Number{Canonical "+CC NATIONAL", E164, Region, Type, Extension}
+//	          type ──► Number{Canonical "+CC NATIONAL", E164, Type, Extension}; Region() on demand
 //
 // Every refusal is an *Error with a Reason (Empty, TooLong, InvalidUTF8, InvalidCharacters,
 // NoCountryCode, UnknownCountryCode, NotANumber, InvalidNumber) and an administrator-readable

@@ -137,15 +137,26 @@ type Number struct {
 	// National is the national significant number (Canonical after the space), without trunk
 	// prefix: "2079460958" for London, not "02079460958". Italian numbers keep their leading 0.
 	National string
-	// Region is the ISO 3166 region the number belongs to ("US", "CA", "GB"), or "001" for a
-	// non-geographic number (+800, +882, ...).
-	Region string
 	// Type is the kind of line libphonenumber's metadata tells from the number.
 	Type Type
 	// Extension holds the extension's digits stripped from the value ("12345" for
 	// "+1 4255551234X12345"), or "". It is never dialled: the reference document says extensions
 	// are removed before the call is placed.
 	Extension string
+}
+
+// Region returns the ISO 3166 region the number belongs to ("US", "CA", "GB"), or "001" for a
+// non-geographic number (+800, +882, ...). It is computed on demand: for country codes shared by
+// several regions (+1, +7, +44) it costs as much as Normalize itself, and a sync does not need it.
+func (n Number) Region() string {
+	if rs := phonenumbers.GetRegionCodesForCountryCode(n.CountryCode); len(rs) == 1 {
+		return rs[0]
+	}
+	pn, err := phonenumbers.Parse(n.E164, "")
+	if err != nil {
+		return ""
+	}
+	return phonenumbers.GetRegionCodeForNumber(pn)
 }
 
 const (
@@ -239,8 +250,10 @@ func (n *Normalizer) Normalize(raw string) (Number, error) {
 	}
 	p = append(p, sc.digits...)
 	var pn phonenumbers.PhoneNumber
-	if err := phonenumbers.ParseToNumber(string(p), n.region, &pn); err != nil {
-		return Number{}, parseError(raw, sc.plus, err)
+	if !sc.plus || !fastParse(sc.digits, &pn) {
+		if err := phonenumbers.ParseToNumber(string(p), n.region, &pn); err != nil {
+			return Number{}, parseError(raw, sc.plus, err)
+		}
 	}
 	cc := int(pn.GetCountryCode())
 	// GetNumberType is UNKNOWN exactly when IsValidNumber is false (both look up the region the
@@ -263,7 +276,6 @@ func (n *Normalizer) Normalize(raw string) (Number, error) {
 		E164:        canonical[:space] + canonical[space+1:],
 		CountryCode: cc,
 		National:    canonical[space+1:],
-		Region:      phonenumbers.GetRegionCodeForNumber(&pn),
 		Type:        typeOf(typ),
 	}
 	if len(sc.ext) > 0 {

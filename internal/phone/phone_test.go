@@ -22,15 +22,15 @@ func mustNormalizer(t testing.TB, region string) *Normalizer {
 
 // us is the number of the reference document, checked valid by libphonenumber's metadata
 // (425 is a Washington area code; 555-1234 is not in the reserved fictional 555-01xx block).
-var us = Number{Canonical: "+1 4255551234", E164: "+14255551234", CountryCode: 1, National: "4255551234", Region: "US", Type: FixedLineOrMobile}
+var us = Number{Canonical: "+1 4255551234", E164: "+14255551234", CountryCode: 1, National: "4255551234", Type: FixedLineOrMobile}
 
 func withExt(n Number, ext string) Number { n.Extension = ext; return n }
 
 var (
-	gbFixed  = Number{Canonical: "+44 2079460958", E164: "+442079460958", CountryCode: 44, National: "2079460958", Region: "GB", Type: FixedLine}
-	gbMobile = Number{Canonical: "+44 7400123456", E164: "+447400123456", CountryCode: 44, National: "7400123456", Region: "GB", Type: Mobile}
-	deFixed  = Number{Canonical: "+49 30123456", E164: "+4930123456", CountryCode: 49, National: "30123456", Region: "DE", Type: FixedLine}
-	deMobile = Number{Canonical: "+49 15123456789", E164: "+4915123456789", CountryCode: 49, National: "15123456789", Region: "DE", Type: Mobile}
+	gbFixed  = Number{Canonical: "+44 2079460958", E164: "+442079460958", CountryCode: 44, National: "2079460958", Type: FixedLine}
+	gbMobile = Number{Canonical: "+44 7400123456", E164: "+447400123456", CountryCode: 44, National: "7400123456", Type: Mobile}
+	deFixed  = Number{Canonical: "+49 30123456", E164: "+4930123456", CountryCode: 49, National: "30123456", Type: FixedLine}
+	deMobile = Number{Canonical: "+49 15123456789", E164: "+4915123456789", CountryCode: 49, National: "15123456789", Type: Mobile}
 )
 
 func TestNormalizeValid(t *testing.T) {
@@ -104,8 +104,8 @@ func TestNormalizeValid(t *testing.T) {
 		{"", "+49 (0)30 123456", deFixed},
 		{"", "+49 (0)30/123456", deFixed},
 		// Italy has no trunk prefix: its leading 0 belongs to the number and stays.
-		{"", "+39 06 12345678", Number{Canonical: "+39 0612345678", E164: "+390612345678", CountryCode: 39, National: "0612345678", Region: "IT", Type: FixedLine}},
-		{"", "+39 (0)6 12345678", Number{Canonical: "+39 0612345678", E164: "+390612345678", CountryCode: 39, National: "0612345678", Region: "IT", Type: FixedLine}},
+		{"", "+39 06 12345678", Number{Canonical: "+39 0612345678", E164: "+390612345678", CountryCode: 39, National: "0612345678", Type: FixedLine}},
+		{"", "+39 (0)6 12345678", Number{Canonical: "+39 0612345678", E164: "+390612345678", CountryCode: 39, National: "0612345678", Type: FixedLine}},
 
 		// National forms and international prefixes need the default region.
 		{"US", "(425) 555-1234", us},
@@ -127,18 +127,18 @@ func TestNormalizeValid(t *testing.T) {
 		{"", "+44 20 7946 0958", gbFixed},
 		{"", "+49 151 23456789", deMobile},
 		{"", "+49 30 123456", deFixed},
-		{"", "+33 6 12 34 56 78", Number{Canonical: "+33 612345678", E164: "+33612345678", CountryCode: 33, National: "612345678", Region: "FR", Type: Mobile}},
-		{"", "+1 800 234 5678", Number{Canonical: "+1 8002345678", E164: "+18002345678", CountryCode: 1, National: "8002345678", Region: "US", Type: TollFree}},
-		{"", "+1 900 234 5678", Number{Canonical: "+1 9002345678", E164: "+19002345678", CountryCode: 1, National: "9002345678", Region: "US", Type: PremiumRate}},
-		{"", "+1 500 234 5678", Number{Canonical: "+1 5002345678", E164: "+15002345678", CountryCode: 1, National: "5002345678", Region: "US", Type: PersonalNumber}},
-		{"", "+49 180 12345", Number{Canonical: "+49 18012345", E164: "+4918012345", CountryCode: 49, National: "18012345", Region: "DE", Type: SharedCost}},
-		{"", "+44 56 1234 5678", Number{Canonical: "+44 5612345678", E164: "+445612345678", CountryCode: 44, National: "5612345678", Region: "GB", Type: VoIP}},
-		{"", "+44 70 1234 5678", Number{Canonical: "+44 7012345678", E164: "+447012345678", CountryCode: 44, National: "7012345678", Region: "GB", Type: PersonalNumber}},
-		{"", "+44 7640 123456", Number{Canonical: "+44 7640123456", E164: "+447640123456", CountryCode: 44, National: "7640123456", Region: "GB", Type: Pager}},
-		{"", "+44 55 1234 5678", Number{Canonical: "+44 5512345678", E164: "+445512345678", CountryCode: 44, National: "5512345678", Region: "GB", Type: UAN}},
-		{"", "+49 177 991234567", Number{Canonical: "+49 177991234567", E164: "+49177991234567", CountryCode: 49, National: "177991234567", Region: "DE", Type: Voicemail}},
-		{"", "+1 613 555 0123", Number{Canonical: "+1 6135550123", E164: "+16135550123", CountryCode: 1, National: "6135550123", Region: "CA", Type: FixedLineOrMobile}},
-		{"", "+800 1234 5678", Number{Canonical: "+800 12345678", E164: "+80012345678", CountryCode: 800, National: "12345678", Region: "001", Type: TollFree}},
+		{"", "+33 6 12 34 56 78", Number{Canonical: "+33 612345678", E164: "+33612345678", CountryCode: 33, National: "612345678", Type: Mobile}},
+		{"", "+1 800 234 5678", Number{Canonical: "+1 8002345678", E164: "+18002345678", CountryCode: 1, National: "8002345678", Type: TollFree}},
+		{"", "+1 900 234 5678", Number{Canonical: "+1 9002345678", E164: "+19002345678", CountryCode: 1, National: "9002345678", Type: PremiumRate}},
+		{"", "+1 500 234 5678", Number{Canonical: "+1 5002345678", E164: "+15002345678", CountryCode: 1, National: "5002345678", Type: PersonalNumber}},
+		{"", "+49 180 12345", Number{Canonical: "+49 18012345", E164: "+4918012345", CountryCode: 49, National: "18012345", Type: SharedCost}},
+		{"", "+44 56 1234 5678", Number{Canonical: "+44 5612345678", E164: "+445612345678", CountryCode: 44, National: "5612345678", Type: VoIP}},
+		{"", "+44 70 1234 5678", Number{Canonical: "+44 7012345678", E164: "+447012345678", CountryCode: 44, National: "7012345678", Type: PersonalNumber}},
+		{"", "+44 7640 123456", Number{Canonical: "+44 7640123456", E164: "+447640123456", CountryCode: 44, National: "7640123456", Type: Pager}},
+		{"", "+44 55 1234 5678", Number{Canonical: "+44 5512345678", E164: "+445512345678", CountryCode: 44, National: "5512345678", Type: UAN}},
+		{"", "+49 177 991234567", Number{Canonical: "+49 177991234567", E164: "+49177991234567", CountryCode: 49, National: "177991234567", Type: Voicemail}},
+		{"", "+1 613 555 0123", Number{Canonical: "+1 6135550123", E164: "+16135550123", CountryCode: 1, National: "6135550123", Type: FixedLineOrMobile}},
+		{"", "+800 1234 5678", Number{Canonical: "+800 12345678", E164: "+80012345678", CountryCode: 800, National: "12345678", Type: TollFree}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.region+" "+tt.in, func(t *testing.T) {
@@ -535,7 +535,7 @@ func FuzzNormalize(f *testing.F) {
 			if !ok || len(cc) < 2 || cc[0] != '+' || !asciiDigits(cc[1:]) || !asciiDigits(national) || national == "" {
 				t.Fatalf("Normalize(%q) [%s] Canonical %q is not +CC NATIONAL", raw, n.region, got.Canonical)
 			}
-			if got.E164 != cc+national || got.National != national || got.Type == 0 || got.Type == Unknown || got.Region == "" {
+			if got.E164 != cc+national || got.National != national || got.Type == 0 || got.Type == Unknown || got.Region() == "" {
 				t.Fatalf("Normalize(%q) [%s] = %+v: fields disagree", raw, n.region, got)
 			}
 			if got.Extension != "" && !asciiDigits(got.Extension) {
@@ -584,5 +584,19 @@ func BenchmarkNormalizeCanonical(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_, _ = n.Normalize("+1 4255551234")
+	}
+}
+
+func TestRegion(t *testing.T) {
+	n, _ := NewNormalizer("")
+	for raw, want := range map[string]string{"+1 4255551234": "US", "+1 416 555 0123": "CA", "+44 2079460958": "GB", "+49 30123456": "DE", "+800 12345678": "001"} {
+		num, err := n.Normalize(raw)
+		if err != nil {
+			t.Errorf("%s: %v", raw, err)
+			continue
+		}
+		if got := num.Region(); got != want {
+			t.Errorf("Region(%s) = %q, want %q", raw, got, want)
+		}
 	}
 }

@@ -213,6 +213,8 @@ func (e *Engine) run(ctx context.Context, since string, opts Options, rep *Repor
 		return fmt.Errorf("sync: read stored users: %w", err)
 	}
 	h := &handler{e: e, tx: tx, idx: idx, opts: opts, rep: rep}
+	h.pipe = newPipeline(e.build, h.apply)
+	defer h.pipe.stop()
 	res, err := e.reader.Read(ctx, since, h)
 	if errors.Is(err, directory.ErrWatermark) && since != "" && h.handled == 0 {
 		e.log.Info("sync: stored watermark not usable, running a full sync", "reason", err)
@@ -221,6 +223,9 @@ func (e *Engine) run(ctx context.Context, since string, opts Options, rep *Repor
 	}
 	if err != nil {
 		return fmt.Errorf("sync: read directory: %w", err)
+	}
+	if err := h.pipe.drain(ctx); err != nil {
+		return err
 	}
 	if res.Full {
 		rep.Run.Mode = "full"
@@ -284,7 +289,8 @@ type handler struct {
 	handled   int
 	unchanged int
 	deletes   [][]byte
-	retries   []directory.Record
+	retries   []*job
+	pipe      *pipeline
 }
 
 var _ directory.Handler = (*handler)(nil)
@@ -298,10 +304,6 @@ func (h *handler) progress() {
 
 func (h *handler) Upsert(ctx context.Context, r directory.Record) error {
 	h.progress()
-	return h.upsert(ctx, r, true)
-}
-
-func (h *handler) upsert(ctx context.Context, r directory.Record, mayRetry bool) error {
 	fp := fingerprint(r, h.e.cfg)
 	i, found := h.idx.find(r.Anchor)
 	if found {
@@ -311,18 +313,25 @@ func (h *handler) upsert(ctx context.Context, r directory.Record, mayRetry bool)
 			return nil
 		}
 	}
-	u, rejections := h.e.build(r)
+	// Validation and phone normalization (the costly part) run on the workers; the results are
+	// written here, in the directory's order.
+	return h.pipe.submit(ctx, &job{rec: r, fp: fp, found: found})
+}
+
+// apply writes one built record. It runs on the reader's goroutine, in the directory's order.
+func (h *handler) apply(ctx context.Context, j *job, mayRetry bool) error {
+	u, rejections := j.user, j.rejections
 	if u == nil {
 		h.reject(rejections...)
 		return nil
 	}
-	u.Fingerprint = fp
+	u.Fingerprint = j.fp
 	var old store.User
-	if found {
+	if j.found {
 		var err error
-		old, err = h.tx.UserByAnchor(ctx, r.Anchor)
+		old, err = h.tx.UserByAnchor(ctx, j.rec.Anchor)
 		if err != nil {
-			return fmt.Errorf("sync: read user %s: %w", r.DN, err)
+			return fmt.Errorf("sync: read user %s: %w", j.rec.DN, err)
 		}
 		h.e.merge(u, old)
 	}
@@ -331,18 +340,18 @@ func (h *handler) upsert(ctx context.Context, r directory.Record, mayRetry bool)
 		if mayRetry && len(h.retries) < maxRetries {
 			// Another stored user still holds this userPrincipalName; it may give it up later in
 			// this run (a rename). Try once more at the end.
-			h.retries = append(h.retries, r)
+			h.retries = append(h.retries, j)
 			return nil
 		}
-		h.reject(Rejection{DN: r.DN, UserPrincipalName: u.UserPrincipalName,
+		h.reject(Rejection{DN: j.rec.DN, UserPrincipalName: u.UserPrincipalName,
 			Reason: "userPrincipalName is already used by another user (duplicate in the directory?)"})
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("sync: write user %s: %w", r.DN, err)
+		return fmt.Errorf("sync: write user %s: %w", j.rec.DN, err)
 	}
 	h.reject(rejections...)
-	if found {
+	if j.found {
 		h.rep.Run.Updated++
 		if h.opts.OnChange != nil {
 			h.opts.OnChange(Change{Kind: Update, UserPrincipalName: u.UserPrincipalName, DN: u.DN, Fields: diff(old, *u)})
@@ -359,8 +368,10 @@ func (h *handler) upsert(ctx context.Context, r directory.Record, mayRetry bool)
 func (h *handler) retryConflicts(ctx context.Context) error {
 	retries := h.retries
 	h.retries = nil
-	for _, r := range retries {
-		if err := h.upsert(ctx, r, false); err != nil {
+	for _, j := range retries {
+		// The user was built for the first attempt; build it again, merge needs a fresh copy.
+		j.user, j.rejections = h.e.build(j.rec)
+		if err := h.apply(ctx, j, false); err != nil {
 			return err
 		}
 	}

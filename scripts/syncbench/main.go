@@ -37,6 +37,7 @@ func main() {
 	counts := flag.String("users", "100000,300000", "comma-separated user counts")
 	bin := flag.String("sspr", "bin/sspr", "the sspr binary to measure")
 	repeat := flag.Int("repeat", 3, "runs of the baseline and of each sync kind (the median is reported)")
+	flag.StringVar(&profileDir, "profile", "", "write a CPU profile of each sspr run into this directory")
 	flag.Parse()
 	ctx := context.Background()
 	if err := slapd.Available(); err != nil {
@@ -61,6 +62,8 @@ func main() {
 		}
 	}
 }
+
+var profileDir string
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "syncbench:", err)
@@ -118,8 +121,13 @@ sync:
   deleteThreshold: 1000000
 `, dir, srv.URL, srv.AdminDN, pw, people)), 0o600)
 
+	runs := 0
 	sync := func(args ...string) (time.Duration, int64, string, error) {
 		cmd := exec.CommandContext(ctx, bin, append([]string{"-c", cfg, "sync", "-q"}, args...)...)
+		if profileDir != "" {
+			runs++
+			cmd.Env = append(os.Environ(), fmt.Sprintf("SSPR_CPUPROFILE=%s/%d-%d.prof", profileDir, n, runs))
+		}
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		t0 := time.Now()
