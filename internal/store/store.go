@@ -109,6 +109,7 @@ type Users interface {
 	UserByUPN(ctx context.Context, upn string) (User, error)
 	// ListUsers calls fn for each matching user in userPrincipalName order; it stops at fn's first error.
 	ListUsers(ctx context.Context, f UserFilter, fn func(User) error) error
+	// CountUsers counts like ListUsers, ignoring Limit.
 	CountUsers(ctx context.Context, f UserFilter) (int, error)
 }
 
@@ -120,13 +121,20 @@ type Fingerprint struct {
 
 // SyncTx is one sync run's all-or-nothing unit: nothing it writes is visible to others or kept
 // until Commit. Only one SyncTx exists at a time (BeginSync waits for the previous one).
+//
+// An error other than ErrConflict, ErrNotFound or ErrVersionMismatch leaves the SyncTx usable
+// only for Rollback (PostgreSQL aborts the transaction; writes may be queued, so a later call or
+// Commit can report an earlier write's failure). Do not call StartRun/FinishRun while a SyncTx is
+// open: on SQLite the SyncTx holds the only writer.
 type SyncTx interface {
-	// Fingerprints calls fn for every directory user (Source == SourceDirectory).
+	// Fingerprints calls fn for every directory user (Source == SourceDirectory). fn must not
+	// call the SyncTx.
 	Fingerprints(ctx context.Context, fn func(Fingerprint) error) error
 	// UserByAnchor returns the directory user with this anchor.
 	UserByAnchor(ctx context.Context, anchor []byte) (User, error)
 	// PutUser inserts a directory user (u.ID == "": a new ID is assigned) or replaces the stored
-	// user with the same ID. ErrConflict when another user has the userPrincipalName or anchor.
+	// user with the same ID. ErrConflict when another user has the userPrincipalName or anchor;
+	// ErrVersionMismatch when u.Version is not 0 and differs from the stored version.
 	PutUser(ctx context.Context, u *User) error
 	// DeleteUserByAnchor removes a directory user and everything that belongs to it.
 	DeleteUserByAnchor(ctx context.Context, anchor []byte) error

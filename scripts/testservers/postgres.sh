@@ -150,7 +150,7 @@ stop() {
 		bindir=$(find_bindir)
 		as_pg "$bindir/pg_ctl" -D "$state/data" stop -m immediate -w -t 30 >/dev/null 2>&1 || true
 	fi
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ]; then
 		# pg_ctl could not stop it: end the postmaster we started, by its PID.
 		kill -KILL "$pid" 2>/dev/null || true
 	fi

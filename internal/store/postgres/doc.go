@@ -7,9 +7,11 @@
 //	reads           straight from the pool (UserByUPN, ListUsers streaming rows, CountUsers, ...)
 //	BeginSync       BEGIN + pg_advisory_xact_lock: one SyncTx at a time across every instance;
 //	                the lock ends with the transaction, or with the session if the process dies
-//	PutUser         INSERT ... ON CONFLICT DO NOTHING / UPDATE ... WHERE NOT EXISTS (clash):
-//	                a conflict is found without a server error, so the transaction goes on
-//	                (no savepoint per user); any other error aborts the SyncTx, as PostgreSQL does
+//	PutUser         insert: conflict checked against the sets of taken userPrincipalName keys
+//	                and anchors (loaded at the first insert), then queued and sent 500 at a time
+//	                in one round trip; update: UPDATE ... WHERE NOT EXISTS (clash), at once.
+//	                A conflict is found without a server error, so the transaction goes on (no
+//	                savepoint per user); any other error aborts the SyncTx, as PostgreSQL does
 //	Commit          COMMIT releases the lock; Rollback after Commit is a no-op
 //
 // userPrincipalName and displayName have lower-cased copies (upn_key, display_name_key, in the

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -126,5 +127,50 @@ func TestSyncAcrossInstances(t *testing.T) {
 	}
 	if n, err := b.CountUsers(ctx, store.UserFilter{}); err != nil || n != 0 {
 		t.Errorf("CountUsers = %d, %v; want 0", n, err)
+	}
+}
+
+// TestQueuedInsertClashesWithConcurrentWrite: a userPrincipalName taken by another transaction
+// after the SyncTx loaded the taken values makes the queued insert fail; Commit then fails and
+// nothing of the SyncTx is kept.
+func TestQueuedInsertClashesWithConcurrentWrite(t *testing.T) {
+	_, stores := openInstances(t, 1)
+	s := stores[0]
+	ctx := t.Context()
+	tx, err := s.BeginSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	first := store.User{Source: store.SourceDirectory, Anchor: []byte("first"), UserPrincipalName: "first@example.com"}
+	if err := tx.PutUser(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+	// An administrator creates a cloud user, committed at once.
+	if _, err := s.pool.Exec(ctx, `INSERT INTO users (id, source, user_principal_name, upn_key, version, created_at, updated_at)
+		VALUES ('0190b6a4-0000-7000-8000-000000000001', 'cloud', 'Taken@example.com', 'taken@example.com', 1, now(), now())`); err != nil {
+		t.Fatal(err)
+	}
+	clash := store.User{Source: store.SourceDirectory, Anchor: []byte("clash"), UserPrincipalName: "taken@example.com"}
+	if err := tx.PutUser(ctx, &clash); err != nil {
+		t.Fatalf("PutUser (queued): %v", err)
+	}
+	err = tx.Commit()
+	if err == nil {
+		t.Fatal("Commit succeeded with a clashing queued insert")
+	}
+	if errors.Is(err, store.ErrConflict) {
+		t.Errorf("Commit error %v matches ErrConflict, which means one user's clash", err)
+	}
+	t.Logf("Commit: %v", err)
+	var upns []string
+	if err := s.ListUsers(ctx, store.UserFilter{}, func(u store.User) error {
+		upns = append(upns, u.UserPrincipalName)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(upns) != 1 || upns[0] != "Taken@example.com" {
+		t.Errorf("users after the failed sync: %v, want only the administrator's", upns)
 	}
 }

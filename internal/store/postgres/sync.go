@@ -1,20 +1,23 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sspr/sspr/internal/store"
 )
 
 const (
-	// qInsertUser does nothing when a unique value is taken (ErrConflict): no error, so the
-	// transaction goes on without a savepoint per user.
+	// qInsertUser does nothing when a unique value is taken: PutUser checks the values before it
+	// queues an insert, so this only happens when a concurrent transaction took one.
 	qInsertUser = `INSERT INTO users (id, source, anchor, dn, user_principal_name, upn_key,
 	display_name, display_name_key,
 	mobile_phone_raw, mobile_phone_number, mobile_phone_type, mobile_phone_problem,
@@ -27,8 +30,10 @@ const (
 	ON CONFLICT DO NOTHING`
 
 	// qUpdateUser updates nothing when the version differs ($28, 0: any) or another user has the
-	// userPrincipalName or anchor; PutUser then finds out which.
-	qUpdateUser = `UPDATE users SET source = $2, anchor = $3, dn = $4, user_principal_name = $5, upn_key = $6,
+	// userPrincipalName or anchor; PutUser then finds out which. It returns the values it replaced
+	// for the taken-values sets.
+	qUpdateUser = `WITH old AS (SELECT upn_key, anchor FROM users WHERE id = $1)
+	UPDATE users SET source = $2, anchor = $3, dn = $4, user_principal_name = $5, upn_key = $6,
 	display_name = $7, display_name_key = $8,
 	mobile_phone_raw = $9, mobile_phone_number = $10, mobile_phone_type = $11, mobile_phone_problem = $12,
 	office_phone_raw = $13, office_phone_number = $14, office_phone_type = $15, office_phone_problem = $16,
@@ -37,15 +42,19 @@ const (
 	security_questions_count = $26, security_questions_registered_at = $27, version = version + 1, updated_at = $29
 	WHERE id = $1 AND ($28::bigint = 0 OR version = $28)
 	AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id <> $1 AND (o.upn_key = $6 OR o.anchor = $3))
-	RETURNING version, created_at`
+	RETURNING version, created_at, (SELECT upn_key FROM old), (SELECT anchor FROM old)`
 
 	qUserByAnchor   = `SELECT ` + userColumns + ` FROM users WHERE anchor = $1`
-	qDeleteByAnchor = `DELETE FROM users WHERE anchor = $1`
+	qDeleteByAnchor = `DELETE FROM users WHERE anchor = $1 RETURNING upn_key`
+	qTakenValues    = `SELECT upn_key, anchor FROM users`
 	qFingerprints   = `SELECT anchor, fingerprint FROM users WHERE source = 'directory'`
 	qSetSyncState   = `INSERT INTO sync_state (key, watermark, updated_at) VALUES ($1, $2, $3)
 	ON CONFLICT (key) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at`
 	qVersionByID = `SELECT version FROM users WHERE id = $1`
 )
+
+// insertBatch is how many inserts PutUser queues before sending them in one round trip.
+const insertBatch = 500
 
 // BeginSync starts a transaction and takes the sync advisory lock in it, waiting (until ctx is
 // done) while a SyncTx of this or another instance holds it. The lock ends with the transaction,
@@ -64,6 +73,13 @@ func (s *Store) BeginSync(ctx context.Context) (store.SyncTx, error) {
 
 // syncTx is a transaction holding the sync lock. It is not safe for concurrent use. pgx prepares
 // each statement once per connection and reuses it.
+//
+// Inserts are queued and sent insertBatch at a time in one round trip (a first sync is nearly all
+// inserts). PutUser finds conflicts before queueing, in the sets of the userPrincipalName keys and
+// anchors the transaction will leave, loaded at the first insert and kept up to date. Every other
+// call sends the queue first, so the transaction always reads its own writes. A queued insert
+// that fails anyway (a concurrent transaction took the value after the sets were loaded) aborts
+// the SyncTx: the call that sent the queue, or Commit, returns the error.
 type syncTx struct {
 	s    *Store
 	tx   pgx.Tx
@@ -71,6 +87,11 @@ type syncTx struct {
 	// failed is the error that aborted the transaction on the server: from then on only Rollback
 	// is allowed.
 	failed error
+
+	keys    map[string]struct{} // upn_key of every user; nil until the first insert
+	anchors map[string]struct{} // anchor of every directory user
+	batch   pgx.Batch
+	queued  []string // userPrincipalName of each queued insert, for messages
 }
 
 var _ store.SyncTx = (*syncTx)(nil)
@@ -92,6 +113,72 @@ func (t *syncTx) usable(ctx context.Context) error {
 	return nil
 }
 
+// flush sends the queued inserts.
+func (t *syncTx) flush(ctx context.Context) error {
+	if len(t.queued) == 0 {
+		return nil
+	}
+	br := t.tx.SendBatch(ctx, &t.batch)
+	var err error
+	for _, upn := range t.queued {
+		var tag pgconn.CommandTag
+		if tag, err = br.Exec(); err != nil {
+			err = fmt.Errorf("queued insert of %q: %w", upn, err)
+			break
+		}
+		if tag.RowsAffected() == 0 {
+			// Not ErrConflict: the caller would take it for its own user's conflict.
+			err = fmt.Errorf("queued insert of %q: userPrincipalName or anchor taken by a concurrent transaction", upn)
+			break
+		}
+	}
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	t.batch = pgx.Batch{}
+	t.queued = t.queued[:0]
+	if err != nil {
+		return t.fail(ctx, err)
+	}
+	return nil
+}
+
+// begin checks that the transaction is usable and sends the queued inserts.
+func (t *syncTx) begin(ctx context.Context) error {
+	if err := t.usable(ctx); err != nil {
+		return err
+	}
+	return t.flush(ctx)
+}
+
+// loadTaken reads the taken userPrincipalName keys and anchors.
+func (t *syncTx) loadTaken(ctx context.Context) error {
+	rows, err := t.tx.Query(ctx, qTakenValues)
+	if err != nil {
+		return t.fail(ctx, err)
+	}
+	defer rows.Close()
+	keys, anchors := map[string]struct{}{}, map[string]struct{}{}
+	var (
+		k string
+		a []byte
+	)
+	for rows.Next() {
+		if err := rows.Scan(&k, &a); err != nil {
+			return t.fail(ctx, err)
+		}
+		keys[k] = struct{}{}
+		if len(a) > 0 {
+			anchors[string(a)] = struct{}{}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return t.fail(ctx, err)
+	}
+	t.keys, t.anchors = keys, anchors
+	return nil
+}
+
 // fail records err, which PostgreSQL answered by aborting the transaction.
 func (t *syncTx) fail(ctx context.Context, err error) error {
 	err = withCtx(ctx, err)
@@ -102,7 +189,7 @@ func (t *syncTx) fail(ctx context.Context, err error) error {
 // Fingerprints calls fn for every directory user. fn must not call the SyncTx: the rows hold
 // its connection.
 func (t *syncTx) Fingerprints(ctx context.Context, fn func(store.Fingerprint) error) error {
-	if err := t.usable(ctx); err != nil {
+	if err := t.begin(ctx); err != nil {
 		return fmt.Errorf("fingerprints: %w", err)
 	}
 	rows, err := t.tx.Query(ctx, qFingerprints)
@@ -133,7 +220,7 @@ func (t *syncTx) Fingerprints(ctx context.Context, fn func(store.Fingerprint) er
 
 // UserByAnchor returns the user with this anchor, as this transaction sees it.
 func (t *syncTx) UserByAnchor(ctx context.Context, anchor []byte) (store.User, error) {
-	if err := t.usable(ctx); err != nil {
+	if err := t.begin(ctx); err != nil {
 		return store.User{}, fmt.Errorf("user by anchor: %w", err)
 	}
 	if len(anchor) == 0 {
@@ -166,10 +253,10 @@ func validate(u *store.User) error {
 // An update with u.Version != 0 applies only if the stored version is u.Version
 // (ErrVersionMismatch otherwise).
 //
-// A conflict is found without an error on the server, so the transaction goes on. Only a
-// conflict with a user that another transaction is writing at the same moment (an administrator
-// creating a user while the sync renames one) surfaces as a unique violation, which aborts the
-// transaction: the sync fails and the next run does the work.
+// An insert is queued (see syncTx); an update is sent at once. A conflict is found without an
+// error on the server, so the transaction goes on. Only a clash with a value that another
+// transaction writes at the same moment (an administrator creating a user while the sync adds
+// one with the same name) aborts the transaction: the sync fails and the next run does the work.
 func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
 	if err := t.usable(ctx); err != nil {
 		return fmt.Errorf("put user: %w", err)
@@ -208,24 +295,50 @@ func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
 		u.SecurityQuestionsCount, sqAt, nil, now}
 
 	if u.ID == "" {
-		args[27] = now
-		tag, err := t.tx.Exec(ctx, qInsertUser, args[:28]...)
-		if err != nil {
-			return t.putError(ctx, u, err)
+		if t.keys == nil {
+			if err := t.begin(ctx); err != nil {
+				return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+			}
+			if err := t.loadTaken(ctx); err != nil {
+				return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+			}
 		}
-		if tag.RowsAffected() == 0 {
+		k := args[5].(string)
+		_, upnTaken := t.keys[k]
+		_, anchorTaken := t.anchors[string(anchor)]
+		if upnTaken || anchor != nil && anchorTaken {
 			return fmt.Errorf("put user %q: userPrincipalName or anchor taken by another user: %w",
 				u.UserPrincipalName, store.ErrConflict)
+		}
+		// pgx encodes the arguments when it sends the batch: copy what the caller may reuse.
+		args[2], args[16], args[21] = bytes.Clone(anchor), slices.Clone(list(u.AlternateEmails)), slices.Clone(list(u.DirectoryFields))
+		args[27] = now
+		t.batch.Queue(qInsertUser, args[:28]...)
+		t.queued = append(t.queued, u.UserPrincipalName)
+		t.keys[k] = struct{}{}
+		if anchor != nil {
+			t.anchors[string(anchor)] = struct{}{}
+		}
+		if len(t.queued) >= insertBatch {
+			if err := t.flush(ctx); err != nil {
+				return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+			}
 		}
 		u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id.String(), 1, now, now
 		return nil
 	}
+
+	if err := t.flush(ctx); err != nil {
+		return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+	}
 	args[27] = u.Version
 	var (
-		version int64
-		created time.Time
+		version   int64
+		created   time.Time
+		oldKey    string
+		oldAnchor []byte
 	)
-	err := t.tx.QueryRow(ctx, qUpdateUser, args[:]...).Scan(&version, &created)
+	err := t.tx.QueryRow(ctx, qUpdateUser, args[:]...).Scan(&version, &created, &oldKey, &oldAnchor)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var stored int64
 		switch err := t.tx.QueryRow(ctx, qVersionByID, id).Scan(&stored); {
@@ -244,6 +357,14 @@ func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
 	if err != nil {
 		return t.putError(ctx, u, err)
 	}
+	if t.keys != nil {
+		delete(t.keys, oldKey)
+		delete(t.anchors, string(oldAnchor))
+		t.keys[args[5].(string)] = struct{}{}
+		if anchor != nil {
+			t.anchors[string(anchor)] = struct{}{}
+		}
+	}
 	u.Version, u.CreatedAt, u.UpdatedAt = version, created.UTC(), now
 	return nil
 }
@@ -259,25 +380,30 @@ func (t *syncTx) putError(ctx context.Context, u *store.User, err error) error {
 
 // DeleteUserByAnchor removes the user with this anchor (and, by foreign keys, what belongs to it).
 func (t *syncTx) DeleteUserByAnchor(ctx context.Context, anchor []byte) error {
-	if err := t.usable(ctx); err != nil {
+	if err := t.begin(ctx); err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
 	if len(anchor) == 0 {
 		return fmt.Errorf("delete user: empty anchor: %w", store.ErrNotFound)
 	}
-	tag, err := t.tx.Exec(ctx, qDeleteByAnchor, anchor)
+	var k string
+	err := t.tx.QueryRow(ctx, qDeleteByAnchor, anchor).Scan(&k)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("delete user %x: %w", anchor, store.ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("delete user %x: %w", anchor, t.fail(ctx, err))
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("delete user %x: %w", anchor, store.ErrNotFound)
+	if t.keys != nil {
+		delete(t.keys, k)
+		delete(t.anchors, string(anchor))
 	}
 	return nil
 }
 
 // SetSyncState stores s under s.Key; a zero UpdatedAt means now.
 func (t *syncTx) SetSyncState(ctx context.Context, s store.SyncState) error {
-	if err := t.usable(ctx); err != nil {
+	if err := t.begin(ctx); err != nil {
 		return fmt.Errorf("set sync state: %w", err)
 	}
 	at := s.UpdatedAt
@@ -297,6 +423,10 @@ func (t *syncTx) Commit() error {
 		if !t.done {
 			t.Rollback()
 		}
+		return fmt.Errorf("commit: %w", err)
+	}
+	if err := t.flush(context.Background()); err != nil {
+		t.Rollback()
 		return fmt.Errorf("commit: %w", err)
 	}
 	t.done = true

@@ -146,9 +146,8 @@ func where(f store.UserFilter, withAfter bool) (string, []any) {
 	return ` WHERE ` + strings.Join(conds, ` AND `), args
 }
 
-// ListUsers calls fn for each matching user in userPrincipalName order (by its lower-cased form),
-// reading rows as it goes. fn may call the store's read methods, not BeginSync's writes on the
-// same goroutine while it waits for the writer.
+// ListUsers calls fn for each matching user in userPrincipalName order (of the lower-cased form,
+// byte by byte), reading rows as they come. fn runs while the query holds a reader connection.
 func (s *Store) ListUsers(ctx context.Context, f store.UserFilter, fn func(store.User) error) error {
 	w, args := where(f, true)
 	q := `SELECT ` + userColumns + ` FROM users` + w + ` ORDER BY upn_key`

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UncommittedInvisible", testUncommittedInvisible},
 		{"Delete", testDelete},
 		{"Fingerprints", testFingerprints},
+		{"ManyUsers", testManyUsers},
 		{"BeginSyncWaits", testBeginSyncWaits},
 		{"BeginSyncCancelled", testBeginSyncCancelled},
 		{"SyncState", testSyncState},
@@ -654,6 +655,72 @@ func testFingerprints(t *testing.T, s store.Store) {
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testManyUsers: a few thousand writes in one SyncTx, with conflicts, updates and deletes among
+// them (a backend may batch its writes).
+func testManyUsers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 2345
+	tx := begin(t, s)
+	users := make([]store.User, n)
+	for i := range users {
+		users[i] = dirUser(i)
+		if err := tx.PutUser(ctx, &users[i]); err != nil {
+			t.Fatalf("PutUser %d: %v", i, err)
+		}
+		switch {
+		case i%700 == 699: // a clash with a user written earlier in this transaction
+			dup := dirUser(i + 100_000)
+			dup.UserPrincipalName = strings.ToUpper(users[i-650].UserPrincipalName)
+			wantErr(t, "PutUser(taken upn)", tx.PutUser(ctx, &dup), store.ErrConflict)
+			dup = dirUser(i + 100_000)
+			dup.Anchor = users[i-1].Anchor
+			wantErr(t, "PutUser(taken anchor)", tx.PutUser(ctx, &dup), store.ErrConflict)
+		case i%500 == 499: // an update and a delete of users written earlier in this transaction
+			users[i-300].DisplayName = "updated"
+			if err := tx.PutUser(ctx, &users[i-300]); err != nil {
+				t.Fatalf("update %d: %v", i-300, err)
+			}
+			if err := tx.DeleteUserByAnchor(ctx, users[i-200].Anchor); err != nil {
+				t.Fatalf("delete %d: %v", i-200, err)
+			}
+			users[i-200].ID = ""
+		}
+	}
+	// A deleted user's values are free again within the transaction.
+	again := dirUser(299)
+	if err := tx.PutUser(ctx, &again); err != nil {
+		t.Fatalf("PutUser of a user deleted in this transaction: %v", err)
+	}
+	users[299] = again
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+
+	want := 0
+	for _, u := range users {
+		if u.ID == "" {
+			continue
+		}
+		want++
+		got, err := s.UserByUPN(ctx, u.UserPrincipalName)
+		if err != nil {
+			t.Fatalf("UserByUPN(%s): %v", u.UserPrincipalName, err)
+		}
+		checkUser(t, u, got)
+	}
+	if n := count(t, s, store.UserFilter{}); n != want {
+		t.Errorf("%d users, want %d", n, want)
+	}
+	tx = begin(t, s)
+	fps := 0
+	if err := tx.Fingerprints(ctx, func(store.Fingerprint) error { fps++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fps != want {
+		t.Errorf("%d fingerprints, want %d", fps, want)
 	}
 }
 
