@@ -17,7 +17,7 @@ import (
 
 func newSyncCmd(g *globals) *cobra.Command {
 	var opts syncer.Options
-	var verbose, quiet bool
+	var verbose, quiet, schedule bool
 	cmd := &cobra.Command{
 		Use:   "sync",
 		Short: "Synchronize users from the directory (delta when possible)",
@@ -31,6 +31,9 @@ transaction. A run that would delete more than sync.deleteThreshold users change
 				return err
 			}
 			defer a.Close()
+			if schedule {
+				return runScheduled(cmd.Context(), a, opts, cmd.OutOrStdout())
+			}
 			return runSync(cmd.Context(), a, opts, cmd.OutOrStdout(), verbose || opts.DryRun, quiet)
 		},
 	}
@@ -40,6 +43,7 @@ transaction. A run that would delete more than sync.deleteThreshold users change
 	f.BoolVar(&opts.AllowDeletes, "allow-deletes", false, "override the accidental-delete guard for this run")
 	f.BoolVarP(&verbose, "verbose", "v", false, "list every change")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
+	f.BoolVar(&schedule, "schedule", false, "keep running: sync now and then every sync.interval until stopped (SIGTERM/Ctrl-C)")
 	cmd.AddCommand(newSyncRunsCmd(g))
 	return cmd
 }
@@ -90,6 +94,23 @@ func printChange(w io.Writer, c syncer.Change) {
 	fmt.Fprintf(w, "%s %s (%s)\n", sign, c.UserPrincipalName, c.DN)
 	for _, f := range c.Fields {
 		fmt.Fprintf(w, "    %s: %q → %q\n", f.Field, f.Old, f.New)
+	}
+}
+
+// runScheduled syncs every sync.interval until ctx ends. A failed or refused run is reported
+// and the schedule goes on: the next run may succeed (directory back, guard overridden).
+func runScheduled(ctx context.Context, a *app, opts syncer.Options, out io.Writer) error {
+	t := time.NewTicker(a.cfg.Sync.Interval)
+	defer t.Stop()
+	for {
+		if err := runSync(ctx, a, opts, out, false, true); err != nil && ctx.Err() == nil {
+			a.log.Error("scheduled sync failed", "err", err, "next", time.Now().Add(a.cfg.Sync.Interval).Format(time.RFC3339))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
 	}
 }
 

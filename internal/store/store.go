@@ -14,6 +14,8 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrVersionMismatch: the record changed since the caller read it (optimistic locking).
 	ErrVersionMismatch = errors.New("version mismatch")
+	// ErrExhausted: a one-time code has no tries left, or is used or expired.
+	ErrExhausted = errors.New("code exhausted")
 )
 
 // Source says where a user comes from: the directory (synchronized) or sspr itself

@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// UsersTx writes users outside a sync (administrators, the registration portal), inside one
+// transaction opened by Updates.Update.
+type UsersTx interface {
+	UserByUPN(ctx context.Context, upn string) (User, error)
+	UserByID(ctx context.Context, id string) (User, error)
+	// CreateUser inserts u (u.ID == "": a new ID), Version 1. ErrConflict when the
+	// userPrincipalName or anchor is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// UpdateUser replaces the user with u.ID when its stored Version equals u.Version
+	// (ErrVersionMismatch otherwise, ErrNotFound when gone), increments Version, sets UpdatedAt,
+	// and writes both back to *u. ErrConflict when the new userPrincipalName is taken.
+	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUser removes the user and everything that belongs to it (answers, sessions, codes).
+	DeleteUser(ctx context.Context, id string) error
+	// AppendAudit records an event in the same transaction.
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+}
+
+// Updates runs administrative writes.
+type Updates interface {
+	// Update runs fn in one write transaction: everything fn writes is kept only when fn
+	// returns nil (then the error of the commit is returned), else it is all undone and fn's
+	// error is returned.
+	Update(ctx context.Context, fn func(UsersTx) error) error
+}
+
+// AuditEvent is one thing that happened, for auditors. Details never hold a secret (no code,
+// password or answer) and phone numbers in it are masked.
+type AuditEvent struct {
+	ID                int64
+	Time              time.Time
+	Type              string // dotted, e.g. "reset.started", "reset.code.sent", "admin.user.updated"
+	Actor             string // "user", "admin:<token name>", "cli:<os user>", "sync", "system"
+	UserID            string // "" when no user (an unknown name typed at reset)
+	UserPrincipalName string // as known or as typed
+	ClientIP          string
+	UserAgent         string
+	Details           map[string]string // e.g. field, old, new (masked), method, reason
+}
+
+// AuditFilter narrows ListAudit. Zero values mean any.
+type AuditFilter struct {
+	UserPrincipalName string // case-insensitive, exact
+	TypePrefix        string // "reset." matches every reset event
+	Since, Until      time.Time
+	Limit             int // newest first; 0: no limit
+}
+
+// Audit is the audit log.
+type Audit interface {
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit calls fn for matching events, newest first.
+	ListAudit(ctx context.Context, f AuditFilter, fn func(AuditEvent) error) error
+}
+
+// Token is an administrator's API bearer token. Only a hash of the secret is stored.
+type Token struct {
+	ID         string
+	Name       string
+	Scopes     []string // users:read, users:write, sync, reports
+	Hash       []byte   // SHA-256 of the secret
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// Tokens stores API tokens.
+type Tokens interface {
+	// CreateToken stores t (t.ID == "": a new ID). ErrConflict when an unrevoked token has t.Name.
+	CreateToken(ctx context.Context, t *Token) error
+	// TokenByHash finds an unrevoked token. ErrNotFound otherwise.
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// TouchToken sets LastUsedAt.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+	ListTokens(ctx context.Context) ([]Token, error)
+	// RevokeToken revokes the unrevoked token named name. ErrNotFound when there is none.
+	RevokeToken(ctx context.Context, name string, at time.Time) error
+}
+
+// Session is a short-lived server-side session of the web flows (reset, unlock, registration).
+// ID is a hash of the secret the browser holds; State belongs to the flow (opaque here).
+type Session struct {
+	ID        string
+	Kind      string // "reset", "unlock", "register"
+	UserID    string // "" while unknown or for a name that matches nobody
+	State     []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Version   int64
+}
+
+// Sessions stores web flow sessions.
+type Sessions interface {
+	CreateSession(ctx context.Context, s *Session) error
+	// Session returns an unexpired session (ErrNotFound when absent or expired at now).
+	Session(ctx context.Context, id string, now time.Time) (Session, error)
+	// UpdateSession writes State and ExpiresAt when Version matches (ErrVersionMismatch
+	// otherwise), increments Version.
+	UpdateSession(ctx context.Context, s *Session) error
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteExpired removes sessions, codes and throttle events older than before.
+	DeleteExpired(ctx context.Context, before time.Time) error
+}
+
+// Code is a one-time verification code. Only its MAC is stored (HMAC keyed by a server
+// secret over the session, purpose and code); the caller computes and compares it.
+type Code struct {
+	ID          string
+	SessionID   string
+	UserID      string
+	Purpose     string // e.g. "reset:sms", "register:email"
+	Destination string // masked, for display and audit
+	MAC         []byte
+	Attempts    int
+	MaxAttempts int
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	UsedAt      *time.Time
+}
+
+// Codes stores one-time codes.
+type Codes interface {
+	// CreateCode stores c and retires every earlier unused code of the same session and purpose.
+	CreateCode(ctx context.Context, c *Code) error
+	// ActiveCode returns the session's unused, unexpired code for purpose (ErrNotFound).
+	ActiveCode(ctx context.Context, sessionID, purpose string, now time.Time) (Code, error)
+	// CountAttempt atomically adds one to Attempts of an unused, unexpired code that has tries
+	// left, and returns the code as updated; ErrExhausted when it is used, expired or out of tries.
+	// Callers count the attempt before comparing the MAC.
+	CountAttempt(ctx context.Context, id string, now time.Time) (Code, error)
+	// ConsumeCode marks the code used, once: ErrExhausted when it was already used.
+	ConsumeCode(ctx context.Context, id string, at time.Time) error
+}
+
+// Throttles counts events per key (user, client IP, method) in sliding windows and holds locks.
+// Several instances on one PostgreSQL share them.
+type Throttles interface {
+	// Hit records an event for key at `at` and returns how many events key has at or after since,
+	// this one included.
+	Hit(ctx context.Context, key string, at, since time.Time) (int, error)
+	// CountEvents returns how many events key has at or after since.
+	CountEvents(ctx context.Context, key string, since time.Time) (int, error)
+	// Lock locks key until `until` (a later lock extends it).
+	Lock(ctx context.Context, key string, until time.Time) error
+	// LockedUntil returns when key's lock ends, or the zero time when it is not locked at now.
+	LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
+	// ClearThrottles removes the events and locks of these keys.
+	ClearThrottles(ctx context.Context, keys ...string) error
+}
+
+// MessageStatus is where a message is in the outbox.
+type MessageStatus string
+
+const (
+	MessageQueued MessageStatus = "queued"
+	MessageSent   MessageStatus = "sent"
+	MessageFailed MessageStatus = "failed" // given up after the last retry
+)
+
+// Message is an outgoing email, SMS or voice call in the outbox. Body is sealed (encrypted) by
+// the sender; the store never looks inside.
+type Message struct {
+	ID            int64
+	Channel       string // "email", "sms", "voice"
+	To            string
+	Subject       string
+	Body          []byte
+	Status        MessageStatus
+	Attempts      int
+	NextAttemptAt time.Time
+	LeaseUntil    time.Time
+	CreatedAt     time.Time
+	SentAt        *time.Time
+	LastError     string
+}
+
+// Attempt is one delivery attempt of a message.
+type Attempt struct {
+	MessageID int64
+	At        time.Time
+	Duration  time.Duration
+	Error     string // "" when delivered
+}
+
+// Outbox is the queue of outgoing messages. Sending a message = Enqueue; a worker delivers.
+type Outbox interface {
+	// Enqueue stores m as queued, due now (m.NextAttemptAt zero) or at m.NextAttemptAt.
+	Enqueue(ctx context.Context, m *Message) error
+	// ClaimMessages leases up to limit queued messages due at now until leaseUntil: no other
+	// claimer gets them before then. A worker that dies leaves them to be claimed again.
+	ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Message, error)
+	// RecordAttempt stores an attempt and the message's new state: status sent (SentAt = a.At),
+	// queued again at next, or failed; Attempts + 1, LastError = a.Error, lease released. A
+	// message that is sent or failed has its Body wiped.
+	RecordAttempt(ctx context.Context, a Attempt, status MessageStatus, next time.Time) error
+	Message(ctx context.Context, id int64) (Message, error)
+	Attempts(ctx context.Context, id int64) ([]Attempt, error)
+}
+
+// SecurityAnswer is one registered security question with its answer's hash (Argon2id, PHC
+// string format, salted per answer). Only the registration portal and the reset flow read them.
+type SecurityAnswer struct {
+	QuestionKey string // catalog key or "custom:<id>"
+	Hash        string
+}
+
+// Answers stores security questions and answers. No administrative interface embeds it.
+type Answers interface {
+	// SetSecurityAnswers replaces the user's answers and sets the user's
+	// SecurityQuestionsCount and SecurityQuestionsRegisteredAt.
+	SetSecurityAnswers(ctx context.Context, userID string, answers []SecurityAnswer, at time.Time) error
+	SecurityAnswers(ctx context.Context, userID string) ([]SecurityAnswer, error)
+}
