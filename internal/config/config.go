@@ -16,7 +16,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/reset"
 )
 
 // Config is sspr's whole configuration, one YAML file.
@@ -27,6 +29,12 @@ type Config struct {
 	Phone     Phone     `yaml:"phone"`
 	Sync      Sync      `yaml:"sync"`
 	Log       Log       `yaml:"log"`
+	Server    Server    `yaml:"server"`
+	// Reset is the reset policy: methods, codes, sessions, throttles.
+	Reset reset.Policy `yaml:"reset"`
+	// Password is the rules a new password must meet before it is written back.
+	Password password.Policy `yaml:"password"`
+	Notify   Notify          `yaml:"notify"`
 }
 
 // Directory says where users come from: a live LDAP directory (url) or an export file (file).
@@ -139,6 +147,7 @@ func (c *Config) applyDefaults() {
 	if c.Log.Format == "" {
 		c.Log.Format = "text"
 	}
+	c.applyServerDefaults()
 }
 
 // Problem is one thing wrong with a configuration, at a key path such as directory.url.
@@ -233,7 +242,9 @@ func Parse(data []byte, env Env) (Config, error) {
 	}
 	c.applyDefaults()
 	problems = append(problems, c.readSecrets(env)...)
+	problems = append(problems, c.readServerSecrets()...)
 	problems = append(problems, c.validate()...)
+	problems = append(problems, c.validateServer()...)
 	if len(problems) > 0 {
 		return c, &Error{Problems: dedupe(problems)}
 	}

@@ -23,6 +23,19 @@ const Suffix = "dc=contoso,dc=com"
 // BaseDN holds the sample users.
 const BaseDN = "ou=Staff,dc=contoso,dc=com"
 
+// Server is the demo's server block: pages on listen, codes printed and appended to a file.
+func Server(listen, secretFile, outboxFile string) string {
+	return fmt.Sprintf(`server:
+  listen: %s
+  publicURL: http://%s
+  secretFile: %s
+  companyName: Contoso (demo)
+notify:
+  console: true             # codes are printed by sspr demo
+  file: %s
+`, listen, listen, secretFile, outboxFile)
+}
+
 // LiveConfig is the demo's configuration for a running sample directory.
 func LiveConfig(storePath, url, bindDN, passwordFile, caFile string) string {
 	return fmt.Sprintf(`# Written by sspr demo: the embedded store and a throwaway OpenLDAP with the sample users.

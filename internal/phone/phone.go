@@ -188,6 +188,15 @@ func NewNormalizer(defaultRegion string) (*Normalizer, error) {
 // DefaultRegion returns the normalizer's default region, upper case, or "".
 func (n *Normalizer) DefaultRegion() string { return n.region }
 
+// CountryCodeForRegion returns the country calling code of a region ("GB" → 44), or 1 for an
+// empty or unknown region.
+func CountryCodeForRegion(region string) int {
+	if cc := phonenumbers.GetCountryCodeForRegion(strings.ToUpper(region)); cc != 0 {
+		return cc
+	}
+	return 1
+}
+
 // ValidRegion reports whether code (case-insensitive) is a region code libphonenumber has
 // metadata for, such as "US" or "gb". The non-geographic "001" is not a region.
 func ValidRegion(code string) bool {

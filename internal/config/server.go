@@ -1,0 +1,204 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/sspr/sspr/internal/notify"
+	"github.com/sspr/sspr/internal/notify/file"
+	"github.com/sspr/sspr/internal/notify/smtp"
+	"github.com/sspr/sspr/internal/notify/twilio"
+	"github.com/sspr/sspr/internal/notify/webhook"
+	"github.com/sspr/sspr/internal/password"
+)
+
+// Server configures `sspr serve`: the end-user pages (and, later, the admin API).
+type Server struct {
+	Listen string `yaml:"listen"`
+	// PublicURL is the only base for links in pages and mails; never the request's Host.
+	PublicURL      string   `yaml:"publicURL"`
+	TLSCertFile    string   `yaml:"tlsCertFile"`
+	TLSKeyFile     string   `yaml:"tlsKeyFile"`
+	TrustedProxies []string `yaml:"trustedProxies"`
+	// SecretFile holds the server secret (≥ 32 bytes) that keys code MACs, CSRF tokens and
+	// the outbox's sealed bodies. Every instance behind one store needs the same secret.
+	SecretFile  string `yaml:"secretFile"`
+	CompanyName string `yaml:"companyName"`
+	HelpdeskURL string `yaml:"helpdeskURL"`
+}
+
+// Notify says how each channel is delivered.
+type Notify struct {
+	Email NotifyChannel `yaml:"email"`
+	SMS   NotifyChannel `yaml:"sms"`
+	Voice NotifyChannel `yaml:"voice"`
+	// File appends every message of a channel without a provider as a JSON line (demo, tests).
+	File string `yaml:"file"`
+	// Console prints every message of a channel without a provider (demo).
+	Console bool `yaml:"console"`
+}
+
+// NotifyChannel is one channel's provider: at most one of them.
+type NotifyChannel struct {
+	SMTP    *smtp.Config    `yaml:"smtp"`
+	Twilio  *twilio.Config  `yaml:"twilio"`
+	Webhook *webhook.Config `yaml:"webhook"`
+}
+
+// Defaults of the server section.
+const (
+	DefaultListen = "127.0.0.1:8080"
+)
+
+func (c *Config) applyServerDefaults() {
+	if c.Server.Listen == "" {
+		c.Server.Listen = DefaultListen
+	}
+	if c.Server.PublicURL == "" {
+		c.Server.PublicURL = "http://" + c.Server.Listen
+	}
+	c.Reset = c.Reset.WithDefaults()
+	d := password.Default()
+	if c.Password.MinLength == 0 {
+		c.Password.MinLength = d.MinLength
+	}
+	if c.Password.MaxLength == 0 {
+		c.Password.MaxLength = d.MaxLength
+	}
+	if c.Password.MinScore == 0 {
+		c.Password.MinScore = d.MinScore
+	}
+	for _, ch := range []*NotifyChannel{&c.Notify.Email, &c.Notify.SMS, &c.Notify.Voice} {
+		if ch.SMTP != nil {
+			*ch.SMTP = ch.SMTP.WithDefaults()
+		}
+		if ch.Twilio != nil {
+			*ch.Twilio = ch.Twilio.WithDefaults()
+		}
+		if ch.Webhook != nil {
+			*ch.Webhook = ch.Webhook.WithDefaults()
+		}
+	}
+}
+
+func (c *Config) readServerSecrets() []Problem {
+	var ps []Problem
+	read := func(key, path string, dst *string) {
+		if path == "" {
+			return
+		}
+		s, err := ReadSecretFile(path)
+		if err != nil {
+			ps = append(ps, Problem{Key: key, Message: err.Error()})
+			return
+		}
+		*dst = s.Reveal()
+	}
+	for name, ch := range map[string]*NotifyChannel{"email": &c.Notify.Email, "sms": &c.Notify.SMS, "voice": &c.Notify.Voice} {
+		prefix := "notify." + name
+		if ch.SMTP != nil {
+			read(prefix+".smtp.passwordFile", ch.SMTP.PasswordFile, &ch.SMTP.Password)
+		}
+		if ch.Twilio != nil {
+			read(prefix+".twilio.authTokenFile", ch.Twilio.AuthTokenFile, &ch.Twilio.AuthToken)
+		}
+		if ch.Webhook != nil {
+			read(prefix+".webhook.headerValueFile", ch.Webhook.HeaderValueFile, &ch.Webhook.HeaderValue)
+		}
+	}
+	return ps
+}
+
+func (c *Config) validateServer() []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+	}
+	s := c.Server
+	if _, err := netip.ParseAddrPort(s.Listen); err != nil && !strings.HasPrefix(s.Listen, ":") {
+		add("server.listen", "%q: use host:port, such as 127.0.0.1:8080", s.Listen)
+	}
+	if u, err := url.Parse(s.PublicURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Path != "" && u.Path != "/" {
+		add("server.publicURL", "%q: an absolute http(s) URL without a path, such as https://sspr.contoso.com", s.PublicURL)
+	}
+	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
+		add("server.tlsCertFile", "set both tlsCertFile and tlsKeyFile, or neither")
+	}
+	for _, f := range []struct{ key, path string }{{"server.tlsCertFile", s.TLSCertFile}, {"server.tlsKeyFile", s.TLSKeyFile}, {"server.secretFile", s.SecretFile}} {
+		if f.path != "" {
+			if _, err := os.Stat(f.path); err != nil {
+				add(f.key, "%v", err)
+			}
+		}
+	}
+	for i, p := range s.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				add(fmt.Sprintf("server.trustedProxies[%d]", i), "%q is not an address or CIDR prefix", p)
+			}
+		}
+	}
+	for _, p := range c.Reset.Problems() {
+		key, msg, _ := strings.Cut(p, ": ")
+		add("reset."+key, "%s", msg)
+	}
+	if err := c.Password.Validate(); err != nil {
+		add("password", "%v", err)
+	}
+	for name, ch := range map[string]NotifyChannel{"email": c.Notify.Email, "sms": c.Notify.SMS, "voice": c.Notify.Voice} {
+		prefix := "notify." + name
+		n := 0
+		check := func(provider string, err error) {
+			n++
+			var ce *notify.ConfigError
+			if errors.As(err, &ce) {
+				for _, p := range ce.Problems {
+					add(prefix+"."+provider+"."+p.Key, "%s", p.Message)
+				}
+			} else if err != nil {
+				add(prefix+"."+provider, "%v", err)
+			}
+		}
+		if ch.SMTP != nil {
+			if name != "email" {
+				add(prefix+".smtp", "smtp delivers email only")
+			}
+			check("smtp", ch.SMTP.Validate())
+		}
+		if ch.Twilio != nil {
+			if name == "email" {
+				add(prefix+".twilio", "twilio delivers sms and voice only")
+			}
+			check("twilio", ch.Twilio.Validate())
+		}
+		if ch.Webhook != nil {
+			check("webhook", ch.Webhook.Validate())
+		}
+		if n > 1 {
+			add(prefix, "configure one provider, not %d", n)
+		}
+	}
+	if c.Notify.File != "" {
+		if err := (file.Config{Path: c.Notify.File}).Validate(); err != nil {
+			add("notify.file", "%v", err)
+		}
+	}
+	return ps
+}
+
+// ParsedProxies returns server.trustedProxies as prefixes (validated by Load).
+func (s Server) ParsedProxies() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range s.TrustedProxies {
+		if pre, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pre)
+		} else if a, err := netip.ParseAddr(p); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	return out
+}

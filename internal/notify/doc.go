@@ -1,0 +1,27 @@
+// Package notify delivers sspr's one-time codes and notifications by email, SMS and voice call
+// through an outbox: sending is inserting a queued message in the store; a worker delivers it
+// with retries, records every attempt, and loses nothing when the process restarts.
+//
+//	web flow ──► Outbox.Send(Message) ──► validate (channel, To: email address | E.164)
+//	          ──► Sealer: Body sealed (AES-256-GCM, key = HKDF-SHA-256(server secret,
+//	              "sspr outbox v1"), bound to channel and To); To and Subject stay clear
+//	          ──► Queue.Enqueue (store.Outbox) ── status queued, due now
+//	          ──► Worker.Notify() (or the next poll, every second)
+//
+//	Worker.Run ──► ClaimMessages(now, lease 2 min, batch) ──► open Body ──► Channel.Send
+//	           ──► RecordAttempt(duration, scrubbed error text):
+//	                 ok                         → sent (the store wipes the body)
+//	                 Permanent(err), no channel → failed at once
+//	                 other error                → queued again after 5 s × 3ⁿ⁻¹ (±20 %, ≤ 30 min),
+//	                                              failed after 8 attempts
+//
+// A worker that dies holding a lease leaves its messages to the next claim once the lease
+// ends: delivery is at least once. Channels (subpackages, each with a Config and Validate):
+// smtp (email), twilio (SMS and voice, Twilio-compatible REST), webhook (JSON POST), file
+// (JSON lines, demos) and console (demos).
+//
+// Secrets: bodies are sealed at rest; error texts recorded and logged are scrubbed of the body,
+// of any digit-bearing word of it (the code) and of the full destination; logs show the
+// destination masked (+1 ••••••0100, a•••@example.com). Metrics: sspr_notify_messages_total
+// {channel, result=sent|retry|failed} and sspr_notify_delivery_seconds{channel}.
+package notify

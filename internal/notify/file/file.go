@@ -1,0 +1,104 @@
+package file
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sspr/sspr/internal/notify"
+)
+
+// Config is the file channel's configuration.
+//
+//	path: /var/lib/sspr/outbox.jsonl
+type Config struct {
+	Path string `yaml:"path"`
+}
+
+// Validate reports a missing path, or a directory that does not exist, as a
+// *notify.ConfigError.
+func (c Config) Validate() error {
+	var e notify.ConfigError
+	if c.Path == "" {
+		e.Add("path", "required")
+	} else if fi, err := os.Stat(filepath.Dir(c.Path)); err != nil {
+		e.Add("path", "%v", err)
+	} else if !fi.IsDir() {
+		e.Add("path", "%s is not a directory", filepath.Dir(c.Path))
+	}
+	return e.Err()
+}
+
+// Line is one message in the file.
+type Line struct {
+	Time    string `json:"time"` // RFC 3339
+	Channel string `json:"channel"`
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+}
+
+// Channel appends messages to a file. Safe for concurrent use; the file is opened for each
+// message (O_APPEND), so it may be rotated or removed at any time.
+type Channel struct {
+	path string
+	mu   sync.Mutex
+	// Clock gives each line's time (time.Now when nil).
+	Clock func() time.Time
+}
+
+var _ notify.Channel = (*Channel)(nil)
+
+// New checks cfg and that the file can be opened for appending (creating it, mode 0600).
+func New(cfg Config) (*Channel, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("file: %w", err)
+	}
+	f, err := open(cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("file: %w", err)
+	}
+	return &Channel{path: cfg.Path}, nil
+}
+
+func open(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("file: %w", err)
+	}
+	return f, nil
+}
+
+// Send appends m as one JSON line, written at once.
+func (c *Channel) Send(_ context.Context, m notify.Message) error {
+	now := time.Now
+	if c.Clock != nil {
+		now = c.Clock
+	}
+	line, err := json.Marshal(Line{Time: now().Format(time.RFC3339), Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body})
+	if err != nil {
+		return notify.Permanent(fmt.Errorf("file: %w", err))
+	}
+	line = append(line, '\n')
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, err := open(c.path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(line); err != nil {
+		f.Close()
+		return fmt.Errorf("file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("file: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+)
+
+// catalogs holds every user-facing text by language. English is complete; a language added
+// here falls back to English for keys it lacks.
+var catalogs = map[language.Tag]map[string]string{
+	language.English: english,
+}
+
+var matcher = language.NewMatcher([]language.Tag{language.English})
+
+// translator renders message keys for one request's language.
+type translator struct {
+	tag language.Tag
+	cat map[string]string
+}
+
+func newTranslator(r *http.Request) translator {
+	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	tag, _, _ := matcher.Match(tags...)
+	base, _ := tag.Base()
+	for t, cat := range catalogs {
+		if b, _ := t.Base(); b == base {
+			return translator{tag: t, cat: cat}
+		}
+	}
+	return translator{tag: language.English, cat: english}
+}
+
+// T returns the text for key, formatted with args (fmt verbs in the catalog). Unknown keys are
+// shown as the key itself so that a missing text is visible, never an empty page.
+func (t translator) T(key string, args ...any) string {
+	s, ok := t.cat[key]
+	if !ok {
+		s, ok = english[key]
+	}
+	if !ok {
+		return key
+	}
+	for i, a := range args {
+		if tm, ok := a.(time.Time); ok {
+			args[i] = tm.Local().Format("15:04 on Jan 2")
+		}
+		if d, ok := a.(time.Duration); ok {
+			args[i] = humanDuration(d)
+		}
+	}
+	if len(args) == 0 {
+		return s
+	}
+	return fmt.Sprintf(s, args...)
+}
+
+// Lang is the page's lang attribute.
+func (t translator) Lang() string { return t.tag.String() }
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		if d == time.Hour {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d >= time.Minute:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	default:
+		return strings.TrimSuffix(d.String(), "0s")
+	}
+}
+
+var english = map[string]string{
+	"app.title":                  "Password reset",
+	"app.skip":                   "Skip to content",
+	"app.helpdesk":               "Need help? Contact your helpdesk",
+	"reset.title":                "Reset your password",
+	"reset.intro":                "Forgot your password? Prove who you are with the contact details your organization has on file, then choose a new password.",
+	"unlock.title":               "Unlock your account",
+	"unlock.intro":               "Locked out? Prove who you are with the contact details your organization has on file, and your account will be unlocked. Your password stays the same.",
+	"start.label":                "User name",
+	"start.help":                 "Your sign-in name, for example alice@contoso.com",
+	"start.submit":               "Next",
+	"verify.title":               "Verify your identity",
+	"verify.progress":            "Step %d of %d: choose how to receive a code.",
+	"verify.choose":              "Send a code",
+	"verify.submitSend":          "Send code",
+	"verify.option.email":        "Email a code to %s",
+	"verify.option.sms":          "Text a code to %s",
+	"verify.option.voice":        "Call %s",
+	"verify.option.voice-office": "Call my office phone %s",
+	"verify.none":                "There is no other way to verify your identity. Contact your helpdesk.",
+	"verify.sent":                "We sent a code to %s. It can take a minute to arrive.",
+	"verify.codeLabel":           "Verification code",
+	"verify.codeHelp":            "Enter the digits you received.",
+	"verify.submitCode":          "Verify",
+	"verify.other":               "Use another method",
+	"verify.resend":              "Send a new code",
+	"password.title":             "Choose a new password",
+	"password.rules":             "Your new password must:",
+	"password.rule.length":       "be %d to %d characters long",
+	"password.rule.strength":     "be hard to guess: a few unrelated words work well",
+	"password.rule.name":         "not contain your name or user name",
+	"password.rule.directory":    "meet your organization's rules (it may not repeat a recent password)",
+	"password.new":               "New password",
+	"password.confirm":           "Confirm new password",
+	"password.submit":            "Reset password",
+	"unlock.confirm":             "Your identity is verified.",
+	"unlock.submit":              "Unlock my account",
+	"done.reset.title":           "Your password was reset",
+	"done.reset.body":            "You can now sign in with your new password.",
+	"done.unlock.title":          "Your account is unlocked",
+	"done.unlock.body":           "You can now sign in with your current password.",
+	"error.title":                "Something went wrong",
+	"error.again":                "Start again",
+	"error.internal":             "The service could not complete your request. Try again in a few minutes.",
+
+	"start.nameRequired":     "Enter your user name.",
+	"session.expired":        "Your session has expired. Start again.",
+	"session.conflict":       "This page was submitted twice. Check the page and try again.",
+	"csrf.invalid":           "Your session has expired or this form was not sent from this site. Start again.",
+	"send.unknownOption":     "Choose one of the methods shown.",
+	"verify.noCode":          "That code has expired or was never sent. Send a new code.",
+	"verify.exhausted":       "Too many wrong tries for this code. Send a new code.",
+	"verify.wrong":           "That code is not right. %d tries left.",
+	"throttle.locked":        "Too many attempts. For your security, password reset is blocked until %s.",
+	"throttle.tooMany":       "Too many codes requested. Wait %s and try again.",
+	"complete.notVerified":   "Verify your identity first.",
+	"password.mismatch":      "The two passwords are not the same.",
+	"password.tooShort":      "The password is too short: use at least %d characters.",
+	"password.tooLong":       "The password is too long: use at most %d characters.",
+	"password.weak":          "The password is too easy to guess. Add a few unrelated words.",
+	"password.containsName":  "The password must not contain your name or user name.",
+	"password.invalid":       "The password contains characters that cannot be used.",
+	"writeback.tooShort":     "Your organization requires a longer password.",
+	"writeback.complexity":   "Your organization requires a more complex password (for example upper and lower case letters, digits and symbols).",
+	"writeback.history":      "You used this password recently. Choose a password you have not used before.",
+	"writeback.tooYoung":     "Your password was changed too recently to be changed again. Try again later or contact your helpdesk.",
+	"writeback.locked":       "Your account is locked. Use Unlock your account, or contact your helpdesk.",
+	"writeback.notPermitted": "Your password cannot be reset here. Contact your helpdesk.",
+	"writeback.unavailable":  "The directory cannot be reached right now. Nothing was changed. Try again in a few minutes.",
+	"writeback.failed":       "Your password could not be changed. Nothing was changed. Contact your helpdesk.",
+}

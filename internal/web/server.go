@@ -1,0 +1,535 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sspr/sspr/internal/password"
+	"github.com/sspr/sspr/internal/reset"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Flows is what the pages drive: the reset and unlock flows.
+type Flows interface {
+	Start(ctx context.Context, kind, name string, c reset.Client) (string, reset.View, error)
+	View(ctx context.Context, token string) (reset.View, error)
+	SendCode(ctx context.Context, token, optionID string, c reset.Client) (reset.View, error)
+	VerifyCode(ctx context.Context, token, optionID, code string, c reset.Client) (reset.View, error)
+	Complete(ctx context.Context, token, newPassword string, c reset.Client) error
+	PasswordPolicy() password.Policy
+}
+
+// Config is the web server's settings.
+type Config struct {
+	// PublicURL is the only base for absolute links and the origin forms must come from.
+	PublicURL string
+	// TLS: the server itself terminates TLS (cookies Secure, HSTS). Behind a TLS proxy, a
+	// https PublicURL makes cookies Secure too.
+	TLS bool
+	// TrustedProxies may set X-Forwarded-For; the client IP is the right-most address not in them.
+	TrustedProxies []netip.Prefix
+	CompanyName    string
+	HelpdeskURL    string
+	// CSRFKey keys the CSRF tokens (secret.Key.Derive("csrf")).
+	CSRFKey []byte
+	// ResponseFloor pads the responses that could tell known names from unknown ones.
+	ResponseFloor time.Duration
+	// SessionLifetime is the session cookie's lifetime.
+	SessionLifetime time.Duration
+}
+
+// Server serves the end-user pages.
+type Server struct {
+	cfg    Config
+	flows  Flows
+	log    *slog.Logger
+	pages  map[string]*template.Template
+	origin string
+	secure bool
+	mux    *http.ServeMux
+	// Extra routes mounted by the caller (health, metrics, API).
+	extra map[string]http.Handler
+}
+
+const (
+	sessionCookie = "sspr_session"
+	csrfCookie    = "sspr_csrf"
+)
+
+// New builds the server.
+func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	u, err := url.Parse(cfg.PublicURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("web: publicURL %q must be an absolute http(s) URL", cfg.PublicURL)
+	}
+	if len(cfg.CSRFKey) < 32 {
+		return nil, errors.New("web: CSRF key too short")
+	}
+	if cfg.CompanyName == "" {
+		cfg.CompanyName = "sspr"
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = 15 * time.Minute
+	}
+	s := &Server{cfg: cfg, flows: flows, log: log, pages: map[string]*template.Template{},
+		origin: u.Scheme + "://" + u.Host, secure: cfg.TLS || u.Scheme == "https", mux: http.NewServeMux()}
+	for _, p := range []string{"start", "verify", "password", "done", "error"} {
+		t, err := template.New("layout").ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", p, err)
+		}
+		s.pages[p] = t
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/reset", http.StatusSeeOther) })
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	for _, kind := range []string{reset.KindReset, reset.KindUnlock} {
+		s.mux.HandleFunc("GET /"+kind, s.startPage(kind))
+		s.mux.HandleFunc("POST /"+kind, s.padded(s.start(kind)))
+		s.mux.HandleFunc("GET /"+kind+"/verify", s.verifyPage(kind))
+		s.mux.HandleFunc("POST /"+kind+"/send", s.padded(s.send(kind)))
+		s.mux.HandleFunc("POST /"+kind+"/code", s.code(kind))
+		s.mux.HandleFunc("GET /"+kind+"/complete", s.completePage(kind))
+		s.mux.HandleFunc("POST /"+kind+"/complete", s.complete(kind))
+		s.mux.HandleFunc("GET /"+kind+"/done", s.donePage(kind))
+	}
+	return s, nil
+}
+
+// Handle mounts another handler (health checks, metrics, the admin API) on the same server.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Handler returns the server's handler with its security headers.
+func (s *Server) Handler() http.Handler { return s.headers(s.mux) }
+
+// headers sets the security headers of every response.
+func (s *Server) headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		if s.secure {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// padded makes a handler take at least ResponseFloor, so that known and unknown names cannot be
+// told apart by timing. Server-Timing reports the time spent before the padding.
+func (s *Server) padded(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		pw := &timingWriter{ResponseWriter: w, start: start}
+		h(pw, r)
+		pw.flush()
+		if d := s.cfg.ResponseFloor - time.Since(start); d > 0 {
+			time.Sleep(d)
+		}
+		pw.release()
+	}
+}
+
+// timingWriter holds the response until the padding is over.
+type timingWriter struct {
+	http.ResponseWriter
+	start  time.Time
+	status int
+	body   []byte
+}
+
+func (t *timingWriter) WriteHeader(code int)         { t.status = code }
+func (t *timingWriter) Write(b []byte) (int, error) { t.body = append(t.body, b...); return len(b), nil }
+func (t *timingWriter) flush() {
+	t.Header().Set("Server-Timing", fmt.Sprintf("app;dur=%.2f", float64(time.Since(t.start).Microseconds())/1000))
+}
+func (t *timingWriter) release() {
+	if t.status == 0 {
+		t.status = http.StatusOK
+	}
+	t.ResponseWriter.WriteHeader(t.status)
+	t.ResponseWriter.Write(t.body)
+}
+
+// page is the data every template gets.
+type page struct {
+	Tr          translator
+	Title       string
+	Company     string
+	Helpdesk    string
+	Kind        string
+	CSRF        string
+	Error       string
+	Intro       string
+	Name        string
+	View        reset.View
+	Step        int
+	PendingHint string
+	Policy      password.Policy
+	Body        string
+}
+
+func (s *Server) newPage(w http.ResponseWriter, r *http.Request, kind, titleKey string) *page {
+	tr := newTranslator(r)
+	return &page{Tr: tr, Title: tr.T(titleKey), Company: s.cfg.CompanyName, Helpdesk: s.cfg.HelpdeskURL,
+		Kind: kind, CSRF: s.csrfToken(w, r)}
+}
+
+func (s *Server) render(w http.ResponseWriter, name string, status int, p *page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	var b strings.Builder
+	if err := s.pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
+		s.log.Error("render", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(status)
+	fmt.Fprint(w, b.String())
+}
+
+// fail shows a user error on the page it belongs to, or an error page.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, kind string, err error) {
+	var ue *reset.Error
+	if !errors.As(err, &ue) {
+		s.log.Error("request failed", "path", r.URL.Path, "err", err)
+		p := s.newPage(w, r, kind, "error.title")
+		p.Error = p.Tr.T("error.internal")
+		s.render(w, "error", http.StatusInternalServerError, p)
+		return
+	}
+	p := s.newPage(w, r, kind, "error.title")
+	p.Error = p.Tr.T(ue.Key, ue.Args...)
+	status := http.StatusOK
+	switch ue.Key {
+	case "session.expired", "csrf.invalid":
+		status = http.StatusForbidden
+	case "throttle.locked", "throttle.tooMany":
+		status = http.StatusTooManyRequests
+	}
+	s.render(w, "error", status, p)
+}
+
+func (s *Server) client(r *http.Request) reset.Client {
+	return reset.Client{IP: clientIP(r, s.cfg.TrustedProxies), UserAgent: r.UserAgent()}
+}
+
+func (s *Server) setSession(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(s.cfg.SessionLifetime.Seconds())})
+}
+
+func (s *Server) clearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.secure,
+		SameSite: http.SameSiteStrictMode, MaxAge: -1})
+}
+
+func sessionToken(r *http.Request) string {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// csrfToken returns the form token for this browser, setting the CSRF cookie when missing. The
+// cookie holds a random nonce; the form carries HMAC(key, nonce). A cross-site page can neither
+// read the cookie nor compute the HMAC, and SameSite=Strict keeps the cookie off its requests.
+func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	nonce := ""
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 22 {
+		nonce = c.Value
+	} else {
+		b := make([]byte, 24)
+		rand.Read(b)
+		nonce = base64.RawURLEncoding.EncodeToString(b)
+		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: nonce, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode})
+		r.AddCookie(&http.Cookie{Name: csrfCookie, Value: nonce})
+	}
+	mac := hmac.New(sha256.New, s.cfg.CSRFKey)
+	mac.Write([]byte(nonce))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// checkCSRF verifies a POST: the form token must match the cookie, and a browser's Origin
+// header, when sent, must be the public URL's.
+func (s *Server) checkCSRF(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" && o != s.origin {
+		return false
+	}
+	c, err := r.Cookie(csrfCookie)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, s.cfg.CSRFKey)
+	mac.Write([]byte(c.Value))
+	want := base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	return subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(want)) == 1
+}
+
+// post parses and CSRF-checks a form; it answers and returns false when the request is refused.
+func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return false
+	}
+	if !s.checkCSRF(r) {
+		s.fail(w, r, kind, &reset.Error{Key: "csrf.invalid"})
+		return false
+	}
+	return true
+}
+
+func (s *Server) startPage(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := s.newPage(w, r, kind, kind+".title")
+		p.Intro = p.Tr.T(kind + ".intro")
+		s.render(w, "start", http.StatusOK, p)
+	}
+}
+
+func (s *Server) start(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.post(w, r, kind) {
+			return
+		}
+		name := r.PostFormValue("username")
+		token, _, err := s.flows.Start(r.Context(), kind, name, s.client(r))
+		if err != nil {
+			var ue *reset.Error
+			if errors.As(err, &ue) && ue.Key == "start.nameRequired" {
+				p := s.newPage(w, r, kind, kind+".title")
+				p.Intro, p.Error = p.Tr.T(kind+".intro"), p.Tr.T(ue.Key)
+				s.render(w, "start", http.StatusOK, p)
+				return
+			}
+			s.fail(w, r, kind, err)
+			return
+		}
+		s.setSession(w, token)
+		http.Redirect(w, r, "/"+kind+"/verify", http.StatusSeeOther)
+	}
+}
+
+func (s *Server) verifyPage(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := s.flows.View(r.Context(), sessionToken(r))
+		if err != nil {
+			s.fail(w, r, kind, err)
+			return
+		}
+		if v.Kind != kind {
+			s.fail(w, r, kind, reset.ErrNoSession)
+			return
+		}
+		if v.Ready {
+			http.Redirect(w, r, "/"+kind+"/complete", http.StatusSeeOther)
+			return
+		}
+		if r.URL.Query().Get("choose") == "1" {
+			v.Pending = ""
+		}
+		s.renderVerify(w, r, kind, v, "")
+	}
+}
+
+func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, kind string, v reset.View, errKey string, args ...any) {
+	p := s.newPage(w, r, kind, "verify.title")
+	p.View = v
+	p.Step = len(v.Verified) + 1
+	for _, o := range v.Options {
+		if o.ID == v.Pending {
+			p.PendingHint = o.Hint
+		}
+	}
+	if v.Pending != "" && p.PendingHint == "" {
+		p.View.Pending = ""
+	}
+	if errKey != "" {
+		p.Error = p.Tr.T(errKey, args...)
+	}
+	s.render(w, "verify", http.StatusOK, p)
+}
+
+func (s *Server) send(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.post(w, r, kind) {
+			return
+		}
+		token := sessionToken(r)
+		_, err := s.flows.SendCode(r.Context(), token, r.PostFormValue("option"), s.client(r))
+		var ue *reset.Error
+		if errors.As(err, &ue) && ue.Key == "send.unknownOption" {
+			v, verr := s.flows.View(r.Context(), token)
+			if verr != nil {
+				s.fail(w, r, kind, verr)
+				return
+			}
+			s.renderVerify(w, r, kind, v, ue.Key)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, kind, err)
+			return
+		}
+		http.Redirect(w, r, "/"+kind+"/verify", http.StatusSeeOther)
+	}
+}
+
+func (s *Server) code(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.post(w, r, kind) {
+			return
+		}
+		token := sessionToken(r)
+		v, err := s.flows.VerifyCode(r.Context(), token, r.PostFormValue("option"), r.PostFormValue("code"), s.client(r))
+		var ue *reset.Error
+		if errors.As(err, &ue) && strings.HasPrefix(ue.Key, "verify.") {
+			v, verr := s.flows.View(r.Context(), token)
+			if verr != nil {
+				s.fail(w, r, kind, verr)
+				return
+			}
+			s.renderVerify(w, r, kind, v, ue.Key, ue.Args...)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, kind, err)
+			return
+		}
+		if v.Ready {
+			http.Redirect(w, r, "/"+kind+"/complete", http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, "/"+kind+"/verify", http.StatusSeeOther)
+	}
+}
+
+func (s *Server) completePage(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := s.flows.View(r.Context(), sessionToken(r))
+		if err != nil {
+			s.fail(w, r, kind, err)
+			return
+		}
+		if !v.Ready || v.Kind != kind {
+			http.Redirect(w, r, "/"+kind+"/verify", http.StatusSeeOther)
+			return
+		}
+		s.renderComplete(w, r, kind, "")
+	}
+}
+
+func (s *Server) renderComplete(w http.ResponseWriter, r *http.Request, kind, errText string) {
+	title := "password.title"
+	if kind == reset.KindUnlock {
+		title = "unlock.title"
+	}
+	p := s.newPage(w, r, kind, title)
+	p.Policy = s.flows.PasswordPolicy()
+	p.Error = errText
+	s.render(w, "password", http.StatusOK, p)
+}
+
+func (s *Server) complete(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.post(w, r, kind) {
+			return
+		}
+		pw := r.PostFormValue("password")
+		if kind == reset.KindReset && pw != r.PostFormValue("confirm") {
+			s.renderComplete(w, r, kind, newTranslator(r).T("password.mismatch"))
+			return
+		}
+		err := s.flows.Complete(r.Context(), sessionToken(r), pw, s.client(r))
+		var ue *reset.Error
+		if errors.As(err, &ue) && (strings.HasPrefix(ue.Key, "password.") || strings.HasPrefix(ue.Key, "writeback.")) {
+			s.renderComplete(w, r, kind, newTranslator(r).T(ue.Key, ue.Args...))
+			return
+		}
+		if err != nil {
+			s.fail(w, r, kind, err)
+			return
+		}
+		s.clearSession(w)
+		http.Redirect(w, r, "/"+kind+"/done", http.StatusSeeOther)
+	}
+}
+
+func (s *Server) donePage(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := s.newPage(w, r, kind, "done."+kind+".title")
+		p.Body = p.Tr.T("done." + kind + ".body")
+		s.render(w, "done", http.StatusOK, p)
+	}
+}
+
+// clientIP is the request's peer address, or, when the peer is a trusted proxy, the right-most
+// X-Forwarded-For address that is not a trusted proxy.
+func clientIP(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(peer) {
+		return peer.Unmap().String()
+	}
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if !isTrusted(a) {
+			return a.Unmap().String()
+		}
+	}
+	return peer.Unmap().String()
+}
