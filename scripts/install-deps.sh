@@ -8,7 +8,7 @@ set -euo pipefail
 
 case "${1:-test}" in
   demo) pkgs=(slapd ldap-utils) ;;
-  test) pkgs=(slapd ldap-utils samba samba-ad-dc winbind krb5-user postgresql openssl) ;;
+  test) pkgs=(slapd ldap-utils samba samba-ad-dc winbind krb5-user postgresql openssl chromium) ;;
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac
 

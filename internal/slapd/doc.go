@@ -2,7 +2,9 @@
 //
 // Start writes everything into Options.Dir:
 //
-//	slapd.conf        generated (back-mdb, schemas core/cosine/inetorgperson/nis, optional ppolicy)
+//	slapd.conf        generated (back-mdb, schemas core/cosine/inetorgperson/nis, optional
+//	                  ppolicy, optional syncprov with a checkpoint, a session log and an
+//	                  entryCSN index: RFC 4533 content synchronization for delta reads)
 //	base.ldif         the suffix entry (and the default password policy with PPolicy)
 //	data/             the mdb database, bulk-loaded with `slapadd -q` before the server starts
 //	ca.pem, server.*  a CA and a certificate for 127.0.0.1/localhost (TLS only)

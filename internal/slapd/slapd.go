@@ -44,6 +44,20 @@ type Options struct {
 	// PPolicy loads the ppolicy overlay with a default policy entry
 	// (cn=default,ou=policies,<suffix>): history 5, minimum length 8, lockout after 5 failures.
 	PPolicy bool
+	// SyncProv loads the syncprov overlay (RFC 4533 content synchronization: the rootDSE then
+	// lists the Sync Request control 1.3.6.1.4.1.4203.1.9.1.1) with a checkpoint and a session
+	// log, and indexes entryCSN.
+	SyncProv bool
+	// SyncProvSessionLog is the number of write operations syncprov remembers, so that a
+	// refresh from a recent cookie reports deletions directly (syncIdSet) instead of listing
+	// every entry present: 0 means 10000; negative means no session log (every refresh from a
+	// cookie then runs a present phase).
+	SyncProvSessionLog int
+	// Access are extra slapd.conf access lines ("access to attrs=userPassword by dn.exact=... write
+	// by * break"), written before the default ones (the first "access to" that matches an entry
+	// and attribute wins). Use them to give a service account that is not the rootdn (the rootdn
+	// bypasses ACLs and ppolicy) write or manage rights.
+	Access []string
 }
 
 // Server is a running slapd.
@@ -181,6 +195,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 }
 
 var errBind = errors.New("could not bind its port")
+
+// defaultSessionLog is syncprov's session log size when Options.SyncProvSessionLog is 0.
+const defaultSessionLog = 10000
 
 func (s *Server) launch(ctx context.Context, bin, conf string, withTLS bool) error {
 	ports, err := freePorts(2)
@@ -375,6 +392,9 @@ func config(dir string, opts Options, s *Server, tf *certFiles) string {
 		if opts.PPolicy {
 			w("moduleload ppolicy")
 		}
+		if opts.SyncProv {
+			w("moduleload syncprov")
+		}
 	}
 	w("sizelimit unlimited")
 	w("timelimit unlimited")
@@ -382,6 +402,9 @@ func config(dir string, opts Options, s *Server, tf *certFiles) string {
 		w("TLSCACertificateFile %s", tf.CA)
 		w("TLSCertificateFile %s", tf.Cert)
 		w("TLSCertificateKeyFile %s", tf.Key)
+	}
+	for _, a := range opts.Access {
+		w("%s", a)
 	}
 	w("access to attrs=userPassword by self write by anonymous auth by * none")
 	w("access to * by * read")
@@ -399,11 +422,24 @@ func config(dir string, opts Options, s *Server, tf *certFiles) string {
 	w("index uid,cn,mail eq")
 	w("index member,uniqueMember eq")
 	w("index modifyTimestamp eq")
+	if opts.SyncProv {
+		w("index entryCSN eq")
+	}
 	if opts.PPolicy {
 		w("overlay ppolicy")
 		w("ppolicy_default %q", s.PolicyDN)
 		w("ppolicy_hash_cleartext")
 		w("ppolicy_use_lockout")
+	}
+	if opts.SyncProv {
+		w("overlay syncprov")
+		w("syncprov-checkpoint 100 5") // write contextCSN every 100 operations or 5 minutes
+		switch n := opts.SyncProvSessionLog; {
+		case n == 0:
+			w("syncprov-sessionlog %d", defaultSessionLog)
+		case n > 0:
+			w("syncprov-sessionlog %d", n)
+		}
 	}
 	return b.String()
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,6 +117,58 @@ func TestPPolicy(t *testing.T) {
 	}
 	if len(res.Entries) != 1 || res.Entries[0].GetAttributeValue("pwdMinLength") != "8" {
 		t.Fatalf("policy entry: %+v", res.Entries)
+	}
+}
+
+// SyncProv offers RFC 4533 content synchronization: the control in the rootDSE, a cookie,
+// and a refresh from it that reports a deletion from the session log (refreshDeletes), or,
+// without a session log, by a present phase.
+func TestSyncProv(t *testing.T) {
+	users := slapd.SampleUsers(3, "example.com")
+	for _, tt := range []struct {
+		name       string
+		sessionLog int
+		deletes    bool
+	}{{"session log", 0, true}, {"no session log", -1, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := start(t, slapd.Options{LDIF: [][]byte{slapd.UsersLDIF("dc=example,dc=com", users)}, SyncProv: true, SyncProvSessionLog: tt.sessionLog})
+			c, err := goldap.DialURL(s.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if err := c.Bind(s.AdminDN, s.AdminPassword); err != nil {
+				t.Fatal(err)
+			}
+			root, err := c.Search(goldap.NewSearchRequest("", goldap.ScopeBaseObject, goldap.NeverDerefAliases,
+				0, 0, false, "(objectClass=*)", []string{"supportedControl"}, nil))
+			if err != nil || !slices.Contains(root.Entries[0].GetAttributeValues("supportedControl"), goldap.ControlTypeSyncRequest) {
+				t.Fatalf("rootDSE does not offer the sync control: %v", err)
+			}
+			refresh := func(cookie []byte) *goldap.SearchResult {
+				t.Helper()
+				res, err := c.Search(goldap.NewSearchRequest(slapd.PeopleDN(s.Suffix), goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
+					0, 0, false, "(objectClass=inetOrgPerson)", []string{"uid"},
+					[]goldap.Control{goldap.NewControlSyncRequest(goldap.SyncRequestModeRefreshOnly, cookie, false)}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			first := refresh(nil)
+			done, _ := goldap.FindControl(first.Controls, goldap.ControlTypeSyncDone).(*goldap.ControlSyncDone)
+			if len(first.Entries) != 3 || done == nil || !strings.Contains(string(done.Cookie), "csn=") {
+				t.Fatalf("initial refresh: %d entries, done %v", len(first.Entries), done)
+			}
+			if err := c.Del(goldap.NewDelRequest(slapd.UserDN(s.Suffix, users[0].UID), nil)); err != nil {
+				t.Fatal(err)
+			}
+			next := refresh(done.Cookie)
+			end, _ := goldap.FindControl(next.Controls, goldap.ControlTypeSyncDone).(*goldap.ControlSyncDone)
+			if end == nil || end.RefreshDeletes != tt.deletes {
+				t.Errorf("refresh after a delete: done %v, want refreshDeletes %v", end, tt.deletes)
+			}
+		})
 	}
 }
 

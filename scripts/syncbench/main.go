@@ -1,9 +1,12 @@
 // Command syncbench measures sspr's directory sync against its baseline, in one run:
 //
-//	baseline   ldapsearch -E pr=1000/noprompt dumping every user to /dev/null
-//	full       sspr sync into a fresh SQLite store
-//	no-change  sspr sync --full again (nothing changed)
-//	delta      sspr sync after ldapmodify changed 100 users
+//	baseline        ldapsearch -E pr=1000/noprompt dumping every user to /dev/null
+//	full            sspr sync into a fresh SQLite store
+//	no-change       sspr sync --full again (nothing changed)
+//	delta-100       sspr sync after ldapmodify changed 100 users: RFC 4533 content
+//	                synchronization (the slapd runs the syncprov overlay)
+//	delta-100 enum  the same on a second slapd without syncprov: changed users by
+//	                modifyTimestamp, then an enumeration of every user's anchor
 //
 // for each user count given (default 100000 and 300000), and the peak RSS of every sspr run, so
 // that "flat from 100k to 300k" can be read off. It starts its own throwaway slapd on 127.0.0.1
@@ -51,7 +54,7 @@ func main() {
 		fail(err)
 	}
 	fmt.Printf("sspr sync benchmark, %s, GOMAXPROCS default, %s\n", time.Now().Format(time.DateTime), abs)
-	fmt.Printf("%-8s %-10s %10s %10s %12s\n", "users", "run", "seconds", "ratio", "peak RSS MiB")
+	fmt.Printf("%-8s %-15s %10s %10s %12s\n", "users", "run", "seconds", "ratio", "peak RSS MiB")
 	for _, s := range strings.Split(*counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
@@ -80,12 +83,11 @@ func bench(ctx context.Context, bin string, n, repeat int) error {
 	if err := writeUsers(ldif, n); err != nil {
 		return err
 	}
-	srv, err := slapd.Start(ctx, slapd.Options{Dir: filepath.Join(dir, "slapd"), Suffix: suffix, LDIFFiles: []string{ldif}, NoSync: true})
+	srv, err := slapd.Start(ctx, slapd.Options{Dir: filepath.Join(dir, "slapd"), Suffix: suffix, LDIFFiles: []string{ldif}, NoSync: true, SyncProv: true})
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	os.Remove(ldif)
 
 	// Baseline: the same entries dumped by ldapsearch (attributes sspr reads, as sspr asks).
 	var base []time.Duration
@@ -102,10 +104,11 @@ func bench(ctx context.Context, bin string, n, repeat int) error {
 	baseline := median(base)
 	row(n, "ldapsearch", baseline, baseline, 0)
 
-	pw := filepath.Join(dir, "pw")
-	os.WriteFile(pw, []byte(srv.AdminPassword), 0o600)
-	cfg := filepath.Join(dir, "sspr.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`store: sqlite://%s/sspr.db
+	config := func(name string, srv *slapd.Server) string {
+		pw := filepath.Join(dir, name+".pw")
+		os.WriteFile(pw, []byte(srv.AdminPassword), 0o600)
+		cfg := filepath.Join(dir, name+".yaml")
+		os.WriteFile(cfg, []byte(fmt.Sprintf(`store: sqlite://%s/%s.db
 directory:
   type: openldap
   url: %s
@@ -119,10 +122,13 @@ phone:
   defaultRegion: US
 sync:
   deleteThreshold: 1000000
-`, dir, srv.URL, srv.AdminDN, pw, people)), 0o600)
+`, dir, name, srv.URL, srv.AdminDN, pw, people)), 0o600)
+		return cfg
+	}
+	cfg := config("sspr", srv)
 
 	runs := 0
-	sync := func(args ...string) (time.Duration, int64, string, error) {
+	syncWith := func(cfg string, args ...string) (time.Duration, int64, string, error) {
 		cmd := exec.CommandContext(ctx, bin, append([]string{"-c", cfg, "sync", "-q"}, args...)...)
 		if profileDir != "" {
 			runs++
@@ -139,6 +145,7 @@ sync:
 		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
 		return d, rss, lastLine(out.String()), nil
 	}
+	sync := func(args ...string) (time.Duration, int64, string, error) { return syncWith(cfg, args...) }
 
 	// Full sync into a fresh store (the store is removed between repeats).
 	var fulls []time.Duration
@@ -193,6 +200,37 @@ sync:
 		deltaRSS = max(deltaRSS, rss)
 	}
 	row(n, "delta-100", median(deltas), baseline, deltaRSS)
+
+	// The same delta without syncprov: a second slapd with the same users, its own store.
+	if err := srv.Stop(); err != nil {
+		return err
+	}
+	plain, err := slapd.Start(ctx, slapd.Options{Dir: filepath.Join(dir, "slapd-plain"), Suffix: suffix, LDIFFiles: []string{ldif}, NoSync: true})
+	if err != nil {
+		return err
+	}
+	defer plain.Stop()
+	os.Remove(ldif)
+	cfgPlain := config("sspr-plain", plain)
+	if _, _, summary, err := syncWith(cfgPlain); err != nil || !strings.Contains(summary, fmt.Sprintf("%d added", n)) {
+		return fmt.Errorf("full sync without syncprov: %v %s", err, summary)
+	}
+	deltas, deltaRSS = nil, 0
+	for i := range repeat {
+		if err := modify(ctx, plain, n, 100, i); err != nil {
+			return err
+		}
+		d, rss, summary, err := syncWith(cfgPlain)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(summary, "delta") || !strings.Contains(summary, "100 updated") {
+			return fmt.Errorf("delta sync without syncprov: %s", summary)
+		}
+		deltas = append(deltas, d)
+		deltaRSS = max(deltaRSS, rss)
+	}
+	row(n, "delta-100 enum", median(deltas), baseline, deltaRSS)
 	return nil
 }
 
@@ -201,7 +239,7 @@ func row(n int, name string, d, baseline time.Duration, rssKiB int64) {
 	if rssKiB > 0 {
 		rss = fmt.Sprintf("%.1f", float64(rssKiB)/1024)
 	}
-	fmt.Printf("%-8d %-10s %10.3f %9.2fx %12s\n", n, name, d.Seconds(), d.Seconds()/baseline.Seconds(), rss)
+	fmt.Printf("%-8d %-15s %10.3f %9.2fx %12s\n", n, name, d.Seconds(), d.Seconds()/baseline.Seconds(), rss)
 }
 
 func median(ds []time.Duration) time.Duration {

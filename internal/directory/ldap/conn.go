@@ -47,9 +47,12 @@ type conn struct {
 	pageSize uint32
 	lastID   int64
 	buf      []byte
+	hdr      [6]byte
 	ent      entry
-	stop     func() bool
-	ctx      context.Context
+	// broken: a streamed search was left early and closed the connection.
+	broken bool
+	stop   func() bool
+	ctx    context.Context
 }
 
 func (r *Reader) connect(ctx context.Context) (*conn, error) {
@@ -103,9 +106,18 @@ func (d deadlineReader) Read(p []byte) (int, error) {
 
 func (c *conn) close() {
 	c.stop()
+	if c.broken {
+		return
+	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	c.lastID++
 	_, _ = c.nc.Write(unbindRequest(c.lastID))
+	c.nc.Close()
+}
+
+// abort closes the connection at once (a streamed search left early).
+func (c *conn) abort() {
+	c.broken = true
 	c.nc.Close()
 }
 
@@ -138,44 +150,52 @@ func (c *conn) next(id int64) (message, error) {
 
 // read reads one message into c.buf.
 func (c *conn) read() (message, error) {
-	tag, err := c.br.ReadByte()
+	hdr, total, err := c.header()
 	if err != nil {
 		return message{}, err
 	}
-	if tag != tagSequence {
-		return message{}, fmt.Errorf("%w: message tag 0x%02x", errMalformed, tag)
-	}
-	hdr := [5]byte{}
-	hdr[0], err = c.br.ReadByte()
-	if err != nil {
-		return message{}, err
-	}
-	hl := 1
-	if hdr[0] >= 0x80 {
-		k := int(hdr[0] & 0x7f)
-		if k == 0 || k > 4 {
-			return message{}, fmt.Errorf("%w: bad length", errMalformed)
-		}
-		if _, err := io.ReadFull(c.br, hdr[1:1+k]); err != nil {
-			return message{}, err
-		}
-		hl += k
-	}
-	n, _, err := berLength(hdr[:hl])
-	if err != nil {
-		return message{}, err
-	}
-	total := 1 + hl + n
 	if cap(c.buf) < total {
 		c.buf = make([]byte, total, total+total/2)
 	}
 	c.buf = c.buf[:total]
-	c.buf[0] = tag
-	copy(c.buf[1:], hdr[:hl])
-	if _, err := io.ReadFull(c.br, c.buf[1+hl:]); err != nil {
+	n := copy(c.buf, hdr)
+	if _, err := io.ReadFull(c.br, c.buf[n:]); err != nil {
 		return message{}, err
 	}
 	return parseMessage(c.buf)
+}
+
+// header reads the tag and length of the next message and returns them (valid until the
+// next call) with the message's total size. A length over maxMessage is refused.
+func (c *conn) header() ([]byte, int, error) {
+	tag, err := c.br.ReadByte()
+	if err != nil {
+		return nil, 0, err
+	}
+	if tag != tagSequence {
+		return nil, 0, fmt.Errorf("%w: message tag 0x%02x", errMalformed, tag)
+	}
+	c.hdr[0] = tag
+	c.hdr[1], err = c.br.ReadByte()
+	if err != nil {
+		return nil, 0, err
+	}
+	hl := 1
+	if c.hdr[1] >= 0x80 {
+		k := int(c.hdr[1] & 0x7f)
+		if k == 0 || k > 4 {
+			return nil, 0, fmt.Errorf("%w: bad length", errMalformed)
+		}
+		if _, err := io.ReadFull(c.br, c.hdr[2:2+k]); err != nil {
+			return nil, 0, err
+		}
+		hl += k
+	}
+	n, _, err := berLength(c.hdr[1 : 1+hl])
+	if err != nil {
+		return nil, 0, err
+	}
+	return c.hdr[:1+hl], 1 + hl + n, nil
 }
 
 func (c *conn) bind(dn, password string) error {
@@ -234,12 +254,12 @@ func (c *conn) search(base string, scope int, filter string, attrs []string, fn 
 
 // searchOne runs a non-paged search expected to return few entries (rootDSE, one group)
 // and returns copies of them.
-func (c *conn) searchOne(base string, scope int, filter string, attrs []string) ([]*goldap.Entry, error) {
+func (c *conn) searchOne(base string, scope int, filter string, attrs []string, controls ...goldap.Control) ([]*goldap.Entry, error) {
 	var out []*goldap.Entry
 	_, err := c.search(base, scope, filter, attrs, func(e *entry) error {
 		out = append(out, e.copyEntry())
 		return nil
-	})
+	}, controls...)
 	return out, err
 }
 
@@ -375,33 +395,20 @@ func (c *conn) bindError(dn string, err error) error {
 	return newError(ErrBind, err, "bind as %s failed", dn)
 }
 
-// each runs a paged subtree search (RFC 2696) and calls fn for every entry as it arrives,
-// page after page: entries are never collected. Referrals are ignored. It fails when the
-// search fails (noSuchObject for a missing base included), when the connection is lost, or
-// when a page ends without the paging control (a cut-off answer must never look complete).
-func (c *conn) each(ctx context.Context, base, filter string, attrs []string, fn func(*entry) error) error {
-	var cookie []byte
-	for page := 1; ; page++ {
-		// A fresh control per page, with the cookie of the page before.
-		paging := goldap.NewControlPaging(c.pageSize)
-		paging.SetCookie(cookie)
-		controls, err := c.search(base, goldap.ScopeWholeSubtree, filter, attrs, fn, paging)
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		next, found, err := pagingCookie(controls)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return newError(ErrUnreachable, nil, "page %d of %s ended without the paged-results control: the server does not page", page, base)
-		}
-		if len(next) == 0 {
-			return nil
-		}
-		cookie = append(cookie[:0], next...)
+// each runs a paged subtree search (RFC 2696), streamed (stream.go), and calls fn for
+// every entry as it arrives, page after page: entries are never collected. Referrals are
+// ignored. It fails when the search fails (noSuchObject for a missing base included), when
+// the connection is lost, or when a page ends without the paging control (a cut-off answer
+// must never look complete). When fn fails the connection is closed.
+func (c *conn) each(ctx context.Context, base, filter string, attrs []string, fn func(*entry) error, controls ...goldap.Control) error {
+	s, err := c.stream(base, goldap.ScopeWholeSubtree, filter, attrs, &paging{base: base, size: c.pageSize, extra: controls})
+	if err != nil {
+		return err
 	}
+	return s.run(ctx, func(it *item) error {
+		if it.op == opSearchEntry {
+			return fn(it.ent)
+		}
+		return nil
+	})
 }

@@ -10,7 +10,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -368,8 +370,10 @@ func TestOpenLDAPWatermarkErrors(t *testing.T) {
 }
 
 // A server that dies in the middle of a paged read fails the read: never a short Complete one.
+// The reader reads ahead of the Handler, so the directory must be larger than what it and
+// the sockets hold for the kill to cut the answer off: 20,000 users in pages of 100.
 func TestOpenLDAPServerKilledMidRead(t *testing.T) {
-	s := fixture(t, false)
+	s := testenv.Slapd(t, slapd.Options{LDIF: [][]byte{slapd.UsersLDIF(suffix, slapd.SampleUsers(20000, "example.com"))}})
 	rec := &recorder{onUpsert: func(n int) error {
 		if n == 1 {
 			if err := s.Kill(); err != nil {
@@ -378,7 +382,7 @@ func TestOpenLDAPServerKilledMidRead(t *testing.T) {
 		}
 		return nil
 	}}
-	res, err := newReader(t, s, func(c *ldap.Config) { c.PageSize = 2 }).Read(context.Background(), "", rec)
+	res, err := newReader(t, s, func(c *ldap.Config) { c.PageSize = 100 }).Read(context.Background(), "", rec)
 	if err == nil {
 		t.Fatalf("Read succeeded after the server died: %+v with %d upserts", res, len(rec.upserts))
 	}
@@ -386,7 +390,75 @@ func TestOpenLDAPServerKilledMidRead(t *testing.T) {
 	if res.Complete {
 		t.Error("Complete after an error")
 	}
+	if n := ldap.LiveStreams(); n != 0 {
+		t.Errorf("%d stream goroutines left", n)
+	}
 }
+
+// A connection cut anywhere in the answer fails the read: never a short Complete one.
+func TestOpenLDAPConnectionCut(t *testing.T) {
+	s := fixture(t, false)
+	p := cutProxy(t, s.URL, -1)
+	if _, err := newReader(t, s, func(c *ldap.Config) { c.URL, c.PageSize = p.url, 2 }).Read(context.Background(), "", &recorder{}); err != nil {
+		t.Fatal(err)
+	}
+	total := p.wait()
+	t.Logf("a full read is %d bytes from the server", total)
+	for _, cut := range []float64{0.1, 0.3, 0.5, 0.7, 0.9, 0.99} {
+		p := cutProxy(t, s.URL, int(cut*float64(total)))
+		rec := &recorder{}
+		res, err := newReader(t, s, func(c *ldap.Config) { c.URL, c.PageSize = p.url, 2 }).Read(context.Background(), "", rec)
+		if err == nil || res.Complete {
+			t.Errorf("cut at %.0f%% of %d bytes: %+v, %v after %d upserts", 100*cut, total, res, err, len(rec.upserts))
+		}
+		if n := ldap.LiveStreams(); n != 0 {
+			t.Errorf("%d stream goroutines left", n)
+		}
+	}
+}
+
+// proxy forwards one connection to a server and closes it after limit bytes from the server
+// (-1: no limit): the server's answer is cut off there.
+type proxy struct {
+	url string
+	n   chan int
+}
+
+func cutProxy(t *testing.T, target string, limit int) *proxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	p := &proxy{url: "ldap://" + l.Addr().String(), n: make(chan int, 1)}
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			p.n <- 0
+			return
+		}
+		defer c.Close()
+		srv, err := net.Dial("tcp", strings.TrimPrefix(target, "ldap://"))
+		if err != nil {
+			p.n <- 0
+			return
+		}
+		defer srv.Close()
+		go func() { _, _ = io.Copy(srv, c) }()
+		var w io.Writer = c
+		var from io.Reader = srv
+		if limit >= 0 {
+			from = io.LimitReader(srv, int64(limit))
+		}
+		n, _ := io.Copy(w, from)
+		p.n <- int(n)
+	}()
+	return p
+}
+
+// wait returns how many bytes the server sent through the proxy.
+func (p *proxy) wait() int { return <-p.n }
 
 func TestOpenLDAPCancel(t *testing.T) {
 	s := fixture(t, false)

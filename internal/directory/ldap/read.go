@@ -1,11 +1,13 @@
 package ldap
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +26,8 @@ const (
 	attrInvocationID        = "invocationId"
 	attrDefaultNC           = "defaultNamingContext"
 	attrNamingContexts      = "namingContexts"
+	attrConfigNC            = "configurationNamingContext"
+	attrSupportedControl    = "supportedControl"
 	attrMember              = "member"
 	attrUniqueMember        = "uniqueMember"
 	attrObjectClass         = "objectClass"
@@ -49,6 +53,12 @@ type read struct {
 	// reported holds the anchors upserted or rejected by a delta, so that the enumeration
 	// that follows does not report them Present again. Nil on a full read.
 	reported map[[16]byte]struct{}
+	// leavers are the anchors of users deleted or out of scope, reported at the end.
+	leavers [][16]byte
+	// syncprov: the OpenLDAP server offers RFC 4533 content synchronization.
+	syncprov bool
+	// cookies are the next watermark's synchronization cookies, by normalized base DN.
+	cookies map[string]string
 	// maxModified is the highest modifyTimestamp seen (OpenLDAP).
 	maxModified maxTime
 	cur         *entry
@@ -60,6 +70,9 @@ type adState struct {
 	usn          int64
 	invocationID string
 	defaultNC    string
+	configNC     string
+	namingCtxs   []string
+	controls     []string // supportedControl
 }
 
 // scope narrows the base DNs' subtrees to a group's members.
@@ -99,8 +112,8 @@ func (s *scope) in(dn string) bool {
 
 var errStop = errors.New("handler stopped the read")
 
-// Read reads every user in scope (since == "") or what changed since the watermark, with
-// Complete results either way; see the package documentation for the flow.
+// Read reads every user in scope (since == "") or what changed since the watermark; see
+// the package documentation for the read paths.
 func (r *Reader) Read(ctx context.Context, since string, h directory.Handler) (directory.Result, error) {
 	var wm *watermark
 	if since != "" {
@@ -123,6 +136,8 @@ func (r *Reader) Read(ctx context.Context, since string, h directory.Handler) (d
 		if ad, err = rd.adState(); err != nil {
 			return directory.Result{}, err
 		}
+	} else if rd.syncprov, err = rd.offersSync(); err != nil {
+		return directory.Result{}, err
 	}
 	if rd.sc, err = rd.scope(); err != nil {
 		return directory.Result{}, err
@@ -133,10 +148,17 @@ func (r *Reader) Read(ctx context.Context, since string, h directory.Handler) (d
 			return directory.Result{}, err
 		}
 	}
-	if full {
+	res := directory.Result{Full: full, Complete: true}
+	switch {
+	case full:
 		err = rd.full()
-	} else {
-		err = rd.delta(wm)
+	case r.cfg.Kind == directory.ActiveDirectory:
+		res.Complete, err = rd.adDelta(wm, ad)
+	default:
+		res.Full, res.Complete, err = rd.openLDAPDelta(wm)
+	}
+	if err == nil {
+		err = rd.reportGone()
 	}
 	if rd.herr != nil {
 		return directory.Result{}, rd.herr
@@ -147,7 +169,7 @@ func (r *Reader) Read(ctx context.Context, since string, h directory.Handler) (d
 
 	next := watermark{V: watermarkVersion, Kind: r.cfg.Kind}
 	if r.cfg.Kind == directory.ActiveDirectory {
-		next.USN, next.InvocationID = ad.usn, ad.invocationID
+		next.USN, next.InvocationID, next.At = ad.usn, ad.invocationID, started.Unix()
 	} else {
 		var from time.Time // full read of nothing: the next delta reads everything
 		if !full {
@@ -172,8 +194,12 @@ func (r *Reader) Read(ctx context.Context, since string, h directory.Handler) (d
 		}
 		next.ModifyTimestamp = formatGeneralizedTime(from)
 		next.Members = rd.sc.membersHash()
+		if len(rd.cookies) > 0 {
+			next.Cookies = rd.cookies
+		}
 	}
-	return directory.Result{Watermark: next.String(), Full: full, Complete: true}, nil
+	res.Watermark = next.String()
+	return res, nil
 }
 
 func (rd *read) filter(extra string) string {
@@ -183,32 +209,138 @@ func (rd *read) filter(extra string) string {
 // full upserts every user in scope.
 func (rd *read) full() error {
 	for _, b := range rd.r.bases {
-		if err := rd.c.each(rd.ctx, b, rd.filter(""), rd.r.attrs, rd.upsert); err != nil {
-			return rd.searchError(b, err)
+		if err := rd.fullBase(b); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// delta upserts the users changed since wm, then enumerates the anchors of all users in
-// scope and reports as Present those it did not upsert or reject.
-func (rd *read) delta(wm *watermark) error {
-	var changed string
-	if rd.r.cfg.Kind == directory.ActiveDirectory {
-		changed = "(" + attrUSNChanged + ">=" + strconv.FormatInt(wm.USN+1, 10) + ")"
-	} else {
-		changed = "(" + attrModifyTimestamp + ">=" + goldap.EscapeFilter(wm.ModifyTimestamp) + ")"
+// fullBase upserts every user under base, after taking its synchronization cookie.
+func (rd *read) fullBase(base string) error {
+	if err := rd.takeCookie(base); err != nil {
+		return err
 	}
+	if err := rd.c.each(rd.ctx, base, rd.filter(""), rd.r.attrs, rd.upsert); err != nil {
+		return rd.searchError(base, err)
+	}
+	return nil
+}
+
+// takeCookie records the server's current cookie for base (syncprov only), so that the
+// next delta synchronizes from here.
+func (rd *read) takeCookie(base string) error {
+	if !rd.syncprov {
+		return nil
+	}
+	c, err := rd.probe(base)
+	if err != nil || c == "" {
+		return err
+	}
+	if rd.cookies == nil {
+		rd.cookies = make(map[string]string)
+	}
+	rd.cookies[normDN(base)] = c
+	return nil
+}
+
+// changed upserts the users under base changed since the watermark.
+func (rd *read) changed(base string, wm *watermark) error {
+	var f string
+	if rd.r.cfg.Kind == directory.ActiveDirectory {
+		f = "(" + attrUSNChanged + ">=" + strconv.FormatInt(wm.USN+1, 10) + ")"
+	} else {
+		f = "(" + attrModifyTimestamp + ">=" + goldap.EscapeFilter(wm.ModifyTimestamp) + ")"
+	}
+	if err := rd.c.each(rd.ctx, base, rd.filter(f), rd.r.attrs, rd.upsert); err != nil {
+		return rd.searchError(base, err)
+	}
+	return nil
+}
+
+// enumerate reports as Present every user under base not upserted or rejected in this read:
+// with it, the read names every user in scope (Result.Complete).
+func (rd *read) enumerate(base string) error {
+	anchor := []string{rd.r.schema.AnchorAttribute()}
+	if err := rd.c.each(rd.ctx, base, rd.filter(""), anchor, rd.present); err != nil {
+		return rd.searchError(base, err)
+	}
+	return nil
+}
+
+// openLDAPDelta reads each base DN from its cookie when syncprov offers content
+// synchronization, else by modifyTimestamp and an enumeration (see sync.go and the package
+// documentation). It returns whether every base DN had to be read in full and whether the
+// read is complete.
+func (rd *read) openLDAPDelta(wm *watermark) (full, complete bool, err error) {
 	rd.reported = make(map[[16]byte]struct{})
-	for _, b := range rd.r.bases {
-		if err := rd.c.each(rd.ctx, b, rd.filter(changed), rd.r.attrs, rd.upsert); err != nil {
-			return rd.searchError(b, err)
+	outcome := make([]syncOutcome, len(rd.r.bases))
+	fulls := 0
+	for i, b := range rd.r.bases {
+		cookie := wm.Cookies[normDN(b)]
+		if !rd.syncprov || cookie == "" {
+			// No cookie yet (or no syncprov): take one for the next delta, then read the
+			// changes; the enumeration below completes the base.
+			if err := rd.takeCookie(b); err != nil {
+				return false, false, err
+			}
+			if err := rd.changed(b, wm); err != nil {
+				return false, false, err
+			}
+			outcome[i] = syncEnumerate
+			continue
+		}
+		out, next, err := rd.refresh(b, cookie)
+		if err != nil {
+			return false, false, rd.searchError(b, err)
+		}
+		if out == syncRefused {
+			if err := rd.fullBase(b); err != nil {
+				return false, false, err
+			}
+			out = syncComplete
+			fulls++
+		} else {
+			if rd.cookies == nil {
+				rd.cookies = make(map[string]string)
+			}
+			rd.cookies[normDN(b)] = next
+		}
+		outcome[i] = out
+	}
+	// Complete when any base DN is (its users not named are gone): then the bases read
+	// incrementally are enumerated too. Otherwise only the deletions reported count.
+	complete = slices.Contains(outcome, syncEnumerate) || slices.Contains(outcome, syncComplete)
+	for i, b := range rd.r.bases {
+		if outcome[i] == syncEnumerate || (complete && outcome[i] == syncIncremental) {
+			if err := rd.enumerate(b); err != nil {
+				return false, false, err
+			}
 		}
 	}
-	anchor := []string{rd.r.schema.AnchorAttribute()}
-	for _, b := range rd.r.bases {
-		if err := rd.c.each(rd.ctx, b, rd.filter(""), anchor, rd.present); err != nil {
-			return rd.searchError(b, err)
+	return fulls == len(rd.r.bases), complete, nil
+}
+
+// gone records the anchor of a user deleted or out of scope; reportGone tells the Handler
+// at the end of the read, so that a user who moved between base DNs (gone from one, upserted
+// in the other) is not deleted.
+func (rd *read) gone(anchor []byte) {
+	if len(anchor) == 16 {
+		rd.leavers = append(rd.leavers, [16]byte(anchor))
+	}
+}
+
+func (rd *read) reportGone() error {
+	// A session log names a deletion to the refresh of every base DN: once is enough.
+	slices.SortFunc(rd.leavers, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	rd.leavers = slices.Compact(rd.leavers)
+	for _, a := range rd.leavers {
+		if _, ok := rd.reported[a]; ok {
+			continue
+		}
+		if err := rd.h.Delete(rd.ctx, a[:]); err != nil {
+			rd.herr = err
+			return err
 		}
 	}
 	return nil
@@ -277,7 +409,7 @@ func (rd *read) searchError(base string, err error) error {
 func (rd *read) adState() (adState, error) {
 	var st adState
 	es, err := rd.c.searchOne("", goldap.ScopeBaseObject, "(objectClass=*)",
-		[]string{attrHighestCommittedUSN, attrDSServiceName, attrDefaultNC})
+		[]string{attrHighestCommittedUSN, attrDSServiceName, attrDefaultNC, attrConfigNC, attrNamingContexts, attrSupportedControl})
 	if err != nil {
 		return st, rd.c.wrap(err, "read rootDSE")
 	}
@@ -291,6 +423,9 @@ func (rd *read) adState() (adState, error) {
 			root.GetEqualFoldAttributeValue(attrHighestCommittedUSN), rd.r.cfg.Kind, err)
 	}
 	st.defaultNC = root.GetEqualFoldAttributeValue(attrDefaultNC)
+	st.configNC = root.GetEqualFoldAttributeValue(attrConfigNC)
+	st.namingCtxs = root.GetEqualFoldAttributeValues(attrNamingContexts)
+	st.controls = root.GetEqualFoldAttributeValues(attrSupportedControl)
 	svc := root.GetEqualFoldAttributeValue(attrDSServiceName)
 	if svc == "" {
 		return st, errors.New("rootDSE has no dsServiceName")
@@ -304,6 +439,16 @@ func (rd *read) adState() (adState, error) {
 	}
 	st.invocationID = hex.EncodeToString(es[0].GetEqualFoldRawAttributeValue(attrInvocationID))
 	return st, nil
+}
+
+// offersSync reads whether the OpenLDAP server offers RFC 4533 content synchronization
+// (rootDSE supportedControl: the syncprov overlay is loaded).
+func (rd *read) offersSync() (bool, error) {
+	es, err := rd.c.searchOne("", goldap.ScopeBaseObject, "(objectClass=*)", []string{attrSupportedControl})
+	if err != nil {
+		return false, rd.c.wrap(err, "read rootDSE")
+	}
+	return len(es) == 1 && hasValueFold(es[0].GetEqualFoldAttributeValues(attrSupportedControl), goldap.ControlTypeSyncRequest), nil
 }
 
 // needFull decides whether a delta from wm is possible: not on another DC or a restored
@@ -326,11 +471,12 @@ func (rd *read) needFull(wm *watermark, ad adState) (bool, error) {
 		f := "(&(objectClass=group)(" + attrUSNChanged + ">=" + strconv.FormatInt(wm.USN+1, 10) + ")" +
 			"(|(distinguishedName=" + g + ")(memberOf:" + ruleInChain + ":=" + g + ")))"
 		changed := false
+		// Read them all (few): leaving a streamed search early closes the connection.
 		err := rd.c.each(rd.ctx, base, f, []string{"1.1"}, func(*entry) error {
 			changed = true
-			return errStop
+			return nil
 		})
-		if err != nil && !errors.Is(err, errStop) {
+		if err != nil {
 			return false, rd.c.wrap(err, "check group %s for changes", rd.r.cfg.Group)
 		}
 		return changed, nil

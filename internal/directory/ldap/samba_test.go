@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -221,24 +222,42 @@ func TestSambaErrors(t *testing.T) {
 	}
 }
 
+// With an administrator's bind, a delta reads the changed users and the leavers (tombstones,
+// objects changed out of scope), never the whole scope.
 func TestSambaDelta(t *testing.T) {
 	f := newSambaFixture(t)
-	r := f.reader(t, nil)
+	outside := f.dc.NewOU(t)
+	f.sam["frank"] = "frank-" + randomTag()
+	f.dn["frank"] = f.dc.AddUser(t, outside, testenv.SambaUser{SAMAccountName: f.sam["frank"], DisplayName: "Frank Fischer"})
+	r := f.reader(t, func(c *ldap.Config) { c.Filter = "(&(objectClass=user)(!(description=left)))" })
 	first, res1 := read(t, r, "")
 	anchor := map[string][]byte{}
 	for _, u := range first.upserts {
 		anchor[f.short(u.UserPrincipalName)] = u.Anchor
 	}
+	known := func(list [][]byte) []string {
+		var out []string
+		for _, a := range list {
+			for short, b := range anchor {
+				if bytes.Equal(a, b) {
+					out = append(out, short)
+				}
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
 
-	// Nothing changed: every user Present, none upserted.
-	rec, res := read(t, r, res1.Watermark)
-	if res.Full || len(rec.upserts) != 0 || len(rec.present) != 5 {
-		t.Fatalf("unchanged delta: full=%v upserts=%v present=%d", res.Full, f.names(rec), len(rec.present))
+	// Nothing changed: nothing reported, not even present users.
+	rec, res := readAny(t, r, res1.Watermark)
+	if res.Full || res.Complete || len(rec.upserts) != 0 || len(rec.present) != 0 || len(known(rec.deletes)) != 0 {
+		t.Fatalf("unchanged delta: %+v upserts=%v present=%d deletes=%v", res, f.names(rec), len(rec.present), known(rec.deletes))
 	}
 
 	c := f.dc.Dial(t)
 	mod := goldap.NewModifyRequest(f.dn["alice"], nil)
 	mod.Replace("mobile", []string{"+33 6 99 99 99 99"})
+	mod.Replace("userAccountControl", []string{"514"}) // disabled
 	if err := c.Modify(mod); err != nil {
 		t.Fatal(err)
 	}
@@ -251,31 +270,108 @@ func TestSambaDelta(t *testing.T) {
 	if err := c.ModifyDN(goldap.NewModifyDNRequest(f.dn["carol"], "CN=carol-renamed-"+randomTag(), true, "")); err != nil {
 		t.Fatal(err)
 	}
-
-	rec, res = read(t, r, res.Watermark)
-	if res.Full {
-		t.Error("delta reported Full")
+	// emile moves out of the base DN, frank into it; zoe no longer matches the filter.
+	if err := c.ModifyDN(goldap.NewModifyDNRequest(f.dn["emile"], "CN="+f.sam["emile"], true, outside)); err != nil {
+		t.Fatal(err)
 	}
-	if got, want := f.names(rec), []string{"alice", "carol", "dave"}; !slices.Equal(got, want) {
+	if err := c.ModifyDN(goldap.NewModifyDNRequest(f.dn["frank"], "CN="+f.sam["frank"], true, f.ou)); err != nil {
+		t.Fatal(err)
+	}
+	mod = goldap.NewModifyRequest(f.dn["zoe"], nil)
+	mod.Replace("description", []string{"left"})
+	if err := c.Modify(mod); err != nil {
+		t.Fatal(err)
+	}
+
+	rec, res = readAny(t, r, res.Watermark)
+	if res.Full || res.Complete {
+		t.Errorf("delta: Full %v Complete %v, want neither", res.Full, res.Complete)
+	}
+	if got, want := f.names(rec), []string{"alice", "carol", "dave", "frank"}; !slices.Equal(got, want) {
 		t.Fatalf("delta upserted %v, want %v", got, want)
 	}
-	if alice := f.user(rec, "alice"); alice.MobilePhone != "+33 6 99 99 99 99" || !bytes.Equal(alice.Anchor, anchor["alice"]) {
+	if alice := f.user(rec, "alice"); alice.MobilePhone != "+33 6 99 99 99 99" || alice.AccountEnabled || !bytes.Equal(alice.Anchor, anchor["alice"]) {
 		t.Errorf("alice = %+v", alice)
 	}
 	if carol := f.user(rec, "carol"); !strings.Contains(carol.DN, "carol-renamed") || !bytes.Equal(carol.Anchor, anchor["carol"]) {
 		t.Errorf("renamed carol = %q %x, want the same anchor %x", carol.DN, carol.Anchor, anchor["carol"])
 	}
-	var present []string
-	for _, a := range rec.present {
-		for short, b := range anchor {
-			if bytes.Equal(a, b) {
-				present = append(present, short)
+	if got, want := known(rec.deletes), []string{"bob", "emile", "zoe"}; !slices.Equal(got, want) {
+		t.Errorf("deletes = %v, want %v", got, want)
+	}
+	if len(rec.present) != 0 {
+		t.Errorf("%d present", len(rec.present))
+	}
+}
+
+// Without the right to see tombstones, or from a watermark that may have outlived them, a
+// delta enumerates the scope: complete, deletions implied.
+func TestSambaDeltaEnumeration(t *testing.T) {
+	dc := testenv.SambaDC(t)
+	pw := "Sspr-" + randomTag() + "-Aa9!"
+	svc := dc.AddUser(t, dc.NewOU(t), testenv.SambaUser{SAMAccountName: "svc-" + randomTag(), Password: pw})
+	setAt := func(at any) func(string) string {
+		return func(wm string) string {
+			var w map[string]any
+			if err := json.Unmarshal([]byte(wm), &w); err != nil {
+				t.Fatal(err)
 			}
+			if at == nil {
+				delete(w, "at")
+			} else {
+				w["at"] = at
+			}
+			b, _ := json.Marshal(w)
+			return string(b)
 		}
 	}
-	slices.Sort(present)
-	if want := []string{"emile", "zoe"}; !slices.Equal(present, want) || len(rec.present) != 2 {
-		t.Errorf("present = %v (%d), want %v: bob deleted, the others upserted", present, len(rec.present), want)
+	for _, tt := range []struct {
+		name string
+		edit func(*ldap.Config)
+		wm   func(string) string
+	}{
+		{"account that may not list Deleted Objects", func(c *ldap.Config) { c.BindDN, c.BindPassword = svc, pw }, nil},
+		{"watermark older than the tombstone lifetime", nil, setAt(time.Now().Add(-200 * 24 * time.Hour).Unix())},
+		{"watermark without its time", nil, setAt(nil)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newSambaFixture(t)
+			r := f.reader(t, tt.edit)
+			first, res1 := read(t, r, "")
+			anchor := map[string][]byte{}
+			for _, u := range first.upserts {
+				anchor[f.short(u.UserPrincipalName)] = u.Anchor
+			}
+			c := f.dc.Dial(t)
+			if err := c.Del(goldap.NewDelRequest(f.dn["bob"], nil)); err != nil {
+				t.Fatal(err)
+			}
+			mod := goldap.NewModifyRequest(f.dn["alice"], nil)
+			mod.Replace("mobile", []string{"+33 6 99 99 99 98"})
+			if err := c.Modify(mod); err != nil {
+				t.Fatal(err)
+			}
+			wm := res1.Watermark
+			if tt.wm != nil {
+				wm = tt.wm(wm)
+			}
+			rec, res := read(t, r, wm)
+			if res.Full || !slices.Equal(f.names(rec), []string{"alice"}) {
+				t.Errorf("delta: %+v upserts %v", res, f.names(rec))
+			}
+			var present []string
+			for _, a := range rec.present {
+				for short, b := range anchor {
+					if bytes.Equal(a, b) {
+						present = append(present, short)
+					}
+				}
+			}
+			slices.Sort(present)
+			if want := []string{"carol", "emile", "zoe"}; !slices.Equal(present, want) || len(rec.present) != len(want) {
+				t.Errorf("present = %v (%d), want %v: bob deleted, alice upserted", present, len(rec.present), want)
+			}
+		})
 	}
 }
 
@@ -283,9 +379,9 @@ func TestSambaDeltaFullWhenNeeded(t *testing.T) {
 	f := newSambaFixture(t)
 	r := f.reader(t, func(c *ldap.Config) { c.Group = f.scope })
 	_, res1 := read(t, r, "")
-	rec, res := read(t, r, res1.Watermark)
-	if res.Full || len(rec.upserts) != 0 || len(rec.present) != 2 {
-		t.Fatalf("unchanged delta: full=%v upserts=%v present=%d", res.Full, f.names(rec), len(rec.present))
+	rec, res := readAny(t, r, res1.Watermark)
+	if res.Full || len(rec.upserts) != 0 {
+		t.Fatalf("unchanged delta: full=%v upserts=%v", res.Full, f.names(rec))
 	}
 
 	// zoe joins the nested group: zoe did not change, the group did.

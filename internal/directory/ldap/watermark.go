@@ -14,18 +14,23 @@ import (
 //
 //	AD / Samba: the DC's highestCommittedUSN and invocationId at the start of the read that
 //	            wrote it; the next delta reads uSNChanged >= USN+1 on the same DC (another DC or
-//	            a restored one has another invocationId: then a full read).
+//	            a restored one has another invocationId: then a full read). At is when that read
+//	            started: deletions are read from tombstones only while they surely still exist.
 //	OpenLDAP:   a modifyTimestamp: the highest one seen, minus the read's duration and a
 //	            minute, so that entries changed while the read ran are read again; with a
-//	            scope group, a fingerprint of its member set (changed: a full read).
+//	            scope group, a fingerprint of its member set (changed: a full read). With the
+//	            syncprov overlay, also the RFC 4533 cookie of each base DN (by normalized DN):
+//	            the next delta is a content synchronization from it.
 type watermark struct {
 	V               int            `json:"v"`
 	Kind            directory.Kind `json:"kind"`
 	USN             int64          `json:"usn,omitempty"`
 	InvocationID    string         `json:"invocationId,omitempty"`
+	At              int64          `json:"at,omitempty"` // Unix seconds
 	ModifyTimestamp string         `json:"modifyTimestamp,omitempty"`
 	// Members fingerprints the member set of an OpenLDAP scope group.
-	Members string `json:"members,omitempty"`
+	Members string            `json:"members,omitempty"`
+	Cookies map[string]string `json:"cookies,omitempty"`
 }
 
 const watermarkVersion = 1
@@ -47,6 +52,11 @@ func (r *Reader) parseWatermark(s string) (*watermark, error) {
 	case w.Kind == directory.OpenLDAP:
 		if _, err := parseGeneralizedTime([]byte(w.ModifyTimestamp)); err != nil {
 			return nil, fmt.Errorf("%w: OpenLDAP watermark: %v", directory.ErrWatermark, err)
+		}
+		for base, c := range w.Cookies {
+			if err := checkCookie(c); err != nil {
+				return nil, fmt.Errorf("%w: OpenLDAP watermark, cookie of %s: %v", directory.ErrWatermark, base, err)
+			}
 		}
 	}
 	return &w, nil

@@ -109,6 +109,7 @@ type message struct {
 	op       byte
 	body     []byte // the protocolOp's value
 	controls []byte // the value of [0] Controls, or nil
+	start    int    // where the message starts in a stream's batch
 }
 
 func parseMessage(b []byte) (message, error) {
@@ -165,8 +166,9 @@ func result(body []byte) error {
 	return &goldap.Error{ResultCode: uint16(rc), MatchedDN: string(matched), Err: errors.New(string(diag))}
 }
 
-// pagingCookie finds the paged-results control among a message's controls.
-func pagingCookie(controls []byte) (cookie []byte, found bool, err error) {
+// findControl returns the value of the control of type oid among a message's controls (the
+// value of [0] Controls); found is false when it is not there.
+func findControl(controls []byte, oid string) (value []byte, found bool, err error) {
 	for len(controls) > 0 {
 		var ctl []byte
 		if ctl, controls, err = expect(controls, tagSequence); err != nil {
@@ -176,34 +178,49 @@ func pagingCookie(controls []byte) (cookie []byte, found bool, err error) {
 		if err != nil {
 			return nil, false, err
 		}
-		if string(typ) != goldap.ControlTypePaging {
+		if string(typ) != oid {
 			continue
+		}
+		if len(rest) == 0 {
+			return nil, true, nil
 		}
 		tag, val, rest, err := tlv(rest)
 		if err != nil {
 			return nil, false, err
 		}
-		if tag == tagBoolean {
+		if tag == tagBoolean { // criticality
+			if len(rest) == 0 {
+				return nil, true, nil
+			}
 			if val, _, err = expect(rest, tagOctetString); err != nil {
 				return nil, false, err
 			}
 		} else if tag != tagOctetString {
-			return nil, false, fmt.Errorf("%w: paging control value", errMalformed)
+			return nil, false, fmt.Errorf("%w: control %s value", errMalformed, oid)
 		}
-		seq, _, err := expect(val, tagSequence)
-		if err != nil {
-			return nil, false, err
-		}
-		_, rest, err = expect(seq, tagInteger) // size estimate
-		if err != nil {
-			return nil, false, err
-		}
-		if cookie, _, err = expect(rest, tagOctetString); err != nil {
-			return nil, false, err
-		}
-		return cookie, true, nil
+		return val, true, nil
 	}
 	return nil, false, nil
+}
+
+// pagingCookie finds the paged-results control among a message's controls.
+func pagingCookie(controls []byte) (cookie []byte, found bool, err error) {
+	val, found, err := findControl(controls, goldap.ControlTypePaging)
+	if err != nil || !found {
+		return nil, found, err
+	}
+	seq, _, err := expect(val, tagSequence)
+	if err != nil {
+		return nil, false, err
+	}
+	_, rest, err := expect(seq, tagInteger) // size estimate
+	if err != nil {
+		return nil, false, err
+	}
+	if cookie, _, err = expect(rest, tagOctetString); err != nil {
+		return nil, false, err
+	}
+	return cookie, true, nil
 }
 
 // entry is a SearchResultEntry decoded in place. It is valid until the next message is read.

@@ -1,0 +1,93 @@
+package ldap_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sspr/sspr/internal/directory/ldap"
+	"github.com/sspr/sspr/internal/slapd"
+	"github.com/sspr/sspr/internal/testenv"
+)
+
+// However a streamed read ends, its goroutine has ended when Read returns.
+func TestOpenLDAPStreamEnds(t *testing.T) {
+	s := fixture(t, false)
+	stop := errors.New("store full")
+	tests := []struct {
+		name   string
+		at     int // the upsert that stops the read (page size 3)
+		err    error
+		cancel bool
+	}{
+		{"read to the end", 0, nil, false},
+		{"handler error on the first entry", 1, stop, false},
+		{"handler error mid-page", 2, stop, false},
+		{"handler error on a page's last entry", 3, stop, false},
+		{"handler error on the next page", 4, stop, false},
+		{"cancel mid-page", 2, context.Canceled, true},
+		{"cancel at a page's end", 3, context.Canceled, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			rec := &recorder{onUpsert: func(n int) error {
+				if n != tt.at {
+					return nil
+				}
+				if tt.cancel {
+					cancel()
+					return nil
+				}
+				return tt.err
+			}}
+			_, err := newReader(t, s, func(c *ldap.Config) { c.PageSize = 3 }).Read(ctx, "", rec)
+			if !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			if tt.at > 0 && len(rec.upserts) != tt.at {
+				t.Errorf("%d upserts, want %d: the handler is not called after it failed or ctx ended", len(rec.upserts), tt.at)
+			}
+			if n := ldap.LiveStreams(); n != 0 {
+				t.Errorf("%d stream goroutines left", n)
+			}
+		})
+	}
+}
+
+// Entries larger than a stream's batch (256 KiB) come through whole, one at a time.
+func TestOpenLDAPLargeEntries(t *testing.T) {
+	var users []slapd.User
+	for i := range 6 {
+		u := slapd.User{UID: fmt.Sprintf("big%d", i), DisplayName: fmt.Sprintf("Big %d", i)}
+		if i%2 == 0 {
+			u.Attrs = map[string][]string{"description": {strings.Repeat("a", 150<<10) + u.UID, strings.Repeat("b", 200<<10)}}
+		}
+		users = append(users, u)
+	}
+	s := testenv.Slapd(t, slapd.Options{LDIF: [][]byte{slapd.UsersLDIF(suffix, users)}})
+	for _, size := range []int{1, 2, 1000} {
+		rec, _ := read(t, newReader(t, s, func(c *ldap.Config) {
+			c.PageSize = size
+			c.Mapping.AlternateEmails = "description"
+		}), "")
+		if len(rec.upserts) != len(users) {
+			t.Fatalf("page size %d: %d upserts", size, len(rec.upserts))
+		}
+		for _, u := range users {
+			got, _ := rec.byUPN(u.UID)
+			want := u.Attrs["description"]
+			slices.Sort(got.AlternateEmails)
+			if !slices.Equal(got.AlternateEmails, want) {
+				t.Errorf("page size %d: %s has %d values of %d bytes, want %d", size, u.UID, len(got.AlternateEmails), len(strings.Join(got.AlternateEmails, "")), len(want))
+			}
+		}
+	}
+	if n := ldap.LiveStreams(); n != 0 {
+		t.Errorf("%d stream goroutines left", n)
+	}
+}
