@@ -454,11 +454,12 @@ func (s *Service) SendCode(ctx context.Context, token, optionID string, c Client
 	if opt == nil || slices.Contains(st.Verified, optionID) {
 		return View{}, userErr("send.unknownOption")
 	}
-	lim := s.cfg.Policy.Throttle.Phone
+	// SMS and voice share one limit: both cost money and reach the same phones.
+	lim, bucket := s.cfg.Policy.Throttle.Phone, "phone"
 	if opt.Method == MethodEmail {
-		lim = s.cfg.Policy.Throttle.Email
+		lim, bucket = s.cfg.Policy.Throttle.Email, "email"
 	}
-	if err := s.limit(ctx, st.Subject+":"+opt.Method, lim, now); err != nil {
+	if err := s.limit(ctx, st.Subject+":"+bucket, lim, now); err != nil {
 		s.audit(ctx, sess.Kind+".throttled", st, sess.UserID, c, map[string]string{"step": "send", "method": opt.Method})
 		return View{}, err
 	}
@@ -638,7 +639,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c Cli
 				u.UserPrincipalName, s.now().UTC().Format("2006-01-02 15:04 MST")))
 	}
 	// A successful reset clears the counters (Entra SSPR does the same).
-	if err := s.st.ClearThrottles(ctx, st.Subject+":failed", st.Subject+":sms", st.Subject+":voice", st.Subject+":email"); err != nil {
+	if err := s.st.ClearThrottles(ctx, st.Subject+":failed", st.Subject+":phone", st.Subject+":email"); err != nil {
 		s.log.Error("clear throttles", "err", err)
 	}
 	if err := s.st.DeleteSession(ctx, sess.ID); err != nil {

@@ -173,8 +173,11 @@ type timingWriter struct {
 	body   []byte
 }
 
-func (t *timingWriter) WriteHeader(code int)         { t.status = code }
-func (t *timingWriter) Write(b []byte) (int, error) { t.body = append(t.body, b...); return len(b), nil }
+func (t *timingWriter) WriteHeader(code int) { t.status = code }
+func (t *timingWriter) Write(b []byte) (int, error) {
+	t.body = append(t.body, b...)
+	return len(b), nil
+}
 func (t *timingWriter) flush() {
 	t.Header().Set("Server-Timing", fmt.Sprintf("app;dur=%.2f", float64(time.Since(t.start).Microseconds())/1000))
 }

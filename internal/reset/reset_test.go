@@ -1,0 +1,465 @@
+package reset
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sspr/sspr/internal/password"
+	"github.com/sspr/sspr/internal/store"
+	"github.com/sspr/sspr/internal/store/sqlite"
+)
+
+// fakeDirectory records writebacks (a fake of our own Directory interface).
+type fakeDirectory struct {
+	mu        sync.Mutex
+	passwords map[string]string
+	unlocked  []string
+	fail      error
+	members   map[string]bool
+}
+
+func (d *fakeDirectory) SetPassword(_ context.Context, dn, pw string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fail != nil {
+		return d.fail
+	}
+	d.passwords[dn] = pw
+	return nil
+}
+
+func (d *fakeDirectory) Unlock(_ context.Context, dn string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fail != nil {
+		return d.fail
+	}
+	d.unlocked = append(d.unlocked, dn)
+	return nil
+}
+
+func (d *fakeDirectory) IsMember(_ context.Context, userDN, groupDN string) (bool, error) {
+	return d.members[userDN+"|"+groupDN], nil
+}
+
+type reasonErr string
+
+func (r reasonErr) Error() string  { return "directory said: " + string(r) }
+func (r reasonErr) Reason() string { return string(r) }
+
+// outbox captures messages (a fake of our own Sender interface).
+type outbox struct {
+	mu   sync.Mutex
+	msgs []Message
+}
+
+func (o *outbox) Send(_ context.Context, m Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.msgs = append(o.msgs, m)
+	return nil
+}
+
+func (o *outbox) last(t *testing.T) Message {
+	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.msgs) == 0 {
+		t.Fatal("no message sent")
+	}
+	return o.msgs[len(o.msgs)-1]
+}
+
+func (o *outbox) count() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.msgs)
+}
+
+var codeRE = regexp.MustCompile(`\d{8}`)
+
+type fixture struct {
+	svc  *Service
+	st   *sqlite.Store
+	dir  *fakeDirectory
+	out  *outbox
+	logs *bytes.Buffer
+	now  time.Time
+	c    Client
+}
+
+func (f *fixture) advance(d time.Duration) { f.now = f.now.Add(d) }
+
+func newFixture(t *testing.T, policy Policy) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sspr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	users := []store.User{
+		{UserPrincipalName: "alice@contoso.com", DisplayName: "Alice Anderson", DN: "uid=alice,ou=Staff,dc=contoso,dc=com", AccountEnabled: true,
+			MobilePhone:     store.Phone{Raw: "+1 425 555 0100", Number: "+1 4255550100", Type: "fixedLineOrMobile"},
+			OfficePhone:     store.Phone{Raw: "+1 425 555 0101", Number: "+1 4255550101", Type: "fixedLineOrMobile"},
+			AlternateEmails: []string{"alice.private@example.net"}},
+		{UserPrincipalName: "bob@contoso.com", DN: "uid=bob,ou=Staff,dc=contoso,dc=com", AccountEnabled: false,
+			MobilePhone: store.Phone{Raw: "+1 425 555 0102", Number: "+1 4255550102", Type: "fixedLineOrMobile"}},
+		{UserPrincipalName: "carol@contoso.com", DN: "uid=carol,ou=Staff,dc=contoso,dc=com", AccountEnabled: true},
+		{UserPrincipalName: "dave@contoso.com", DN: "uid=dave,ou=Staff,dc=contoso,dc=com", AccountEnabled: true, Privileged: true,
+			MobilePhone:     store.Phone{Raw: "+44 7400 123456", Number: "+44 7400123456", Type: "mobile"},
+			AlternateEmails: []string{"dave@example.org"}},
+	}
+	if err := st.Update(ctx, func(tx store.UsersTx) error {
+		for i := range users {
+			users[i].Source = store.SourceCloud
+			if err := tx.CreateUser(ctx, &users[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{st: st, dir: &fakeDirectory{passwords: map[string]string{}, members: map[string]bool{}}, out: &outbox{},
+		logs: &bytes.Buffer{}, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), c: Client{IP: "192.0.2.7", UserAgent: "test"}}
+	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.svc = New(st, f.out, f.dir, Config{Policy: policy, Password: password.Default(),
+		CodeKey: bytes.Repeat([]byte("c"), 32), DecoyKey: bytes.Repeat([]byte("d"), 32), CompanyName: "Contoso",
+		PublicURL: "https://sspr.contoso.com"}, log)
+	f.svc.SetClock(func() time.Time { return f.now })
+	return f
+}
+
+func userErrKey(err error) string {
+	var ue *Error
+	if errors.As(err, &ue) {
+		return ue.Key
+	}
+	if err != nil {
+		return "internal: " + err.Error()
+	}
+	return ""
+}
+
+func (f *fixture) sendAndRead(t *testing.T, token, option string) string {
+	t.Helper()
+	if _, err := f.svc.SendCode(context.Background(), token, option, f.c); err != nil {
+		t.Fatalf("send %s: %v", option, err)
+	}
+	code := codeRE.FindString(f.out.last(t).Body)
+	if code == "" {
+		t.Fatalf("no code in %q", f.out.last(t).Body)
+	}
+	return code
+}
+
+func TestResetHappyPath(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, DefaultPolicy())
+	token, v, err := f.svc.Start(ctx, KindReset, "  ALICE@contoso.com ", f.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Option{{ID: "email", Method: "email", Hint: "a•••@example.net"}, {ID: "sms", Method: "sms", Hint: "+1 ••••••0100"},
+		{ID: "voice", Method: "voice", Hint: "+1 ••••••0100"}, {ID: "voice-office", Method: "voice", Hint: "+1 ••••••0101"}}
+	if !slices.Equal(v.Options, want) || v.Required != 1 || v.Ready {
+		t.Fatalf("view = %+v", v)
+	}
+	code := f.sendAndRead(t, token, "sms")
+	if m := f.out.last(t); m.Channel != "sms" || m.To != "+14255550100" {
+		t.Errorf("sms to %+v", m)
+	}
+	if _, err := f.svc.VerifyCode(ctx, token, "sms", "00000000", f.c); userErrKey(err) != "verify.wrong" {
+		t.Errorf("wrong code: %v", err)
+	}
+	v, err = f.svc.VerifyCode(ctx, token, "sms", code[:4]+" "+code[4:], f.c)
+	if err != nil || !v.Ready {
+		t.Fatalf("verify: %v %+v", err, v)
+	}
+	// The same code twice: consumed.
+	if _, err := f.svc.VerifyCode(ctx, token, "sms", code, f.c); userErrKey(err) != "verify.noCode" {
+		t.Errorf("reused code: %v", err)
+	}
+	if err := f.svc.Complete(ctx, token, "password", f.c); userErrKey(err) != "password.weak" {
+		t.Errorf("weak password: %v", err)
+	}
+	if err := f.svc.Complete(ctx, token, "Anderson-rocks-the-boat-42", f.c); userErrKey(err) != "password.containsName" {
+		t.Errorf("name in password: %v", err)
+	}
+	newPW := "correct horse battery staple"
+	if err := f.svc.Complete(ctx, token, newPW, f.c); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.dir.passwords["uid=alice,ou=Staff,dc=contoso,dc=com"]; got != newPW {
+		t.Errorf("writeback got %q", got)
+	}
+	note := f.out.last(t)
+	if note.Channel != "email" || note.To != "alice.private@example.net" || strings.Contains(note.Body, newPW) {
+		t.Errorf("notification %+v", note)
+	}
+	if err := f.svc.Complete(ctx, token, newPW, f.c); !errors.Is(err, ErrNoSession) {
+		t.Errorf("session reused after completion: %v", err)
+	}
+	var types []string
+	f.st.ListAudit(ctx, store.AuditFilter{UserPrincipalName: "alice@contoso.com"}, func(e store.AuditEvent) error {
+		types = append(types, e.Type)
+		if e.ClientIP != "192.0.2.7" || e.UserAgent != "test" {
+			t.Errorf("audit without client: %+v", e)
+		}
+		return nil
+	})
+	for _, want := range []string{"reset.started", "reset.code.sent", "reset.code.failed", "reset.code.verified", "reset.done"} {
+		if !slices.Contains(types, want) {
+			t.Errorf("audit lacks %s: %v", want, types)
+		}
+	}
+	// Nothing secret in the logs.
+	logs := f.logs.String()
+	for _, secret := range []string{code, newPW, "4255550100", "+1 425 555 0100"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log contains %q:\n%s", secret, logs)
+		}
+	}
+}
+
+func TestCodes(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, DefaultPolicy())
+	tokA, _, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
+	tokB, _, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
+	codeA := f.sendAndRead(t, tokA, "email")
+	f.sendAndRead(t, tokB, "email")
+	// Bound to its session.
+	if _, err := f.svc.VerifyCode(ctx, tokB, "email", codeA, f.c); userErrKey(err) != "verify.wrong" {
+		t.Errorf("code of another session: %v", err)
+	}
+	// Bound to its option.
+	if _, err := f.svc.VerifyCode(ctx, tokA, "sms", codeA, f.c); userErrKey(err) != "verify.noCode" {
+		t.Errorf("code of another option: %v", err)
+	}
+	// A new code replaces the old one.
+	codeA2 := f.sendAndRead(t, tokA, "email")
+	if codeA2 != codeA {
+		if _, err := f.svc.VerifyCode(ctx, tokA, "email", codeA, f.c); userErrKey(err) != "verify.wrong" {
+			t.Errorf("replaced code: %v", err)
+		}
+	}
+	// Expiry.
+	f.advance(11 * time.Minute)
+	if _, err := f.svc.VerifyCode(ctx, tokA, "email", codeA2, f.c); userErrKey(err) != "verify.noCode" {
+		t.Errorf("expired code: %v", err)
+	}
+	// Session expiry (15 min).
+	f.advance(5 * time.Minute)
+	if _, err := f.svc.View(ctx, tokA); !errors.Is(err, ErrNoSession) {
+		t.Errorf("expired session: %v", err)
+	}
+}
+
+func TestMaxTriesPerCode(t *testing.T) {
+	ctx := context.Background()
+	p := DefaultPolicy()
+	p.Throttle.FailedProofs.Max = 100 // test the per-code limit alone
+	f := newFixture(t, p)
+	tok, _, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
+	code := f.sendAndRead(t, tok, "sms")
+	var keys []string
+	for range 5 {
+		_, err := f.svc.VerifyCode(ctx, tok, "sms", "11111111", f.c)
+		keys = append(keys, userErrKey(err))
+	}
+	if keys[3] != "verify.wrong" || keys[4] != "verify.exhausted" {
+		t.Errorf("5 wrong tries: %v", keys)
+	}
+	// Even the right code is refused now: the attempt is counted before the comparison.
+	if _, err := f.svc.VerifyCode(ctx, tok, "sms", code, f.c); userErrKey(err) != "verify.exhausted" {
+		t.Errorf("right code after 5 tries: %v", err)
+	}
+}
+
+func TestNoEnumeration(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, DefaultPolicy())
+	shape := func(v View) string {
+		var ids []string
+		for _, o := range v.Options {
+			ids = append(ids, o.ID+"="+regexp.MustCompile(`[^•@+ ]`).ReplaceAllString(o.Hint, "x"))
+		}
+		return strings.Join(ids, ",")
+	}
+	for _, name := range []string{"nobody@contoso.com", "bob@contoso.com" /* disabled */, "carol@contoso.com" /* no methods */} {
+		tok, v, err := f.svc.Start(ctx, KindReset, name, f.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Options) == 0 || v.Required != 1 || v.Ready {
+			t.Errorf("%s: view %+v", name, v)
+		}
+		_, v2, _ := f.svc.Start(ctx, KindReset, name, f.c)
+		if !slices.Equal(v.Options, v2.Options) {
+			t.Errorf("%s: hints differ between two starts: %v %v", name, v.Options, v2.Options)
+		}
+		t.Logf("%s: %s", name, shape(v))
+		sent := f.out.count()
+		if _, err := f.svc.SendCode(ctx, tok, v.Options[0].ID, f.c); err != nil {
+			t.Errorf("%s: send: %v", name, err)
+		}
+		if f.out.count() != sent {
+			t.Errorf("%s: a message was sent", name)
+		}
+		if _, err := f.svc.VerifyCode(ctx, tok, v.Options[0].ID, "12345678", f.c); userErrKey(err) != "verify.wrong" {
+			t.Errorf("%s: verify: %v", name, err)
+		}
+		if err := f.svc.Complete(ctx, tok, "correct horse battery staple", f.c); userErrKey(err) != "complete.notVerified" {
+			t.Errorf("%s: complete: %v", name, err)
+		}
+	}
+	if len(f.dir.passwords) != 0 {
+		t.Error("a decoy flow wrote a password")
+	}
+}
+
+func TestLockout(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"alice@contoso.com", "nobody@contoso.com"} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, DefaultPolicy())
+			var last error
+			for i := range 6 {
+				tok, v, _ := f.svc.Start(ctx, KindReset, name, Client{IP: "192.0.2." + string(rune('1'+i))})
+				if _, err := f.svc.SendCode(ctx, tok, v.Options[0].ID, f.c); err != nil {
+					last = err
+					break
+				}
+				_, last = f.svc.VerifyCode(ctx, tok, v.Options[0].ID, "99999999", f.c)
+			}
+			if userErrKey(last) != "throttle.locked" {
+				t.Fatalf("after 5 failed proofs: %v", last)
+			}
+			tok, v, err := f.svc.Start(ctx, KindReset, name, f.c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.SendCode(ctx, tok, v.Options[0].ID, f.c); userErrKey(err) != "throttle.locked" {
+				t.Errorf("locked user could ask for a code: %v", err)
+			}
+			f.advance(24*time.Hour + time.Minute)
+			if _, err := f.svc.SendCode(ctx, tok, v.Options[0].ID, f.c); userErrKey(err) != "session.expired" && err != nil {
+				t.Errorf("after 24h: %v", err)
+			}
+		})
+	}
+}
+
+func TestSendThrottle(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, DefaultPolicy())
+	tok, _, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
+	for i := range 5 {
+		if _, err := f.svc.SendCode(ctx, tok, "sms", f.c); err != nil {
+			t.Fatalf("sms %d: %v", i+1, err)
+		}
+	}
+	if _, err := f.svc.SendCode(ctx, tok, "voice", f.c); userErrKey(err) != "throttle.tooMany" {
+		t.Errorf("6th phone code in an hour: %v", err)
+	}
+	if _, err := f.svc.SendCode(ctx, tok, "email", f.c); err != nil {
+		t.Errorf("email has its own limit: %v", err)
+	}
+	f.advance(61 * time.Minute)
+	tok, _, _ = f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
+	if _, err := f.svc.SendCode(ctx, tok, "sms", f.c); err != nil {
+		t.Errorf("after an hour: %v", err)
+	}
+}
+
+func TestTwoMethods(t *testing.T) {
+	ctx := context.Background()
+	p := DefaultPolicy()
+	p.MethodsRequired = 2
+	f := newFixture(t, p)
+	tok, v, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
+	if v.Required != 2 {
+		t.Fatalf("required %d", v.Required)
+	}
+	code := f.sendAndRead(t, tok, "sms")
+	v, err := f.svc.VerifyCode(ctx, tok, "sms", code, f.c)
+	if err != nil || v.Ready {
+		t.Fatalf("after one method: %v %+v", err, v)
+	}
+	for _, o := range v.Options {
+		if o.ID == "voice" || o.ID == "sms" {
+			t.Errorf("the proven phone is still offered: %+v", v.Options)
+		}
+	}
+	code = f.sendAndRead(t, tok, "email")
+	if v, err = f.svc.VerifyCode(ctx, tok, "email", code, f.c); err != nil || !v.Ready {
+		t.Fatalf("after two methods: %v %+v", err, v)
+	}
+}
+
+func TestPrivilegedNeedsTwo(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, DefaultPolicy())
+	_, v, _ := f.svc.Start(ctx, KindReset, "dave@contoso.com", f.c)
+	if v.Required != 2 {
+		t.Errorf("adminCount=1 user needs %d methods", v.Required)
+	}
+	p := DefaultPolicy()
+	p.AdminGroups = []string{"cn=admins,dc=contoso,dc=com"}
+	f = newFixture(t, p)
+	f.dir.members["uid=alice,ou=Staff,dc=contoso,dc=com|cn=admins,dc=contoso,dc=com"] = true
+	_, v, _ = f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
+	if v.Required != 2 {
+		t.Errorf("admin group member needs %d methods", v.Required)
+	}
+}
+
+func TestWritebackErrors(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, DefaultPolicy())
+	tok, _, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
+	code := f.sendAndRead(t, tok, "email")
+	if _, err := f.svc.VerifyCode(ctx, tok, "email", code, f.c); err != nil {
+		t.Fatal(err)
+	}
+	for reason, key := range map[string]string{"history": "writeback.history", "unavailable": "writeback.unavailable", "weird": "writeback.failed"} {
+		f.dir.fail = reasonErr(reason)
+		if err := f.svc.Complete(ctx, tok, "correct horse battery staple", f.c); userErrKey(err) != key {
+			t.Errorf("%s: %v", reason, err)
+		}
+	}
+	f.dir.fail = nil // the user can try again in the same session
+	if err := f.svc.Complete(ctx, tok, "correct horse battery staple", f.c); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestUnlock(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, DefaultPolicy())
+	tok, _, _ := f.svc.Start(ctx, KindUnlock, "alice@contoso.com", f.c)
+	code := f.sendAndRead(t, tok, "voice")
+	if m := f.out.last(t); m.Channel != "voice" || m.Body != code {
+		t.Errorf("voice message %+v", m)
+	}
+	if _, err := f.svc.VerifyCode(ctx, tok, "voice", code, f.c); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Complete(ctx, tok, "", f.c); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(f.dir.unlocked, []string{"uid=alice,ou=Staff,dc=contoso,dc=com"}) || len(f.dir.passwords) != 0 {
+		t.Errorf("unlock: %v %v", f.dir.unlocked, f.dir.passwords)
+	}
+}

@@ -1,0 +1,373 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"html"
+	"io"
+	"math"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sspr/sspr/internal/password"
+	"github.com/sspr/sspr/internal/reset"
+	"github.com/sspr/sspr/internal/store"
+	"github.com/sspr/sspr/internal/store/sqlite"
+)
+
+type memDirectory struct {
+	mu        sync.Mutex
+	passwords map[string]string
+}
+
+func (d *memDirectory) SetPassword(_ context.Context, dn, pw string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.passwords[dn] = pw
+	return nil
+}
+func (d *memDirectory) Unlock(context.Context, string) error                   { return nil }
+func (d *memDirectory) IsMember(context.Context, string, string) (bool, error) { return false, nil }
+
+type memSender struct {
+	mu   sync.Mutex
+	msgs []reset.Message
+}
+
+func (s *memSender) Send(_ context.Context, m reset.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.msgs = append(s.msgs, m)
+	return nil
+}
+
+func (s *memSender) lastCode(t *testing.T) string {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.msgs) == 0 {
+		t.Fatal("nothing sent")
+	}
+	return regexp.MustCompile(`\d{8}`).FindString(s.msgs[len(s.msgs)-1].Body)
+}
+
+type site struct {
+	ts   *httptest.Server
+	dir  *memDirectory
+	sent *memSender
+}
+
+func newSite(t *testing.T, floor time.Duration) *site {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sspr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	err = st.Update(ctx, func(tx store.UsersTx) error {
+		return tx.CreateUser(ctx, &store.User{Source: store.SourceCloud, UserPrincipalName: "alice@contoso.com", DisplayName: "Alice Anderson",
+			DN: "uid=alice,dc=contoso,dc=com", AccountEnabled: true, AlternateEmails: []string{"alice@example.net"},
+			MobilePhone: store.Phone{Raw: "+1 425 555 0100", Number: "+1 4255550100", Type: "fixedLineOrMobile"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &site{dir: &memDirectory{passwords: map[string]string{}}, sent: &memSender{}}
+	p := reset.DefaultPolicy()
+	p.ResponseFloor = floor
+	svc := reset.New(st, s.sent, s.dir, reset.Config{Policy: p, Password: password.Default(),
+		CodeKey: bytes.Repeat([]byte("c"), 32), DecoyKey: bytes.Repeat([]byte("d"), 32), PublicURL: "https://sspr.contoso.com"}, nil)
+	srv, err := New(Config{PublicURL: "https://sspr.contoso.com", CompanyName: "Contoso", CSRFKey: bytes.Repeat([]byte("x"), 32),
+		ResponseFloor: floor}, svc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ts = httptest.NewServer(srv.Handler())
+	t.Cleanup(s.ts.Close)
+	return s
+}
+
+// browser is a cookie-keeping client that does not follow redirects.
+type browser struct {
+	t   *testing.T
+	c   *http.Client
+	url string
+}
+
+func (s *site) browser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, url: s.ts.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+func (b *browser) get(path string) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.url + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(body)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *browser) csrf(page string) string {
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no CSRF token in page:\n%s", page)
+	}
+	return html.UnescapeString(m[1])
+}
+
+func (b *browser) post(path string, form url.Values, origin string) (*http.Response, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest("POST", b.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(body)
+}
+
+func TestResetThroughPages(t *testing.T) {
+	s := newSite(t, time.Millisecond)
+	b := s.browser(t)
+	resp, page := b.get("/reset")
+	if resp.StatusCode != 200 || !strings.Contains(page, `autocomplete="username"`) {
+		t.Fatalf("start page %d", resp.StatusCode)
+	}
+	tok := b.csrf(page)
+	resp, _ = b.post("/reset", url.Values{"csrf": {tok}, "username": {"alice@contoso.com"}}, "https://sspr.contoso.com")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/reset/verify" {
+		t.Fatalf("start: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookie && (!c.HttpOnly || c.SameSite != http.SameSiteStrictMode || !c.Secure) {
+			t.Errorf("session cookie flags: %+v", c)
+		}
+	}
+	_, page = b.get("/reset/verify")
+	page = html.UnescapeString(page)
+	if !strings.Contains(page, "+1 ••••••0100") || !strings.Contains(page, "a•••@example.net") || strings.Contains(page, "4255550100") {
+		t.Fatalf("methods page:\n%s", page)
+	}
+	resp, _ = b.post("/reset/send", url.Values{"csrf": {tok}, "option": {"sms"}}, "")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d", resp.StatusCode)
+	}
+	_, page = b.get("/reset/verify")
+	if !strings.Contains(page, `autocomplete="one-time-code"`) {
+		t.Fatalf("code page:\n%s", page)
+	}
+	resp, page = b.post("/reset/code", url.Values{"csrf": {tok}, "option": {"sms"}, "code": {"00000000"}}, "")
+	if resp.StatusCode != 200 || !strings.Contains(page, "4 tries left") || !strings.Contains(page, `role="alert"`) {
+		t.Fatalf("wrong code: %d\n%s", resp.StatusCode, page)
+	}
+	resp, _ = b.post("/reset/code", url.Values{"csrf": {tok}, "option": {"sms"}, "code": {s.sent.lastCode(t)}}, "")
+	if resp.Header.Get("Location") != "/reset/complete" {
+		t.Fatalf("right code: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, page = b.get("/reset/complete")
+	if !strings.Contains(page, "be 8 to 256 characters long") || !strings.Contains(page, `autocomplete="new-password"`) {
+		t.Fatalf("password page:\n%s", page)
+	}
+	_, page = b.post("/reset/complete", url.Values{"csrf": {tok}, "password": {"correct horse battery staple"}, "confirm": {"different"}}, "")
+	if !strings.Contains(page, "not the same") {
+		t.Errorf("mismatch not reported")
+	}
+	_, page = b.post("/reset/complete", url.Values{"csrf": {tok}, "password": {"password1"}, "confirm": {"password1"}}, "")
+	if !strings.Contains(page, "too easy to guess") {
+		t.Errorf("weak password not reported")
+	}
+	resp, _ = b.post("/reset/complete", url.Values{"csrf": {tok}, "password": {"correct horse battery staple"}, "confirm": {"correct horse battery staple"}}, "")
+	if resp.Header.Get("Location") != "/reset/done" || s.dir.passwords["uid=alice,dc=contoso,dc=com"] != "correct horse battery staple" {
+		t.Fatalf("complete: %d %v", resp.StatusCode, s.dir.passwords)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	s := newSite(t, time.Millisecond)
+	resp, _ := s.browser(t).get("/reset")
+	for h, want := range map[string]string{
+		"Content-Security-Policy": "default-src 'none'", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+		"Strict-Transport-Security": "max-age=", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+	} {
+		if !strings.Contains(resp.Header.Get(h), want) {
+			t.Errorf("%s = %q, want %q", h, resp.Header.Get(h), want)
+		}
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	s := newSite(t, time.Millisecond)
+	b := s.browser(t)
+	_, page := b.get("/reset")
+	tok := b.csrf(page)
+	tests := []struct {
+		name   string
+		form   url.Values
+		origin string
+	}{
+		{"no token", url.Values{"username": {"alice@contoso.com"}}, ""},
+		{"wrong token", url.Values{"csrf": {"AAAA"}, "username": {"alice@contoso.com"}}, ""},
+		{"foreign origin", url.Values{"csrf": {tok}, "username": {"alice@contoso.com"}}, "https://evil.example"},
+	}
+	for _, tt := range tests {
+		resp, _ := b.post("/reset", tt.form, tt.origin)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: status %d", tt.name, resp.StatusCode)
+		}
+	}
+	// Another browser's token does not fit this browser's cookie.
+	other := s.browser(t)
+	other.get("/reset")
+	resp, _ := other.post("/reset", url.Values{"csrf": {tok}, "username": {"alice@contoso.com"}}, "")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("token of another browser: %d", resp.StatusCode)
+	}
+	if len(s.sent.msgs) != 0 {
+		t.Error("a refused request sent something")
+	}
+}
+
+// TestNoEnumeration: a known name, an unknown one, and the same page structure, status and timing.
+func TestNoEnumeration(t *testing.T) {
+	s := newSite(t, 60*time.Millisecond)
+	masked := regexp.MustCompile(`[+][0-9]+ •+[0-9]+|[a-z]•••@[a-z.]+|name="csrf" value="[^"]+"`)
+	structure := func(name string) (int, string, time.Duration) {
+		b := s.browser(t)
+		_, page := b.get("/reset")
+		start := time.Now()
+		resp, _ := b.post("/reset", url.Values{"csrf": {b.csrf(page)}, "username": {name}}, "")
+		d := time.Since(start)
+		_, page = b.get("/reset/verify")
+		// The page with hints and option list reduced to its shape.
+		shape := masked.ReplaceAllString(page, "HINT")
+		shape = regexp.MustCompile(`(?s)<div class="option">.*?</div>\s*`).ReplaceAllString(shape, "OPTION")
+		return resp.StatusCode, shape, d
+	}
+	statusA, shapeA, _ := structure("alice@contoso.com")
+	statusB, shapeB, _ := structure("nobody@contoso.com")
+	if statusA != statusB || !strings.Contains(shapeB, "HINT") {
+		t.Errorf("status %d vs %d", statusA, statusB)
+	}
+	normalize := regexp.MustCompile(`(OPTION)+`)
+	if normalize.ReplaceAllString(shapeA, "OPTIONS") != normalize.ReplaceAllString(shapeB, "OPTIONS") {
+		t.Errorf("pages differ in structure:\n%s\n---\n%s", shapeA, shapeB)
+	}
+	// Timing: interleave known and unknown names; the two distributions must not be told apart
+	// (two-sample Kolmogorov–Smirnov statistic below the 0.1% critical value).
+	const n = 40
+	var known, unknown []float64
+	for i := range n {
+		_, _, d := structure("alice@contoso.com")
+		known = append(known, float64(d))
+		_, _, d = structure("unknown" + string(rune('a'+i%26)) + "@contoso.com")
+		unknown = append(unknown, float64(d))
+	}
+	d := ksStatistic(known, unknown)
+	crit := 1.95 * math.Sqrt(2.0/n) // alpha = 0.001
+	t.Logf("KS D = %.3f (critical %.3f); medians %v vs %v", d, crit, time.Duration(median(known)), time.Duration(median(unknown)))
+	if d > crit {
+		t.Errorf("known and unknown names are distinguishable by timing: D = %.3f > %.3f", d, crit)
+	}
+}
+
+func ksStatistic(a, b []float64) float64 {
+	a, b = slices.Clone(a), slices.Clone(b)
+	sort.Float64s(a)
+	sort.Float64s(b)
+	var i, j int
+	var d float64
+	for i < len(a) && j < len(b) {
+		if a[i] <= b[j] {
+			i++
+		} else {
+			j++
+		}
+		d = math.Max(d, math.Abs(float64(i)/float64(len(a))-float64(j)/float64(len(b))))
+	}
+	return d
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func TestPublicURLNotHost(t *testing.T) {
+	s := newSite(t, time.Millisecond)
+	b := s.browser(t)
+	_, page := b.get("/reset")
+	req, _ := http.NewRequest("POST", s.ts.URL+"/reset", strings.NewReader(url.Values{"csrf": {b.csrf(page)}, "username": {"alice@contoso.com"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Host = "evil.example"
+	for _, c := range b.c.Jar.Cookies(req.URL) {
+		req.AddCookie(c) // the client's jar would match cookies against the Host header
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	u, _ := url.Parse(s.ts.URL)
+	b.c.Jar.SetCookies(u, resp.Cookies())
+	if loc := resp.Header.Get("Location"); strings.Contains(loc, "evil") {
+		t.Errorf("redirect built from Host: %s", loc)
+	}
+	b.post("/reset/send", url.Values{"csrf": {b.csrf(page)}, "option": {"email"}}, "")
+	s.sent.mu.Lock()
+	defer s.sent.mu.Unlock()
+	if len(s.sent.msgs) != 1 || !strings.Contains(s.sent.msgs[0].Body, "https://sspr.contoso.com") || strings.Contains(s.sent.msgs[0].Body, "evil") {
+		t.Errorf("mail links: %+v", s.sent.msgs)
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	trusted := []netipPrefix{mustPrefix("10.0.0.0/8")}
+	tests := []struct {
+		remote, xff, want string
+	}{
+		{"192.0.2.1:5000", "", "192.0.2.1"},
+		{"192.0.2.1:5000", "203.0.113.9", "192.0.2.1"}, // untrusted peer: header ignored
+		{"10.0.0.2:5000", "203.0.113.9", "203.0.113.9"},
+		{"10.0.0.2:5000", "198.51.100.1, 203.0.113.9, 10.0.0.3", "203.0.113.9"},
+		{"[::ffff:192.0.2.1]:5000", "", "192.0.2.1"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tt.remote
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := clientIP(r, trusted); got != tt.want {
+			t.Errorf("%s %q: %s, want %s", tt.remote, tt.xff, got, tt.want)
+		}
+	}
+}
+
+type netipPrefix = netip.Prefix
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
