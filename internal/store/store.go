@@ -135,7 +135,8 @@ type SyncTx interface {
 	// UserByAnchor returns the directory user with this anchor.
 	UserByAnchor(ctx context.Context, anchor []byte) (User, error)
 	// PutUser inserts a directory user (u.ID == "": a new ID is assigned) or replaces the stored
-	// user with the same ID. ErrConflict when another user has the userPrincipalName or anchor;
+	// user with the same ID (except SecurityQuestionsCount/RegisteredAt, which only
+	// Answers.SetSecurityAnswers writes: updates keep the stored values and copy them into *u). ErrConflict when another user has the userPrincipalName or anchor;
 	// ErrVersionMismatch when u.Version is not 0 and differs from the stored version.
 	PutUser(ctx context.Context, u *User) error
 	// DeleteUserByAnchor removes a directory user and everything that belongs to it.
@@ -204,6 +205,14 @@ type Syncs interface {
 type Store interface {
 	Users
 	Syncs
+	Updates
+	Audit
+	Tokens
+	Sessions
+	Codes
+	Throttles
+	Outbox
+	Answers
 	// Close releases the database.
 	Close() error
 }

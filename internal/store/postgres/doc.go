@@ -13,6 +13,15 @@
 //	                A conflict is found without a server error, so the transaction goes on (no
 //	                savepoint per user); any other error aborts the SyncTx, as PostgreSQL does
 //	Commit          COMMIT releases the lock; Rollback after Commit is a no-op
+//	Update          a plain transaction beside any SyncTx; CreateUser (INSERT ... ON CONFLICT DO
+//	                NOTHING) and UpdateUser (the update PutUser uses) find conflicts without a
+//	                server error, so fn may go on after ErrConflict
+//	CountAttempt    one UPDATE ... WHERE attempts < max_attempts RETURNING: concurrent calls
+//	ConsumeCode     queue on the row and re-check the condition; 0 rows: ErrExhausted
+//	Hit             transaction: pg_advisory_xact_lock(sspr, hash(key)), insert, count; hits on
+//	                one key take turns across instances and each counts those before it
+//	ClaimMessages   SELECT ... FOR UPDATE SKIP LOCKED, then lease_until set, in one statement
+//	cascade         sessions, codes and security answers reference users ON DELETE CASCADE
 //
 // userPrincipalName and displayName have lower-cased copies (upn_key, display_name_key, in the
 // "C" collation) computed by sspr, so case-insensitive lookups, search and ordering do not depend

@@ -3,7 +3,10 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -172,5 +175,110 @@ func TestQueuedInsertClashesWithConcurrentWrite(t *testing.T) {
 	}
 	if len(upns) != 1 || upns[0] != "Taken@example.com" {
 		t.Errorf("users after the failed sync: %v, want only the administrator's", upns)
+	}
+}
+
+// TestFlowsAcrossInstances: instances sharing one database share throttles and the outbox:
+// concurrent hits on one key get distinct counts, concurrent claims never share a message, and a
+// code's tries are counted once across instances.
+func TestFlowsAcrossInstances(t *testing.T) {
+	_, stores := openInstances(t, 3)
+	ctx := t.Context()
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+	const hits = 30
+	var (
+		mu     sync.Mutex
+		counts []int
+		wg     sync.WaitGroup
+	)
+	for i := range hits {
+		s := stores[i%len(stores)]
+		wg.Go(func() {
+			n, err := s.Hit(ctx, "ip:192.0.2.1", at, at)
+			if err != nil {
+				t.Errorf("Hit: %v", err)
+				return
+			}
+			mu.Lock()
+			counts = append(counts, n)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.Sort(counts)
+	for i, n := range counts {
+		if n != i+1 {
+			t.Fatalf("counts of %d hits across instances: %v; want each of 1..%d once", hits, counts, hits)
+		}
+	}
+
+	const messages = 150
+	for range messages {
+		if err := stores[0].Enqueue(ctx, &store.Message{Channel: "sms", To: "x", CreatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claimed := map[int64]int{}
+	for w := range 6 {
+		s := stores[w%len(stores)]
+		wg.Go(func() {
+			for round := 0; ; round++ {
+				if round > messages {
+					t.Errorf("claims without end: leased messages are claimed again")
+					return
+				}
+				l, err := s.ClaimMessages(ctx, at, at.Add(time.Hour), 4)
+				if err != nil {
+					t.Errorf("ClaimMessages: %v", err)
+					return
+				}
+				if len(l) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range l {
+					claimed[m.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for id, n := range claimed {
+		if n != 1 {
+			t.Errorf("message %d claimed %d times", id, n)
+		}
+	}
+	if len(claimed) != messages {
+		t.Errorf("%d messages claimed, want %d", len(claimed), messages)
+	}
+
+	ses := store.Session{ID: "s", Kind: "reset", ExpiresAt: at.Add(time.Hour)}
+	if err := stores[0].CreateSession(ctx, &ses); err != nil {
+		t.Fatal(err)
+	}
+	c := store.Code{SessionID: "s", Purpose: "reset:sms", MAC: []byte{1}, MaxAttempts: 4, ExpiresAt: at.Add(time.Hour)}
+	if err := stores[1].CreateCode(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	var ok int
+	for i := range 24 {
+		s := stores[i%len(stores)]
+		wg.Go(func() {
+			_, err := s.CountAttempt(ctx, c.ID, at)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, store.ErrExhausted):
+				t.Errorf("CountAttempt: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if ok != 4 {
+		t.Errorf("%d of 24 CountAttempt across instances succeeded on a 4-try code", ok)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
@@ -143,3 +144,72 @@ func isUniqueViolation(err error) bool {
 
 // ts is the stored form of a time: PostgreSQL keeps microseconds.
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func isForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503"
+}
+
+// userID parses a user ID; one that is not a UUID names no user: ErrNotFound.
+func parseUserID(id string) (uuid.UUID, error) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.UUID{}, fmt.Errorf("user %q: %w", id, store.ErrNotFound)
+	}
+	return u, nil
+}
+
+// optionalUserID is the stored form of an optional user reference: NULL when id is "".
+func optionalUserID(id string) (*uuid.UUID, error) {
+	if id == "" {
+		return nil, nil
+	}
+	u, err := parseUserID(id)
+	return &u, err
+}
+
+// tsOrNil is the stored form of an optional time.
+func tsOrNil(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := ts(*t)
+	return &v
+}
+
+// utcOrNil returns an optional time read from the database in UTC.
+func utcOrNil(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC()
+	return &v
+}
+
+// orNow is t, or now when t is zero, as the store keeps it.
+func (s *Store) orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		t = s.now()
+	}
+	return ts(t)
+}
+
+// bytes0 is a bytea NOT NULL value: never NULL.
+func bytes0(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// oneRow turns the outcome of a statement that changes one row by key into an error: ErrNotFound
+// when it changed none.
+func oneRow(ctx context.Context, tag pgconn.CommandTag, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, withCtx(ctx, err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return nil
+}

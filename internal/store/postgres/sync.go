@@ -29,9 +29,11 @@ const (
 	$21, $22, $23, $24, $25, $26, $27, 1, $28, $28)
 	ON CONFLICT DO NOTHING`
 
-	// qUpdateUser updates nothing when the version differs ($28, 0: any) or another user has the
-	// userPrincipalName or anchor; PutUser then finds out which. It returns the values it replaced
-	// for the taken-values sets.
+	// qUpdateUser updates nothing when the version differs ($26; 0: any, -1: none) or another user
+	// has the userPrincipalName or anchor; the caller then finds out which. It leaves the security
+	// questions' count and date alone (SetSecurityAnswers alone writes them, without changing the
+	// version, so a writer holding an older copy of the user must not undo them) and returns them,
+	// with the values it replaced for the taken-values sets.
 	qUpdateUser = `WITH old AS (SELECT upn_key, anchor FROM users WHERE id = $1)
 	UPDATE users SET source = $2, anchor = $3, dn = $4, user_principal_name = $5, upn_key = $6,
 	display_name = $7, display_name_key = $8,
@@ -39,10 +41,11 @@ const (
 	office_phone_raw = $13, office_phone_number = $14, office_phone_type = $15, office_phone_problem = $16,
 	alternate_emails = $17, account_enabled = $18, privileged = $19, authentication_phone = $20, authentication_email = $21,
 	directory_fields = $22, directory_mobile_phone = $23, mobile_phone_overridden = $24, fingerprint = $25,
-	security_questions_count = $26, security_questions_registered_at = $27, version = version + 1, updated_at = $29
-	WHERE id = $1 AND ($28::bigint = 0 OR version = $28)
+	version = version + 1, updated_at = $27
+	WHERE id = $1 AND ($26::bigint = 0 OR version = $26)
 	AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id <> $1 AND (o.upn_key = $6 OR o.anchor = $3))
-	RETURNING version, created_at, (SELECT upn_key FROM old), (SELECT anchor FROM old)`
+	RETURNING version, created_at, security_questions_count, security_questions_registered_at,
+	(SELECT upn_key FROM old), (SELECT anchor FROM old)`
 
 	qUserByAnchor   = `SELECT ` + userColumns + ` FROM users WHERE anchor = $1`
 	qDeleteByAnchor = `DELETE FROM users WHERE anchor = $1 RETURNING upn_key`
@@ -51,6 +54,9 @@ const (
 	qSetSyncState   = `INSERT INTO sync_state (key, watermark, updated_at) VALUES ($1, $2, $3)
 	ON CONFLICT (key) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at`
 	qVersionByID = `SELECT version FROM users WHERE id = $1`
+	qUserByID    = `SELECT ` + userColumns + ` FROM users WHERE id = $1`
+	qUserByUPN   = `SELECT ` + userColumns + ` FROM users WHERE upn_key = $1`
+	qDeleteByID  = `DELETE FROM users WHERE id = $1`
 )
 
 // insertBatch is how many inserts PutUser queues before sending them in one round trip.
@@ -249,9 +255,97 @@ func validate(u *store.User) error {
 	return nil
 }
 
+// userArgs validates u and returns its ID (u.ID, or a new one when it is "") and parameters $1 to
+// $25 of qInsertUser and qUpdateUser. An ID that is not a UUID names no user: ErrNotFound.
+func userArgs(u *store.User) (uuid.UUID, []any, error) {
+	if err := validate(u); err != nil {
+		return uuid.UUID{}, nil, err
+	}
+	var (
+		id  uuid.UUID
+		err error
+	)
+	if u.ID == "" {
+		id, err = uuid.NewV7()
+	} else if id, err = uuid.Parse(u.ID); err != nil {
+		err = fmt.Errorf("id %q: %w", u.ID, store.ErrNotFound)
+	}
+	if err != nil {
+		return uuid.UUID{}, nil, err
+	}
+	var anchor []byte
+	if len(u.Anchor) > 0 {
+		anchor = u.Anchor
+	}
+	// Room for the parameters that insertArgs or updateUser add.
+	return id, append(make([]any, 0, 28), id, string(u.Source), anchor, u.DN, u.UserPrincipalName, key(u.UserPrincipalName),
+		u.DisplayName, key(u.DisplayName),
+		u.MobilePhone.Raw, u.MobilePhone.Number, u.MobilePhone.Type, u.MobilePhone.Problem,
+		u.OfficePhone.Raw, u.OfficePhone.Number, u.OfficePhone.Type, u.OfficePhone.Problem,
+		list(u.AlternateEmails), u.AccountEnabled, u.Privileged, u.AuthenticationPhone, u.AuthenticationEmail,
+		list(u.DirectoryFields), u.DirectoryMobilePhone, u.MobilePhoneOverridden, int64(u.Fingerprint)), nil
+}
+
+// insertArgs completes userArgs's parameters for qInsertUser.
+func insertArgs(u *store.User, args []any, now time.Time) []any {
+	var sqAt *time.Time
+	if u.SecurityQuestionsRegisteredAt != nil {
+		at := ts(*u.SecurityQuestionsRegisteredAt)
+		sqAt = &at
+	}
+	return append(args, u.SecurityQuestionsCount, sqAt, now)
+}
+
+// updated is what qUpdateUser returns.
+type updated struct {
+	version   int64
+	created   time.Time
+	sqCount   int
+	sqAt      *time.Time
+	oldKey    string
+	oldAnchor []byte
+}
+
+// updateUser runs qUpdateUser in tx with userArgs's parameters, version (0: any, -1: none) and
+// now, and finds out why it changed nothing: ErrNotFound, ErrVersionMismatch or ErrConflict,
+// none of which aborts the transaction. fail receives every server error (which does).
+func updateUser(ctx context.Context, tx pgx.Tx, u *store.User, id uuid.UUID, args []any, version int64, now time.Time,
+	fail func(error) error) (updated, error) {
+	var r updated
+	err := tx.QueryRow(ctx, qUpdateUser, append(args, version, now)...).Scan(&r.version, &r.created, &r.sqCount, &r.sqAt, &r.oldKey, &r.oldAnchor)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var stored int64
+		switch err := tx.QueryRow(ctx, qVersionByID, id).Scan(&stored); {
+		case errors.Is(err, pgx.ErrNoRows):
+			return r, fmt.Errorf("id %s: %w", id, store.ErrNotFound)
+		case err != nil:
+			return r, fail(err)
+		case version != 0 && stored != version:
+			return r, fmt.Errorf("stored version %d, given %d: %w", stored, u.Version, store.ErrVersionMismatch)
+		default:
+			return r, fmt.Errorf("userPrincipalName or anchor taken by another user: %w", store.ErrConflict)
+		}
+	}
+	if err != nil {
+		err = fail(err)
+		if isUniqueViolation(err) {
+			return r, fmt.Errorf("userPrincipalName or anchor taken by a user another transaction is writing: %w (%w)",
+				store.ErrConflict, err)
+		}
+		return r, err
+	}
+	r.created = r.created.UTC()
+	if r.sqAt != nil {
+		at := r.sqAt.UTC()
+		r.sqAt = &at
+	}
+	return r, nil
+}
+
 // PutUser inserts (u.ID == "") or updates (by ID) a user and sets u's ID, Version and times.
 // An update with u.Version != 0 applies only if the stored version is u.Version
-// (ErrVersionMismatch otherwise).
+// (ErrVersionMismatch otherwise). An update keeps the stored security questions' count and date
+// (SetSecurityAnswers writes them) and writes them back to u.
 //
 // An insert is queued (see syncTx); an update is sent at once. A conflict is found without an
 // error on the server, so the transaction goes on. Only a clash with a value that another
@@ -261,38 +355,11 @@ func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
 	if err := t.usable(ctx); err != nil {
 		return fmt.Errorf("put user: %w", err)
 	}
-	if err := validate(u); err != nil {
+	id, args, err := userArgs(u)
+	if err != nil {
 		return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
 	}
-	var id uuid.UUID
-	if u.ID == "" {
-		var err error
-		if id, err = uuid.NewV7(); err != nil {
-			return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
-		}
-	} else {
-		var err error
-		if id, err = uuid.Parse(u.ID); err != nil {
-			return fmt.Errorf("put user %q: id %q: %w", u.UserPrincipalName, u.ID, store.ErrNotFound)
-		}
-	}
-	var anchor []byte
-	if len(u.Anchor) > 0 {
-		anchor = u.Anchor
-	}
-	var sqAt *time.Time
-	if u.SecurityQuestionsRegisteredAt != nil {
-		at := ts(*u.SecurityQuestionsRegisteredAt)
-		sqAt = &at
-	}
 	now := ts(t.s.now())
-	args := [...]any{id, string(u.Source), anchor, u.DN, u.UserPrincipalName, key(u.UserPrincipalName),
-		u.DisplayName, key(u.DisplayName),
-		u.MobilePhone.Raw, u.MobilePhone.Number, u.MobilePhone.Type, u.MobilePhone.Problem,
-		u.OfficePhone.Raw, u.OfficePhone.Number, u.OfficePhone.Type, u.OfficePhone.Problem,
-		list(u.AlternateEmails), u.AccountEnabled, u.Privileged, u.AuthenticationPhone, u.AuthenticationEmail,
-		list(u.DirectoryFields), u.DirectoryMobilePhone, u.MobilePhoneOverridden, int64(u.Fingerprint),
-		u.SecurityQuestionsCount, sqAt, nil, now}
 
 	if u.ID == "" {
 		if t.keys == nil {
@@ -304,6 +371,7 @@ func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
 			}
 		}
 		k := args[5].(string)
+		anchor, _ := args[2].([]byte)
 		_, upnTaken := t.keys[k]
 		_, anchorTaken := t.anchors[string(anchor)]
 		if upnTaken || anchor != nil && anchorTaken {
@@ -312,8 +380,7 @@ func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
 		}
 		// pgx encodes the arguments when it sends the batch: copy what the caller may reuse.
 		args[2], args[16], args[21] = bytes.Clone(anchor), slices.Clone(list(u.AlternateEmails)), slices.Clone(list(u.DirectoryFields))
-		args[27] = now
-		t.batch.Queue(qInsertUser, args[:28]...)
+		t.batch.Queue(qInsertUser, insertArgs(u, args, now)...)
 		t.queued = append(t.queued, u.UserPrincipalName)
 		t.keys[k] = struct{}{}
 		if anchor != nil {
@@ -331,51 +398,21 @@ func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
 	if err := t.flush(ctx); err != nil {
 		return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
 	}
-	args[27] = u.Version
-	var (
-		version   int64
-		created   time.Time
-		oldKey    string
-		oldAnchor []byte
-	)
-	err := t.tx.QueryRow(ctx, qUpdateUser, args[:]...).Scan(&version, &created, &oldKey, &oldAnchor)
-	if errors.Is(err, pgx.ErrNoRows) {
-		var stored int64
-		switch err := t.tx.QueryRow(ctx, qVersionByID, id).Scan(&stored); {
-		case errors.Is(err, pgx.ErrNoRows):
-			return fmt.Errorf("put user %q: id %s: %w", u.UserPrincipalName, u.ID, store.ErrNotFound)
-		case err != nil:
-			return fmt.Errorf("put user %q: %w", u.UserPrincipalName, t.fail(ctx, err))
-		case u.Version != 0 && stored != u.Version:
-			return fmt.Errorf("put user %q: stored version %d, given %d: %w",
-				u.UserPrincipalName, stored, u.Version, store.ErrVersionMismatch)
-		default:
-			return fmt.Errorf("put user %q: userPrincipalName or anchor taken by another user: %w",
-				u.UserPrincipalName, store.ErrConflict)
-		}
-	}
+	r, err := updateUser(ctx, t.tx, u, id, args, u.Version, now, func(err error) error { return t.fail(ctx, err) })
 	if err != nil {
-		return t.putError(ctx, u, err)
+		return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
 	}
 	if t.keys != nil {
-		delete(t.keys, oldKey)
-		delete(t.anchors, string(oldAnchor))
+		delete(t.keys, r.oldKey)
+		delete(t.anchors, string(r.oldAnchor))
 		t.keys[args[5].(string)] = struct{}{}
-		if anchor != nil {
+		if anchor, _ := args[2].([]byte); anchor != nil {
 			t.anchors[string(anchor)] = struct{}{}
 		}
 	}
-	u.Version, u.CreatedAt, u.UpdatedAt = version, created.UTC(), now
+	u.Version, u.CreatedAt, u.UpdatedAt = r.version, r.created, now
+	u.SecurityQuestionsCount, u.SecurityQuestionsRegisteredAt = r.sqCount, r.sqAt
 	return nil
-}
-
-func (t *syncTx) putError(ctx context.Context, u *store.User, err error) error {
-	err = t.fail(ctx, err)
-	if isUniqueViolation(err) {
-		return fmt.Errorf("put user %q: userPrincipalName or anchor taken by a user another transaction is writing: %w (%w)",
-			u.UserPrincipalName, store.ErrConflict, err)
-	}
-	return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
 }
 
 // DeleteUserByAnchor removes the user with this anchor (and, by foreign keys, what belongs to it).

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -175,3 +176,62 @@ func isBusy(err error) bool {
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// microsOrNil is the stored form of an optional time: NULL when t is nil.
+func microsOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return micros(*t)
+}
+
+// timeOrNil reads an optional time.
+func timeOrNil(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+// asStored is t as the store keeps it: whole microseconds, UTC.
+func asStored(t time.Time) time.Time { return fromMicros(micros(t)) }
+
+// orNow is t, or now when t is zero, as the store keeps it.
+func (s *Store) orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		t = s.now()
+	}
+	return asStored(t)
+}
+
+// execer runs a statement: the writer pool, a transaction or a connection.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// queryer reads rows: the reader pool, a transaction or a connection.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func isForeignKeyViolation(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// newID is a new identifier: a UUID, version 7 (time-ordered).
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// writeTx runs fn in a transaction on the writer connection (BEGIN IMMEDIATE) and commits when fn
+// returns nil.
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

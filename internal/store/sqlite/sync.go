@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/sspr/sspr/internal/store"
 )
 
@@ -24,22 +22,27 @@ const (
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	// qUpdateUser's parameters are those of qInsertUser, in the same order; the version parameter
-	// is the version the caller read (0: any).
+	// is the version the caller read (0: any, -1: none). It leaves the security questions'
+	// count and date alone (?26, ?27 unused): SetSecurityAnswers alone writes them, without
+	// changing the version, so a writer holding an older copy of the user must not undo them.
 	qUpdateUser = `UPDATE users SET source = ?2, anchor = ?3, dn = ?4, user_principal_name = ?5, upn_key = ?6,
 	display_name = ?7, display_name_key = ?8,
 	mobile_phone_raw = ?9, mobile_phone_number = ?10, mobile_phone_type = ?11, mobile_phone_problem = ?12,
 	office_phone_raw = ?13, office_phone_number = ?14, office_phone_type = ?15, office_phone_problem = ?16,
 	alternate_emails = ?17, account_enabled = ?18, privileged = ?19, authentication_phone = ?20, authentication_email = ?21,
 	directory_fields = ?22, directory_mobile_phone = ?23, mobile_phone_overridden = ?24, fingerprint = ?25,
-	security_questions_count = ?26, security_questions_registered_at = ?27, version = version + 1, updated_at = ?30
+	version = version + 1, updated_at = ?30
 	WHERE id = ?1 AND (?28 = 0 OR version = ?28)
-	RETURNING version, created_at`
+	RETURNING version, created_at, security_questions_count, security_questions_registered_at`
 
 	qUserByAnchor      = `SELECT ` + userColumns + ` FROM users WHERE anchor = ?`
 	qDeleteByAnchor    = `DELETE FROM users WHERE anchor = ?`
 	qFingerprints      = `SELECT anchor, fingerprint FROM users WHERE source = 'directory'`
 	qSetSyncState      = `INSERT INTO sync_state (key, watermark, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at`
 	qVersionByID       = `SELECT version FROM users WHERE id = ?`
+	qUserByID          = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
+	qUserByUPN         = `SELECT ` + userColumns + ` FROM users WHERE upn_key = ?`
+	qDeleteByID        = `DELETE FROM users WHERE id = ?`
 	beginRetryInterval = 50 * time.Millisecond
 )
 
@@ -50,9 +53,19 @@ const (
 // The SyncTx holds the only writer connection until Commit or Rollback: StartRun and FinishRun
 // called in between wait for it, so record runs before BeginSync and after Commit/Rollback.
 func (s *Store) BeginSync(ctx context.Context) (store.SyncTx, error) {
-	conn, err := s.w.Conn(ctx)
+	t, err := s.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin sync: %w", err)
+	}
+	return t, nil
+}
+
+// beginWrite takes the writer connection and runs BEGIN IMMEDIATE on it, retrying while another
+// process holds the write lock, until ctx is done. Statements are prepared at first use.
+func (s *Store) beginWrite(ctx context.Context) (*syncTx, error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, err
 	}
 	for {
 		_, err = conn.ExecContext(ctx, `BEGIN IMMEDIATE`)
@@ -61,32 +74,20 @@ func (s *Store) BeginSync(ctx context.Context) (store.SyncTx, error) {
 		}
 		if !isBusy(err) {
 			conn.Close()
-			return nil, fmt.Errorf("begin sync: %w", err)
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():
 			conn.Close()
-			return nil, fmt.Errorf("begin sync: %w", ctx.Err())
+			return nil, ctx.Err()
 		case <-time.After(beginRetryInterval):
 		}
 	}
-	t := &syncTx{s: s, conn: conn}
-	for _, p := range []struct {
-		st **sql.Stmt
-		q  string
-	}{
-		{&t.insert, qInsertUser}, {&t.update, qUpdateUser}, {&t.byAnchor, qUserByAnchor},
-		{&t.del, qDeleteByAnchor}, {&t.fps, qFingerprints}, {&t.setState, qSetSyncState},
-	} {
-		if *p.st, err = conn.PrepareContext(ctx, p.q); err != nil {
-			t.Rollback()
-			return nil, fmt.Errorf("begin sync: prepare: %w", err)
-		}
-	}
-	return t, nil
+	return &syncTx{s: s, conn: conn}, nil
 }
 
-// syncTx is a write transaction on the writer connection. It is not safe for concurrent use.
+// syncTx is a write transaction on the writer connection: a SyncTx, and under usersTx the
+// transaction of Update. It is not safe for concurrent use.
 type syncTx struct {
 	s    *Store
 	conn *sql.Conn
@@ -101,7 +102,7 @@ type syncTx struct {
 
 var _ store.SyncTx = (*syncTx)(nil)
 
-var errTxDone = errors.New("sync transaction already committed or rolled back")
+var errTxDone = errors.New("transaction already committed or rolled back")
 
 // usable reports why the transaction cannot take another statement.
 func (t *syncTx) usable() error {
@@ -109,7 +110,7 @@ func (t *syncTx) usable() error {
 		return errTxDone
 	}
 	if t.failed != nil {
-		return fmt.Errorf("sync transaction aborted by an earlier error: %w", t.failed)
+		return fmt.Errorf("transaction aborted by an earlier error: %w", t.failed)
 	}
 	return nil
 }
@@ -137,12 +138,28 @@ func (t *syncTx) fail(err error) error {
 	return err
 }
 
+// stmt returns the statement *p, preparing q on the transaction's connection at first use.
+func (t *syncTx) stmt(p **sql.Stmt, q string) (*sql.Stmt, error) {
+	if *p == nil {
+		st, err := t.conn.PrepareContext(context.Background(), q)
+		if err != nil {
+			return nil, fmt.Errorf("prepare: %w", t.fail(err))
+		}
+		*p = st
+	}
+	return *p, nil
+}
+
 // Fingerprints calls fn for every directory user. fn must not call the SyncTx.
 func (t *syncTx) Fingerprints(ctx context.Context, fn func(store.Fingerprint) error) error {
 	if err := t.usable(); err != nil {
 		return fmt.Errorf("fingerprints: %w", err)
 	}
-	rows, err := t.fps.QueryContext(ctx)
+	st, err := t.stmt(&t.fps, qFingerprints)
+	if err != nil {
+		return fmt.Errorf("fingerprints: %w", err)
+	}
+	rows, err := st.QueryContext(ctx)
 	if err != nil {
 		return fmt.Errorf("fingerprints: %w", t.fail(err))
 	}
@@ -178,7 +195,11 @@ func (t *syncTx) UserByAnchor(ctx context.Context, anchor []byte) (store.User, e
 	if len(anchor) == 0 {
 		return store.User{}, fmt.Errorf("user by anchor: empty anchor: %w", store.ErrNotFound)
 	}
-	u, err := scanUser(t.byAnchor.QueryRowContext(ctx, anchor))
+	st, err := t.stmt(&t.byAnchor, qUserByAnchor)
+	if err != nil {
+		return store.User{}, fmt.Errorf("user by anchor: %w", err)
+	}
+	u, err := scanUser(st.QueryRowContext(ctx, anchor))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, fmt.Errorf("user by anchor %x: %w", anchor, store.ErrNotFound)
 	}
@@ -201,24 +222,39 @@ func validate(u *store.User) error {
 	return nil
 }
 
+// putMode says what a write of a user may do.
+type putMode int
+
+const (
+	putAny    putMode = iota + 1 // SyncTx.PutUser: insert when u.ID == "", else update (Version 0: any)
+	putCreate                    // UsersTx.CreateUser: insert, with u.ID when set
+	putUpdate                    // UsersTx.UpdateUser: update; the version must match
+)
+
 // PutUser inserts (u.ID == "") or updates (by ID) a user and sets u's ID, Version and times.
 // An update with u.Version != 0 applies only if the stored version is u.Version
-// (ErrVersionMismatch otherwise).
+// (ErrVersionMismatch otherwise). An update keeps the stored security questions' count and date
+// (SetSecurityAnswers writes them) and writes them back to u.
 func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
+	return t.putUser(ctx, "put user", u, putAny)
+}
+
+// putUser writes u as mode says; op names the operation in errors.
+func (t *syncTx) putUser(ctx context.Context, op string, u *store.User, mode putMode) error {
 	ctx, err := t.short(ctx)
 	if err != nil {
-		return fmt.Errorf("put user: %w", err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	if err := validate(u); err != nil {
-		return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+		return fmt.Errorf("%s %q: %w", op, u.UserPrincipalName, err)
 	}
 	emails, err := encodeList(u.AlternateEmails)
 	if err != nil {
-		return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+		return fmt.Errorf("%s %q: %w", op, u.UserPrincipalName, err)
 	}
 	flds, err := encodeList(u.DirectoryFields)
 	if err != nil {
-		return fmt.Errorf("put user %q: %w", u.UserPrincipalName, err)
+		return fmt.Errorf("%s %q: %w", op, u.UserPrincipalName, err)
 	}
 	var anchor any
 	if len(u.Anchor) > 0 {
@@ -229,9 +265,18 @@ func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
 		sqAt = micros(*u.SecurityQuestionsRegisteredAt)
 	}
 	now := t.s.now().UTC().Truncate(time.Microsecond)
+	insert := mode == putCreate || mode == putAny && u.ID == ""
 	id, version := u.ID, u.Version
-	if id == "" {
-		id, version = uuid.Must(uuid.NewV7()).String(), 1
+	switch {
+	case insert:
+		if id == "" {
+			id = newID()
+		}
+		version = 1
+	case id == "":
+		return fmt.Errorf("%s %q: no id: %w", op, u.UserPrincipalName, store.ErrNotFound)
+	case mode == putUpdate && version == 0:
+		version = -1 // matches no stored version
 	}
 	args := [...]any{id, string(u.Source), anchor, u.DN, u.UserPrincipalName, key(u.UserPrincipalName),
 		u.DisplayName, key(u.DisplayName),
@@ -241,40 +286,53 @@ func (t *syncTx) PutUser(ctx context.Context, u *store.User) error {
 		flds, u.DirectoryMobilePhone, u.MobilePhoneOverridden, int64(u.Fingerprint),
 		u.SecurityQuestionsCount, sqAt, version, micros(now), micros(now)}
 
-	if u.ID == "" {
-		if _, err := t.insert.ExecContext(ctx, args[:]...); err != nil {
-			return t.putError(u, err)
+	if insert {
+		st, err := t.stmt(&t.insert, qInsertUser)
+		if err != nil {
+			return fmt.Errorf("%s %q: %w", op, u.UserPrincipalName, err)
+		}
+		if _, err := st.ExecContext(ctx, args[:]...); err != nil {
+			return t.putError(op, u, err)
 		}
 		u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, now, now
 		return nil
 	}
-	var created int64
-	err = t.update.QueryRowContext(ctx, args[:]...).Scan(&version, &created)
+	st, err := t.stmt(&t.update, qUpdateUser)
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", op, u.UserPrincipalName, err)
+	}
+	var (
+		created int64
+		sqCount int
+		sqAtNew sql.NullInt64
+	)
+	err = st.QueryRowContext(ctx, args[:]...).Scan(&version, &created, &sqCount, &sqAtNew)
 	if errors.Is(err, sql.ErrNoRows) {
 		var stored int64
 		switch err := t.conn.QueryRowContext(ctx, qVersionByID, id).Scan(&stored); {
 		case errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("put user %q: id %s: %w", u.UserPrincipalName, id, store.ErrNotFound)
+			return fmt.Errorf("%s %q: id %s: %w", op, u.UserPrincipalName, id, store.ErrNotFound)
 		case err != nil:
-			return fmt.Errorf("put user %q: %w", u.UserPrincipalName, t.fail(err))
+			return fmt.Errorf("%s %q: %w", op, u.UserPrincipalName, t.fail(err))
 		default:
-			return fmt.Errorf("put user %q: stored version %d, given %d: %w",
-				u.UserPrincipalName, stored, u.Version, store.ErrVersionMismatch)
+			return fmt.Errorf("%s %q: stored version %d, given %d: %w",
+				op, u.UserPrincipalName, stored, u.Version, store.ErrVersionMismatch)
 		}
 	}
 	if err != nil {
-		return t.putError(u, err)
+		return t.putError(op, u, err)
 	}
 	u.Version, u.CreatedAt, u.UpdatedAt = version, fromMicros(created), now
+	u.SecurityQuestionsCount, u.SecurityQuestionsRegisteredAt = sqCount, timeOrNil(sqAtNew)
 	return nil
 }
 
-func (t *syncTx) putError(u *store.User, err error) error {
+func (t *syncTx) putError(op string, u *store.User, err error) error {
 	if isUniqueViolation(err) {
-		return fmt.Errorf("put user %q: userPrincipalName or anchor taken by another user: %w",
-			u.UserPrincipalName, store.ErrConflict)
+		return fmt.Errorf("%s %q: userPrincipalName or anchor taken by another user: %w",
+			op, u.UserPrincipalName, store.ErrConflict)
 	}
-	return fmt.Errorf("put user %q: %w", u.UserPrincipalName, t.fail(err))
+	return fmt.Errorf("%s %q: %w", op, u.UserPrincipalName, t.fail(err))
 }
 
 // DeleteUserByAnchor removes the user with this anchor (and, by foreign keys, what belongs to it).
@@ -286,7 +344,11 @@ func (t *syncTx) DeleteUserByAnchor(ctx context.Context, anchor []byte) error {
 	if len(anchor) == 0 {
 		return fmt.Errorf("delete user: empty anchor: %w", store.ErrNotFound)
 	}
-	res, err := t.del.ExecContext(ctx, anchor)
+	st, err := t.stmt(&t.del, qDeleteByAnchor)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	res, err := st.ExecContext(ctx, anchor)
 	if err != nil {
 		return fmt.Errorf("delete user %x: %w", anchor, t.fail(err))
 	}
@@ -308,7 +370,11 @@ func (t *syncTx) SetSyncState(ctx context.Context, s store.SyncState) error {
 	if at.IsZero() {
 		at = t.s.now()
 	}
-	if _, err := t.setState.ExecContext(ctx, s.Key, s.Watermark, micros(at)); err != nil {
+	st, err := t.stmt(&t.setState, qSetSyncState)
+	if err != nil {
+		return fmt.Errorf("set sync state: %w", err)
+	}
+	if _, err := st.ExecContext(ctx, s.Key, s.Watermark, micros(at)); err != nil {
 		return fmt.Errorf("set sync state %q: %w", s.Key, t.fail(err))
 	}
 	return nil

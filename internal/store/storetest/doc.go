@@ -11,4 +11,12 @@
 // exclusive (a second BeginSync waits), conflicts leave the transaction usable, listings are in
 // userPrincipalName order with filters and keyset pagination, runs are recorded and a run left
 // "running" is marked interrupted, and a cancelled context stops every call.
+//
+// The flow tests (flows.go) check Update (all-or-nothing, version checks, conflicts that leave
+// the transaction usable), that deleting a user removes its answers, sessions and codes, the
+// audit filters, tokens, sessions, codes (retired by a newer one; CountAttempt and ConsumeCode
+// exact under 20 and 10 concurrent callers), throttles (concurrent hits get distinct counts),
+// DeleteExpired, the outbox (leases, retries, wiped bodies, concurrent claimers never share a
+// message) and security answers (which writers holding an older copy of the user do not undo).
+// Their times are passed explicitly (only "a zero time means now" is checked against the clock).
 package storetest

@@ -42,7 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ContextCancelled", testContextCancelled},
 		{"CancelledPutAbortsTx", testCancelledPut},
 	}
-	for _, tc := range tests {
+	for _, tc := range append(tests, flowTests...) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
 		})

@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// throttleLockSpace is the first key of the two-key advisory locks Hit takes ("sspr"); the second
+// is a hash of the throttle key. Two-key locks never clash with the one-key locks of migrations
+// and syncs.
+const throttleLockSpace int32 = 0x7373_7072
+
+// keyHash is the second advisory lock key of a throttle key. Two keys with the same hash only
+// take turns needlessly.
+func keyHash(key string) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int32(h.Sum32())
+}
+
+// Hit records an event for key at `at` and counts the key's events at or after since. The
+// transaction first takes an advisory lock on the key, so concurrent hits on one key, from any
+// instance, take turns and each sees the ones before it (under READ COMMITTED each statement
+// sees what was committed when it started): they get different counts.
+func (s *Store) Hit(ctx context.Context, key string, at, since time.Time) (int, error) {
+	if key == "" {
+		return 0, errors.New("throttle hit: empty key")
+	}
+	var n int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, throttleLockSpace, keyHash(key))
+		b.Queue(`INSERT INTO throttle_events (key, at) VALUES ($1, $2)`, key, ts(at))
+		b.Queue(`SELECT count(*) FROM throttle_events WHERE key = $1 AND at >= $2`, key, ts(since)).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&n)
+		})
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("throttle hit: %w", withCtx(ctx, err))
+	}
+	return n, nil
+}
+
+// CountEvents returns how many events key has at or after since.
+func (s *Store) CountEvents(ctx context.Context, key string, since time.Time) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM throttle_events WHERE key = $1 AND at >= $2`,
+		key, ts(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count throttle events: %w", withCtx(ctx, err))
+	}
+	return n, nil
+}
+
+// Lock locks key until `until`, or leaves a lock that ends later as it is.
+func (s *Store) Lock(ctx context.Context, key string, until time.Time) error {
+	if key == "" {
+		return errors.New("throttle lock: empty key")
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO throttle_locks (key, locked_until) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET locked_until = greatest(throttle_locks.locked_until, excluded.locked_until)`,
+		key, ts(until)); err != nil {
+		return fmt.Errorf("throttle lock: %w", withCtx(ctx, err))
+	}
+	return nil
+}
+
+// LockedUntil returns when key's lock ends, or the zero time when it is not locked at now.
+func (s *Store) LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error) {
+	var until time.Time
+	err := s.pool.QueryRow(ctx, `SELECT locked_until FROM throttle_locks WHERE key = $1 AND locked_until > $2`,
+		key, ts(now)).Scan(&until)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("throttle locked until: %w", withCtx(ctx, err))
+	}
+	return until.UTC(), nil
+}
+
+// ClearThrottles removes the events and locks of these keys, in one transaction.
+func (s *Store) ClearThrottles(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`DELETE FROM throttle_events WHERE key = ANY($1)`, keys)
+		b.Queue(`DELETE FROM throttle_locks WHERE key = ANY($1)`, keys)
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("clear throttles: %w", withCtx(ctx, err))
+	}
+	return nil
+}

@@ -1,0 +1,266 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sspr/sspr/internal/store"
+)
+
+const sessionColumns = `id, kind, user_id, state, created_at, expires_at, version`
+
+func scanSession(sc scanner) (store.Session, error) {
+	var (
+		s                store.Session
+		userID           sql.NullString
+		created, expires int64
+	)
+	if err := sc.Scan(&s.ID, &s.Kind, &userID, &s.State, &created, &expires, &s.Version); err != nil {
+		return store.Session{}, err
+	}
+	if len(s.State) == 0 {
+		s.State = nil
+	}
+	s.UserID, s.CreatedAt, s.ExpiresAt = userID.String, fromMicros(created), fromMicros(expires)
+	return s, nil
+}
+
+// nullString is the stored form of an optional reference: NULL when s is "".
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// blob is a BLOB NOT NULL value: never NULL.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// CreateSession stores s at Version 1 (CreatedAt now when zero) and sets s's Version and
+// CreatedAt. ErrConflict when the ID is taken, ErrNotFound when s.UserID names no user.
+func (s *Store) CreateSession(ctx context.Context, ses *store.Session) error {
+	switch {
+	case ses.ID == "":
+		return errors.New("create session: empty id")
+	case ses.Kind == "":
+		return errors.New("create session: empty kind")
+	case ses.ExpiresAt.IsZero():
+		return errors.New("create session: no expiry")
+	}
+	created := s.orNow(ses.CreatedAt)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, 1)`,
+		ses.ID, ses.Kind, nullString(ses.UserID), blob(ses.State), micros(created), micros(ses.ExpiresAt))
+	switch {
+	case isUniqueViolation(err):
+		return fmt.Errorf("create session: id taken: %w", store.ErrConflict)
+	case isForeignKeyViolation(err):
+		return fmt.Errorf("create session: user %s: %w", ses.UserID, store.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("create session: %w", err)
+	}
+	ses.Version, ses.CreatedAt, ses.ExpiresAt = 1, created, asStored(ses.ExpiresAt)
+	return nil
+}
+
+// Session returns the session if it has not expired at now (ExpiresAt after now).
+func (s *Store) Session(ctx context.Context, id string, now time.Time) (store.Session, error) {
+	ses, err := scanSession(s.r.QueryRowContext(ctx,
+		`SELECT `+sessionColumns+` FROM sessions WHERE id = ? AND expires_at > ?`, id, micros(now)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Session{}, fmt.Errorf("session: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Session{}, fmt.Errorf("session: %w", err)
+	}
+	return ses, nil
+}
+
+// UpdateSession writes s.State and s.ExpiresAt when the stored version is s.Version, and sets
+// s.Version to the new one. The other fields are left as created.
+func (s *Store) UpdateSession(ctx context.Context, ses *store.Session) error {
+	if ses.ExpiresAt.IsZero() {
+		return errors.New("update session: no expiry")
+	}
+	var version int64
+	err := s.w.QueryRowContext(ctx, `UPDATE sessions SET state = ?, expires_at = ?, version = version + 1
+		WHERE id = ? AND version = ? RETURNING version`,
+		blob(ses.State), micros(ses.ExpiresAt), ses.ID, ses.Version).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		var stored int64
+		switch err := s.w.QueryRowContext(ctx, `SELECT version FROM sessions WHERE id = ?`, ses.ID).Scan(&stored); {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("update session: %w", store.ErrNotFound)
+		case err != nil:
+			return fmt.Errorf("update session: %w", err)
+		default:
+			return fmt.Errorf("update session: stored version %d, given %d: %w", stored, ses.Version, store.ErrVersionMismatch)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("update session: %w", err)
+	}
+	ses.Version, ses.ExpiresAt = version, asStored(ses.ExpiresAt)
+	return nil
+}
+
+// DeleteSession removes the session and its codes. ErrNotFound when there is none.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	return oneRow(res, err, "delete session")
+}
+
+// DeleteExpired removes, in one transaction, the sessions and codes expired at before (ExpiresAt
+// at or before it), the throttle events older than before and the locks that ended by then.
+func (s *Store) DeleteExpired(ctx context.Context, before time.Time) error {
+	b := micros(before)
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM codes WHERE expires_at <= ?`,
+			`DELETE FROM sessions WHERE expires_at <= ?`,
+			`DELETE FROM throttle_events WHERE at < ?`,
+			`DELETE FROM throttle_locks WHERE locked_until <= ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete expired: %w", err)
+	}
+	return nil
+}
+
+const codeColumns = `id, session_id, user_id, purpose, destination, mac, attempts, max_attempts,
+	created_at, expires_at, used_at`
+
+func scanCode(sc scanner) (store.Code, error) {
+	var (
+		c                store.Code
+		userID           sql.NullString
+		created, expires int64
+		used             sql.NullInt64
+	)
+	if err := sc.Scan(&c.ID, &c.SessionID, &userID, &c.Purpose, &c.Destination, &c.MAC, &c.Attempts,
+		&c.MaxAttempts, &created, &expires, &used); err != nil {
+		return store.Code{}, err
+	}
+	c.UserID, c.CreatedAt, c.ExpiresAt, c.UsedAt = userID.String, fromMicros(created), fromMicros(expires), timeOrNil(used)
+	return c, nil
+}
+
+// CreateCode stores c, unused with no attempt counted (a new ID when c.ID is "", CreatedAt now
+// when zero), after retiring, in the same transaction, every unused code of the same session and
+// purpose: those count no attempt and cannot be consumed any more. It sets c's ID, CreatedAt,
+// Attempts and UsedAt. ErrNotFound when the session or user does not exist.
+func (s *Store) CreateCode(ctx context.Context, c *store.Code) error {
+	switch {
+	case c.SessionID == "":
+		return errors.New("create code: empty session id")
+	case c.Purpose == "":
+		return errors.New("create code: empty purpose")
+	case len(c.MAC) == 0:
+		return fmt.Errorf("create code %s: empty MAC", c.Purpose)
+	case c.MaxAttempts < 1:
+		return fmt.Errorf("create code %s: MaxAttempts %d, want at least 1", c.Purpose, c.MaxAttempts)
+	case c.ExpiresAt.IsZero():
+		return fmt.Errorf("create code %s: no expiry", c.Purpose)
+	}
+	id := c.ID
+	if id == "" {
+		id = newID()
+	}
+	created := s.orNow(c.CreatedAt)
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE codes SET retired_at = ?
+			WHERE session_id = ? AND purpose = ? AND used_at IS NULL AND retired_at IS NULL`,
+			micros(created), c.SessionID, c.Purpose); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO codes (`+codeColumns+`) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, NULL)`,
+			id, c.SessionID, nullString(c.UserID), c.Purpose, c.Destination, c.MAC, c.MaxAttempts,
+			micros(created), micros(c.ExpiresAt))
+		return err
+	})
+	switch {
+	case isUniqueViolation(err):
+		return fmt.Errorf("create code %s: id taken: %w", c.Purpose, store.ErrConflict)
+	case isForeignKeyViolation(err):
+		return fmt.Errorf("create code %s: session or user: %w", c.Purpose, store.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("create code %s: %w", c.Purpose, err)
+	}
+	c.ID, c.CreatedAt, c.ExpiresAt, c.Attempts, c.UsedAt = id, created, asStored(c.ExpiresAt), 0, nil
+	return nil
+}
+
+// ActiveCode returns the session's live (unused, not retired) code for purpose if it has not
+// expired at now, whether or not it has tries left.
+func (s *Store) ActiveCode(ctx context.Context, sessionID, purpose string, now time.Time) (store.Code, error) {
+	c, err := scanCode(s.r.QueryRowContext(ctx, `SELECT `+codeColumns+` FROM codes
+		WHERE session_id = ? AND purpose = ? AND used_at IS NULL AND retired_at IS NULL AND expires_at > ?
+		ORDER BY created_at DESC LIMIT 1`, sessionID, purpose, micros(now)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Code{}, fmt.Errorf("active code %s: %w", purpose, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Code{}, fmt.Errorf("active code %s: %w", purpose, err)
+	}
+	return c, nil
+}
+
+// CountAttempt adds one to the attempts of a live code unexpired at now with tries left, in one
+// statement (the single writer makes it atomic), and returns the code as updated. ErrExhausted
+// otherwise; a code that no longer exists (pruned, or its session deleted) gives an error that
+// matches both ErrExhausted and ErrNotFound.
+func (s *Store) CountAttempt(ctx context.Context, id string, now time.Time) (store.Code, error) {
+	c, err := scanCode(s.w.QueryRowContext(ctx, `UPDATE codes SET attempts = attempts + 1
+		WHERE id = ? AND used_at IS NULL AND retired_at IS NULL AND expires_at > ? AND attempts < max_attempts
+		RETURNING `+codeColumns, id, micros(now)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Code{}, s.exhausted(ctx, "count attempt", id)
+	}
+	if err != nil {
+		return store.Code{}, fmt.Errorf("count attempt: %w", err)
+	}
+	return c, nil
+}
+
+// ConsumeCode marks a live code used, once. ErrExhausted when it was used or retired already;
+// a code that no longer exists gives an error matching ErrExhausted and ErrNotFound.
+func (s *Store) ConsumeCode(ctx context.Context, id string, at time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE codes SET used_at = ? WHERE id = ? AND used_at IS NULL AND retired_at IS NULL`,
+		micros(at), id)
+	if err != nil {
+		return fmt.Errorf("consume code: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("consume code: %w", err)
+	}
+	if n == 0 {
+		return s.exhausted(ctx, "consume code", id)
+	}
+	return nil
+}
+
+// exhausted is the error of a statement on code id that changed nothing.
+func (s *Store) exhausted(ctx context.Context, op, id string) error {
+	var one int
+	switch err := s.r.QueryRowContext(ctx, `SELECT 1 FROM codes WHERE id = ?`, id).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%s: no such code: %w (%w)", op, store.ErrExhausted, store.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("%s: %w (%w)", op, store.ErrExhausted, err)
+	}
+	return fmt.Errorf("%s: used, retired, expired or out of tries: %w", op, store.ErrExhausted)
+}
