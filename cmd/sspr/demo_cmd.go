@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,12 +9,13 @@ import (
 
 	"github.com/sspr/sspr/internal/config"
 	"github.com/sspr/sspr/internal/demo"
+	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/slapd"
 	"github.com/sspr/sspr/internal/syncer"
 )
 
 func newDemoCmd() *cobra.Command {
-	var dir string
+	var dir, listen string
 	var once, noSlapd bool
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -28,16 +27,17 @@ export instead. The demo keeps running (so you can try the other commands with t
 wrote) until Ctrl-C, unless --once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd, dir, once, noSlapd)
+			return runDemo(cmd, dir, listen, once, noSlapd)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "sspr-demo", "working directory for the demo's store, directory and config (recreated)")
 	cmd.Flags().BoolVar(&once, "once", false, "exit after printing the report")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "where the demo serves the reset pages")
 	cmd.Flags().BoolVar(&noSlapd, "no-slapd", false, "read the sample LDIF export even when slapd is installed")
 	return cmd
 }
 
-func runDemo(cmd *cobra.Command, dir string, once, noSlapd bool) error {
+func runDemo(cmd *cobra.Command, dir, listen string, once, noSlapd bool) error {
 	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
 	dir, err := filepath.Abs(dir)
@@ -82,6 +82,12 @@ func runDemo(cmd *cobra.Command, dir string, once, noSlapd bool) error {
 		cfgText = demo.FileConfig(storePath, ldifPath)
 		fmt.Fprintf(out, "demo directory: slapd is not installed (apt-get install slapd), reading the sample as an LDIF export: %s\n", ldifPath)
 	}
+	secretPath := filepath.Join(dir, "secret")
+	key, err := secret.Generate(secretPath)
+	if err != nil {
+		return err
+	}
+	cfgText += demo.Server(listen, secretPath, filepath.Join(dir, "outbox.jsonl"))
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o640); err != nil {
 		return err
 	}
@@ -104,16 +110,15 @@ func runDemo(cmd *cobra.Command, dir string, once, noSlapd bool) error {
 		return err
 	}
 	fmt.Fprintf(out, "\nTry: sspr -c %s user list\n     sspr -c %s user get carol -o table\n     sspr -c %s report readiness -o csv\n", cfgPath, cfgPath, cfgPath)
-	if once {
-		return nil
-	}
 	if srv != nil {
 		fmt.Fprintf(out, "     sspr -c %s sync --full --dry-run\n", cfgPath)
 	}
-	fmt.Fprintln(out, "\nThe demo keeps running; press Ctrl-C to stop it.")
-	<-ctx.Done()
-	if errors.Is(context.Cause(ctx), context.Canceled) {
+	if once {
 		return nil
 	}
-	return ctx.Err()
+	return serve(ctx, a, key, serveOptions{out: out, ready: func(addr string) {
+		fmt.Fprintf(out, "\nReset a password: open http://%s/reset and enter alice (or carol, victor, zoe).\n"+
+			"The codes sspr sends are printed below (the console channel) and appended to %s.\n"+
+			"Press Ctrl-C to stop the demo.\n\n", addr, filepath.Join(dir, "outbox.jsonl"))
+	}})
 }

@@ -31,6 +31,8 @@ normalizes phone numbers to +CC NUMBER, and reports who can reset today and what
 		newSyncCmd(g),
 		newUserCmd(g),
 		newReportCmd(g),
+		newServeCmd(g),
+		newTokenCmd(g),
 		newDemoCmd(),
 	)
 	return root

@@ -1,31 +1,39 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sspr/sspr/internal/report"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/userview"
 )
 
 func newUserCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "user", Short: "Read users and their authentication data"}
-	cmd.AddCommand(newUserGetCmd(g), newUserListCmd(g))
+	cmd := &cobra.Command{Use: "user", Short: "Read and set users and their authentication data"}
+	cmd.AddCommand(newUserGetCmd(g), newUserListCmd(g),
+		newUserSetCmd(g), newUserCreateCmd(g), newUserDeleteCmd(g), newUserImportCmd(g))
 	return cmd
 }
 
 func newUserGetCmd(g *globals) *cobra.Command {
-	var output string
+	var output, sel string
 	cmd := &cobra.Command{
 		Use:   "get USERPRINCIPALNAME",
-		Short: "Show one user",
+		Short: "Show one user (like Get-MsolUser -UserPrincipalName ... | select MobilePhone)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := parseFormat(output, formatJSON, formatTable)
+			f, err := parseFormat(output, formatJSON, formatTable, formatCSV)
 			if err != nil {
 				return err
+			}
+			fields, err := userview.ParseSelect(sel)
+			if err != nil {
+				return usagef("--select: %v", err)
 			}
 			a, err := g.open(cmd.Context())
 			if err != nil {
@@ -40,28 +48,47 @@ func newUserGetCmd(g *globals) *cobra.Command {
 				return err
 			}
 			v := userview.FromStore(u)
-			if f == formatJSON {
+			switch {
+			case f == formatJSON && sel == "":
 				return writeJSON(cmd.OutOrStdout(), v)
+			case f == formatJSON:
+				return writeJSON(cmd.OutOrStdout(), v.Select(fields))
+			case f == formatCSV:
+				rw, err := newRowWriter(cmd.OutOrStdout(), formatCSV, fields)
+				if err != nil {
+					return err
+				}
+				_ = rw.Write(v.Cells(fields))
+				return rw.Flush()
 			}
 			rw, _ := newRowWriter(cmd.OutOrStdout(), formatTable, []string{"FIELD", "VALUE"})
-			for i, col := range userview.Columns {
-				_ = rw.Write([]string{col, v.Row()[i]})
+			for _, col := range fields {
+				_ = rw.Write([]string{col, v.Cell(col)})
 			}
 			return rw.Flush()
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "json", "json or table")
+	cmd.Flags().StringVarP(&output, "output", "o", "json", "json, table or csv")
+	cmd.Flags().StringVar(&sel, "select", "", "only these fields, comma-separated (e.g. mobilePhone,officePhone)")
 	return cmd
 }
 
 func newUserListCmd(g *globals) *cobra.Command {
-	var output, source, search string
+	var output, source, search, readiness, sel string
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List users (like Get-MsolUser | Format-Table)",
+		Short: "List users (like Get-MsolUser | select DisplayName,MobilePhone | Format-Table)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := parseFormat(output, formatTable, formatJSON, formatCSV)
+			if err != nil {
+				return err
+			}
+			fields, err := userview.ParseSelect(sel)
+			if err != nil {
+				return usagef("--select: %v", err)
+			}
+			keep, err := readinessFilter(readiness)
 			if err != nil {
 				return err
 			}
@@ -79,29 +106,61 @@ func newUserListCmd(g *globals) *cobra.Command {
 			}
 			defer a.Close()
 			out := cmd.OutOrStdout()
+			bw := bufio.NewWriterSize(out, 64<<10)
+			defer bw.Flush()
 			if f == formatJSON {
-				arr := &jsonArray{w: out}
+				arr := &jsonArray{w: bw}
 				if err := a.store.ListUsers(cmd.Context(), filter, func(u store.User) error {
-					return arr.Add(userview.FromStore(u))
+					if !keep(u) {
+						return nil
+					}
+					if sel == "" {
+						return arr.Add(userview.FromStore(u))
+					}
+					return arr.Add(userview.FromStore(u).Select(fields))
 				}); err != nil {
 					return err
 				}
-				return arr.Close()
+				if err := arr.Close(); err != nil {
+					return err
+				}
+				return bw.Flush()
 			}
-			rw, err := newRowWriter(out, f, userview.Columns)
+			rw, err := newRowWriter(bw, f, fields)
 			if err != nil {
 				return err
 			}
 			if err := a.store.ListUsers(cmd.Context(), filter, func(u store.User) error {
-				return rw.Write(userview.FromStore(u).Row())
+				if !keep(u) {
+					return nil
+				}
+				return rw.Write(userview.FromStore(u).Cells(fields))
 			}); err != nil {
 				return err
 			}
-			return rw.Flush()
+			if err := rw.Flush(); err != nil {
+				return err
+			}
+			return bw.Flush()
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")
 	cmd.Flags().StringVar(&source, "source", "", "only users from this source: directory or cloud")
 	cmd.Flags().StringVar(&search, "search", "", "only users whose userPrincipalName or displayName contains this")
+	cmd.Flags().StringVar(&readiness, "readiness", "", "only users who can (ready) or cannot (not-ready) reset today without registering")
+	cmd.Flags().StringVar(&sel, "select", "", "only these fields, comma-separated (e.g. displayName,userPrincipalName,mobilePhone)")
 	return cmd
+}
+
+// readinessFilter is --readiness: which users to keep by whether they can reset today.
+func readinessFilter(v string) (func(store.User) bool, error) {
+	switch strings.ToLower(v) {
+	case "":
+		return func(store.User) bool { return true }, nil
+	case "ready":
+		return func(u store.User) bool { return report.Assess(u).Ready }, nil
+	case "not-ready", "notready":
+		return func(u store.User) bool { return !report.Assess(u).Ready }, nil
+	}
+	return nil, usagef("--readiness %s: use ready or not-ready", v)
 }

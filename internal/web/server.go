@@ -288,10 +288,17 @@ func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// checkCSRF verifies a POST: the form token must match the cookie, and a browser's Origin
-// header, when sent, must be the public URL's.
+// checkCSRF verifies a POST: the form token must match the cookie, and what the browser says of
+// the request's origin must be this site: Sec-Fetch-Site same-origin (or none: typed by the user),
+// else an Origin equal to the public URL's. With Referrer-Policy no-referrer, browsers send
+// "Origin: null" even for same-origin forms, so null alone proves nothing either way.
 func (s *Server) checkCSRF(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" && o != s.origin {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" && o != s.origin {
 		return false
 	}
 	c, err := r.Cookie(csrfCookie)

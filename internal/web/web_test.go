@@ -232,9 +232,24 @@ func TestCSRF(t *testing.T) {
 		{"no token", url.Values{"username": {"alice@contoso.com"}}, ""},
 		{"wrong token", url.Values{"csrf": {"AAAA"}, "username": {"alice@contoso.com"}}, ""},
 		{"foreign origin", url.Values{"csrf": {tok}, "username": {"alice@contoso.com"}}, "https://evil.example"},
+		{"cross-site fetch", url.Values{"csrf": {tok}, "username": {"alice@contoso.com"}}, "cross-site"},
 	}
 	for _, tt := range tests {
-		resp, _ := b.post("/reset", tt.form, tt.origin)
+		var resp *http.Response
+		if tt.origin == "cross-site" {
+			req, _ := http.NewRequest("POST", b.url+"/reset", strings.NewReader(tt.form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+			req.Header.Set("Origin", "null")
+			r, err := b.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Body.Close()
+			resp = r
+		} else {
+			resp, _ = b.post("/reset", tt.form, tt.origin)
+		}
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("%s: status %d", tt.name, resp.StatusCode)
 		}

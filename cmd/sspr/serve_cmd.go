@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/sspr/sspr/internal/api"
+	"github.com/sspr/sspr/internal/config"
+	"github.com/sspr/sspr/internal/notify"
+	"github.com/sspr/sspr/internal/notify/console"
+	"github.com/sspr/sspr/internal/notify/file"
+	"github.com/sspr/sspr/internal/notify/smtp"
+	"github.com/sspr/sspr/internal/notify/twilio"
+	"github.com/sspr/sspr/internal/notify/webhook"
+	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/reset"
+	"github.com/sspr/sspr/internal/secret"
+	"github.com/sspr/sspr/internal/syncer"
+	"github.com/sspr/sspr/internal/web"
+	"github.com/sspr/sspr/internal/writeback"
+)
+
+func newServeCmd(g *globals) *cobra.Command {
+	var noSync bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the password reset pages, deliver messages and sync on schedule",
+		Long: `Serves the end-user pages (reset at /reset, unlock at /unlock, health at /healthz, metrics
+at /metrics) and the administrators' REST API (/api/v1/, bearer tokens from sspr token create)
+on server.listen, delivers queued email/SMS/voice messages, and syncs the directory every
+sync.interval (unless --no-sync).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			key, err := secret.Load(a.cfg.Server.SecretFile)
+			if err != nil {
+				return &config.Error{Problems: []config.Problem{{Key: "server.secretFile", Message: err.Error()}}}
+			}
+			return serve(cmd.Context(), a, key, serveOptions{sync: !noSync, out: cmd.OutOrStdout()})
+		},
+	}
+	cmd.Flags().BoolVar(&noSync, "no-sync", false, "do not sync the directory on schedule (another instance or a timer does)")
+	return cmd
+}
+
+type serveOptions struct {
+	sync bool
+	out  io.Writer // console channel output
+	// ready, when set, receives the listening address once the server accepts connections.
+	ready func(addr string)
+}
+
+// serve runs the web server, the outbox worker, housekeeping and the sync schedule until ctx ends.
+func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error {
+	cfg := a.cfg
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	sealer, err := notify.NewSealer(key.Derive("outbox"))
+	if err != nil {
+		return err
+	}
+	channels, err := buildChannels(cfg.Notify, opts.out)
+	if err != nil {
+		return err
+	}
+	outbox := notify.NewOutbox(a.store, sealer, time.Now)
+	worker := notify.NewWorker(a.store, sealer, channels, notify.WorkerOptions{Registerer: reg}, a.log)
+
+	dir, err := newWriteback(cfg)
+	if err != nil {
+		return err
+	}
+	cc := phone.CountryCodeForRegion(cfg.Phone.DefaultRegion)
+	svc := reset.New(a.store, &queueSender{outbox: outbox, worker: worker}, dir, reset.Config{
+		Policy:             cfg.Reset,
+		Password:           cfg.Password,
+		CodeKey:            key.Derive("code-mac"),
+		DecoyKey:           key.Derive("decoy"),
+		DefaultCountryCode: cc,
+		CompanyName:        cfg.Server.CompanyName,
+		PublicURL:          cfg.Server.PublicURL,
+	}, a.log)
+	site, err := web.New(web.Config{
+		PublicURL:       cfg.Server.PublicURL,
+		TLS:             cfg.Server.TLSCertFile != "",
+		TrustedProxies:  cfg.Server.ParsedProxies(),
+		CompanyName:     cfg.Server.CompanyName,
+		HelpdeskURL:     cfg.Server.HelpdeskURL,
+		CSRFKey:         key.Derive("csrf"),
+		ResponseFloor:   cfg.Reset.ResponseFloor,
+		SessionLifetime: cfg.Reset.SessionLifetime,
+	}, svc, a.log)
+	if err != nil {
+		return err
+	}
+	site.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	apiHandler, err := newAPI(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer apiHandler.Wait() // a sync run started through the API ends before the store closes
+	site.Handle(api.Prefix, apiHandler)
+
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           site.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+	wg.Go(func() {
+		var err error
+		if cfg.Server.TLSCertFile != "" {
+			err = srv.ServeTLS(ln, cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile)
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve: %w", err)
+			cancel()
+		}
+	})
+	wg.Go(func() {
+		if err := worker.Run(ctx); err != nil {
+			a.log.Error("outbox worker", "err", err)
+		}
+	})
+	wg.Go(func() { housekeeping(ctx, a) })
+	if opts.sync {
+		wg.Go(func() { syncLoop(ctx, a) })
+	}
+	a.log.Info("serving", "listen", ln.Addr().String(), "publicURL", cfg.Server.PublicURL)
+	if opts.ready != nil {
+		opts.ready(ln.Addr().String())
+	}
+	<-ctx.Done()
+	shutdown, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancelShutdown()
+	_ = srv.Shutdown(shutdown)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// queueSender queues a reset message in the outbox and wakes the worker.
+type queueSender struct {
+	outbox *notify.Outbox
+	worker *notify.Worker
+}
+
+func (q *queueSender) Send(ctx context.Context, m reset.Message) error {
+	if _, err := q.outbox.Send(ctx, notify.Message{Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body}); err != nil {
+		return err
+	}
+	q.worker.Notify()
+	return nil
+}
+
+// buildChannels chooses each channel's provider: its own, else the file, else the console.
+func buildChannels(n config.Notify, out io.Writer) (map[string]notify.Channel, error) {
+	channels := map[string]notify.Channel{}
+	var fallback []notify.Channel
+	if n.File != "" {
+		f, err := file.New(file.Config{Path: n.File})
+		if err != nil {
+			return nil, fmt.Errorf("notify.file: %w", err)
+		}
+		fallback = append(fallback, f)
+	}
+	if n.Console {
+		fallback = append(fallback, console.New(out))
+	}
+	for name, ch := range map[string]config.NotifyChannel{"email": n.Email, "sms": n.SMS, "voice": n.Voice} {
+		var c notify.Channel
+		var err error
+		switch {
+		case ch.SMTP != nil:
+			c, err = smtp.New(*ch.SMTP)
+		case ch.Twilio != nil:
+			c, err = twilio.New(*ch.Twilio)
+		case ch.Webhook != nil:
+			c, err = webhook.New(*ch.Webhook)
+		case len(fallback) > 0:
+			c = fanout(fallback)
+		default:
+			continue // messages of this channel fail with "no channel configured"
+		}
+		if err != nil {
+			return nil, fmt.Errorf("notify.%s: %w", name, err)
+		}
+		channels[name] = c
+	}
+	return channels, nil
+}
+
+// fanout delivers to every channel (file and console together in the demo).
+type fanout []notify.Channel
+
+func (f fanout) Send(ctx context.Context, m notify.Message) error {
+	var errs []error
+	for _, c := range f {
+		errs = append(errs, c.Send(ctx, m))
+	}
+	return errors.Join(errs...)
+}
+
+// newWriteback connects the flows to the directory for writeback. A directory read from an
+// export file cannot be written: resets then fail with a clear message.
+func newWriteback(cfg config.Config) (reset.Directory, error) {
+	d := cfg.Directory
+	if d.URL == "" {
+		return readOnlyDirectory{}, nil
+	}
+	return writeback.New(writeback.Config{
+		Kind: d.Type, URL: d.URL, StartTLS: d.StartTLS, AllowInsecure: d.AllowInsecure, CAFile: d.CAFile,
+		BindDN: d.BindDN, BindPassword: d.BindPassword.Reveal(), Timeout: d.Timeout,
+	})
+}
+
+type readOnlyDirectory struct{}
+
+type notPermitted struct{}
+
+func (notPermitted) Error() string {
+	return "the directory is read from an export file: passwords cannot be written back"
+}
+func (notPermitted) Reason() string { return "notPermitted" }
+
+func (readOnlyDirectory) SetPassword(context.Context, string, string) error { return notPermitted{} }
+func (readOnlyDirectory) Unlock(context.Context, string) error              { return notPermitted{} }
+func (readOnlyDirectory) IsMember(context.Context, string, string) (bool, error) {
+	return false, nil
+}
+
+// housekeeping removes expired sessions, codes and throttle events every minute.
+func housekeeping(ctx context.Context, a *app) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			// Keep a day of throttle history: the longest default window is 24 h.
+			if err := a.store.DeleteExpired(ctx, time.Now().Add(-48*time.Hour)); err != nil && ctx.Err() == nil {
+				a.log.Error("housekeeping", "err", err)
+			}
+		}
+	}
+}
+
+// syncLoop syncs now and every sync.interval.
+func syncLoop(ctx context.Context, a *app) {
+	eng, err := a.engine()
+	if err != nil {
+		a.log.Error("sync disabled", "err", err)
+		return
+	}
+	t := time.NewTicker(a.cfg.Sync.Interval)
+	defer t.Stop()
+	for {
+		if _, err := eng.Run(ctx, syncer.Options{}); err != nil && ctx.Err() == nil {
+			a.log.Error("scheduled sync failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
