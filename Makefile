@@ -6,7 +6,7 @@ export CGO_ENABLED := 0
 GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build demo test bench-sync vet fmt clean
+.PHONY: build demo test bench-sync bench-reset vet fmt clean
 
 build:
 	$(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION)' -o bin/sspr ./cmd/sspr
@@ -21,6 +21,10 @@ test:
 bench-sync: build
 	scripts/install-deps.sh demo
 	$(GO) run ./scripts/syncbench $(BENCHFLAGS)
+
+bench-reset: build
+	scripts/install-deps.sh demo
+	$(GO) run ./scripts/resetbench $(BENCHFLAGS)
 
 vet:
 	$(GO) vet ./...

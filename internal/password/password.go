@@ -6,6 +6,7 @@ package password
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -87,5 +88,6 @@ func nameParts(name string) []string {
 	if len(parts) > 1 {
 		parts = append(parts, local)
 	}
-	return parts
+	// A number alone ("123" of "Bench User 123") is not a name.
+	return slices.DeleteFunc(parts, func(p string) bool { return !strings.ContainsFunc(p, unicode.IsLetter) })
 }
