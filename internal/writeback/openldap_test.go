@@ -334,6 +334,19 @@ func TestOpenLDAPLockoutAndUnlock(t *testing.T) {
 	wantReason(t, f.dir.Authenticate(c, bob, f.pass["bob"]), writeback.ReasonLocked)
 	wantReason(t, f.dir.SetPassword(c, bob, "Bob-new-pass-1"), "")
 	wantReason(t, f.dir.Authenticate(c, bob, "Bob-new-pass-1"), "")
+
+	// ppolicy's administrative lock means "disabled": the unlock flow must not lift it.
+	f.admin(t, func(conn *goldap.Conn) {
+		m := goldap.NewModifyRequest(bob, nil)
+		m.Replace("pwdAccountLockedTime", []string{"000001010000Z"})
+		if err := conn.Modify(m); err != nil {
+			t.Fatal(err)
+		}
+	})
+	wantReason(t, f.dir.Unlock(c, bob), writeback.ReasonNotPermitted)
+	if got := f.attr(t, bob, "pwdAccountLockedTime"); len(got) != 1 || got[0] != "000001010000Z" {
+		t.Fatalf("administrative lock lifted: %q", got)
+	}
 }
 
 func TestOpenLDAPIsMember(t *testing.T) {

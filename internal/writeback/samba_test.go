@@ -164,10 +164,16 @@ func TestSambaLockoutAndUnlock(t *testing.T) {
 		t.Fatalf("lockoutTime = %q after 3 failures", lt)
 	}
 	wantReason(t, f.dir.Authenticate(c, u, pw), writeback.ReasonLocked, pw)
-	// A reset does not unlock (AD and Samba alike): the account stays locked.
+	// A reset by itself does not unlock on AD and Samba; SetPassword clears lockoutTime after
+	// writing the password, so a user who just proved who they are can sign in.
 	wantReason(t, f.dir.SetPassword(c, u, "Fresh-Pass-3x!"), "")
-	wantReason(t, f.dir.Authenticate(c, u, "Fresh-Pass-3x!"), writeback.ReasonLocked, "Fresh-Pass-3x!")
+	wantReason(t, f.dir.Authenticate(c, u, "Fresh-Pass-3x!"), "")
 
+	// Locked again; Unlock alone (the unlock flow) lifts it.
+	for i := 0; i < 3; i++ {
+		wantReason(t, f.dir.Authenticate(c, u, "Wrong-Pass-1x!"), writeback.ReasonWrongPassword)
+	}
+	wantReason(t, f.dir.Authenticate(c, u, "Fresh-Pass-3x!"), writeback.ReasonLocked, "Fresh-Pass-3x!")
 	wantReason(t, f.dir.Unlock(c, u), "")
 	if lt := f.attr(t, u, "lockoutTime"); lt != "0" {
 		t.Fatalf("lockoutTime = %q after Unlock", lt)
