@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 
 	"github.com/sspr/sspr/internal/config"
@@ -35,9 +36,18 @@ func main() {
 			}
 		}
 	}
+	// SSPR_TRACE=file writes an execution trace (go tool trace), for benchmarks.
+	if p := os.Getenv("SSPR_TRACE"); p != "" {
+		if f, err := os.Create(p); err == nil {
+			if trace.Start(f) == nil {
+				defer trace.Stop()
+			}
+		}
+	}
 	err := newRootCmd().ExecuteContext(ctx)
 	code := exitCode(err)
 	pprof.StopCPUProfile()
+	trace.Stop()
 	os.Exit(code)
 }
 

@@ -132,7 +132,8 @@ sync:
 		cmd := exec.CommandContext(ctx, bin, append([]string{"-c", cfg, "sync", "-q"}, args...)...)
 		if profileDir != "" {
 			runs++
-			cmd.Env = append(os.Environ(), fmt.Sprintf("SSPR_CPUPROFILE=%s/%d-%d.prof", profileDir, n, runs))
+			cmd.Env = append(os.Environ(), fmt.Sprintf("SSPR_CPUPROFILE=%s/%d-%d.prof", profileDir, n, runs),
+				fmt.Sprintf("SSPR_TRACE=%s/%d-%d.trace", profileDir, n, runs))
 		}
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
