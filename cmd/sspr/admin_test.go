@@ -38,7 +38,7 @@ func storeBackends(t *testing.T, fn func(t *testing.T, d *testDir)) {
 	})
 }
 
-// openStore opens the test's store as the commands do.
+// openAdminStore opens the test's store as the commands do.
 func (d *testDir) openAdminStore(t *testing.T) adminStore {
 	t.Helper()
 	g := &globals{configPath: d.cfg}
@@ -361,7 +361,11 @@ func TestTokensAndAPI(t *testing.T) {
 		st := d.openAdminStore(t)
 		var actors []string
 		st.ListAudit(context.Background(), store.AuditFilter{TypePrefix: "admin."}, func(e store.AuditEvent) error {
-			actors = append(actors, e.Type+" "+strings.SplitN(e.Actor, ":", 2)[0]+":"+map[bool]string{true: strings.SplitN(e.Actor, ":", 2)[1], false: "<os user>"}[strings.HasPrefix(e.Actor, "admin:")])
+			actor := e.Actor
+			if strings.HasPrefix(actor, "cli:") {
+				actor = "cli:<os user>"
+			}
+			actors = append(actors, e.Type+" "+actor)
 			return nil
 		})
 		slices.Reverse(actors)

@@ -1,13 +1,29 @@
 // Package userview is the one public representation of a user, shared by the CLI and the API:
 // the JSON object with the product's field names, and its CSV/table columns. Security answers
-// and the chosen questions never appear here: only whether questions are registered.
+// and the chosen questions never appear here: only whether questions are registered, how many,
+// and when.
+//
+// A caller that wants some fields only (`--select mobilePhone,officePhone`, `?select=`) parses
+// the list once with ParseSelect, then renders each user with Select (JSON) or Cells (CSV/table).
 package userview
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sspr/sspr/internal/store"
+)
+
+// Names of the fields that are not store.Field* constants.
+const (
+	FieldSecurityQuestionsRegistered   = "securityQuestionsRegistered"
+	FieldSecurityQuestionsCount        = "securityQuestionsCount"
+	FieldSecurityQuestionsRegisteredAt = "securityQuestionsRegisteredAt"
+	FieldSource                        = "source"
 )
 
 // User is the JSON form. Field names are the product's; unusable phones are null.
@@ -22,6 +38,10 @@ type User struct {
 	SecurityQuestionsRegistered bool     `json:"securityQuestionsRegistered"`
 	Source                      string   `json:"source"`
 	AccountEnabled              bool     `json:"accountEnabled"`
+	// SecurityQuestionsCount and SecurityQuestionsRegisteredAt say how many questions the user
+	// registered and when; never which ones, never the answers.
+	SecurityQuestionsCount        int        `json:"securityQuestionsCount"`
+	SecurityQuestionsRegisteredAt *time.Time `json:"securityQuestionsRegisteredAt"`
 }
 
 // FromStore converts a stored user.
@@ -30,17 +50,24 @@ func FromStore(u store.User) User {
 	if emails == nil {
 		emails = []string{}
 	}
+	var at *time.Time
+	if u.SecurityQuestionsRegisteredAt != nil && u.SecurityQuestionsCount > 0 {
+		t := u.SecurityQuestionsRegisteredAt.UTC()
+		at = &t
+	}
 	return User{
-		UserPrincipalName:           u.UserPrincipalName,
-		DisplayName:                 u.DisplayName,
-		MobilePhone:                 nullable(u.MobilePhone.Number),
-		OfficePhone:                 nullable(u.OfficePhone.Number),
-		AlternateEmails:             emails,
-		AuthenticationPhone:         nullable(u.AuthenticationPhone),
-		AuthenticationEmail:         nullable(u.AuthenticationEmail),
-		SecurityQuestionsRegistered: u.SecurityQuestionsCount > 0,
-		Source:                      string(u.Source),
-		AccountEnabled:              u.AccountEnabled,
+		UserPrincipalName:             u.UserPrincipalName,
+		DisplayName:                   u.DisplayName,
+		MobilePhone:                   nullable(u.MobilePhone.Number),
+		OfficePhone:                   nullable(u.OfficePhone.Number),
+		AlternateEmails:               emails,
+		AuthenticationPhone:           nullable(u.AuthenticationPhone),
+		AuthenticationEmail:           nullable(u.AuthenticationEmail),
+		SecurityQuestionsRegistered:   u.SecurityQuestionsCount > 0,
+		Source:                        string(u.Source),
+		AccountEnabled:                u.AccountEnabled,
+		SecurityQuestionsCount:        u.SecurityQuestionsCount,
+		SecurityQuestionsRegisteredAt: at,
 	}
 }
 
@@ -51,20 +78,93 @@ func nullable(s string) *string {
 	return &s
 }
 
-// Columns are the field names in table and CSV order.
+// Columns are the field names in table and CSV order (also the JSON order).
 var Columns = []string{
 	store.FieldUserPrincipalName, store.FieldDisplayName, store.FieldMobilePhone, store.FieldOfficePhone,
 	store.FieldAlternateEmails, store.FieldAuthenticationPhone, store.FieldAuthenticationEmail,
-	"securityQuestionsRegistered", "source", store.FieldAccountEnabled,
+	FieldSecurityQuestionsRegistered, FieldSource, store.FieldAccountEnabled,
+	FieldSecurityQuestionsCount, FieldSecurityQuestionsRegisteredAt,
 }
 
+// ListSeparator joins alternateEmails in a CSV or table cell (as csvde does).
+const ListSeparator = ";"
+
 // Row renders the columns as text: null is empty, lists are joined with ';' (as csvde does).
-func (u User) Row() []string {
-	return []string{
-		u.UserPrincipalName, u.DisplayName, deref(u.MobilePhone), deref(u.OfficePhone),
-		strings.Join(u.AlternateEmails, ";"), deref(u.AuthenticationPhone), deref(u.AuthenticationEmail),
-		strconv.FormatBool(u.SecurityQuestionsRegistered), u.Source, strconv.FormatBool(u.AccountEnabled),
+func (u User) Row() []string { return u.Cells(Columns) }
+
+// Cells renders the given fields (names as ParseSelect returns them) as text.
+func (u User) Cells(fields []string) []string {
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = u.Cell(f)
 	}
+	return out
+}
+
+// Cell renders one field as text: null is empty, lists are joined with ListSeparator, times are
+// RFC 3339 in UTC. An unknown field is empty.
+func (u User) Cell(field string) string {
+	switch field {
+	case store.FieldUserPrincipalName:
+		return u.UserPrincipalName
+	case store.FieldDisplayName:
+		return u.DisplayName
+	case store.FieldMobilePhone:
+		return deref(u.MobilePhone)
+	case store.FieldOfficePhone:
+		return deref(u.OfficePhone)
+	case store.FieldAlternateEmails:
+		return strings.Join(u.AlternateEmails, ListSeparator)
+	case store.FieldAuthenticationPhone:
+		return deref(u.AuthenticationPhone)
+	case store.FieldAuthenticationEmail:
+		return deref(u.AuthenticationEmail)
+	case FieldSecurityQuestionsRegistered:
+		return strconv.FormatBool(u.SecurityQuestionsRegistered)
+	case FieldSource:
+		return u.Source
+	case store.FieldAccountEnabled:
+		return strconv.FormatBool(u.AccountEnabled)
+	case FieldSecurityQuestionsCount:
+		return strconv.Itoa(u.SecurityQuestionsCount)
+	case FieldSecurityQuestionsRegisteredAt:
+		if u.SecurityQuestionsRegisteredAt == nil {
+			return ""
+		}
+		return u.SecurityQuestionsRegisteredAt.UTC().Format(time.RFC3339)
+	}
+	return ""
+}
+
+// Value returns one field as it appears in the JSON form (nil for null). An unknown field is nil.
+func (u User) Value(field string) any {
+	switch field {
+	case store.FieldUserPrincipalName:
+		return u.UserPrincipalName
+	case store.FieldDisplayName:
+		return u.DisplayName
+	case store.FieldMobilePhone:
+		return u.MobilePhone
+	case store.FieldOfficePhone:
+		return u.OfficePhone
+	case store.FieldAlternateEmails:
+		return u.AlternateEmails
+	case store.FieldAuthenticationPhone:
+		return u.AuthenticationPhone
+	case store.FieldAuthenticationEmail:
+		return u.AuthenticationEmail
+	case FieldSecurityQuestionsRegistered:
+		return u.SecurityQuestionsRegistered
+	case FieldSource:
+		return u.Source
+	case store.FieldAccountEnabled:
+		return u.AccountEnabled
+	case FieldSecurityQuestionsCount:
+		return u.SecurityQuestionsCount
+	case FieldSecurityQuestionsRegisteredAt:
+		return u.SecurityQuestionsRegisteredAt
+	}
+	return nil
 }
 
 func deref(s *string) string {
@@ -72,4 +172,82 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// ErrUnknownField is wrapped by ParseSelect's error for a name that is not a field.
+var ErrUnknownField = errors.New("unknown field")
+
+// ParseSelect reads a comma-separated list of field names ("mobilePhone,officePhone"), case
+// insensitively, and returns their canonical names in the order given, without repeats. An empty
+// list selects every column.
+func ParseSelect(list string) ([]string, error) {
+	if strings.TrimSpace(list) == "" {
+		return Columns, nil
+	}
+	var out []string
+	for name := range strings.SplitSeq(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		f, ok := Canonical(name)
+		if !ok {
+			return nil, fmt.Errorf("%w %q: use %s", ErrUnknownField, name, strings.Join(Columns, ", "))
+		}
+		if !contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return Columns, nil
+	}
+	return out, nil
+}
+
+// Canonical returns the field's name as the product spells it, for any case of it.
+func Canonical(name string) (string, bool) {
+	for _, c := range Columns {
+		if strings.EqualFold(c, name) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Selected is a user reduced to some fields; it marshals as a JSON object with those fields in
+// order.
+type Selected struct {
+	user   User
+	fields []string
+}
+
+// Select reduces u to fields (names as ParseSelect returns them).
+func (u User) Select(fields []string) Selected { return Selected{user: u, fields: fields} }
+
+// MarshalJSON writes the selected fields in order.
+func (s Selected) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 32*len(s.fields))
+	b = append(b, '{')
+	for i, f := range s.fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, f)
+		b = append(b, ':')
+		v, err := json.Marshal(s.user.Value(f))
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, v...)
+	}
+	return append(b, '}'), nil
 }

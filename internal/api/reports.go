@@ -1,0 +1,236 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sspr/sspr/internal/report"
+	"github.com/sspr/sspr/internal/store"
+	"github.com/sspr/sspr/internal/syncer"
+)
+
+// totals is the readiness report's totals, in the form of `sspr report readiness -o json`.
+type totals struct {
+	Users           int                `json:"users"`
+	Enabled         int                `json:"enabled"`
+	Disabled        int                `json:"disabled"`
+	Ready           int                `json:"ready"`
+	NotReady        int                `json:"notReady"`
+	ReadyPercent    float64            `json:"readyPercent"`
+	ByMethod        map[string]int     `json:"byMethod"`
+	ByMethodPercent map[string]float64 `json:"byMethodPercent"`
+}
+
+func newTotals(t report.Totals) totals {
+	j := totals{Users: t.Users, Enabled: t.Enabled, Disabled: t.Disabled, Ready: t.Ready, NotReady: t.NotReady,
+		ReadyPercent: round1(t.Percent(t.Ready)), ByMethod: map[string]int{}, ByMethodPercent: map[string]float64{}}
+	for _, m := range report.Methods {
+		j.ByMethod[string(m)] = t.ByMethod[m]
+		j.ByMethodPercent[string(m)] = round1(t.Percent(t.ByMethod[m]))
+	}
+	return j
+}
+
+func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
+
+// readiness streams {"users": [...], "totals": {...}}. The totals count every user the source and
+// search filters keep; ?readiness= only narrows the list, as `--not-ready` does in the CLI.
+func (a *API) readiness(w http.ResponseWriter, r *http.Request, _ principal) {
+	lq, errs := parseListQuery(r.URL.Query())
+	if len(errs) > 0 {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "bad query parameters", errs)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	started := false
+	t, err := report.Build(r.Context(), a.st, lq.filter, func(rd report.Readiness) error {
+		if lq.readiness == "ready" && !rd.Ready || lq.readiness == "notReady" && rd.Ready {
+			return nil
+		}
+		if !started {
+			bw.WriteString(`{"users":[`)
+			started = true
+		} else {
+			bw.WriteByte(',')
+		}
+		b, err := json.Marshal(rd)
+		if err != nil {
+			return err
+		}
+		bw.Write(b)
+		return nil
+	})
+	if err != nil {
+		if !started {
+			a.internal(w, r, err)
+			return
+		}
+		a.cfg.Log.Error("api: readiness", "err", err)
+		bw.Flush()
+		return
+	}
+	if !started {
+		bw.WriteString(`{"users":[`)
+	}
+	b, _ := json.Marshal(newTotals(t))
+	bw.WriteString(`],"totals":`)
+	bw.Write(b)
+	bw.WriteString("}\n")
+	bw.Flush()
+}
+
+// runJSON is a sync run, in the form of `sspr sync runs -o json`.
+type runJSON struct {
+	ID         int64      `json:"id"`
+	Mode       string     `json:"mode"`
+	Status     string     `json:"status"`
+	StartedAt  time.Time  `json:"startedAt"`
+	FinishedAt *time.Time `json:"finishedAt"`
+	Added      int        `json:"added"`
+	Updated    int        `json:"updated"`
+	Deleted    int        `json:"deleted"`
+	Unchanged  int        `json:"unchanged"`
+	Rejected   int        `json:"rejected"`
+	Errors     []string   `json:"errors"`
+}
+
+func newRunJSON(r store.SyncRun) runJSON {
+	errs := r.Errors
+	if errs == nil {
+		errs = []string{}
+	}
+	return runJSON{r.ID, r.Mode, string(r.Status), r.StartedAt, r.FinishedAt, r.Added, r.Updated, r.Deleted,
+		r.Unchanged, r.Rejected, errs}
+}
+
+func (a *API) listRuns(w http.ResponseWriter, r *http.Request, _ principal) {
+	limit := 20
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("limit %q: a whole number from 1 to 1000", s), nil)
+			return
+		}
+		limit = n
+	}
+	runs, err := a.st.ListRuns(r.Context(), limit)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	out := make([]runJSON, 0, len(runs))
+	for _, run := range runs {
+		out = append(out, newRunJSON(run))
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Runs []runJSON `json:"runs"`
+	}{out})
+}
+
+// EventSyncRequested is the audit event of a sync run started through the API.
+const EventSyncRequested = "admin.sync.requested"
+
+// startRun runs a sync now. It answers with the finished run (200, whatever its status: a run
+// refused by the accidental-delete guard says so in its status and errors), or 202 when the run
+// takes longer than SyncWait; 409 while another run started here is still going.
+func (a *API) startRun(w http.ResponseWriter, r *http.Request, p principal) {
+	m, ok := readBody(w, r, true)
+	if !ok {
+		return
+	}
+	var opts syncer.Options
+	var bad []string
+	for k, raw := range m {
+		var dst *bool
+		switch k {
+		case "dryRun":
+			dst = &opts.DryRun
+		case "full":
+			dst = &opts.Full
+		case "allowDeletes":
+			dst = &opts.AllowDeletes
+		default:
+			bad = append(bad, k)
+			continue
+		}
+		if json.Unmarshal(raw, dst) != nil {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) > 0 {
+		writeError(w, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("%v: the body takes dryRun, full and allowDeletes, each true or false", bad), nil)
+		return
+	}
+	if a.syncer == nil {
+		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "this server does not sync (no directory configured)", nil)
+		return
+	}
+	a.syncMu.Lock()
+	if a.syncing != nil {
+		a.syncMu.Unlock()
+		writeError(w, http.StatusConflict, codeSyncRunning, "a sync run started through the API is still running: see GET /api/v1/sync/runs", nil)
+		return
+	}
+	done := make(chan struct{})
+	a.syncing = done
+	a.syncMu.Unlock()
+
+	actor := a.actor(r, p)
+	if err := a.st.AppendAudit(r.Context(), &store.AuditEvent{Type: EventSyncRequested, Actor: actor.Name, ClientIP: actor.ClientIP,
+		UserAgent: actor.UserAgent, Details: map[string]string{"dryRun": strconv.FormatBool(opts.DryRun),
+			"full": strconv.FormatBool(opts.Full), "allowDeletes": strconv.FormatBool(opts.AllowDeletes)}}); err != nil {
+		a.endSync(done)
+		a.internal(w, r, err)
+		return
+	}
+	var rep syncer.Report
+	var runErr error
+	a.syncWG.Add(1)
+	go func() {
+		defer a.syncWG.Done()
+		defer a.endSync(done)
+		rep, runErr = a.syncer.Run(a.cfg.Context, opts)
+		if runErr != nil {
+			a.cfg.Log.Warn("api: sync run", "token", p.token.Name, "err", runErr)
+		}
+	}()
+	timer := time.NewTimer(a.cfg.SyncWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		w.Header().Set("Location", Prefix+"sync/runs")
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": string(store.RunRunning),
+			"message": "the run goes on; GET /api/v1/sync/runs shows it"})
+		return
+	case <-r.Context().Done():
+		return
+	}
+	var guard *syncer.GuardError
+	if runErr != nil && rep.Run.ID == 0 && !errors.As(runErr, &guard) {
+		// Nothing was recorded: the run could not start (directory configuration, store).
+		if errors.Is(runErr, context.Canceled) {
+			writeError(w, http.StatusServiceUnavailable, codeUnavailable, "the server is shutting down", nil)
+			return
+		}
+		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "the sync could not start: "+runErr.Error(), nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, newRunJSON(rep.Run))
+}
+
+func (a *API) endSync(done chan struct{}) {
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
+	if a.syncing == done {
+		a.syncing = nil
+	}
+	close(done)
+}
