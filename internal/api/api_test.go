@@ -688,7 +688,7 @@ func TestNoRouteReturnsAnswers(t *testing.T) {
 			}
 		}
 		var alice map[string]any
-		r := e.do("GET", "/api/v1/users/alice", "reader", nil)
+		r := e.do("GET", "/api/v1/users/alice?select=securityQuestionsRegistered,securityQuestionsCount,securityQuestionsRegisteredAt", "reader", nil)
 		r.json(t, &alice)
 		if alice["securityQuestionsRegistered"] != true || alice["securityQuestionsCount"] != 3.0 || alice["securityQuestionsRegisteredAt"] == nil {
 			t.Errorf("alice: %v", alice)

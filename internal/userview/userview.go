@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,9 +40,10 @@ type User struct {
 	Source                      string   `json:"source"`
 	AccountEnabled              bool     `json:"accountEnabled"`
 	// SecurityQuestionsCount and SecurityQuestionsRegisteredAt say how many questions the user
-	// registered and when; never which ones, never the answers.
-	SecurityQuestionsCount        int        `json:"securityQuestionsCount"`
-	SecurityQuestionsRegisteredAt *time.Time `json:"securityQuestionsRegisteredAt"`
+	// registered and when; never which ones, never the answers. They are not in the default
+	// JSON (whose field names are exactly the ten above); select them by name.
+	SecurityQuestionsCount        int        `json:"-"`
+	SecurityQuestionsRegisteredAt *time.Time `json:"-"`
 }
 
 // FromStore converts a stored user.
@@ -78,13 +80,15 @@ func nullable(s string) *string {
 	return &s
 }
 
-// Columns are the field names in table and CSV order (also the JSON order).
+// Columns are the default fields in table, CSV and JSON order: exactly the user JSON's names.
 var Columns = []string{
 	store.FieldUserPrincipalName, store.FieldDisplayName, store.FieldMobilePhone, store.FieldOfficePhone,
 	store.FieldAlternateEmails, store.FieldAuthenticationPhone, store.FieldAuthenticationEmail,
 	FieldSecurityQuestionsRegistered, FieldSource, store.FieldAccountEnabled,
-	FieldSecurityQuestionsCount, FieldSecurityQuestionsRegisteredAt,
 }
+
+// Extra are fields shown only when selected by name.
+var Extra = []string{FieldSecurityQuestionsCount, FieldSecurityQuestionsRegisteredAt}
 
 // ListSeparator joins alternateEmails in a CSV or table cell (as csvde does).
 const ListSeparator = ";"
@@ -192,7 +196,7 @@ func ParseSelect(list string) ([]string, error) {
 		}
 		f, ok := Canonical(name)
 		if !ok {
-			return nil, fmt.Errorf("%w %q: use %s", ErrUnknownField, name, strings.Join(Columns, ", "))
+			return nil, fmt.Errorf("%w %q: use %s", ErrUnknownField, name, strings.Join(append(slices.Clone(Columns), Extra...), ", "))
 		}
 		if !contains(out, f) {
 			out = append(out, f)
@@ -206,7 +210,7 @@ func ParseSelect(list string) ([]string, error) {
 
 // Canonical returns the field's name as the product spells it, for any case of it.
 func Canonical(name string) (string, bool) {
-	for _, c := range Columns {
+	for _, c := range append(slices.Clone(Columns), Extra...) {
 		if strings.EqualFold(c, name) {
 			return c, true
 		}
