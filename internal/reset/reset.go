@@ -12,12 +12,14 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/questions"
 	"github.com/sspr/sspr/internal/store"
 )
 
@@ -34,6 +36,8 @@ type Store interface {
 	store.Codes
 	store.Throttles
 	AppendAudit(ctx context.Context, e *store.AuditEvent) error
+	// SecurityAnswers returns the user's registered questions and answer hashes.
+	SecurityAnswers(ctx context.Context, userID string) ([]store.SecurityAnswer, error)
 }
 
 // Message is an email, SMS or voice call to send.
@@ -90,6 +94,10 @@ type Config struct {
 	CompanyName string
 	// PublicURL is the only base for links in messages (never the request's Host).
 	PublicURL string
+	// Questions is the catalog of security questions (nil: the predefined ones and the
+	// policy's custom ones); Hasher checks answers (nil: an unpeppered one sized by the policy).
+	Questions *questions.Catalog
+	Hasher    *questions.Hasher
 }
 
 // Service runs the reset and unlock flows. Its methods are safe for concurrent use.
@@ -111,6 +119,17 @@ func New(st Store, send Sender, dir Directory, cfg Config, log *slog.Logger) *Se
 	if cfg.DefaultCountryCode == 0 {
 		cfg.DefaultCountryCode = 1
 	}
+	if cfg.Questions == nil {
+		c, err := questions.NewCatalog(cfg.Policy.Questions.Custom)
+		if err != nil {
+			log.Error("custom security questions ignored", "err", err)
+			c, _ = questions.NewCatalog(nil)
+		}
+		cfg.Questions = c
+	}
+	if cfg.Hasher == nil {
+		cfg.Hasher = questions.NewHasher(questions.HasherOptions{MaxConcurrent: cfg.Policy.Questions.MaxConcurrentHashes})
+	}
 	return &Service{st: st, send: send, dir: dir, cfg: cfg, log: log, now: time.Now}
 }
 
@@ -120,14 +139,17 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // Policy returns the effective policy.
 func (s *Service) Policy() Policy { return s.cfg.Policy }
 
+// Questions returns the catalog of security questions (for the pages that show them).
+func (s *Service) Questions() *questions.Catalog { return s.cfg.Questions }
+
 // PasswordPolicy returns the password rules, for the page that shows them.
 func (s *Service) PasswordPolicy() password.Policy { return s.cfg.Password }
 
 // Option is one way to receive a code, as the user sees it.
 type Option struct {
-	ID     string `json:"id"`     // "email", "sms", "voice", "voice-office"
-	Method string `json:"method"` // email, sms, voice
-	Hint   string `json:"hint"`   // masked destination: "+1 ••••••1234", "a•••@contoso.com"
+	ID     string `json:"id"`     // "email", "sms", "voice", "voice-office", "questions"
+	Method string `json:"method"` // email, sms, voice, questions
+	Hint   string `json:"hint"`   // masked destination: "+1 ••••••1234", "a•••@contoso.com"; questions: how many are asked
 	dest   string // the real destination (never shown, never stored in the session)
 }
 
@@ -137,8 +159,11 @@ type View struct {
 	Options  []Option // ways still available to prove identity
 	Verified []string // option IDs already verified
 	Required int      // distinct destinations to prove
-	Pending  string   // option ID a code was sent to, awaiting entry
-	Ready    bool     // enough proof: show the new-password form (reset) or unlock
+	Pending  string   // option ID a code was sent to (or "questions" asked), awaiting entry
+	// Questions are the keys of the security questions asked (Pending == "questions"), in
+	// order: the answers come back in this order.
+	Questions []string
+	Ready     bool // enough proof: show the new-password form (reset) or unlock
 }
 
 // state is the session's State.
@@ -151,6 +176,7 @@ type state struct {
 	Verified []string  `json:"verified"` // option IDs verified
 	Proven   []string  `json:"proven"`   // hashes of the destinations verified
 	Pending  string    `json:"pending"`
+	Asked    []string  `json:"asked,omitempty"` // question keys drawn, until answered right
 	Started  time.Time `json:"started"`
 }
 
@@ -209,7 +235,7 @@ func (s *Service) Start(ctx context.Context, kind, name string, c Client) (strin
 		st.Decoy, userID = true, ""
 		st.Subject = "n:" + s.nameKey(name)
 	}
-	token, id := newToken()
+	token, id := NewToken()
 	raw, _ := json.Marshal(st)
 	sess := &store.Session{ID: id, Kind: kind, UserID: userID, State: raw, CreatedAt: now, ExpiresAt: now.Add(s.cfg.Policy.SessionLifetime)}
 	if err := s.st.CreateSession(ctx, sess); err != nil {
@@ -219,26 +245,40 @@ func (s *Service) Start(ctx context.Context, kind, name string, c Client) (strin
 	if st.Decoy {
 		return token, s.view(kind, st, nil), nil
 	}
-	return token, s.view(kind, st, &u), nil
+	v := s.view(kind, st, &u)
+	offered := make([]string, 0, len(v.Options))
+	for _, o := range v.Options {
+		offered = append(offered, o.ID+" "+o.Hint)
+	}
+	s.audit(ctx, kind+".methods.offered", st, userID, c, map[string]string{"methods": strings.Join(offered, "; "), "required": strconv.Itoa(v.Required)})
+	return token, v, nil
 }
 
 // privileged: AD adminCount=1 (synced) or a member of a configured admin group.
 func (s *Service) privileged(ctx context.Context, u store.User) (bool, error) {
+	return Privileged(ctx, s.dir, s.cfg.Policy.AdminGroups, u, s.log), nil
+}
+
+// Privileged reports whether u gets the stricter policy (two methods, never questions): AD
+// adminCount=1 (synced) or a member of one of groups. When membership cannot be checked, the
+// user is treated as privileged (fail closed).
+func Privileged(ctx context.Context, dir interface {
+	IsMember(ctx context.Context, userDN, groupDN string) (bool, error)
+}, groups []string, u store.User, log *slog.Logger) bool {
 	if u.Privileged {
-		return true, nil
+		return true
 	}
-	for _, g := range s.cfg.Policy.AdminGroups {
-		ok, err := s.dir.IsMember(ctx, u.DN, g)
+	for _, g := range groups {
+		ok, err := dir.IsMember(ctx, u.DN, g)
 		if err != nil {
-			// Fail closed: treat the user as privileged when membership cannot be checked.
-			s.log.Warn("admin group check failed; applying the stricter policy", "group", g, "err", err)
-			return true, nil
+			log.Warn("admin group check failed; applying the stricter policy", "group", g, "err", err)
+			return true
 		}
 		if ok {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 // options lists the ways a real user can receive a code under the policy.
@@ -270,8 +310,15 @@ func (s *Service) options(u store.User, st *state) []Option {
 	if u.OfficePhone.Usable() && u.OfficePhone.Number != phoneTo && phone.ParseType(u.OfficePhone.Type).CanReceiveVoice() {
 		add("voice-office", MethodVoice, u.OfficePhone.Number, phone.Mask(u.OfficePhone.Number))
 	}
+	// Security questions: never for privileged users; enough of them registered.
+	if !st.Strict && u.SecurityQuestionsCount >= p.Questions.AtReset {
+		add(MethodQuestions, MethodQuestions, questionsDest, strconv.Itoa(p.Questions.AtReset))
+	}
 	return out
 }
+
+// questionsDest stands for the questions among the destinations proven: one method.
+const questionsDest = "security questions"
 
 func voiceOK(u store.User, number string) bool {
 	if number == u.MobilePhone.Number && u.MobilePhone.Type != "" {
@@ -301,6 +348,11 @@ func (s *Service) decoyOptions(st *state) []Option {
 			out = append(out, Option{ID: "voice", Method: MethodVoice, Hint: phoneHint})
 		}
 	}
+	// Questions for about half the names, as for real users who registered some.
+	questionsHint := strconv.Itoa(p.Questions.AtReset)
+	if p.enabled(MethodQuestions) && h[6]%2 == 0 {
+		out = append(out, Option{ID: MethodQuestions, Method: MethodQuestions, Hint: questionsHint})
+	}
 	if len(out) == 0 {
 		switch {
 		case p.enabled(MethodEmail):
@@ -309,6 +361,8 @@ func (s *Service) decoyOptions(st *state) []Option {
 			out = append(out, Option{ID: "sms", Method: MethodSMS, Hint: phoneHint})
 		case p.enabled(MethodVoice):
 			out = append(out, Option{ID: "voice", Method: MethodVoice, Hint: phoneHint})
+		case p.enabled(MethodQuestions):
+			out = append(out, Option{ID: MethodQuestions, Method: MethodQuestions, Hint: questionsHint})
 		}
 	}
 	return out
@@ -325,7 +379,7 @@ func (s *Service) load(ctx context.Context, token string) (*store.Session, *stat
 	if token == "" {
 		return nil, nil, nil, ErrNoSession
 	}
-	sess, err := s.st.Session(ctx, tokenID(token), s.now().UTC())
+	sess, err := s.st.Session(ctx, TokenID(token), s.now().UTC())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, nil, ErrNoSession
 	}
@@ -386,6 +440,9 @@ func (s *Service) view(kind string, st *state, u *store.User) View {
 		}
 		v.Options = append(v.Options, Option{ID: o.ID, Method: o.Method, Hint: o.Hint})
 	}
+	if st.Pending == MethodQuestions {
+		v.Questions = slices.Clone(st.Asked)
+	}
 	v.Ready = !st.Decoy && len(st.Proven) >= st.Required
 	return v
 }
@@ -397,20 +454,27 @@ func destKey(dest string) string {
 
 // limit counts an event against a limit and refuses beyond it; a Limit with Lock locks the key.
 func (s *Service) limit(ctx context.Context, key string, l Limit, now time.Time) error {
-	if until, err := s.st.LockedUntil(ctx, key, now); err != nil {
-		return fmt.Errorf("reset: throttle: %w", err)
+	return Enforce(ctx, s.st, key, l, now)
+}
+
+// Enforce counts an event of key against l at now and refuses it (an *Error: throttle.locked
+// or throttle.tooMany) when key is locked or the event is one too many; a Limit with Lock then
+// locks key.
+func Enforce(ctx context.Context, st store.Throttles, key string, l Limit, now time.Time) error {
+	if until, err := st.LockedUntil(ctx, key, now); err != nil {
+		return fmt.Errorf("throttle: %w", err)
 	} else if !until.IsZero() {
 		return userErr("throttle.locked", until)
 	}
-	n, err := s.st.Hit(ctx, key, now, now.Add(-l.Window))
+	n, err := st.Hit(ctx, key, now, now.Add(-l.Window))
 	if err != nil {
-		return fmt.Errorf("reset: throttle: %w", err)
+		return fmt.Errorf("throttle: %w", err)
 	}
 	if n > l.Max {
 		if l.Lock > 0 {
 			until := now.Add(l.Lock)
-			if err := s.st.Lock(ctx, key, until); err != nil {
-				return fmt.Errorf("reset: throttle: %w", err)
+			if err := st.Lock(ctx, key, until); err != nil {
+				return fmt.Errorf("throttle: %w", err)
 			}
 			return userErr("throttle.locked", until)
 		}
@@ -454,6 +518,9 @@ func (s *Service) SendCode(ctx context.Context, token, optionID string, c Client
 	if opt == nil || slices.Contains(st.Verified, optionID) {
 		return View{}, userErr("send.unknownOption")
 	}
+	if opt.Method == MethodQuestions {
+		return s.askQuestions(ctx, sess, st, u)
+	}
 	// SMS and voice share one limit: both cost money and reach the same phones.
 	lim, bucket := s.cfg.Policy.Throttle.Phone, "phone"
 	if opt.Method == MethodEmail {
@@ -463,7 +530,7 @@ func (s *Service) SendCode(ctx context.Context, token, optionID string, c Client
 		s.audit(ctx, sess.Kind+".throttled", st, sess.UserID, c, map[string]string{"step": "send", "method": opt.Method})
 		return View{}, err
 	}
-	code := newCode(s.cfg.Policy.CodeLength)
+	code := NewCode(s.cfg.Policy.CodeLength)
 	purpose := sess.Kind + ":" + opt.ID
 	rec := &store.Code{SessionID: sess.ID, UserID: sess.UserID, Purpose: purpose, Destination: opt.Hint,
 		MAC: s.codeMAC(sess.ID, purpose, code), MaxAttempts: s.cfg.Policy.CodeMaxAttempts,
@@ -543,7 +610,14 @@ func (s *Service) VerifyCode(ctx context.Context, token, optionID, code string, 
 	}
 	code = strings.TrimSpace(strings.ReplaceAll(code, " ", ""))
 	if !hmac.Equal(rec.MAC, s.codeMAC(sess.ID, purpose, code)) {
-		return View{}, s.failedProof(ctx, sess, st, c, now, optionID, rec.MaxAttempts-rec.Attempts)
+		s.audit(ctx, sess.Kind+".code.failed", st, sess.UserID, c, map[string]string{"option": optionID})
+		if err := s.failedProof(ctx, sess, st, c, now); err != nil {
+			return View{}, err
+		}
+		if triesLeft := rec.MaxAttempts - rec.Attempts; triesLeft > 0 {
+			return View{}, userErr("verify.wrong", triesLeft)
+		}
+		return View{}, userErr("verify.exhausted")
 	}
 	if err := s.st.ConsumeCode(ctx, rec.ID, now); err != nil {
 		if errors.Is(err, store.ErrExhausted) {
@@ -573,8 +647,9 @@ func (s *Service) VerifyCode(ctx context.Context, token, optionID, code string, 
 	return s.view(sess.Kind, st, u), nil
 }
 
-func (s *Service) failedProof(ctx context.Context, sess *store.Session, st *state, c Client, now time.Time, optionID string, triesLeft int) error {
-	s.audit(ctx, sess.Kind+".code.failed", st, sess.UserID, c, map[string]string{"option": optionID})
+// failedProof counts a failed proof (a wrong code or wrong answers) against the user and the
+// client IP, and locks them at the limit: then it returns the lock's error, else nil.
+func (s *Service) failedProof(ctx context.Context, sess *store.Session, st *state, c Client, now time.Time) error {
 	for _, k := range []struct {
 		key string
 		l   Limit
@@ -592,10 +667,7 @@ func (s *Service) failedProof(ctx context.Context, sess *store.Session, st *stat
 			return userErr("throttle.locked", until)
 		}
 	}
-	if triesLeft <= 0 {
-		return userErr("verify.exhausted")
-	}
-	return userErr("verify.wrong", triesLeft)
+	return nil
 }
 
 // Complete finishes a flow whose proofs are enough: it writes the new password back (reset) or
@@ -639,7 +711,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c Cli
 				u.UserPrincipalName, s.now().UTC().Format("2006-01-02 15:04 MST")))
 	}
 	// A successful reset clears the counters (Entra SSPR does the same).
-	if err := s.st.ClearThrottles(ctx, st.Subject+":failed", st.Subject+":phone", st.Subject+":email"); err != nil {
+	if err := s.st.ClearThrottles(ctx, st.Subject+":failed", st.Subject+":phone", st.Subject+":email", st.Subject+":questions"); err != nil {
 		s.log.Error("clear throttles", "err", err)
 	}
 	if err := s.st.DeleteSession(ctx, sess.ID); err != nil {
@@ -674,21 +746,23 @@ func reasonOf(err error) string {
 	return "failed"
 }
 
-// newToken returns a session secret for the cookie and its ID (a hash) for the store.
-func newToken() (token, id string) {
+// NewToken returns a session secret for the cookie and its ID (a hash) for the store.
+func NewToken() (token, id string) {
 	b := make([]byte, 32)
 	rand.Read(b)
 	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, tokenID(token)
+	return token, TokenID(token)
 }
 
-func tokenID(token string) string {
+// TokenID is the store's ID of a session token: its SHA-256, so the store alone cannot be
+// replayed as cookies.
+func TokenID(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])
 }
 
-// newCode returns n uniformly random decimal digits.
-func newCode(n int) string {
+// NewCode returns n uniformly random decimal digits.
+func NewCode(n int) string {
 	b := make([]byte, n)
 	var buf [1]byte
 	for i := range b {
