@@ -25,6 +25,8 @@ import (
 	"github.com/sspr/sspr/internal/notify/twilio"
 	"github.com/sspr/sspr/internal/notify/webhook"
 	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/questions"
+	"github.com/sspr/sspr/internal/register"
 	"github.com/sspr/sspr/internal/reset"
 	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/syncer"
@@ -37,10 +39,10 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the password reset pages, deliver messages and sync on schedule",
-		Long: `Serves the end-user pages (reset at /reset, unlock at /unlock, health at /healthz, metrics
-at /metrics) and the administrators' REST API (/api/v1/, bearer tokens from sspr token create)
-on server.listen, delivers queued email/SMS/voice messages, and syncs the directory every
-sync.interval (unless --no-sync).`,
+		Long: `Serves the end-user pages (reset at /reset, unlock at /unlock, registration at /register,
+health at /healthz, metrics at /metrics) and the administrators' REST API (/api/v1/, bearer
+tokens from sspr token create) on server.listen, delivers queued email/SMS/voice messages, and
+syncs the directory every sync.interval (unless --no-sync).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := g.open(cmd.Context())
@@ -88,7 +90,22 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		return err
 	}
 	cc := phone.CountryCodeForRegion(cfg.Phone.DefaultRegion)
-	svc := reset.New(a.store, &queueSender{outbox: outbox, worker: worker}, dir, reset.Config{
+	// Security questions: one catalog and one bounded hasher for the reset flow and the portal.
+	qcat, err := questions.NewCatalog(cfg.Reset.Questions.Custom)
+	if err != nil {
+		return err
+	}
+	var pepper []byte
+	if cfg.Reset.Questions.Peppered() {
+		pepper = key.Derive("answers")
+	}
+	hasher := questions.NewHasher(questions.HasherOptions{Pepper: pepper, MaxConcurrent: cfg.Reset.Questions.MaxConcurrentHashes})
+	phones, err := phone.NewNormalizer(cfg.Phone.DefaultRegion)
+	if err != nil {
+		return err
+	}
+	sender := &queueSender{outbox: outbox, worker: worker}
+	svc := reset.New(a.store, sender, dir, reset.Config{
 		Policy:             cfg.Reset,
 		Password:           cfg.Password,
 		CodeKey:            key.Derive("code-mac"),
@@ -96,6 +113,19 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		DefaultCountryCode: cc,
 		CompanyName:        cfg.Server.CompanyName,
 		PublicURL:          cfg.Server.PublicURL,
+		Questions:          qcat,
+		Hasher:             hasher,
+	}, a.log)
+	portal := register.New(a.store, sender, dir, register.Config{
+		Policy:      cfg.Registration,
+		Reset:       cfg.Reset,
+		Questions:   qcat,
+		Hasher:      hasher,
+		Phones:      phones,
+		CodeKey:     key.Derive("register-code-mac"),
+		NameKey:     key.Derive("decoy"),
+		CompanyName: cfg.Server.CompanyName,
+		PublicURL:   cfg.Server.PublicURL,
 	}, a.log)
 	site, err := web.New(web.Config{
 		PublicURL:       cfg.Server.PublicURL,
@@ -106,6 +136,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		CSRFKey:         key.Derive("csrf"),
 		ResponseFloor:   cfg.Reset.ResponseFloor,
 		SessionLifetime: cfg.Reset.SessionLifetime,
+		Registration:    portal,
 	}, svc, a.log)
 	if err != nil {
 		return err
@@ -235,9 +266,15 @@ func (f fanout) Send(ctx context.Context, m notify.Message) error {
 	return errors.Join(errs...)
 }
 
+// flowDirectory is what the reset flow and the registration portal need of the directory.
+type flowDirectory interface {
+	reset.Directory
+	register.Directory
+}
+
 // newWriteback connects the flows to the directory for writeback. A directory read from an
-// export file cannot be written: resets then fail with a clear message.
-func newWriteback(cfg config.Config) (reset.Directory, error) {
+// export file cannot be written (resets then fail with a clear message) nor check passwords.
+func newWriteback(cfg config.Config) (flowDirectory, error) {
 	d := cfg.Directory
 	if d.URL == "" {
 		return readOnlyDirectory{}, nil
@@ -257,8 +294,9 @@ func (notPermitted) Error() string {
 }
 func (notPermitted) Reason() string { return "notPermitted" }
 
-func (readOnlyDirectory) SetPassword(context.Context, string, string) error { return notPermitted{} }
-func (readOnlyDirectory) Unlock(context.Context, string) error              { return notPermitted{} }
+func (readOnlyDirectory) SetPassword(context.Context, string, string) error  { return notPermitted{} }
+func (readOnlyDirectory) Unlock(context.Context, string) error               { return notPermitted{} }
+func (readOnlyDirectory) Authenticate(context.Context, string, string) error { return notPermitted{} }
 func (readOnlyDirectory) IsMember(context.Context, string, string) (bool, error) {
 	return false, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/sspr/sspr/internal/directory"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/register"
 	"github.com/sspr/sspr/internal/reset"
 )
 
@@ -30,8 +31,11 @@ type Config struct {
 	Sync      Sync      `yaml:"sync"`
 	Log       Log       `yaml:"log"`
 	Server    Server    `yaml:"server"`
-	// Reset is the reset policy: methods, codes, sessions, throttles.
+	// Reset is the reset policy: methods, codes, sessions, throttles, security questions
+	// (reset.questions).
 	Reset reset.Policy `yaml:"reset"`
+	// Registration configures the registration portal (/register): sessions, re-confirmation.
+	Registration register.Policy `yaml:"registration"`
 	// Password is the rules a new password must meet before it is written back.
 	Password password.Policy `yaml:"password"`
 	Notify   Notify          `yaml:"notify"`

@@ -62,6 +62,7 @@ func (c *Config) applyServerDefaults() {
 		c.Server.PublicURL = "http://" + c.Server.Listen
 	}
 	c.Reset = c.Reset.WithDefaults()
+	c.Registration = c.Registration.WithDefaults()
 	d := password.Default()
 	if c.Password.MinLength == 0 {
 		c.Password.MinLength = d.MinLength
@@ -145,6 +146,10 @@ func (c *Config) validateServer() []Problem {
 	for _, p := range c.Reset.Problems() {
 		key, msg, _ := strings.Cut(p, ": ")
 		add("reset."+key, "%s", msg)
+	}
+	for _, p := range c.Registration.Problems() {
+		key, msg, _ := strings.Cut(p, ": ")
+		add("registration."+key, "%s", msg)
 	}
 	if err := c.Password.Validate(); err != nil {
 		add("password", "%v", err)

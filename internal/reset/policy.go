@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/sspr/sspr/internal/questions"
 )
 
 // Method names, as in configuration and forms.
@@ -29,6 +31,9 @@ type Throttle struct {
 	Phone          Limit `yaml:"phone"`          // SMS and voice codes per user: 5 per hour
 	Email          Limit `yaml:"email"`          // email codes per user: 10 per 10 minutes
 	StartsIP       Limit `yaml:"startsIP"`       // flows started per client IP: 100 per 10 minutes
+	// Questions: answer attempts per user, counted before the answers are checked: 5 per hour,
+	// then locked 24h (each wrong attempt is also a failed proof).
+	Questions Limit `yaml:"questions"`
 }
 
 // Policy is the reset policy.
@@ -51,6 +56,10 @@ type Policy struct {
 	ResponseFloor time.Duration `yaml:"responseFloor"`
 
 	Throttle Throttle `yaml:"throttle"`
+
+	// Questions: how many security questions users register and answer, custom questions,
+	// hashing. The method itself is enabled by listing "questions" in Methods.
+	Questions questions.Policy `yaml:"questions"`
 }
 
 // DefaultPolicy is the product's defaults (PRODUCT.md reference numbers).
@@ -69,7 +78,9 @@ func DefaultPolicy() Policy {
 			Phone:          Limit{Max: 5, Window: time.Hour},
 			Email:          Limit{Max: 10, Window: 10 * time.Minute},
 			StartsIP:       Limit{Max: 100, Window: 10 * time.Minute},
+			Questions:      Limit{Max: 5, Window: time.Hour, Lock: 24 * time.Hour},
 		},
+		Questions: questions.Policy{}.WithDefaults(),
 	}
 }
 
@@ -107,6 +118,8 @@ func (p Policy) WithDefaults() Policy {
 	lim(&p.Throttle.Phone, d.Throttle.Phone)
 	lim(&p.Throttle.Email, d.Throttle.Email)
 	lim(&p.Throttle.StartsIP, d.Throttle.StartsIP)
+	lim(&p.Throttle.Questions, d.Throttle.Questions)
+	p.Questions = p.Questions.WithDefaults()
 	return p
 }
 
@@ -141,10 +154,13 @@ func (p Policy) Problems() []string {
 		add("responseFloor: %s: use 0 to 5s", p.ResponseFloor)
 	}
 	for name, l := range map[string]Limit{"failedProofs": p.Throttle.FailedProofs, "failedProofsIP": p.Throttle.FailedProofsIP,
-		"phone": p.Throttle.Phone, "email": p.Throttle.Email, "startsIP": p.Throttle.StartsIP} {
+		"phone": p.Throttle.Phone, "email": p.Throttle.Email, "startsIP": p.Throttle.StartsIP, "questions": p.Throttle.Questions} {
 		if l.Max < 1 || l.Window < time.Second || l.Lock < 0 {
 			add("throttle.%s: max ≥ 1 and window ≥ 1s required", name)
 		}
+	}
+	for _, q := range p.Questions.Problems() {
+		add("questions.%s", q)
 	}
 	slices.Sort(ps)
 	return ps

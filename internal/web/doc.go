@@ -9,9 +9,23 @@
 //	GET  /{kind}/verify     methods (masked hints) or the code form for the pending one
 //	POST /{kind}/send       Flows.SendCode → 303 /{kind}/verify                      (padded)
 //	POST /{kind}/code       Flows.VerifyCode → 303 /{kind}/verify or /{kind}/complete
+//	POST /{kind}/answers    Flows.VerifyAnswers (security questions) → 303 as /code  (padded)
 //	GET  /{kind}/complete   new password form with the rules (reset) or unlock button
 //	POST /{kind}/complete   Flows.Complete → 303 /{kind}/done
 //	GET  /healthz, /static/
+//
+// The registration portal (Config.Registration; session cookie sspr_register, path /register):
+//
+//	GET  /register                 sign-in form (user name, directory password)
+//	POST /register                 Registration.SignIn → 303 /register/profile            (padded)
+//	GET  /register/profile         authentication phone and email, questions, Finish / Looks good
+//	POST /register/phone           SendPhoneCode → 303 /register/profile (the code form)
+//	POST /register/phone/verify    VerifyPhone → 303 /register/profile?saved=phone
+//	POST /register/email[/verify]  the same for the email address
+//	GET  /register/questions       choose and answer Register questions
+//	POST /register/questions       SetQuestions → 303 /register/profile?saved=questions
+//	POST /register/confirm         Confirm (ends the session) → 303 /register/done
+//	POST /register/signout         SignOut → 303 /register
 //
 // Every POST carries a CSRF token (HMAC of an HttpOnly SameSite=Strict cookie nonce) and, when
 // the browser sends one, an Origin equal to the public URL's. Every response has CSP,

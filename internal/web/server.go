@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sspr/sspr/internal/password"
+	"github.com/sspr/sspr/internal/questions"
 	"github.com/sspr/sspr/internal/reset"
 )
 
@@ -36,8 +37,10 @@ type Flows interface {
 	View(ctx context.Context, token string) (reset.View, error)
 	SendCode(ctx context.Context, token, optionID string, c reset.Client) (reset.View, error)
 	VerifyCode(ctx context.Context, token, optionID, code string, c reset.Client) (reset.View, error)
+	VerifyAnswers(ctx context.Context, token string, answers []string, c reset.Client) (reset.View, error)
 	Complete(ctx context.Context, token, newPassword string, c reset.Client) error
 	PasswordPolicy() password.Policy
+	Questions() *questions.Catalog
 }
 
 // Config is the web server's settings.
@@ -57,6 +60,8 @@ type Config struct {
 	ResponseFloor time.Duration
 	// SessionLifetime is the session cookie's lifetime.
 	SessionLifetime time.Duration
+	// Registration, when set, serves the registration portal under /register.
+	Registration Registration
 }
 
 // Server serves the end-user pages.
@@ -97,7 +102,7 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, flows: flows, log: log, pages: map[string]*template.Template{},
 		origin: u.Scheme + "://" + u.Host, secure: cfg.TLS || u.Scheme == "https", mux: http.NewServeMux()}
-	for _, p := range []string{"start", "verify", "password", "done", "error"} {
+	for _, p := range []string{"start", "verify", "password", "done", "error", "signin", "register", "questions"} {
 		t, err := template.New("layout").ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", p, err)
@@ -117,9 +122,13 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 		s.mux.HandleFunc("GET /"+kind+"/verify", s.verifyPage(kind))
 		s.mux.HandleFunc("POST /"+kind+"/send", s.padded(s.send(kind)))
 		s.mux.HandleFunc("POST /"+kind+"/code", s.code(kind))
+		s.mux.HandleFunc("POST /"+kind+"/answers", s.padded(s.answers(kind)))
 		s.mux.HandleFunc("GET /"+kind+"/complete", s.completePage(kind))
 		s.mux.HandleFunc("POST /"+kind+"/complete", s.complete(kind))
 		s.mux.HandleFunc("GET /"+kind+"/done", s.donePage(kind))
+	}
+	if cfg.Registration != nil {
+		s.registrationRoutes()
 	}
 	return s, nil
 }
@@ -205,6 +214,19 @@ type page struct {
 	PendingHint string
 	Policy      password.Policy
 	Body        string
+	// Questions asked at reset (text in the page's language), in order.
+	Questions []questionItem
+	// HasQuestions: one of the options is security questions.
+	HasQuestions bool
+	// The registration portal's pages.
+	Reg        registerPage
+	ErrorField string // the id of the input the error is about
+	ErrorKey   string
+	Notice     string
+}
+
+type questionItem struct {
+	Key, Text string
 }
 
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, kind, titleKey string) *page {
@@ -239,7 +261,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, kind string, err e
 	p.Error = p.Tr.T(ue.Key, ue.Args...)
 	status := http.StatusOK
 	switch ue.Key {
-	case "session.expired", "csrf.invalid":
+	case "session.expired", "csrf.invalid", "register.session.expired":
 		status = http.StatusForbidden
 	case "throttle.locked", "throttle.tooMany":
 		status = http.StatusTooManyRequests
@@ -390,6 +412,16 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, kind strin
 	if v.Pending != "" && p.PendingHint == "" {
 		p.View.Pending = ""
 	}
+	for _, o := range v.Options {
+		p.HasQuestions = p.HasQuestions || o.Method == reset.MethodQuestions
+	}
+	if v.Pending == reset.MethodQuestions {
+		cat := s.flows.Questions()
+		for _, k := range v.Questions {
+			p.Questions = append(p.Questions, questionItem{Key: k, Text: cat.Text(p.Tr.tag, k)})
+		}
+		p.PendingHint = "questions"
+	}
 	if errKey != "" {
 		p.Error = p.Tr.T(errKey, args...)
 	}
@@ -430,6 +462,37 @@ func (s *Server) code(kind string) http.HandlerFunc {
 		v, err := s.flows.VerifyCode(r.Context(), token, r.PostFormValue("option"), r.PostFormValue("code"), s.client(r))
 		var ue *reset.Error
 		if errors.As(err, &ue) && strings.HasPrefix(ue.Key, "verify.") {
+			v, verr := s.flows.View(r.Context(), token)
+			if verr != nil {
+				s.fail(w, r, kind, verr)
+				return
+			}
+			s.renderVerify(w, r, kind, v, ue.Key, ue.Args...)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, kind, err)
+			return
+		}
+		if v.Ready {
+			http.Redirect(w, r, "/"+kind+"/complete", http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, "/"+kind+"/verify", http.StatusSeeOther)
+	}
+}
+
+// answers checks the answers to the security questions asked. A wrong set shows the error and
+// the questions drawn anew.
+func (s *Server) answers(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.post(w, r, kind) {
+			return
+		}
+		token := sessionToken(r)
+		v, err := s.flows.VerifyAnswers(r.Context(), token, r.PostForm["answer"], s.client(r))
+		var ue *reset.Error
+		if errors.As(err, &ue) && (strings.HasPrefix(ue.Key, "questions.") || ue.Key == "send.unknownOption") {
 			v, verr := s.flows.View(r.Context(), token)
 			if verr != nil {
 				s.fail(w, r, kind, verr)

@@ -1,0 +1,528 @@
+package register
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sspr/sspr/internal/email"
+	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/questions"
+	"github.com/sspr/sspr/internal/reset"
+	"github.com/sspr/sspr/internal/store"
+)
+
+// Kind is the sessions' kind.
+const Kind = "register"
+
+// Store is what the portal needs of the store.
+type Store interface {
+	UserByUPN(ctx context.Context, upn string) (store.User, error)
+	store.Sessions
+	store.Codes
+	store.Throttles
+	store.Updates
+	store.Answers
+	store.Audit
+}
+
+// Directory checks a user's password (writeback.Directory).
+type Directory interface {
+	// Authenticate binds as the user. Its errors carry Reason() (wrongPassword, locked,
+	// mustChange, disabled, expired, notPermitted, unavailable).
+	Authenticate(ctx context.Context, userDN, password string) error
+	IsMember(ctx context.Context, userDN, groupDN string) (bool, error)
+}
+
+// Config is the Service's wiring.
+type Config struct {
+	Policy Policy
+	// Reset is the reset policy: the methods users register for, methods required, codes and
+	// throttles (shared with the reset flow: the same SMS budget per user), questions.
+	Reset reset.Policy
+	// Questions and Hasher as the reset flow's (nil: defaults from Reset.Questions).
+	Questions *questions.Catalog
+	Hasher    *questions.Hasher
+	// Phones normalizes numbers exactly as the sync does (phone.defaultRegion).
+	Phones *phone.Normalizer
+	// CodeKey keys the codes' HMAC; NameKey the throttle subject of names that match nobody.
+	CodeKey, NameKey []byte
+	CompanyName      string
+	PublicURL        string
+}
+
+// Service runs the registration portal. Safe for concurrent use.
+type Service struct {
+	st   Store
+	send reset.Sender
+	dir  Directory
+	cfg  Config
+	log  *slog.Logger
+	now  func() time.Time
+}
+
+// New builds a Service.
+func New(st Store, send reset.Sender, dir Directory, cfg Config, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg.Policy = cfg.Policy.WithDefaults()
+	cfg.Reset = cfg.Reset.WithDefaults()
+	if cfg.Questions == nil {
+		c, err := questions.NewCatalog(cfg.Reset.Questions.Custom)
+		if err != nil {
+			log.Error("custom security questions ignored", "err", err)
+			c, _ = questions.NewCatalog(nil)
+		}
+		cfg.Questions = c
+	}
+	if cfg.Hasher == nil {
+		cfg.Hasher = questions.NewHasher(questions.HasherOptions{MaxConcurrent: cfg.Reset.Questions.MaxConcurrentHashes})
+	}
+	if cfg.Phones == nil {
+		cfg.Phones, _ = phone.NewNormalizer("")
+	}
+	return &Service{st: st, send: send, dir: dir, cfg: cfg, log: log, now: time.Now}
+}
+
+// SetClock replaces time.Now (tests).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Questions returns the catalog users choose from.
+func (s *Service) Questions() *questions.Catalog { return s.cfg.Questions }
+
+// Policy returns the effective registration policy.
+func (s *Service) Policy() Policy { return s.cfg.Policy }
+
+// Field is the view of authenticationPhone or authenticationEmail.
+type Field struct {
+	Enabled bool // the policy has a method that uses it
+	// Value is the registered value ("" when none). The signed-in user sees their own values.
+	Value string
+	// Prefill is what the form shows: Value, else the directory's (mobilePhone, the first
+	// alternateEmails) at first registration.
+	Prefill string
+	// Pending is the masked destination a code was sent to, awaiting the code ("" when none);
+	// Channel is how it went: sms, voice or email.
+	Pending string
+	Channel string
+}
+
+// QuestionsView is what the user sees of their security questions.
+type QuestionsView struct {
+	Enabled  bool // the policy has questions and the user is not privileged
+	Register int  // how many to register
+	Count    int  // how many are registered
+	// Keys are the questions the user chose (their own; never shown to anyone else).
+	Keys         []string
+	RegisteredAt *time.Time
+}
+
+// View is the portal's page for a signed-in user.
+type View struct {
+	UserPrincipalName string
+	DisplayName       string
+	Phone             Field
+	Email             Field
+	Questions         QuestionsView
+	// Required is how many methods a complete registration has; Registered how many it has.
+	Required   int
+	Registered int
+	// FirstTime: nothing registered yet. Reconfirm: the registration is older than the
+	// re-confirmation interval: the user is asked to confirm it.
+	FirstTime bool
+	Reconfirm bool
+	// Complete: enough is registered to confirm.
+	Complete bool
+}
+
+// state is the session's State.
+type state struct {
+	UPN           string    `json:"upn"`
+	Subject       string    `json:"subject"` // throttle subject, "u:<id>", as the reset flow's
+	Strict        bool      `json:"strict"`  // privileged: no questions, two methods
+	SignedIn      time.Time `json:"signedIn"`
+	Reconfirm     bool      `json:"reconfirm"`
+	PendingPhone  string    `json:"pendingPhone,omitempty"` // canonical number a code was sent to
+	PhoneChannel  string    `json:"phoneChannel,omitempty"`
+	PendingEmail  string    `json:"pendingEmail,omitempty"`
+	QuestionsDone bool      `json:"questionsDone,omitempty"` // set in this session
+}
+
+func userErr(key string, args ...any) *reset.Error { return &reset.Error{Key: key, Args: args} }
+
+// ErrNoSession: not signed in, or the session ended (sign-out, inactivity, lifetime).
+var ErrNoSession = userErr("register.session.expired")
+
+// ProblemsError lists what is wrong with the security questions submitted.
+type ProblemsError struct{ Problems []questions.Problem }
+
+func (e *ProblemsError) Error() string {
+	return fmt.Sprintf("register: %d problems with the questions", len(e.Problems))
+}
+
+func (s *Service) audit(ctx context.Context, typ string, upn, userID string, c reset.Client, details map[string]string) {
+	e := &store.AuditEvent{Time: s.now().UTC(), Type: typ, Actor: "user", UserID: userID, UserPrincipalName: upn,
+		ClientIP: c.IP, UserAgent: truncate(c.UserAgent, 256), Details: details}
+	if err := s.st.AppendAudit(ctx, e); err != nil {
+		s.log.Error("audit", "type", typ, "err", err)
+	}
+}
+
+func (s *Service) nameKey(name string) string {
+	mac := hmac.New(sha256.New, s.cfg.NameKey)
+	mac.Write([]byte("throttle:" + strings.ToLower(name)))
+	return hex.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// SignIn checks the user's directory password and opens a registration session. A name that
+// matches no enabled user fails exactly as a wrong password does.
+func (s *Service) SignIn(ctx context.Context, name, password string, c reset.Client) (string, View, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || password == "" {
+		return "", View{}, userErr("signin.required")
+	}
+	if utf8.RuneCountInString(name) > 256 || !utf8.ValidString(name) || len(password) > 1024 {
+		return "", View{}, userErr("signin.failed")
+	}
+	now := s.now().UTC()
+	t := s.cfg.Reset.Throttle
+	if err := reset.Enforce(ctx, s.st, "ip:"+c.IP+":signin", t.StartsIP, now); err != nil {
+		s.audit(ctx, "register.throttled", name, "", c, map[string]string{"step": "signin", "scope": "ip"})
+		return "", View{}, err
+	}
+	u, err := s.st.UserByUPN(ctx, name)
+	known := err == nil && u.AccountEnabled && u.DN != ""
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", View{}, fmt.Errorf("register: look up user: %w", err)
+	}
+	subject, userID, upn := "n:"+s.nameKey(name), "", name
+	if known {
+		subject, userID, upn = "u:"+u.ID, u.ID, u.UserPrincipalName
+	}
+	failedKeys := []struct {
+		key string
+		l   reset.Limit
+	}{{subject + ":signin", t.FailedProofs}, {"ip:" + c.IP + ":signin-failed", t.FailedProofsIP}}
+	for _, k := range failedKeys {
+		until, err := s.st.LockedUntil(ctx, k.key, now)
+		if err != nil {
+			return "", View{}, fmt.Errorf("register: throttle: %w", err)
+		}
+		if !until.IsZero() {
+			s.audit(ctx, "register.throttled", upn, userID, c, map[string]string{"step": "signin"})
+			return "", View{}, userErr("throttle.locked", until)
+		}
+	}
+	reason := "wrongPassword"
+	if known {
+		reason = ""
+		if err := s.dir.Authenticate(ctx, u.DN, password); err != nil {
+			reason = reasonOf(err)
+			s.log.Info("registration sign-in refused", "user", u.UserPrincipalName, "reason", reason, "err", err)
+		}
+	}
+	outcome := reason
+	if outcome == "" {
+		outcome = "ok"
+	} else if !known {
+		outcome = "unknownName"
+	}
+	s.audit(ctx, "register.signin", upn, userID, c, map[string]string{"outcome": outcome})
+	switch reason {
+	case "":
+	case "wrongPassword":
+		for _, k := range failedKeys {
+			n, err := s.st.Hit(ctx, k.key, now, now.Add(-k.l.Window))
+			if err != nil {
+				return "", View{}, fmt.Errorf("register: throttle: %w", err)
+			}
+			if n >= k.l.Max {
+				until := now.Add(k.l.Lock)
+				if err := s.st.Lock(ctx, k.key, until); err != nil {
+					return "", View{}, fmt.Errorf("register: throttle: %w", err)
+				}
+				s.audit(ctx, "register.lockedOut", upn, userID, c, map[string]string{"until": until.Format(time.RFC3339)})
+				return "", View{}, userErr("throttle.locked", until)
+			}
+		}
+		return "", View{}, userErr("signin.failed")
+	default:
+		return "", View{}, userErr("signin." + reason)
+	}
+	if err := s.st.ClearThrottles(ctx, subject+":signin"); err != nil {
+		s.log.Error("clear throttles", "err", err)
+	}
+	st := &state{UPN: u.UserPrincipalName, Subject: subject, SignedIn: now,
+		Strict: reset.Privileged(ctx, s.dir, s.cfg.Reset.AdminGroups, u, s.log)}
+	if st.Reconfirm, err = s.reconfirmDue(ctx, u, now); err != nil {
+		return "", View{}, err
+	}
+	token, id := reset.NewToken()
+	raw, _ := json.Marshal(st)
+	sess := &store.Session{ID: id, Kind: Kind, UserID: u.ID, State: raw, CreatedAt: now, ExpiresAt: s.expiry(st, now)}
+	if err := s.st.CreateSession(ctx, sess); err != nil {
+		return "", View{}, fmt.Errorf("register: session: %w", err)
+	}
+	return token, s.view(st, u), nil
+}
+
+// reasonOf is the Reason of a directory error, among those the sign-in page explains.
+func reasonOf(err error) string {
+	var r interface{ Reason() string }
+	if errors.As(err, &r) {
+		switch reason := r.Reason(); reason {
+		case "wrongPassword", "locked", "mustChange", "disabled", "expired", "notPermitted", "unavailable":
+			return reason
+		case "notFound":
+			return "wrongPassword"
+		}
+	}
+	return "error"
+}
+
+// registered reports whether the user registered anything.
+func registered(u store.User) bool {
+	return u.AuthenticationPhone != "" || u.AuthenticationEmail != "" || u.SecurityQuestionsCount > 0
+}
+
+// reconfirmDue: the user registered, and has not confirmed it within the interval. The last
+// confirmation is the newest register.confirmed audit event (a renamed user is asked again).
+func (s *Service) reconfirmDue(ctx context.Context, u store.User, now time.Time) (bool, error) {
+	every := s.cfg.Policy.Reconfirm()
+	if every == 0 || !registered(u) {
+		return false, nil
+	}
+	found := false
+	err := s.st.ListAudit(ctx, store.AuditFilter{UserPrincipalName: u.UserPrincipalName, TypePrefix: "register.confirmed",
+		Since: now.Add(-every), Limit: 1}, func(store.AuditEvent) error {
+		found = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("register: last confirmation: %w", err)
+	}
+	return !found, nil
+}
+
+// expiry is the session's end: IdleTimeout from now, never past SessionLifetime from sign-in.
+func (s *Service) expiry(st *state, now time.Time) time.Time {
+	idle := now.Add(s.cfg.Policy.IdleTimeout)
+	if end := st.SignedIn.Add(s.cfg.Policy.SessionLifetime); end.Before(idle) {
+		return end
+	}
+	return idle
+}
+
+// load finds the session, checks it still belongs to an enabled user, and extends it by the
+// idle timeout (every request counts as activity).
+func (s *Service) load(ctx context.Context, token string) (*store.Session, *state, store.User, error) {
+	if token == "" {
+		return nil, nil, store.User{}, ErrNoSession
+	}
+	now := s.now().UTC()
+	sess, err := s.st.Session(ctx, reset.TokenID(token), now)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, store.User{}, ErrNoSession
+	}
+	if err != nil {
+		return nil, nil, store.User{}, fmt.Errorf("register: session: %w", err)
+	}
+	if sess.Kind != Kind {
+		return nil, nil, store.User{}, ErrNoSession
+	}
+	st := &state{}
+	if err := json.Unmarshal(sess.State, st); err != nil {
+		return nil, nil, store.User{}, fmt.Errorf("register: session state: %w", err)
+	}
+	u, err := s.st.UserByUPN(ctx, st.UPN)
+	if err != nil || u.ID != sess.UserID || !u.AccountEnabled {
+		_ = s.st.DeleteSession(ctx, sess.ID)
+		return nil, nil, store.User{}, ErrNoSession
+	}
+	return &sess, st, u, nil
+}
+
+// save stores the state and extends the session.
+func (s *Service) save(ctx context.Context, sess *store.Session, st *state) error {
+	raw, _ := json.Marshal(st)
+	sess.State = raw
+	sess.ExpiresAt = s.expiry(st, s.now().UTC())
+	if err := s.st.UpdateSession(ctx, sess); err != nil {
+		if errors.Is(err, store.ErrVersionMismatch) {
+			return userErr("session.conflict")
+		}
+		return fmt.Errorf("register: session: %w", err)
+	}
+	return nil
+}
+
+// View returns the signed-in user's registration, and counts as activity.
+func (s *Service) View(ctx context.Context, token string) (View, error) {
+	sess, st, u, err := s.load(ctx, token)
+	if err != nil {
+		return View{}, err
+	}
+	if err := s.save(ctx, sess, st); err != nil {
+		var ue *reset.Error
+		if !errors.As(err, &ue) { // a concurrent request extended it: fine
+			return View{}, err
+		}
+	}
+	return s.view(st, u), nil
+}
+
+func (s *Service) phoneEnabled() bool {
+	return slices.Contains(s.cfg.Reset.Methods, reset.MethodSMS) || slices.Contains(s.cfg.Reset.Methods, reset.MethodVoice)
+}
+
+func (s *Service) emailEnabled() bool { return slices.Contains(s.cfg.Reset.Methods, reset.MethodEmail) }
+
+func (s *Service) questionsEnabled(st *state) bool {
+	return !st.Strict && slices.Contains(s.cfg.Reset.Methods, reset.MethodQuestions)
+}
+
+func (s *Service) view(st *state, u store.User) View {
+	v := View{UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName, Reconfirm: st.Reconfirm, FirstTime: !registered(u)}
+	v.Phone = Field{Enabled: s.phoneEnabled(), Value: u.AuthenticationPhone, Prefill: u.AuthenticationPhone}
+	if v.Phone.Prefill == "" && u.MobilePhone.Usable() {
+		v.Phone.Prefill = u.MobilePhone.Number
+	}
+	if st.PendingPhone != "" {
+		v.Phone.Pending, v.Phone.Channel = phone.Mask(st.PendingPhone), st.PhoneChannel
+	}
+	v.Email = Field{Enabled: s.emailEnabled(), Value: u.AuthenticationEmail, Prefill: u.AuthenticationEmail}
+	if v.Email.Prefill == "" && len(u.AlternateEmails) > 0 {
+		v.Email.Prefill = u.AlternateEmails[0]
+	}
+	if st.PendingEmail != "" {
+		v.Email.Pending, v.Email.Channel = phone.MaskEmail(st.PendingEmail), reset.MethodEmail
+	}
+	q := s.cfg.Reset.Questions
+	v.Questions = QuestionsView{Enabled: s.questionsEnabled(st), Register: q.Register, Count: u.SecurityQuestionsCount,
+		RegisteredAt: u.SecurityQuestionsRegisteredAt}
+	methods := 0
+	for _, m := range []struct {
+		on, done bool
+	}{{v.Phone.Enabled, u.AuthenticationPhone != ""}, {v.Email.Enabled, u.AuthenticationEmail != ""},
+		{v.Questions.Enabled, u.SecurityQuestionsCount >= q.Register}} {
+		if m.on {
+			methods++
+			if m.done {
+				v.Registered++
+			}
+		}
+	}
+	v.Required = s.cfg.Reset.MethodsRequired
+	if st.Strict {
+		v.Required = 2
+	}
+	v.Required = min(v.Required, methods)
+	v.Complete = v.Registered >= v.Required && v.Required > 0
+	return v
+}
+
+// withKeys adds the user's own chosen questions to the view (the questions page only).
+func (s *Service) withKeys(ctx context.Context, v View, u store.User) (View, error) {
+	answers, err := s.st.SecurityAnswers(ctx, u.ID)
+	if err != nil {
+		return v, fmt.Errorf("register: security answers: %w", err)
+	}
+	for _, a := range answers {
+		v.Questions.Keys = append(v.Questions.Keys, a.QuestionKey)
+	}
+	return v, nil
+}
+
+// QuestionsView is View with the questions the user chose, for the page where they change them.
+func (s *Service) QuestionsView(ctx context.Context, token string) (View, error) {
+	sess, st, u, err := s.load(ctx, token)
+	if err != nil {
+		return View{}, err
+	}
+	if err := s.save(ctx, sess, st); err != nil {
+		var ue *reset.Error
+		if !errors.As(err, &ue) {
+			return View{}, err
+		}
+	}
+	return s.withKeys(ctx, s.view(st, u), u)
+}
+
+// SignOut ends the session.
+func (s *Service) SignOut(ctx context.Context, token string, c reset.Client) error {
+	sess, st, u, err := s.load(ctx, token)
+	if errors.Is(err, ErrNoSession) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.st.DeleteSession(ctx, sess.ID); err != nil {
+		return fmt.Errorf("register: end session: %w", err)
+	}
+	s.audit(ctx, "register.signout", st.UPN, u.ID, c, nil)
+	return nil
+}
+
+// Confirm records that the user confirmed their registration (first registration or
+// re-confirmation) and ends the session. The registration must be complete.
+func (s *Service) Confirm(ctx context.Context, token string, c reset.Client) error {
+	sess, st, u, err := s.load(ctx, token)
+	if err != nil {
+		return err
+	}
+	v := s.view(st, u)
+	if !v.Complete {
+		return userErr("register.incomplete", v.Required)
+	}
+	s.audit(ctx, "register.confirmed", u.UserPrincipalName, u.ID, c, map[string]string{
+		"methods": strconv.Itoa(v.Registered), "reconfirmation": strconv.FormatBool(st.Reconfirm)})
+	if err := s.st.DeleteSession(ctx, sess.ID); err != nil {
+		return fmt.Errorf("register: end session: %w", err)
+	}
+	return nil
+}
+
+// notify mails the user's addresses (and extra ones: an old authentication email) that their
+// registration changed. Phones are never messaged for this.
+func (s *Service) notify(ctx context.Context, u store.User, what string, extra ...string) {
+	company := s.cfg.CompanyName
+	if company == "" {
+		company = "your organization"
+	}
+	body := fmt.Sprintf("The password reset registration of your account %s at %s changed on %s:\n\n  %s\n\n"+
+		"If this was not you, contact your helpdesk at once.\n", u.UserPrincipalName, company,
+		s.now().UTC().Format("2006-01-02 15:04 MST"), what)
+	seen := map[string]bool{}
+	for _, to := range append(append([]string{u.AuthenticationEmail}, extra...), u.AlternateEmails...) {
+		if to == "" || seen[strings.ToLower(to)] {
+			continue
+		}
+		seen[strings.ToLower(to)] = true
+		m := reset.Message{Channel: "email", To: to, Subject: "Your password reset registration changed", Body: body}
+		if err := s.send.Send(ctx, m); err != nil {
+			s.log.Error("queue notification", "err", err)
+		}
+	}
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+// Ensure the email package's rules are the ones used for authenticationEmail.
+var validEmail = email.Validate
