@@ -117,8 +117,13 @@ func runDemo(cmd *cobra.Command, dir, listen string, once, noSlapd bool) error {
 		return nil
 	}
 	return serve(ctx, a, key, serveOptions{out: out, ready: func(addr string) {
-		fmt.Fprintf(out, "\nReset a password: open http://%s/reset and enter alice (or carol, victor, zoe).\n"+
-			"The codes sspr sends are printed below (the console channel) and appended to %s.\n"+
-			"Press Ctrl-C to stop the demo.\n\n", addr, filepath.Join(dir, "outbox.jsonl"))
+		fmt.Fprintf(out, "\nReset a password: open http://%s/reset and enter alice (or carol, victor, zoe).\n", addr)
+		fmt.Fprintf(out, "Unlock an account: http://%s/unlock\n", addr)
+		if srv != nil {
+			fmt.Fprintf(out, "Register authentication data and security questions: http://%s/register\n"+
+				"  (sign in as alice with Demo-Passw0rd-01; the sample's passwords are Demo-Passw0rd-01 to -21 in file order)\n", addr)
+		}
+		fmt.Fprintf(out, "The codes sspr sends are printed below (the console channel) and appended to %s.\n"+
+			"Press Ctrl-C to stop the demo.\n\n", filepath.Join(dir, "outbox.jsonl"))
 	}})
 }
