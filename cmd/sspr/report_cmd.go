@@ -63,8 +63,8 @@ func writeReadiness(cmd *cobra.Command, users report.Lister, f format, notReady 
 		}
 		return writeJSON(out, struct {
 			Users  []report.Readiness `json:"users"`
-			Totals totalsJSON         `json:"totals"`
-		}{rows, newTotalsJSON(t)})
+			Totals report.TotalsJSON  `json:"totals"`
+		}{rows, t.JSON()})
 	}
 	rw, err := newRowWriter(out, f, readinessHeader)
 	if err != nil {
@@ -103,26 +103,3 @@ func writeTotals(w io.Writer, t report.Totals) {
 		fmt.Fprintf(w, "  %-6s %6d (%.1f%%)\n", m, t.ByMethod[m], t.Percent(t.ByMethod[m]))
 	}
 }
-
-type totalsJSON struct {
-	Users           int                `json:"users"`
-	Enabled         int                `json:"enabled"`
-	Disabled        int                `json:"disabled"`
-	Ready           int                `json:"ready"`
-	NotReady        int                `json:"notReady"`
-	ReadyPercent    float64            `json:"readyPercent"`
-	ByMethod        map[string]int     `json:"byMethod"`
-	ByMethodPercent map[string]float64 `json:"byMethodPercent"`
-}
-
-func newTotalsJSON(t report.Totals) totalsJSON {
-	j := totalsJSON{Users: t.Users, Enabled: t.Enabled, Disabled: t.Disabled, Ready: t.Ready, NotReady: t.NotReady,
-		ReadyPercent: round1(t.Percent(t.Ready)), ByMethod: map[string]int{}, ByMethodPercent: map[string]float64{}}
-	for _, m := range report.Methods {
-		j.ByMethod[string(m)] = t.ByMethod[m]
-		j.ByMethodPercent[string(m)] = round1(t.Percent(t.ByMethod[m]))
-	}
-	return j
-}
-
-func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sspr/sspr/internal/clientip"
 	"github.com/sspr/sspr/internal/admin"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/syncer"
@@ -330,33 +331,5 @@ func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {
 // do: the peer, or, when the peer is one of the trusted proxies, the right-most X-Forwarded-For
 // address that is not a trusted proxy.
 func ForwardedClientIP(trusted []netip.Prefix) func(*http.Request) string {
-	return func(r *http.Request) string {
-		host := remoteIP(r)
-		peer, err := netip.ParseAddr(host)
-		if err != nil {
-			return host
-		}
-		isTrusted := func(a netip.Addr) bool {
-			for _, p := range trusted {
-				if p.Contains(a.Unmap()) {
-					return true
-				}
-			}
-			return false
-		}
-		if !isTrusted(peer) {
-			return peer.Unmap().String()
-		}
-		hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
-		for i := len(hops) - 1; i >= 0; i-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-			if err != nil {
-				break
-			}
-			if !isTrusted(a) {
-				return a.Unmap().String()
-			}
-		}
-		return peer.Unmap().String()
-	}
+	return func(r *http.Request) string { return clientip.From(r, trusted) }
 }

@@ -15,30 +15,6 @@ import (
 	"github.com/sspr/sspr/internal/syncer"
 )
 
-// totals is the readiness report's totals, in the form of `sspr report readiness -o json`.
-type totals struct {
-	Users           int                `json:"users"`
-	Enabled         int                `json:"enabled"`
-	Disabled        int                `json:"disabled"`
-	Ready           int                `json:"ready"`
-	NotReady        int                `json:"notReady"`
-	ReadyPercent    float64            `json:"readyPercent"`
-	ByMethod        map[string]int     `json:"byMethod"`
-	ByMethodPercent map[string]float64 `json:"byMethodPercent"`
-}
-
-func newTotals(t report.Totals) totals {
-	j := totals{Users: t.Users, Enabled: t.Enabled, Disabled: t.Disabled, Ready: t.Ready, NotReady: t.NotReady,
-		ReadyPercent: round1(t.Percent(t.Ready)), ByMethod: map[string]int{}, ByMethodPercent: map[string]float64{}}
-	for _, m := range report.Methods {
-		j.ByMethod[string(m)] = t.ByMethod[m]
-		j.ByMethodPercent[string(m)] = round1(t.Percent(t.ByMethod[m]))
-	}
-	return j
-}
-
-func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
-
 // readiness streams {"users": [...], "totals": {...}}. The totals count every user the source and
 // search filters keep; ?readiness= only narrows the list, as `--not-ready` does in the CLI.
 func (a *API) readiness(w http.ResponseWriter, r *http.Request, _ principal) {
@@ -79,7 +55,7 @@ func (a *API) readiness(w http.ResponseWriter, r *http.Request, _ principal) {
 	if !started {
 		bw.WriteString(`{"users":[`)
 	}
-	b, _ := json.Marshal(newTotals(t))
+	b, _ := json.Marshal(t.JSON())
 	bw.WriteString(`],"totals":`)
 	bw.Write(b)
 	bw.WriteString("}\n")

@@ -153,3 +153,28 @@ func Build(ctx context.Context, users Lister, f store.UserFilter, fn func(Readin
 	}
 	return t, nil
 }
+
+// TotalsJSON is the totals as `report readiness -o json` and the API show them.
+type TotalsJSON struct {
+	Users           int                `json:"users"`
+	Enabled         int                `json:"enabled"`
+	Disabled        int                `json:"disabled"`
+	Ready           int                `json:"ready"`
+	NotReady        int                `json:"notReady"`
+	ReadyPercent    float64            `json:"readyPercent"`
+	ByMethod        map[string]int     `json:"byMethod"`
+	ByMethodPercent map[string]float64 `json:"byMethodPercent"`
+}
+
+// JSON returns the totals' JSON form, percentages rounded to one decimal.
+func (t Totals) JSON() TotalsJSON {
+	j := TotalsJSON{Users: t.Users, Enabled: t.Enabled, Disabled: t.Disabled, Ready: t.Ready, NotReady: t.NotReady,
+		ReadyPercent: round1(t.Percent(t.Ready)), ByMethod: map[string]int{}, ByMethodPercent: map[string]float64{}}
+	for _, m := range Methods {
+		j.ByMethod[string(m)] = t.ByMethod[m]
+		j.ByMethodPercent[string(m)] = round1(t.Percent(t.ByMethod[m]))
+	}
+	return j
+}
+
+func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }

@@ -13,13 +13,13 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/sspr/sspr/internal/clientip"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/questions"
 	"github.com/sspr/sspr/internal/reset"
@@ -270,7 +270,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, kind string, err e
 }
 
 func (s *Server) client(r *http.Request) reset.Client {
-	return reset.Client{IP: clientIP(r, s.cfg.TrustedProxies), UserAgent: r.UserAgent()}
+	return reset.Client{IP: clientip.From(r, s.cfg.TrustedProxies), UserAgent: r.UserAgent()}
 }
 
 func (s *Server) setSession(w http.ResponseWriter, token string) {
@@ -570,39 +570,4 @@ func (s *Server) donePage(kind string) http.HandlerFunc {
 		p.Body = p.Tr.T("done." + kind + ".body")
 		s.render(w, "done", http.StatusOK, p)
 	}
-}
-
-// clientIP is the request's peer address, or, when the peer is a trusted proxy, the right-most
-// X-Forwarded-For address that is not a trusted proxy.
-func clientIP(r *http.Request, trusted []netip.Prefix) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	isTrusted := func(a netip.Addr) bool {
-		for _, p := range trusted {
-			if p.Contains(a.Unmap()) {
-				return true
-			}
-		}
-		return false
-	}
-	if !isTrusted(peer) {
-		return peer.Unmap().String()
-	}
-	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
-		}
-		if !isTrusted(a) {
-			return a.Unmap().String()
-		}
-	}
-	return peer.Unmap().String()
 }
