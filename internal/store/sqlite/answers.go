@@ -36,17 +36,17 @@ func (s *Store) SetSecurityAnswers(ctx context.Context, userID string, answers [
 	if len(answers) > 0 {
 		registered = micros(at)
 	}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET security_questions_count = ?, security_questions_registered_at = ?
+	err := s.wr.writeMany(ctx, func(c wconn) error {
+		res, err := c.exec(`UPDATE users SET security_questions_count = ?, security_questions_registered_at = ?
 			WHERE id = ?`, len(answers), registered, userID)
 		if err := oneRow(res, err, "user "+userID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM security_answers WHERE user_id = ?`, userID); err != nil {
+		if _, err := c.exec(`DELETE FROM security_answers WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
 		for i, a := range answers {
-			_, err := tx.ExecContext(ctx, `INSERT INTO security_answers (user_id, position, question_key, hash)
+			_, err := c.exec(`INSERT INTO security_answers (user_id, position, question_key, hash)
 				VALUES (?, ?, ?, ?)`, userID, i+1, a.QuestionKey, a.Hash)
 			if isUniqueViolation(err) {
 				return fmt.Errorf("question %q twice: %w", a.QuestionKey, store.ErrConflict)
@@ -66,7 +66,7 @@ func (s *Store) SetSecurityAnswers(ctx context.Context, userID string, answers [
 // SecurityAnswers returns the user's answers in the order they were set; none when the user has
 // not registered. ErrNotFound when there is no such user.
 func (s *Store) SecurityAnswers(ctx context.Context, userID string) ([]store.SecurityAnswer, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT question_key, hash FROM security_answers WHERE user_id = ? ORDER BY position`, userID)
+	rows, err := s.readRows(ctx, `SELECT question_key, hash FROM security_answers WHERE user_id = ? ORDER BY position`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("security answers: %w", err)
 	}
@@ -84,7 +84,7 @@ func (s *Store) SecurityAnswers(ctx context.Context, userID string) ([]store.Sec
 	}
 	if len(l) == 0 {
 		var one int
-		if err := s.r.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one); err != nil {
+		if err := s.readRow(ctx, `SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				err = store.ErrNotFound
 			}

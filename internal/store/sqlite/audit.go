@@ -2,10 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sspr/sspr/internal/store"
 )
@@ -13,41 +15,50 @@ import (
 const qInsertAudit = `INSERT INTO audit_events (at, type, actor, user_id, user_principal_name, upn_key,
 	client_ip, user_agent, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// auditInsert checks e and returns the function that inserts it with ex and then sets e.ID and,
-// when it was zero, e.Time.
-func (s *Store) auditInsert(e *store.AuditEvent) (func(ctx context.Context, ex execer) error, error) {
+// auditRow is an audit event checked and encoded for qInsertAudit.
+type auditRow struct {
+	args []any
+	at   time.Time
+}
+
+// auditArgs checks e and encodes it; a zero Time means now.
+func (s *Store) auditArgs(e *store.AuditEvent) (auditRow, error) {
 	if e.Type == "" {
-		return nil, errors.New("audit event without type")
+		return auditRow{}, errors.New("audit event without type")
 	}
 	details, err := encodeMap(e.Details)
 	if err != nil {
-		return nil, fmt.Errorf("audit event %s: details: %w", e.Type, err)
+		return auditRow{}, fmt.Errorf("audit event %s: details: %w", e.Type, err)
 	}
 	t := s.orNow(e.Time)
-	return func(ctx context.Context, ex execer) error {
-		res, err := ex.ExecContext(ctx, qInsertAudit, micros(t), e.Type, e.Actor, e.UserID,
-			e.UserPrincipalName, key(e.UserPrincipalName), e.ClientIP, e.UserAgent, details)
-		if err != nil {
-			return fmt.Errorf("audit event %s: %w", e.Type, err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("audit event %s: %w", e.Type, err)
-		}
-		e.ID, e.Time = id, t
-		return nil
-	}, nil
+	return auditRow{at: t, args: []any{micros(t), e.Type, e.Actor, e.UserID,
+		e.UserPrincipalName, key(e.UserPrincipalName), e.ClientIP, e.UserAgent, details}}, nil
+}
+
+// insert runs qInsertAudit with exec and returns the new event's ID.
+func (a auditRow) insert(exec func(args ...any) (sql.Result, error)) (int64, error) {
+	res, err := exec(a.args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 // AppendAudit records e (a zero Time means now) and sets e.ID and e.Time.
 func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
-	ins, err := s.auditInsert(e)
+	a, err := s.auditArgs(e)
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
-	if err := ins(ctx, s.w); err != nil {
-		return fmt.Errorf("append audit: %w", err)
+	var id int64
+	err = s.wr.write(ctx, func(c wconn) (err error) {
+		id, err = a.insert(func(args ...any) (sql.Result, error) { return c.exec(qInsertAudit, args...) })
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("append audit %s: %w", e.Type, err)
 	}
+	e.ID, e.Time = id, a.at
 	return nil
 }
 
@@ -84,7 +95,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter, fn func(stor
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.readRows(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("list audit: %w", err)
 	}

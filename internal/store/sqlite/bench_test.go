@@ -15,3 +15,8 @@ func BenchmarkPutUser(b *testing.B) {
 func BenchmarkFingerprints(b *testing.B) {
 	storetest.BenchFingerprints(b, openTemp(b), 100_000)
 }
+
+// go test -run '^$' -bench FlowWrites ./internal/store/sqlite/
+func BenchmarkFlowWrites(b *testing.B) {
+	storetest.BenchFlowWrites(b, openTemp(b))
+}

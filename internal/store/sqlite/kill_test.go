@@ -128,7 +128,12 @@ func killedWriterChild(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	// A small page cache makes SQLite spill uncommitted pages to the WAL file early.
-	if _, err := s.w.ExecContext(ctx, `PRAGMA cache_size = 100`); err != nil {
+	if err := s.wr.acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.wr.exec(`PRAGMA cache_size = 100`)
+	s.wr.release()
+	if err != nil {
 		t.Fatal(err)
 	}
 	tx, err := s.BeginSync(ctx)

@@ -51,13 +51,17 @@ func (s *Store) Enqueue(ctx context.Context, m *store.Message) error {
 	if !m.NextAttemptAt.IsZero() {
 		next = asStored(m.NextAttemptAt)
 	}
-	res, err := s.w.ExecContext(ctx, `INSERT INTO outbox_messages (channel, recipient, subject, body, status,
-		attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'queued', 0, ?, ?)`,
-		m.Channel, m.To, m.Subject, blob(m.Body), micros(next), micros(created))
-	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", m.Channel, err)
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err := s.wr.write(ctx, func(c wconn) error {
+		res, err := c.exec(`INSERT INTO outbox_messages (channel, recipient, subject, body, status,
+			attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'queued', 0, ?, ?)`,
+			m.Channel, m.To, m.Subject, blob(m.Body), micros(next), micros(created))
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", m.Channel, err)
 	}
@@ -77,24 +81,28 @@ func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, li
 		return nil, fmt.Errorf("claim messages: lease ends %v, not after now %v", leaseUntil, now)
 	}
 	n := micros(now)
-	rows, err := s.w.QueryContext(ctx, `UPDATE outbox_messages SET lease_until = ?
-		WHERE id IN (SELECT id FROM outbox_messages
-			WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-			ORDER BY id LIMIT ?)
-		RETURNING `+messageColumns, micros(leaseUntil), n, n, limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim messages: %w", err)
-	}
-	defer rows.Close()
 	var l []store.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
+	err := s.wr.writeMany(ctx, func(c wconn) error {
+		l = nil // a write may run again (see writer.runTx)
+		rows, err := c.rows(`UPDATE outbox_messages SET lease_until = ?
+			WHERE id IN (SELECT id FROM outbox_messages
+				WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+				ORDER BY id LIMIT ?)
+			RETURNING `+messageColumns, micros(leaseUntil), n, n, limit)
 		if err != nil {
-			return nil, fmt.Errorf("claim messages: %w", err)
+			return err
 		}
-		l = append(l, m)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return err
+			}
+			l = append(l, m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("claim messages: %w", err)
 	}
 	// RETURNING gives the rows in no particular order.
@@ -123,8 +131,8 @@ func (s *Store) RecordAttempt(ctx context.Context, a store.Attempt, status store
 	if next.IsZero() {
 		next = a.At
 	}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE outbox_messages SET status = ?1, attempts = attempts + 1,
+	err := s.wr.writeMany(ctx, func(c wconn) error {
+		_, err := c.exec(`UPDATE outbox_messages SET status = ?1, attempts = attempts + 1,
 			last_error = ?2, lease_until = NULL,
 			sent_at = CASE WHEN ?1 = 'sent' THEN ?3 ELSE sent_at END,
 			next_attempt_at = CASE WHEN ?1 = 'queued' THEN ?4 ELSE next_attempt_at END,
@@ -134,7 +142,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a store.Attempt, status store
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO outbox_attempts (message_id, at, duration_ns, error) VALUES (?, ?, ?, ?)`,
+		_, err = c.exec(`INSERT INTO outbox_attempts (message_id, at, duration_ns, error) VALUES (?, ?, ?, ?)`,
 			a.MessageID, micros(a.At), int64(a.Duration), a.Error)
 		if isForeignKeyViolation(err) {
 			return fmt.Errorf("message %d: %w", a.MessageID, store.ErrNotFound)
@@ -149,7 +157,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a store.Attempt, status store
 
 // Message returns the message with this ID.
 func (s *Store) Message(ctx context.Context, id int64) (store.Message, error) {
-	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM outbox_messages WHERE id = ?`, id))
+	m, err := scanMessage(s.readRow(ctx, `SELECT `+messageColumns+` FROM outbox_messages WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Message{}, fmt.Errorf("message %d: %w", id, store.ErrNotFound)
 	}
@@ -161,7 +169,7 @@ func (s *Store) Message(ctx context.Context, id int64) (store.Message, error) {
 
 // Attempts returns the message's attempts, oldest first. ErrNotFound when there is no such message.
 func (s *Store) Attempts(ctx context.Context, id int64) ([]store.Attempt, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT at, duration_ns, error FROM outbox_attempts WHERE message_id = ? ORDER BY id`, id)
+	rows, err := s.readRows(ctx, `SELECT at, duration_ns, error FROM outbox_attempts WHERE message_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("attempts of message %d: %w", id, err)
 	}

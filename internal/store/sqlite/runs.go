@@ -14,7 +14,7 @@ import (
 func (s *Store) SyncState(ctx context.Context, key string) (store.SyncState, error) {
 	st := store.SyncState{Key: key}
 	var at int64
-	err := s.r.QueryRowContext(ctx, `SELECT watermark, updated_at FROM sync_state WHERE key = ?`, key).Scan(&st.Watermark, &at)
+	err := s.readRow(ctx, `SELECT watermark, updated_at FROM sync_state WHERE key = ?`, key).Scan(&st.Watermark, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.SyncState{}, fmt.Errorf("sync state %q: %w", key, store.ErrNotFound)
 	}
@@ -37,26 +37,22 @@ func (s *Store) StartRun(ctx context.Context, r *store.SyncRun) error {
 	if err != nil {
 		return fmt.Errorf("start run: %w", err)
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	var id int64
+	err = s.wr.writeMany(ctx, func(c wconn) error {
+		if _, err := c.exec(`UPDATE sync_runs SET status = ?, finished_at = ? WHERE status = ?`,
+			string(store.RunInterrupted), micros(now), string(store.RunRunning)); err != nil {
+			return err
+		}
+		res, err := c.exec(`INSERT INTO sync_runs (mode, status, started_at, added, updated, deleted, unchanged, rejected, errors)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Mode, string(store.RunRunning), micros(started), r.Added, r.Updated, r.Deleted, r.Unchanged, r.Rejected, errs)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("start run: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE sync_runs SET status = ?, finished_at = ? WHERE status = ?`,
-		string(store.RunInterrupted), micros(now), string(store.RunRunning)); err != nil {
-		return fmt.Errorf("start run: %w", err)
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO sync_runs (mode, status, started_at, added, updated, deleted, unchanged, rejected, errors)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Mode, string(store.RunRunning), micros(started), r.Added, r.Updated, r.Deleted, r.Unchanged, r.Rejected, errs)
-	if err != nil {
-		return fmt.Errorf("start run: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("start run: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("start run: %w", err)
 	}
 	r.ID, r.Status, r.StartedAt = id, store.RunRunning, started.UTC().Truncate(time.Microsecond)
@@ -73,18 +69,9 @@ func (s *Store) FinishRun(ctx context.Context, r store.SyncRun) error {
 	if err != nil {
 		return fmt.Errorf("finish run %d: %w", r.ID, err)
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE sync_runs SET status = ?, finished_at = ?, added = ?, updated = ?,
+	return s.writeOne(ctx, fmt.Sprintf("finish run %d", r.ID), `UPDATE sync_runs SET status = ?, finished_at = ?, added = ?, updated = ?,
 		deleted = ?, unchanged = ?, rejected = ?, errors = ? WHERE id = ?`,
 		string(r.Status), micros(finished), r.Added, r.Updated, r.Deleted, r.Unchanged, r.Rejected, errs, r.ID)
-	if err != nil {
-		return fmt.Errorf("finish run %d: %w", r.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("finish run %d: %w", r.ID, err)
-	} else if n == 0 {
-		return fmt.Errorf("finish run %d: %w", r.ID, store.ErrNotFound)
-	}
-	return nil
 }
 
 // ListRuns returns the most recent runs, newest first; limit <= 0 means all.
@@ -92,7 +79,7 @@ func (s *Store) ListRuns(ctx context.Context, limit int) ([]store.SyncRun, error
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, mode, status, started_at, finished_at, added, updated, deleted,
+	rows, err := s.readRows(ctx, `SELECT id, mode, status, started_at, finished_at, added, updated, deleted,
 		unchanged, rejected, errors FROM sync_runs ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)

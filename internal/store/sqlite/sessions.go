@@ -56,8 +56,11 @@ func (s *Store) CreateSession(ctx context.Context, ses *store.Session) error {
 		return errors.New("create session: no expiry")
 	}
 	created := s.orNow(ses.CreatedAt)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, 1)`,
-		ses.ID, ses.Kind, nullString(ses.UserID), blob(ses.State), micros(created), micros(ses.ExpiresAt))
+	err := s.wr.write(ctx, func(c wconn) error {
+		_, err := c.exec(`INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, 1)`,
+			ses.ID, ses.Kind, nullString(ses.UserID), blob(ses.State), micros(created), micros(ses.ExpiresAt))
+		return err
+	})
 	switch {
 	case isUniqueViolation(err):
 		return fmt.Errorf("create session: id taken: %w", store.ErrConflict)
@@ -72,7 +75,7 @@ func (s *Store) CreateSession(ctx context.Context, ses *store.Session) error {
 
 // Session returns the session if it has not expired at now (ExpiresAt after now).
 func (s *Store) Session(ctx context.Context, id string, now time.Time) (store.Session, error) {
-	ses, err := scanSession(s.r.QueryRowContext(ctx,
+	ses, err := scanSession(s.readRow(ctx,
 		`SELECT `+sessionColumns+` FROM sessions WHERE id = ? AND expires_at > ?`, id, micros(now)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Session{}, fmt.Errorf("session: %w", store.ErrNotFound)
@@ -90,20 +93,23 @@ func (s *Store) UpdateSession(ctx context.Context, ses *store.Session) error {
 		return errors.New("update session: no expiry")
 	}
 	var version int64
-	err := s.w.QueryRowContext(ctx, `UPDATE sessions SET state = ?, expires_at = ?, version = version + 1
-		WHERE id = ? AND version = ? RETURNING version`,
-		blob(ses.State), micros(ses.ExpiresAt), ses.ID, ses.Version).Scan(&version)
-	if errors.Is(err, sql.ErrNoRows) {
-		var stored int64
-		switch err := s.w.QueryRowContext(ctx, `SELECT version FROM sessions WHERE id = ?`, ses.ID).Scan(&stored); {
-		case errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("update session: %w", store.ErrNotFound)
-		case err != nil:
-			return fmt.Errorf("update session: %w", err)
-		default:
-			return fmt.Errorf("update session: stored version %d, given %d: %w", stored, ses.Version, store.ErrVersionMismatch)
+	err := s.wr.write(ctx, func(c wconn) error {
+		err := c.row(`UPDATE sessions SET state = ?, expires_at = ?, version = version + 1
+			WHERE id = ? AND version = ? RETURNING version`,
+			blob(ses.State), micros(ses.ExpiresAt), ses.ID, ses.Version).Scan(&version)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
 		}
-	}
+		var stored int64
+		switch err := c.row(`SELECT version FROM sessions WHERE id = ?`, ses.ID).Scan(&stored); {
+		case errors.Is(err, sql.ErrNoRows):
+			return store.ErrNotFound
+		case err != nil:
+			return err
+		default:
+			return fmt.Errorf("stored version %d, given %d: %w", stored, ses.Version, store.ErrVersionMismatch)
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("update session: %w", err)
 	}
@@ -113,26 +119,24 @@ func (s *Store) UpdateSession(ctx context.Context, ses *store.Session) error {
 
 // DeleteSession removes the session and its codes. ErrNotFound when there is none.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
-	return oneRow(res, err, "delete session")
+	return s.writeOne(ctx, "delete session", `DELETE FROM sessions WHERE id = ?`, id)
 }
 
 // DeleteExpired removes, in one transaction, the sessions and codes expired at before (ExpiresAt
 // at or before it), the throttle events older than before and the locks that ended by then.
 func (s *Store) DeleteExpired(ctx context.Context, before time.Time) error {
 	b := micros(before)
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.wr.writeMany(ctx, func(c wconn) error {
 		for _, q := range []string{
 			`DELETE FROM codes WHERE expires_at <= ?`,
 			`DELETE FROM sessions WHERE expires_at <= ?`,
-			`DELETE FROM throttle_events WHERE at < ?`,
 			`DELETE FROM throttle_locks WHERE locked_until <= ?`,
 		} {
-			if _, err := tx.ExecContext(ctx, q, b); err != nil {
+			if _, err := c.exec(q, b); err != nil {
 				return err
 			}
 		}
-		return nil
+		return deleteEvents(c, b)
 	})
 	if err != nil {
 		return fmt.Errorf("delete expired: %w", err)
@@ -180,13 +184,13 @@ func (s *Store) CreateCode(ctx context.Context, c *store.Code) error {
 		id = newID()
 	}
 	created := s.orNow(c.CreatedAt)
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE codes SET retired_at = ?
+	err := s.wr.writeMany(ctx, func(w wconn) error {
+		if _, err := w.exec(`UPDATE codes SET retired_at = ?
 			WHERE session_id = ? AND purpose = ? AND used_at IS NULL AND retired_at IS NULL`,
 			micros(created), c.SessionID, c.Purpose); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO codes (`+codeColumns+`) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, NULL)`,
+		_, err := w.exec(`INSERT INTO codes (`+codeColumns+`) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, NULL)`,
 			id, c.SessionID, nullString(c.UserID), c.Purpose, c.Destination, c.MAC, c.MaxAttempts,
 			micros(created), micros(c.ExpiresAt))
 		return err
@@ -206,7 +210,7 @@ func (s *Store) CreateCode(ctx context.Context, c *store.Code) error {
 // ActiveCode returns the session's live (unused, not retired) code for purpose if it has not
 // expired at now, whether or not it has tries left.
 func (s *Store) ActiveCode(ctx context.Context, sessionID, purpose string, now time.Time) (store.Code, error) {
-	c, err := scanCode(s.r.QueryRowContext(ctx, `SELECT `+codeColumns+` FROM codes
+	c, err := scanCode(s.readRow(ctx, `SELECT `+codeColumns+` FROM codes
 		WHERE session_id = ? AND purpose = ? AND used_at IS NULL AND retired_at IS NULL AND expires_at > ?
 		ORDER BY created_at DESC LIMIT 1`, sessionID, purpose, micros(now)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -223,11 +227,18 @@ func (s *Store) ActiveCode(ctx context.Context, sessionID, purpose string, now t
 // otherwise; a code that no longer exists (pruned, or its session deleted) gives an error that
 // matches both ErrExhausted and ErrNotFound.
 func (s *Store) CountAttempt(ctx context.Context, id string, now time.Time) (store.Code, error) {
-	c, err := scanCode(s.w.QueryRowContext(ctx, `UPDATE codes SET attempts = attempts + 1
-		WHERE id = ? AND used_at IS NULL AND retired_at IS NULL AND expires_at > ? AND attempts < max_attempts
-		RETURNING `+codeColumns, id, micros(now)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Code{}, s.exhausted(ctx, "count attempt", id)
+	var c store.Code
+	err := s.wr.write(ctx, func(w wconn) (err error) {
+		c, err = scanCode(w.row(`UPDATE codes SET attempts = attempts + 1
+			WHERE id = ? AND used_at IS NULL AND retired_at IS NULL AND expires_at > ? AND attempts < max_attempts
+			RETURNING `+codeColumns, id, micros(now)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return exhausted(w, "count attempt", id)
+		}
+		return err
+	})
+	if errors.Is(err, store.ErrExhausted) {
+		return store.Code{}, err
 	}
 	if err != nil {
 		return store.Code{}, fmt.Errorf("count attempt: %w", err)
@@ -238,25 +249,32 @@ func (s *Store) CountAttempt(ctx context.Context, id string, now time.Time) (sto
 // ConsumeCode marks a live code used, once. ErrExhausted when it was used or retired already;
 // a code that no longer exists gives an error matching ErrExhausted and ErrNotFound.
 func (s *Store) ConsumeCode(ctx context.Context, id string, at time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE codes SET used_at = ? WHERE id = ? AND used_at IS NULL AND retired_at IS NULL`,
-		micros(at), id)
-	if err != nil {
+	err := s.wr.write(ctx, func(w wconn) error {
+		res, err := w.exec(`UPDATE codes SET used_at = ? WHERE id = ? AND used_at IS NULL AND retired_at IS NULL`,
+			micros(at), id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return exhausted(w, "consume code", id)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrExhausted) {
 		return fmt.Errorf("consume code: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("consume code: %w", err)
-	}
-	if n == 0 {
-		return s.exhausted(ctx, "consume code", id)
-	}
-	return nil
+	return err
 }
 
-// exhausted is the error of a statement on code id that changed nothing.
-func (s *Store) exhausted(ctx context.Context, op, id string) error {
+// exhausted is the error of a statement on code id that changed nothing, found in the same
+// transaction.
+func exhausted(w wconn, op, id string) error {
 	var one int
-	switch err := s.r.QueryRowContext(ctx, `SELECT 1 FROM codes WHERE id = ?`, id).Scan(&one); {
+	switch err := w.row(`SELECT 1 FROM codes WHERE id = ?`, id).Scan(&one); {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("%s: no such code: %w (%w)", op, store.ErrExhausted, store.ErrNotFound)
 	case err != nil:

@@ -29,8 +29,10 @@ const busyTimeout = 10 * time.Second
 
 // Store is the SQLite implementation of store.Store. It is safe for concurrent use.
 type Store struct {
-	w   *sql.DB // the one writer connection
-	r   *sql.DB // readers (WAL: they never wait for the writer)
+	w   *sql.DB   // the pool of the one writer connection, which wr keeps checked out
+	wr  *writer   // the writer connection, its prepared statements and the queue of small writes
+	r   *sql.DB   // readers (WAL: they never wait for the writer)
+	rs  readStmts // statements prepared on the readers
 	now func() time.Time
 }
 
@@ -62,18 +64,20 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	s.wr = newWriter(w)
 	r, err := sql.Open("sqlite", path+"?"+url.Values{
 		"_pragma":     {"busy_timeout(" + ms + ")", "foreign_keys(1)"},
 		"_query_only": {"1"},
 	}.Encode())
 	if err != nil {
+		s.wr.close()
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	s.r = r
+	s.r, s.rs.db = r, r
 	if err := r.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -85,9 +89,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func (s *Store) Close() error {
 	var errR error
 	if s.r != nil {
+		s.rs.close()
 		errR = s.r.Close()
 	}
-	return errors.Join(s.w.Close(), errR)
+	errW := s.wr.close()
+	return errors.Join(errW, s.w.Close(), errR)
 }
 
 // migrate applies, in file-name order and each in its own transaction, the migrations that
@@ -205,33 +211,9 @@ func (s *Store) orNow(t time.Time) time.Time {
 	return asStored(t)
 }
 
-// execer runs a statement: the writer pool, a transaction or a connection.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-// queryer reads rows: the reader pool, a transaction or a connection.
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 func isForeignKeyViolation(err error) bool {
 	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
 // newID is a new identifier: a UUID, version 7 (time-ordered).
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
-
-// writeTx runs fn in a transaction on the writer connection (BEGIN IMMEDIATE) and commits when fn
-// returns nil.
-func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}

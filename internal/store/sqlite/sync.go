@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -60,39 +59,46 @@ func (s *Store) BeginSync(ctx context.Context) (store.SyncTx, error) {
 	return t, nil
 }
 
-// beginWrite takes the writer connection and runs BEGIN IMMEDIATE on it, retrying while another
-// process holds the write lock, until ctx is done. Statements are prepared at first use.
+// beginWrite takes the writer connection (waiting, until ctx is done, while a group commit, a
+// SyncTx or an Update has it) and runs BEGIN IMMEDIATE on it, retrying while another process holds
+// the write lock, until ctx is done.
 func (s *Store) beginWrite(ctx context.Context) (*syncTx, error) {
-	conn, err := s.w.Conn(ctx)
+	w := s.wr
+	if err := w.acquire(ctx); err != nil {
+		return nil, err
+	}
+	conn, err := w.connection(ctx)
 	if err != nil {
+		w.release()
 		return nil, err
 	}
 	for {
-		_, err = conn.ExecContext(ctx, `BEGIN IMMEDIATE`)
+		_, err = conn.ExecContext(ctx, qBegin)
 		if err == nil {
 			break
 		}
 		if !isBusy(err) {
-			conn.Close()
+			if ctx.Err() == nil {
+				w.discard()
+			}
+			w.release()
 			return nil, err
 		}
 		select {
 		case <-ctx.Done():
-			conn.Close()
+			w.release()
 			return nil, ctx.Err()
 		case <-time.After(beginRetryInterval):
 		}
 	}
-	return &syncTx{s: s, conn: conn}, nil
+	return &syncTx{s: s, w: w}, nil
 }
 
 // syncTx is a write transaction on the writer connection: a SyncTx, and under usersTx the
 // transaction of Update. It is not safe for concurrent use.
 type syncTx struct {
-	s    *Store
-	conn *sql.Conn
-
-	insert, update, byAnchor, del, fps, setState *sql.Stmt
+	s *Store
+	w *writer // held until Commit or Rollback
 
 	done bool
 	// failed is the error after which SQLite may have undone the transaction itself (I/O error,
@@ -138,16 +144,13 @@ func (t *syncTx) fail(err error) error {
 	return err
 }
 
-// stmt returns the statement *p, preparing q on the transaction's connection at first use.
-func (t *syncTx) stmt(p **sql.Stmt, q string) (*sql.Stmt, error) {
-	if *p == nil {
-		st, err := t.conn.PrepareContext(context.Background(), q)
-		if err != nil {
-			return nil, fmt.Errorf("prepare: %w", t.fail(err))
-		}
-		*p = st
+// stmt returns q prepared on the writer connection (once for the life of the store).
+func (t *syncTx) stmt(q string) (*sql.Stmt, error) {
+	st, err := t.w.stmt(q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", t.fail(err))
 	}
-	return *p, nil
+	return st, nil
 }
 
 // Fingerprints calls fn for every directory user. fn must not call the SyncTx.
@@ -155,7 +158,7 @@ func (t *syncTx) Fingerprints(ctx context.Context, fn func(store.Fingerprint) er
 	if err := t.usable(); err != nil {
 		return fmt.Errorf("fingerprints: %w", err)
 	}
-	st, err := t.stmt(&t.fps, qFingerprints)
+	st, err := t.stmt(qFingerprints)
 	if err != nil {
 		return fmt.Errorf("fingerprints: %w", err)
 	}
@@ -195,7 +198,7 @@ func (t *syncTx) UserByAnchor(ctx context.Context, anchor []byte) (store.User, e
 	if len(anchor) == 0 {
 		return store.User{}, fmt.Errorf("user by anchor: empty anchor: %w", store.ErrNotFound)
 	}
-	st, err := t.stmt(&t.byAnchor, qUserByAnchor)
+	st, err := t.stmt(qUserByAnchor)
 	if err != nil {
 		return store.User{}, fmt.Errorf("user by anchor: %w", err)
 	}
@@ -287,7 +290,7 @@ func (t *syncTx) putUser(ctx context.Context, op string, u *store.User, mode put
 		u.SecurityQuestionsCount, sqAt, version, micros(now), micros(now)}
 
 	if insert {
-		st, err := t.stmt(&t.insert, qInsertUser)
+		st, err := t.stmt(qInsertUser)
 		if err != nil {
 			return fmt.Errorf("%s %q: %w", op, u.UserPrincipalName, err)
 		}
@@ -297,7 +300,7 @@ func (t *syncTx) putUser(ctx context.Context, op string, u *store.User, mode put
 		u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, now, now
 		return nil
 	}
-	st, err := t.stmt(&t.update, qUpdateUser)
+	st, err := t.stmt(qUpdateUser)
 	if err != nil {
 		return fmt.Errorf("%s %q: %w", op, u.UserPrincipalName, err)
 	}
@@ -309,7 +312,11 @@ func (t *syncTx) putUser(ctx context.Context, op string, u *store.User, mode put
 	err = st.QueryRowContext(ctx, args[:]...).Scan(&version, &created, &sqCount, &sqAtNew)
 	if errors.Is(err, sql.ErrNoRows) {
 		var stored int64
-		switch err := t.conn.QueryRowContext(ctx, qVersionByID, id).Scan(&stored); {
+		st, err := t.stmt(qVersionByID)
+		if err != nil {
+			return fmt.Errorf("%s %q: %w", op, u.UserPrincipalName, err)
+		}
+		switch err := st.QueryRowContext(ctx, id).Scan(&stored); {
 		case errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("%s %q: id %s: %w", op, u.UserPrincipalName, id, store.ErrNotFound)
 		case err != nil:
@@ -344,7 +351,7 @@ func (t *syncTx) DeleteUserByAnchor(ctx context.Context, anchor []byte) error {
 	if len(anchor) == 0 {
 		return fmt.Errorf("delete user: empty anchor: %w", store.ErrNotFound)
 	}
-	st, err := t.stmt(&t.del, qDeleteByAnchor)
+	st, err := t.stmt(qDeleteByAnchor)
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
@@ -370,7 +377,7 @@ func (t *syncTx) SetSyncState(ctx context.Context, s store.SyncState) error {
 	if at.IsZero() {
 		at = t.s.now()
 	}
-	st, err := t.stmt(&t.setState, qSetSyncState)
+	st, err := t.stmt(qSetSyncState)
 	if err != nil {
 		return fmt.Errorf("set sync state: %w", err)
 	}
@@ -388,12 +395,11 @@ func (t *syncTx) Commit() error {
 		}
 		return fmt.Errorf("commit: %w", err)
 	}
-	t.closeStmts()
-	if _, err := t.conn.ExecContext(context.Background(), `COMMIT`); err != nil {
+	if _, err := t.w.exec(qCommit); err != nil {
 		t.rollbackAndRelease()
 		return fmt.Errorf("commit: %w", err)
 	}
-	t.release(nil)
+	t.release(false)
 	return nil
 }
 
@@ -402,40 +408,31 @@ func (t *syncTx) Rollback() error {
 	if t.done {
 		return nil
 	}
-	t.closeStmts()
 	return t.rollbackAndRelease()
 }
 
 func (t *syncTx) rollbackAndRelease() error {
-	_, err := t.conn.ExecContext(context.Background(), `ROLLBACK`)
+	_, err := t.w.exec(qRollback)
 	if err != nil && t.failed != nil {
 		// SQLite may already have rolled back after the earlier failure ("no transaction is
 		// active"): the connection is still sound only if it is in autocommit mode again, which
 		// we cannot ask database/sql; discard it to be safe.
-		t.release(driver.ErrBadConn)
+		t.release(true)
 		return nil
 	}
 	if err != nil {
-		t.release(driver.ErrBadConn)
+		t.release(true)
 		return fmt.Errorf("rollback: %w", err)
 	}
-	t.release(nil)
+	t.release(false)
 	return nil
 }
 
-func (t *syncTx) closeStmts() {
-	for _, st := range []*sql.Stmt{t.insert, t.update, t.byAnchor, t.del, t.fps, t.setState} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
-
-// release returns the writer connection to its pool, or discards it when bad is driver.ErrBadConn.
-func (t *syncTx) release(bad error) {
+// release gives the writer connection back, after discarding it when bad.
+func (t *syncTx) release(bad bool) {
 	t.done = true
-	if bad != nil {
-		t.conn.Raw(func(any) error { return bad })
+	if bad {
+		t.w.discard()
 	}
-	t.conn.Close()
+	t.w.release()
 }

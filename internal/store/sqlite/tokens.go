@@ -48,8 +48,11 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
 		id = newID()
 	}
 	created := s.orNow(t.CreatedAt)
-	_, err = s.w.ExecContext(ctx, `INSERT INTO api_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		id, t.Name, scopes, t.Hash, micros(created), microsOrNil(t.LastUsedAt), microsOrNil(t.RevokedAt))
+	err = s.wr.write(ctx, func(c wconn) error {
+		_, err := c.exec(`INSERT INTO api_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			id, t.Name, scopes, t.Hash, micros(created), microsOrNil(t.LastUsedAt), microsOrNil(t.RevokedAt))
+		return err
+	})
 	if isUniqueViolation(err) {
 		return fmt.Errorf("create token %q: name in use, or same hash or id: %w", t.Name, store.ErrConflict)
 	}
@@ -62,7 +65,7 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
 
 // TokenByHash finds the unrevoked token with this hash.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	t, err := scanToken(s.r.QueryRowContext(ctx,
+	t, err := scanToken(s.readRow(ctx,
 		`SELECT `+tokenColumns+` FROM api_tokens WHERE hash = ? AND revoked_at IS NULL`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Token{}, fmt.Errorf("token by hash: %w", store.ErrNotFound)
@@ -75,13 +78,12 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, erro
 
 // TouchToken sets the token's LastUsedAt. ErrNotFound when there is no token with this ID.
 func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, micros(at), id)
-	return oneRow(res, err, "touch token "+id)
+	return s.writeOne(ctx, "touch token "+id, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, micros(at), id)
 }
 
 // ListTokens returns every token, revoked ones included, oldest first.
 func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY created_at, id`)
+	rows, err := s.readRows(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -102,9 +104,29 @@ func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
 
 // RevokeToken revokes the unrevoked token named name; its name may then be given to a new token.
 func (s *Store) RevokeToken(ctx context.Context, name string, at time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`,
-		micros(at), name)
-	return oneRow(res, err, fmt.Sprintf("revoke token %q", name))
+	return s.writeOne(ctx, fmt.Sprintf("revoke token %q", name),
+		`UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`, micros(at), name)
+}
+
+// writeOne runs q, which changes one row by key, as a group-committed write: ErrNotFound when it
+// changed none.
+func (s *Store) writeOne(ctx context.Context, what, q string, args ...any) error {
+	err := s.wr.write(ctx, func(c wconn) error {
+		res, err := c.exec(q, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // oneRow turns the outcome of a statement that changes one row by key into an error: ErrNotFound

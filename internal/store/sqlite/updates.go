@@ -50,7 +50,11 @@ func (x usersTx) user(ctx context.Context, what, q string, arg any) (store.User,
 	if err != nil {
 		return store.User{}, fmt.Errorf("%s: %w", what, err)
 	}
-	u, err := scanUser(x.t.conn.QueryRowContext(ctx, q, arg))
+	st, err := x.t.stmt(q)
+	if err != nil {
+		return store.User{}, fmt.Errorf("%s: %w", what, err)
+	}
+	u, err := scanUser(st.QueryRowContext(ctx, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
 	}
@@ -77,7 +81,11 @@ func (x usersTx) DeleteUser(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
-	res, err := x.t.conn.ExecContext(ctx, qDeleteByID, id)
+	st, err := x.t.stmt(qDeleteByID)
+	if err != nil {
+		return fmt.Errorf("delete user %s: %w", id, err)
+	}
+	res, err := st.ExecContext(ctx, id)
 	if err != nil {
 		return fmt.Errorf("delete user %s: %w", id, x.t.fail(err))
 	}
@@ -95,12 +103,18 @@ func (x usersTx) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
-	ins, err := x.t.s.auditInsert(e)
+	a, err := x.t.s.auditArgs(e)
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
-	if err := ins(ctx, x.t.conn); err != nil {
+	st, err := x.t.stmt(qInsertAudit)
+	if err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	}
+	id, err := a.insert(func(args ...any) (sql.Result, error) { return st.ExecContext(ctx, args...) })
+	if err != nil {
 		return fmt.Errorf("append audit: %w", x.t.fail(err))
 	}
+	e.ID, e.Time = id, a.at
 	return nil
 }

@@ -110,7 +110,7 @@ func key(s string) string { return strings.ToLower(s) }
 
 // UserByUPN finds a user by userPrincipalName, case-insensitively.
 func (s *Store) UserByUPN(ctx context.Context, upn string) (store.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE upn_key = ?`, key(upn)))
+	u, err := scanUser(s.readRow(ctx, qUserByUPN, key(upn)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, fmt.Errorf("user %q: %w", upn, store.ErrNotFound)
 	}
@@ -155,7 +155,7 @@ func (s *Store) ListUsers(ctx context.Context, f store.UserFilter, fn func(store
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.readRows(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("list users: %w", err)
 	}
@@ -182,7 +182,7 @@ func (s *Store) ListUsers(ctx context.Context, f store.UserFilter, fn func(store
 func (s *Store) CountUsers(ctx context.Context, f store.UserFilter) (int, error) {
 	w, args := where(f, true)
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM users`+w, args...).Scan(&n); err != nil {
+	if err := s.readRow(ctx, `SELECT count(*) FROM users`+w, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count users: %w", err)
 	}
 	return n, nil

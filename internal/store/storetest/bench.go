@@ -1,7 +1,12 @@
 package storetest
 
 import (
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sspr/sspr/internal/store"
 )
@@ -67,4 +72,61 @@ func BenchFingerprints(b *testing.B, s store.Store, n int) {
 			b.Fatalf("%d fingerprints, want %d", seen, n)
 		}
 	}
+}
+
+// BenchFlowWrites measures the writes of one step of the reset flow (a throttle Hit, CreateSession,
+// AppendAudit, UpdateSession, Enqueue: one iteration) made by many concurrent callers, as the web
+// server makes them, and reports the p50 and p99 time of an iteration.
+func BenchFlowWrites(b *testing.B, s store.Store) {
+	ctx := b.Context()
+	var (
+		seq atomic.Int64
+		mu  sync.Mutex
+		lat []time.Duration
+	)
+	at := time.Now()
+	b.ReportAllocs()
+	b.SetParallelism(64)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var local []time.Duration
+		for pb.Next() {
+			start := time.Now()
+			i := seq.Add(1)
+			if _, err := s.Hit(ctx, fmt.Sprintf("start:user%d", i%1000), at, at.Add(-time.Minute)); err != nil {
+				b.Error(err)
+				return
+			}
+			ses := store.Session{ID: fmt.Sprintf("bench-%d", i), Kind: "reset", State: []byte("state"), ExpiresAt: at.Add(time.Hour)}
+			if err := s.CreateSession(ctx, &ses); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := s.AppendAudit(ctx, &store.AuditEvent{Type: "reset.started", Actor: "user", UserPrincipalName: "u@example.com",
+				ClientIP: "127.0.0.1", Details: map[string]string{"method": "sms"}}); err != nil {
+				b.Error(err)
+				return
+			}
+			ses.State = []byte("state 2")
+			if err := s.UpdateSession(ctx, &ses); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := s.Enqueue(ctx, &store.Message{Channel: "sms", To: "+1 4255550100", Body: []byte("sealed")}); err != nil {
+				b.Error(err)
+				return
+			}
+			local = append(local, time.Since(start))
+		}
+		mu.Lock()
+		lat = append(lat, local...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds())/1000, "p99-ms")
 }

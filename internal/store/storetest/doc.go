@@ -15,8 +15,13 @@
 // The flow tests (flows.go) check Update (all-or-nothing, version checks, conflicts that leave
 // the transaction usable), that deleting a user removes its answers, sessions and codes, the
 // audit filters, tokens, sessions, codes (retired by a newer one; CountAttempt and ConsumeCode
-// exact under 20 and 10 concurrent callers), throttles (concurrent hits get distinct counts),
-// DeleteExpired, the outbox (leases, retries, wiped bodies, concurrent claimers never share a
+// exact under 20 and 10 concurrent callers), throttles (concurrent hits get distinct counts;
+// counts exact for any window, around seconds and minutes, before 1970, after DeleteExpired cut a
+// second in two), DeleteExpired, the outbox (leases, retries, wiped bodies, concurrent claimers never share a
 // message) and security answers (which writers holding an older copy of the user do not undo).
 // Their times are passed explicitly (only "a zero time means now" is checked against the clock).
+//
+// bench.go holds benchmarks a backend's tests call: BenchPutUser (a first sync's inserts),
+// BenchFingerprints (a re-sync's first step) and BenchFlowWrites (the small writes of the reset
+// flow, by many concurrent callers, with the p50 and p99 time of one flow step).
 package storetest

@@ -34,6 +34,7 @@ var flowTests = []struct {
 	{"CodesConcurrent", testCodesConcurrent},
 	{"Throttles", testThrottles},
 	{"ThrottleHitsConcurrent", testThrottleHitsConcurrent},
+	{"ThrottleWindows", testThrottleWindows},
 	{"DeleteExpired", testDeleteExpired},
 	{"Outbox", testOutbox},
 	{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
@@ -1001,6 +1002,87 @@ func testThrottleHitsConcurrent(t *testing.T, s store.Store) {
 	if !slices.Equal(counts, want) {
 		t.Errorf("counts of %d concurrent hits: %v; want each of 1..%d once", n, counts, n)
 	}
+}
+
+// testThrottleWindows: Hit and CountEvents count exactly the events at or after since, whatever
+// since is (on a second or a minute, just before or after one, before 1970), also after
+// DeleteExpired cut the events in the middle of a second and ClearThrottles removed another key's.
+func testThrottleWindows(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	epoch := time.Unix(0, 0).UTC()
+	bases := map[string]time.Time{"k:now": t0.Truncate(time.Minute), "k:1969": epoch}
+	// Offsets from the base, in order: around seconds and minutes, on both sides of the base.
+	var offsets []time.Duration
+	for _, o := range []time.Duration{-2 * time.Hour, -61 * time.Second, -time.Minute, -59 * time.Second,
+		-time.Second - time.Microsecond, -time.Second, -time.Millisecond, -time.Microsecond, 0, time.Microsecond,
+		999999 * time.Microsecond, time.Second, 59*time.Second + 999999*time.Microsecond, time.Minute,
+		time.Minute + time.Microsecond, 90 * time.Second, 10 * time.Minute} {
+		offsets = append(offsets, o, o) // two events at the same time
+	}
+	events := map[string][]time.Time{}
+	count := func(key string, since time.Time) int {
+		n := 0
+		for _, at := range events[key] {
+			if !at.Before(since) {
+				n++
+			}
+		}
+		return n
+	}
+	// The windows checked: every event time, and a microsecond on either side.
+	var sinces []time.Duration
+	for _, o := range offsets {
+		sinces = append(sinces, o-time.Microsecond, o, o+time.Microsecond)
+	}
+	sinces = append(sinces, -3*time.Hour, time.Hour)
+	check := func(when string) {
+		t.Helper()
+		for key, base := range bases {
+			for _, o := range sinces {
+				since := base.Add(o)
+				if n, err := s.CountEvents(ctx, key, since); err != nil || n != count(key, since) {
+					t.Errorf("%s: CountEvents(%s, base%+v) = %d, %v; want %d", when, key, o, n, err, count(key, since))
+				}
+			}
+		}
+	}
+	for i, o := range offsets {
+		for key, base := range bases {
+			at := base.Add(o)
+			// Each hit counts in its own window, a different one each time.
+			since := base.Add(sinces[(i*7)%len(sinces)])
+			events[key] = append(events[key], at)
+			n, err := s.Hit(ctx, key, at, since)
+			if err != nil {
+				t.Fatalf("Hit(%s, base%+v): %v", key, o, err)
+			}
+			if want := count(key, since); n != want {
+				t.Errorf("Hit(%s, base%+v, since base%+v) = %d, want %d", key, o, sinces[(i*7)%len(sinces)], n, want)
+			}
+		}
+	}
+	check("after the hits")
+
+	// DeleteExpired in the middle of a second and of a minute, a second after each base.
+	before := bases["k:now"].Add(time.Second + 500*time.Millisecond)
+	if err := s.DeleteExpired(ctx, before); err != nil {
+		t.Fatalf("DeleteExpired: %v", err)
+	}
+	for key := range events {
+		events[key] = slices.DeleteFunc(events[key], func(at time.Time) bool { return at.Before(before) })
+	}
+	check("after DeleteExpired")
+	if _, err := s.Hit(ctx, "k:now", before, before.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	events["k:now"] = append(events["k:now"], before)
+	check("after a hit at the cut")
+
+	if err := s.ClearThrottles(ctx, "k:1969"); err != nil {
+		t.Fatal(err)
+	}
+	events["k:1969"] = nil
+	check("after ClearThrottles")
 }
 
 func testDeleteExpired(t *testing.T, s store.Store) {
