@@ -155,9 +155,37 @@ func (s *Server) headers(next http.Handler) http.Handler {
 		if s.secure {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(&serverTiming{ResponseWriter: w, start: time.Now()}, r)
 	})
 }
+
+// serverTiming adds Server-Timing (the handler's time until it writes the response) to every
+// response whose handler did not set it (padded handlers set it without their padding).
+type serverTiming struct {
+	http.ResponseWriter
+	start time.Time
+	done  bool
+}
+
+func (t *serverTiming) WriteHeader(code int) {
+	if !t.done {
+		t.done = true
+		if t.Header().Get("Server-Timing") == "" {
+			t.Header().Set("Server-Timing", fmt.Sprintf("app;dur=%.2f", float64(time.Since(t.start).Microseconds())/1000))
+		}
+	}
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *serverTiming) Write(b []byte) (int, error) {
+	if !t.done {
+		t.WriteHeader(http.StatusOK)
+	}
+	return t.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (t *serverTiming) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
 // padded makes a handler take at least ResponseFloor, so that known and unknown names cannot be
 // told apart by timing. Server-Timing reports the time spent before the padding.

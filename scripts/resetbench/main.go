@@ -185,7 +185,7 @@ func newBrowser(base string) (*browser, error) {
 	return b, nil
 }
 
-// do returns the server time (Server-Timing when present, else the client latency).
+// do returns the server time (Server-Timing, which every page sets; the client latency if absent).
 func (b *browser) do(method, path string, form url.Values) (time.Duration, string, error) {
 	var body io.Reader
 	if form != nil {
