@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sspr/sspr/internal/clientip"
 	"github.com/sspr/sspr/internal/admin"
+	"github.com/sspr/sspr/internal/clientip"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/syncer"
 )

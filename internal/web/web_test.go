@@ -358,6 +358,3 @@ func TestPublicURLNotHost(t *testing.T) {
 		t.Errorf("mail links: %+v", s.sent.msgs)
 	}
 }
-
-
-
