@@ -53,6 +53,56 @@ type prefixRule struct {
 	plain  bool
 }
 
+// nationalRule is what Parse would do with a number written without + in a region: the
+// region's country code, national prefix and international (IDD) prefix.
+type nationalRule struct {
+	cc          int
+	ccDigits    string
+	prefix, idd string
+	plain       bool // prefix and idd are empty or literal digit strings
+}
+
+var nationalRules = sync.OnceValue(func() map[string]nationalRule {
+	rules := map[string]nationalRule{}
+	coll, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		return rules
+	}
+	digitsOnly := func(p string) bool { return strings.Trim(p, "0123456789") == "" }
+	for _, m := range coll.GetMetadata() {
+		if m.GetId() == "001" {
+			continue
+		}
+		cc := int(m.GetCountryCode())
+		p, idd := m.GetNationalPrefixForParsing(), m.GetInternationalPrefix()
+		rules[m.GetId()] = nationalRule{cc: cc, ccDigits: strconv.Itoa(cc), prefix: p, idd: idd,
+			plain: digitsOnly(p) && digitsOnly(idd)}
+	}
+	return rules
+})
+
+// fastParseNational is fastParse for a number written without + in the default region: it
+// applies when Parse would strip nothing (no national prefix, no international prefix, no
+// leading country code) and reports false otherwise.
+func fastParseNational(digits []byte, region string, pn *phonenumbers.PhoneNumber) bool {
+	rule, ok := nationalRules()[region]
+	if !ok || !rule.plain || len(digits) < 2 || len(digits) > 17 || digits[0] == '0' {
+		return false
+	}
+	d := string(digits)
+	if rule.prefix != "" && strings.HasPrefix(d, rule.prefix) || rule.idd != "" && strings.HasPrefix(d, rule.idd) ||
+		strings.HasPrefix(d, rule.ccDigits) {
+		return false
+	}
+	national, err := strconv.ParseUint(d, 10, 64)
+	if err != nil {
+		return false
+	}
+	pn.CountryCode = proto.Int32(int32(rule.cc))
+	pn.NationalNumber = proto.Uint64(national)
+	return true
+}
+
 var prefixRules = sync.OnceValue(func() map[int]prefixRule {
 	rules := map[int]prefixRule{}
 	coll, err := phonenumbers.MetadataCollection()

@@ -77,3 +77,35 @@ func FuzzFastParse(f *testing.F) {
 		sameAsParse(t, digits)
 	})
 }
+
+// TestFastParseNationalMatchesParse checks fastParseNational against Parse for numbers written
+// without + in every region.
+func TestFastParseNationalMatchesParse(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	fast := 0
+	for region := range phonenumbers.GetSupportedRegions() {
+		for n := 3; n <= 13; n++ {
+			for range 15 {
+				digits := fmt.Sprintf("%0*d", n, r.Uint64N(pow10(n)))
+				var got phonenumbers.PhoneNumber
+				if !fastParseNational([]byte(digits), region, &got) {
+					continue
+				}
+				fast++
+				want, err := phonenumbers.Parse(digits, region)
+				if err != nil {
+					t.Errorf("%s in %s: fast path accepted what Parse refuses: %v", digits, region, err)
+					continue
+				}
+				if got.GetCountryCode() != want.GetCountryCode() || got.GetNationalNumber() != want.GetNationalNumber() ||
+					got.GetItalianLeadingZero() != want.GetItalianLeadingZero() {
+					t.Errorf("%s in %s: fast %v, Parse %v", digits, region, &got, want)
+				}
+			}
+		}
+	}
+	if fast == 0 {
+		t.Fatal("the national fast path never applied")
+	}
+	t.Logf("national fast path taken for %d random numbers", fast)
+}

@@ -259,15 +259,16 @@ func (n *Normalizer) Normalize(raw string) (Number, error) {
 	}
 	p = append(p, sc.digits...)
 	var pn phonenumbers.PhoneNumber
-	if !sc.plus || !fastParse(sc.digits, &pn) {
+	fast := sc.plus && fastParse(sc.digits, &pn) || !sc.plus && fastParseNational(sc.digits, n.region, &pn)
+	if !fast {
 		if err := phonenumbers.ParseToNumber(string(p), n.region, &pn); err != nil {
 			return Number{}, parseError(raw, sc.plus, err)
 		}
 	}
 	cc := int(pn.GetCountryCode())
-	// GetNumberType is UNKNOWN exactly when IsValidNumber is false (both look up the region the
-	// same way, then match the same metadata), so one call does both, at half the cost.
-	typ := phonenumbers.GetNumberType(&pn)
+	// The type is UNKNOWN exactly when IsValidNumber is false (both look up the region the same
+	// way, then match the same metadata), so one call does both (numbertype.go).
+	typ := numberType(&pn)
 	if typ == phonenumbers.UNKNOWN {
 		return Number{}, newError(raw, InvalidNumber, invalidDetail(&pn, cc))
 	}
