@@ -242,15 +242,20 @@ func (s *Service) Start(ctx context.Context, kind, name string, c Client) (strin
 		return "", View{}, fmt.Errorf("reset: session: %w", err)
 	}
 	s.audit(ctx, kind+".started", st, userID, c, map[string]string{"outcome": outcome})
+	var v View
 	if st.Decoy {
-		return token, s.view(kind, st, nil), nil
+		v = s.view(kind, st, nil)
+	} else {
+		v = s.view(kind, st, &u)
 	}
-	v := s.view(kind, st, &u)
+	// Decoys record what they showed too: both paths then do the same writes, which keeps
+	// their timing alike (and an auditor sees what an unknown name was shown).
 	offered := make([]string, 0, len(v.Options))
 	for _, o := range v.Options {
 		offered = append(offered, o.ID+" "+o.Hint)
 	}
-	s.audit(ctx, kind+".methods.offered", st, userID, c, map[string]string{"methods": strings.Join(offered, "; "), "required": strconv.Itoa(v.Required)})
+	s.audit(ctx, kind+".methods.offered", st, userID, c, map[string]string{"methods": strings.Join(offered, "; "),
+		"required": strconv.Itoa(v.Required), "decoy": strconv.FormatBool(st.Decoy)})
 	return token, v, nil
 }
 
