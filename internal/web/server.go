@@ -463,18 +463,7 @@ func (s *Server) send(kind string) http.HandlerFunc {
 		}
 		token := sessionToken(r)
 		_, err := s.flows.SendCode(r.Context(), token, r.PostFormValue("option"), s.client(r))
-		var ue *reset.Error
-		if errors.As(err, &ue) && ue.Key == "send.unknownOption" {
-			v, verr := s.flows.View(r.Context(), token)
-			if verr != nil {
-				s.fail(w, r, kind, verr)
-				return
-			}
-			s.renderVerify(w, r, kind, v, ue.Key)
-			return
-		}
-		if err != nil {
-			s.fail(w, r, kind, err)
+		if s.stepFailed(w, r, kind, token, err, func(key string) bool { return key == "send.unknownOption" }) {
 			return
 		}
 		http.Redirect(w, r, "/"+kind+"/verify", http.StatusSeeOther)
@@ -488,25 +477,10 @@ func (s *Server) code(kind string) http.HandlerFunc {
 		}
 		token := sessionToken(r)
 		v, err := s.flows.VerifyCode(r.Context(), token, r.PostFormValue("option"), r.PostFormValue("code"), s.client(r))
-		var ue *reset.Error
-		if errors.As(err, &ue) && strings.HasPrefix(ue.Key, "verify.") {
-			v, verr := s.flows.View(r.Context(), token)
-			if verr != nil {
-				s.fail(w, r, kind, verr)
-				return
-			}
-			s.renderVerify(w, r, kind, v, ue.Key, ue.Args...)
+		if s.stepFailed(w, r, kind, token, err, func(key string) bool { return strings.HasPrefix(key, "verify.") }) {
 			return
 		}
-		if err != nil {
-			s.fail(w, r, kind, err)
-			return
-		}
-		if v.Ready {
-			http.Redirect(w, r, "/"+kind+"/complete", http.StatusSeeOther)
-			return
-		}
-		http.Redirect(w, r, "/"+kind+"/verify", http.StatusSeeOther)
+		s.nextStep(w, r, kind, v)
 	}
 }
 
@@ -519,26 +493,43 @@ func (s *Server) answers(kind string) http.HandlerFunc {
 		}
 		token := sessionToken(r)
 		v, err := s.flows.VerifyAnswers(r.Context(), token, r.PostForm["answer"], s.client(r))
-		var ue *reset.Error
-		if errors.As(err, &ue) && (strings.HasPrefix(ue.Key, "questions.") || ue.Key == "send.unknownOption") {
-			v, verr := s.flows.View(r.Context(), token)
-			if verr != nil {
-				s.fail(w, r, kind, verr)
-				return
-			}
-			s.renderVerify(w, r, kind, v, ue.Key, ue.Args...)
+		if s.stepFailed(w, r, kind, token, err, func(key string) bool {
+			return strings.HasPrefix(key, "questions.") || key == "send.unknownOption"
+		}) {
 			return
 		}
-		if err != nil {
-			s.fail(w, r, kind, err)
-			return
-		}
-		if v.Ready {
-			http.Redirect(w, r, "/"+kind+"/complete", http.StatusSeeOther)
-			return
-		}
-		http.Redirect(w, r, "/"+kind+"/verify", http.StatusSeeOther)
+		s.nextStep(w, r, kind, v)
 	}
+}
+
+// stepFailed answers a proof step's error, if any, and reports whether it did: a user error the
+// step's page explains (onPage) shows the methods page again with it; others go to fail.
+func (s *Server) stepFailed(w http.ResponseWriter, r *http.Request, kind, token string, err error, onPage func(key string) bool) bool {
+	if err == nil {
+		return false
+	}
+	var ue *reset.Error
+	if errors.As(err, &ue) && onPage(ue.Key) {
+		v, verr := s.flows.View(r.Context(), token)
+		if verr != nil {
+			s.fail(w, r, kind, verr)
+			return true
+		}
+		s.renderVerify(w, r, kind, v, ue.Key, ue.Args...)
+		return true
+	}
+	s.fail(w, r, kind, err)
+	return true
+}
+
+// nextStep sends the browser on after a successful proof: to the password (or unlock) form
+// when the proofs are enough, else back to the methods.
+func (s *Server) nextStep(w http.ResponseWriter, r *http.Request, kind string, v reset.View) {
+	if v.Ready {
+		http.Redirect(w, r, "/"+kind+"/complete", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/"+kind+"/verify", http.StatusSeeOther)
 }
 
 func (s *Server) completePage(kind string) http.HandlerFunc {
