@@ -147,7 +147,11 @@ func newSyncRunsCmd(g *globals) *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if f == formatJSON {
-				return writeJSON(out, runsJSON(runs))
+				views := make([]syncer.RunJSON, 0, len(runs))
+				for _, r := range runs {
+					views = append(views, syncer.NewRunJSON(r))
+				}
+				return writeJSON(out, views)
 			}
 			rw, _ := newRowWriter(out, formatTable, []string{"ID", "STARTED", "DURATION", "MODE", "STATUS", "ADDED", "UPDATED", "DELETED", "UNCHANGED", "REJECTED", "ERROR"})
 			for _, r := range runs {
@@ -171,31 +175,4 @@ func newSyncRunsCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
 	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "how many runs")
 	return cmd
-}
-
-type runJSON struct {
-	ID         int64      `json:"id"`
-	Mode       string     `json:"mode"`
-	Status     string     `json:"status"`
-	StartedAt  time.Time  `json:"startedAt"`
-	FinishedAt *time.Time `json:"finishedAt"`
-	Added      int        `json:"added"`
-	Updated    int        `json:"updated"`
-	Deleted    int        `json:"deleted"`
-	Unchanged  int        `json:"unchanged"`
-	Rejected   int        `json:"rejected"`
-	Errors     []string   `json:"errors"`
-}
-
-func runsJSON(runs []store.SyncRun) []runJSON {
-	out := make([]runJSON, 0, len(runs))
-	for _, r := range runs {
-		errs := r.Errors
-		if errs == nil {
-			errs = []string{}
-		}
-		out = append(out, runJSON{r.ID, r.Mode, string(r.Status), r.StartedAt, r.FinishedAt,
-			r.Added, r.Updated, r.Deleted, r.Unchanged, r.Rejected, errs})
-	}
-	return out
 }

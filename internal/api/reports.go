@@ -62,30 +62,6 @@ func (a *API) readiness(w http.ResponseWriter, r *http.Request, _ principal) {
 	bw.Flush()
 }
 
-// runJSON is a sync run, in the form of `sspr sync runs -o json`.
-type runJSON struct {
-	ID         int64      `json:"id"`
-	Mode       string     `json:"mode"`
-	Status     string     `json:"status"`
-	StartedAt  time.Time  `json:"startedAt"`
-	FinishedAt *time.Time `json:"finishedAt"`
-	Added      int        `json:"added"`
-	Updated    int        `json:"updated"`
-	Deleted    int        `json:"deleted"`
-	Unchanged  int        `json:"unchanged"`
-	Rejected   int        `json:"rejected"`
-	Errors     []string   `json:"errors"`
-}
-
-func newRunJSON(r store.SyncRun) runJSON {
-	errs := r.Errors
-	if errs == nil {
-		errs = []string{}
-	}
-	return runJSON{r.ID, r.Mode, string(r.Status), r.StartedAt, r.FinishedAt, r.Added, r.Updated, r.Deleted,
-		r.Unchanged, r.Rejected, errs}
-}
-
 func (a *API) listRuns(w http.ResponseWriter, r *http.Request, _ principal) {
 	limit := 20
 	if s := r.URL.Query().Get("limit"); s != "" {
@@ -101,12 +77,12 @@ func (a *API) listRuns(w http.ResponseWriter, r *http.Request, _ principal) {
 		a.internal(w, r, err)
 		return
 	}
-	out := make([]runJSON, 0, len(runs))
+	out := make([]syncer.RunJSON, 0, len(runs))
 	for _, run := range runs {
-		out = append(out, newRunJSON(run))
+		out = append(out, syncer.NewRunJSON(run))
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Runs []runJSON `json:"runs"`
+		Runs []syncer.RunJSON `json:"runs"`
 	}{out})
 }
 
@@ -199,7 +175,7 @@ func (a *API) startRun(w http.ResponseWriter, r *http.Request, p principal) {
 		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "the sync could not start: "+runErr.Error(), nil)
 		return
 	}
-	writeJSON(w, http.StatusOK, newRunJSON(rep.Run))
+	writeJSON(w, http.StatusOK, syncer.NewRunJSON(rep.Run))
 }
 
 func (a *API) endSync(done chan struct{}) {

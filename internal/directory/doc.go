@@ -2,5 +2,7 @@
 // in scope as Records, already mapped to the product's field names. Implementations:
 // directory/ldap (Active Directory, Samba AD, OpenLDAP; paged, streaming, full and delta),
 // directory/ldif and directory/csv (ldifde- and csvde-style exports, for sites that cannot reach
-// the directory live). The attribute Mapping is shared by all of them.
+// the directory live). The attribute Mapping is shared by all of them; directory/export holds
+// what the two export readers share (text decoding, user selection, identity), and TLSConfig the
+// TLS client settings of the LDAP reader and of the writeback.
 package directory

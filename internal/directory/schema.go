@@ -188,6 +188,32 @@ func FormatAnchor(k Kind, a []byte) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
+// ParseGUIDText parses the textual form of an Active Directory objectGUID, with or without
+// braces, into its 16 bytes: the first three groups are stored little-endian (the inverse
+// of FormatAnchor).
+func ParseGUIDText(v []byte) ([]byte, bool) {
+	if len(v) == 38 && v[0] == '{' && v[37] == '}' {
+		v = v[1:37]
+	}
+	if len(v) != 36 || v[8] != '-' || v[13] != '-' || v[18] != '-' || v[23] != '-' {
+		return nil, false
+	}
+	h := make([]byte, 0, 32)
+	h = append(h, v[0:8]...)
+	h = append(h, v[9:13]...)
+	h = append(h, v[14:18]...)
+	h = append(h, v[19:23]...)
+	h = append(h, v[24:36]...)
+	b := make([]byte, 16)
+	if _, err := hex.Decode(b, h); err != nil {
+		return nil, false
+	}
+	b[0], b[1], b[2], b[3] = b[3], b[2], b[1], b[0]
+	b[4], b[5] = b[5], b[4]
+	b[6], b[7] = b[7], b[6]
+	return b, true
+}
+
 func first(v [][]byte) []byte {
 	if len(v) == 0 {
 		return nil

@@ -3,12 +3,10 @@ package writeback
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -101,18 +99,9 @@ func New(cfg Config) (*Directory, error) {
 		bad("bindDN %q: %v", cfg.BindDN, err)
 	}
 	if d.ldaps || cfg.StartTLS {
-		d.tls = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
-		if cfg.CAFile != "" {
-			pem, err := os.ReadFile(cfg.CAFile)
-			if err != nil {
-				bad("caFile: %v", err)
-			} else {
-				pool := x509.NewCertPool()
-				if !pool.AppendCertsFromPEM(pem) {
-					bad("caFile %s: no PEM certificate", cfg.CAFile)
-				}
-				d.tls.RootCAs = pool
-			}
+		var err error
+		if d.tls, err = directory.TLSConfig(host, cfg.CAFile); err != nil {
+			bad("%v", err)
 		}
 	}
 	if len(problems) > 0 {

@@ -1,7 +1,6 @@
 package csv
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	stdcsv "encoding/csv"
@@ -9,15 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/text/encoding/unicode"
-	"golang.org/x/text/transform"
-
 	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/directory/export"
 )
 
 // maxRecord bounds the bytes of one row (a quoted field may span lines), so that an
@@ -85,24 +81,12 @@ func New(path string, schema directory.Schema, opts Options) *Reader {
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	names := schema.Attributes()
-	if !containsFold(names, "objectClass") {
-		names = append(names, "objectClass")
-	}
-	return &Reader{path: path, schema: schema, opts: opts, names: names}
+	return &Reader{path: path, schema: schema, opts: opts, names: export.Attributes(schema)}
 }
 
 // Key identifies the file, the mapping and the filter.
 func (r *Reader) Key() string {
-	v := url.Values{}
-	v.Set("kind", string(r.schema.Kind))
-	v.Set("userPrincipalName", r.schema.Mapping.UserPrincipalName)
-	v.Set("displayName", r.schema.Mapping.DisplayName)
-	v.Set("mobilePhone", r.schema.Mapping.MobilePhone)
-	v.Set("officePhone", r.schema.Mapping.OfficePhone)
-	v.Set("alternateEmails", r.schema.Mapping.AlternateEmails)
-	v.Set("objectClass", r.opts.ObjectClass)
-	return "csv:" + r.path + "?" + v.Encode()
+	return export.Key("csv", r.path, r.schema, r.opts.ObjectClass)
 }
 
 // Read reads the whole file, one row at a time, and reports every user in scope through
@@ -124,7 +108,7 @@ func (r *Reader) Read(ctx context.Context, since string, h directory.Handler) (d
 
 // read reads the CSV text in f.
 func (r *Reader) read(ctx context.Context, f io.Reader, h directory.Handler) (directory.Result, error) {
-	src := &source{r: textReader(f)}
+	src := &source{r: export.TextReader(f)}
 	cr := stdcsv.NewReader(src)
 	cr.ReuseRecord = true
 	cr.LazyQuotes = false
@@ -183,7 +167,7 @@ func (r *Reader) read(ctx context.Context, f io.Reader, h directory.Handler) (di
 		}
 		rows++
 		w.fill(rec)
-		if !inScope(r.schema, r.opts, values) {
+		if !export.IsUser(r.schema, r.opts.ObjectClass, values) {
 			continue
 		}
 		// A clone, so that a kept Record does not pin the whole row.
@@ -319,7 +303,7 @@ func (w *row) valuesFunc() directory.Values {
 		}
 		v := w.groups[i]
 		if ad && len(v) == 1 && strings.EqualFold(attr, anchor) {
-			if b, ok := parseGUIDText(v[0]); ok {
+			if b, ok := directory.ParseGUIDText(v[0]); ok {
 				return [][]byte{b}
 			}
 		}
@@ -336,27 +320,6 @@ func hexValue(f string) (string, bool) {
 	return h, len(h)%2 == 0
 }
 
-// inScope applies Options to a row.
-func inScope(s directory.Schema, o Options, values directory.Values) bool {
-	classes := values("objectClass")
-	if s.Kind != directory.OpenLDAP && hasFold(classes, "computer") {
-		return false
-	}
-	if o.ObjectClass == "" {
-		return len(values(s.Mapping.UserPrincipalName)) > 0
-	}
-	return hasFold(classes, o.ObjectClass)
-}
-
-func hasFold(values [][]byte, s string) bool {
-	for _, v := range values {
-		if strings.EqualFold(string(v), s) {
-			return true
-		}
-	}
-	return false
-}
-
 func indexFold(list []string, s string) int {
 	for i, x := range list {
 		if strings.EqualFold(x, s) {
@@ -365,8 +328,6 @@ func indexFold(list []string, s string) int {
 	}
 	return -1
 }
-
-func containsFold(list []string, s string) bool { return indexFold(list, s) >= 0 }
 
 var errTooLong = errors.New("row too long")
 
@@ -391,47 +352,4 @@ func (s *source) Read(p []byte) (int, error) {
 		s.last, s.any = p[n-1], true
 	}
 	return n, err
-}
-
-// textReader removes a UTF-8 byte order mark and converts UTF-16 (csvde -u writes UTF-16LE
-// with a byte order mark) to UTF-8.
-func textReader(r io.Reader) io.Reader {
-	br := bufio.NewReaderSize(r, 32<<10)
-	b, _ := br.Peek(3)
-	switch {
-	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
-		_, _ = br.Discard(3)
-		return br
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
-		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
-	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
-		return transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder())
-	}
-	return br
-}
-
-// parseGUIDText parses the textual form of an Active Directory objectGUID, with or without
-// braces, into its 16 bytes: the first three groups are stored little-endian (the inverse
-// of directory.FormatAnchor).
-func parseGUIDText(v []byte) ([]byte, bool) {
-	if len(v) == 38 && v[0] == '{' && v[37] == '}' {
-		v = v[1:37]
-	}
-	if len(v) != 36 || v[8] != '-' || v[13] != '-' || v[18] != '-' || v[23] != '-' {
-		return nil, false
-	}
-	h := make([]byte, 0, 32)
-	h = append(h, v[0:8]...)
-	h = append(h, v[9:13]...)
-	h = append(h, v[14:18]...)
-	h = append(h, v[19:23]...)
-	h = append(h, v[24:36]...)
-	b := make([]byte, 16)
-	if _, err := hex.Decode(b, h); err != nil {
-		return nil, false
-	}
-	b[0], b[1], b[2], b[3] = b[3], b[2], b[1], b[0]
-	b[4], b[5] = b[5], b[4]
-	b[6], b[7] = b[7], b[6]
-	return b, true
 }

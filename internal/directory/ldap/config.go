@@ -3,14 +3,12 @@ package ldap
 import (
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -177,21 +175,12 @@ func New(cfg Config) (*Reader, error) {
 		r.groupDN = dn
 	}
 
-	r.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+	host := ""
 	if r.u != nil {
-		r.tls.ServerName = r.u.Hostname()
+		host = r.u.Hostname()
 	}
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			bad("caFile: %v", err)
-		} else {
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				bad("caFile %s: no PEM certificate in it", cfg.CAFile)
-			}
-			r.tls.RootCAs = pool
-		}
+	if r.tls, err = directory.TLSConfig(host, cfg.CAFile); err != nil {
+		bad("%v", err)
 	}
 	if len(problems) > 0 {
 		kinds := []error{ErrConfig}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/directory/export"
 )
 
 // FuzzParser feeds arbitrary bytes to the parser and converts every entry: it must never
@@ -40,7 +41,7 @@ func FuzzParser(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, r := range readers {
-			p := newParser(textReader(bytes.NewReader(data)), r.names)
+			p := newParser(export.TextReader(bytes.NewReader(data)), r.names)
 			values := r.valuesFunc(p)
 			for {
 				ok, err := p.entry()
@@ -60,7 +61,7 @@ func FuzzParser(f *testing.F) {
 				if p.e.line < 1 || p.e.attrs == 0 {
 					t.Fatalf("entry at line %d with %d attributes", p.e.line, p.e.attrs)
 				}
-				if inScope(r.schema, r.opts, values) {
+				if export.IsUser(r.schema, r.opts.ObjectClass, values) {
 					r.schema.Record(string(p.e.dn), values)
 				}
 			}

@@ -1,22 +1,15 @@
 package ldif
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/text/encoding/unicode"
-	"golang.org/x/text/transform"
-
 	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/directory/export"
 )
 
 // Errors of a read. A *LineError wraps ErrSyntax or ErrUnsupported and names the line.
@@ -86,16 +79,12 @@ func New(path string, schema directory.Schema, opts Options) *Reader {
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	names := schema.Attributes()
-	if !containsFold(names, "objectClass") {
-		names = append(names, "objectClass")
-	}
-	return &Reader{path: path, schema: schema, opts: opts, names: names}
+	return &Reader{path: path, schema: schema, opts: opts, names: export.Attributes(schema)}
 }
 
 // Key identifies the file, the mapping and the filter.
 func (r *Reader) Key() string {
-	return key("ldif", r.path, r.schema, r.opts.ObjectClass)
+	return export.Key("ldif", r.path, r.schema, r.opts.ObjectClass)
 }
 
 // Read reads the whole file, one entry at a time, and reports every user in scope through
@@ -112,7 +101,7 @@ func (r *Reader) Read(ctx context.Context, since string, h directory.Handler) (d
 		return directory.Result{}, fmt.Errorf("ldif: %w", err)
 	}
 	defer f.Close()
-	p := newParser(textReader(f), r.names)
+	p := newParser(export.TextReader(f), r.names)
 	values := r.valuesFunc(p)
 	anchor := r.schema.AnchorAttribute()
 	entries, users, anchored := 0, 0, 0
@@ -133,7 +122,7 @@ func (r *Reader) Read(ctx context.Context, since string, h directory.Handler) (d
 			break
 		}
 		entries++
-		if !inScope(r.schema, r.opts, values) {
+		if !export.IsUser(r.schema, r.opts.ObjectClass, values) {
 			continue
 		}
 		users++
@@ -171,96 +160,10 @@ func (r *Reader) valuesFunc(p *parser) directory.Values {
 	return func(attr string) [][]byte {
 		v := p.values(attr)
 		if len(v) == 1 && strings.EqualFold(attr, anchor) {
-			if b, ok := parseGUIDText(v[0]); ok {
+			if b, ok := directory.ParseGUIDText(v[0]); ok {
 				return [][]byte{b}
 			}
 		}
 		return v
 	}
-}
-
-// inScope applies Options to an entry.
-func inScope(s directory.Schema, o Options, values directory.Values) bool {
-	classes := values("objectClass")
-	if s.Kind != directory.OpenLDAP && hasFold(classes, "computer") {
-		return false
-	}
-	if o.ObjectClass == "" {
-		return len(values(s.Mapping.UserPrincipalName)) > 0
-	}
-	return hasFold(classes, o.ObjectClass)
-}
-
-func hasFold(values [][]byte, s string) bool {
-	for _, v := range values {
-		if equalFold(v, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// key renders a Reader's identity: scheme, absolute path, mapping and filter.
-func key(scheme, path string, s directory.Schema, objectClass string) string {
-	v := url.Values{}
-	v.Set("kind", string(s.Kind))
-	v.Set("userPrincipalName", s.Mapping.UserPrincipalName)
-	v.Set("displayName", s.Mapping.DisplayName)
-	v.Set("mobilePhone", s.Mapping.MobilePhone)
-	v.Set("officePhone", s.Mapping.OfficePhone)
-	v.Set("alternateEmails", s.Mapping.AlternateEmails)
-	v.Set("objectClass", objectClass)
-	return scheme + ":" + path + "?" + v.Encode()
-}
-
-// textReader removes a UTF-8 byte order mark and converts UTF-16 (ldifde -u writes
-// UTF-16LE with a byte order mark) to UTF-8.
-func textReader(r io.Reader) io.Reader {
-	br := bufio.NewReaderSize(r, 32<<10)
-	b, _ := br.Peek(3)
-	switch {
-	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
-		_, _ = br.Discard(3)
-		return br
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
-		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
-	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
-		return transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder())
-	}
-	return br
-}
-
-// parseGUIDText parses the textual form of an Active Directory objectGUID, with or without
-// braces, into its 16 bytes: the first three groups are stored little-endian (the inverse
-// of directory.FormatAnchor).
-func parseGUIDText(v []byte) ([]byte, bool) {
-	if len(v) == 38 && v[0] == '{' && v[37] == '}' {
-		v = v[1:37]
-	}
-	if len(v) != 36 || v[8] != '-' || v[13] != '-' || v[18] != '-' || v[23] != '-' {
-		return nil, false
-	}
-	h := make([]byte, 0, 32)
-	h = append(h, v[0:8]...)
-	h = append(h, v[9:13]...)
-	h = append(h, v[14:18]...)
-	h = append(h, v[19:23]...)
-	h = append(h, v[24:36]...)
-	b := make([]byte, 16)
-	if _, err := hex.Decode(b, h); err != nil {
-		return nil, false
-	}
-	b[0], b[1], b[2], b[3] = b[3], b[2], b[1], b[0]
-	b[4], b[5] = b[5], b[4]
-	b[6], b[7] = b[7], b[6]
-	return b, true
 }

@@ -405,7 +405,7 @@ func TestKey(t *testing.T) {
 func TestParseGUIDText(t *testing.T) {
 	want := mustHex(t, "b7e88c871327a941a7655e3905ab5ef2")
 	for _, s := range []string{"878ce8b7-2713-41a9-a765-5e3905ab5ef2", "{878CE8B7-2713-41A9-A765-5E3905AB5EF2}"} {
-		b, ok := parseGUIDText([]byte(s))
+		b, ok := directory.ParseGUIDText([]byte(s))
 		if !ok || !reflect.DeepEqual(b, want) {
 			t.Errorf("%s: %x %v", s, b, ok)
 		}
@@ -414,7 +414,7 @@ func TestParseGUIDText(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"", "878ce8b7-2713-41a9-a765-5e3905ab5ef", "878ce8b7x2713-41a9-a765-5e3905ab5ef2", "{878ce8b7-2713-41a9-a765-5e3905ab5ef2", "g78ce8b7-2713-41a9-a765-5e3905ab5ef2"} {
-		if _, ok := parseGUIDText([]byte(s)); ok {
+		if _, ok := directory.ParseGUIDText([]byte(s)); ok {
 			t.Errorf("%q parsed", s)
 		}
 	}
