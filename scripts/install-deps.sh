@@ -2,13 +2,13 @@
 # Installs the Debian packages sspr's demo or test suite needs, when missing and running as root.
 #   scripts/install-deps.sh demo   slapd and ldap-utils (the demo falls back to an LDIF file without them)
 #   scripts/install-deps.sh test   everything the integration tests run against
-# Services are never started by the packages (a policy-rc.d guard is set for the install): the
-# project starts its own throwaway servers on 127.0.0.1.
+# Services are never started by the packages (a policy-rc.d guard is set for the install), and no
+# running process is ever signalled: the project starts its own throwaway servers on 127.0.0.1.
 set -euo pipefail
 
 case "${1:-test}" in
   demo) pkgs=(slapd ldap-utils) ;;
-  test) pkgs=(slapd ldap-utils samba samba-ad-dc winbind krb5-user postgresql openssl chromium) ;;
+  test) pkgs=(slapd ldap-utils samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind krb5-user postgresql openssl chromium) ;;
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac
 
@@ -34,9 +34,6 @@ trap '[ -n "$guard" ] && rm -f "$guard"' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null || apt-get update
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Packages that start their daemons despite the guard would hold the ports our servers need.
-for d in slapd samba smbd nmbd winbindd; do
-  for pid in $(pgrep -x "$d" 2>/dev/null); do
-    if [ "$(ps -o ppid= -p "$pid" | tr -d ' ')" = 1 ]; then kill "$pid" 2>/dev/null || true; fi
-  done
-done
+# The policy-rc.d guard keeps the packages from starting their daemons. Nothing is signalled here:
+# a daemon already running on this machine is the administrator's, never ours to stop (the test
+# servers say which port is busy instead).
