@@ -112,6 +112,10 @@ func (s *scope) in(dn string) bool {
 
 var errStop = errors.New("handler stopped the read")
 
+// Attributes returns the attributes every user search requests (full records), in the order
+// sent: what a baseline such as ldapsearch must request to be compared fairly.
+func (r *Reader) Attributes() []string { return slices.Clone(r.attrs) }
+
 // Read reads every user in scope (since == "") or what changed since the watermark; see
 // the package documentation for the read paths.
 func (r *Reader) Read(ctx context.Context, since string, h directory.Handler) (directory.Result, error) {
