@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/sspr/sspr/internal/config"
@@ -56,7 +55,7 @@ func (g *globals) open(ctx context.Context) (*app, error) {
 
 func openApp(ctx context.Context, cfg config.Config, logTo io.Writer) (*app, error) {
 	a := &app{cfg: cfg, log: newLogger(cfg.Log, logTo)}
-	st, err := openStore(ctx, cfg.Store)
+	st, err := openStore(ctx, cfg.Store, a.log)
 	if err != nil {
 		return nil, err
 	}
@@ -76,17 +75,14 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func openStore(ctx context.Context, url string) (store.Store, error) {
+func openStore(ctx context.Context, url string, log *slog.Logger) (store.Store, error) {
 	kind, target, err := config.ParseStore(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	switch kind {
 	case config.StoreSQLite:
-		if err := os.MkdirAll(filepath.Dir(target), 0o750); err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
-		st, err := sqlite.Open(ctx, target)
+		st, err := sqlite.Open(ctx, target, sqlite.WithLogger(log)) // creates a missing folder 0700
 		if err != nil {
 			return nil, fmt.Errorf("store: open %s: %w", target, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"runtime"
 	"sort"
@@ -38,12 +39,47 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// Option changes how Open opens a store.
+type Option func(*options)
+
+type options struct {
+	log *slog.Logger
+}
+
+// WithLogger sends Open's warnings (store files that other users may read) to log instead of
+// slog.Default().
+func WithLogger(log *slog.Logger) Option {
+	return func(o *options) {
+		if log != nil {
+			o.log = log
+		}
+	}
+}
+
 // Open opens (creating it if needed) the SQLite database at path, a plain file path (the caller
 // turns a store URL such as sqlite:///var/lib/sspr/sspr.db into /var/lib/sspr/sspr.db), and applies
-// the embedded migrations that it lacks.
-func Open(ctx context.Context, path string) (*Store, error) {
+// the embedded migrations that it lacks. A new database file is created 0600 (SQLite gives its
+// -wal and -shm files the same mode), a missing folder 0700; existing store files that other users
+// may read are reported as a warning. An I/O error says which file system failed, and whether it
+// is full (then it wraps syscall.ENOSPC).
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
 		return nil, fmt.Errorf("sqlite: open %q: want a plain file path", path)
+	}
+	o := options{log: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s, err := open(ctx, path, o)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, explain(path, err))
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, path string, o options) (*Store, error) {
+	if err := prepareFiles(path, o.log); err != nil {
+		return nil, err
 	}
 	ms := strconv.FormatInt(busyTimeout.Milliseconds(), 10)
 	w, err := sql.Open("sqlite", path+"?"+url.Values{
@@ -53,7 +89,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"_synchronous":  {"NORMAL"},
 	}.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -62,7 +98,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{w: w, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
 	s.wr = newWriter(w)
 	r, err := sql.Open("sqlite", path+"?"+url.Values{
@@ -72,7 +108,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		s.wr.close()
 		w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
@@ -80,7 +116,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.r, s.rs.db = r, r
 	if err := r.PingContext(ctx); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
 	return s, nil
 }

@@ -1,0 +1,132 @@
+package sqlite
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/sspr/sspr/internal/store"
+)
+
+// TestStoreFileModes: a new store's folder is 0700 and its files (database, -wal, -shm) 0600,
+// whatever the umask; an existing store that others may read is opened with a warning naming the
+// file.
+func TestStoreFileModes(t *testing.T) {
+	ctx := t.Context()
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "state", "sspr")
+	path := filepath.Join(dir, "sspr.db")
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	s, err := Open(ctx, path, WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := store.User{Source: store.SourceCloud, UserPrincipalName: "a@example.com"}
+	if err := s.Update(ctx, func(tx store.UsersTx) error { return tx.CreateUser(ctx, &u) }); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("store folder: %v, %v; want mode 0700", fi.Mode(), err)
+	}
+	for _, p := range storeFiles(path) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %04o, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+	if logs.Len() != 0 {
+		t.Errorf("warnings for a store created 0600:\n%s", logs.String())
+	}
+	s.Close()
+
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path, WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if got := logs.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, path) || !strings.Contains(got, "mode=0644") {
+		t.Errorf("no warning naming the readable store file; log:\n%s", got)
+	}
+}
+
+// TestFullDiskAtOpen: opening a store on a full file system says that it is full, and where
+// (wrapping syscall.ENOSPC), both for a new store and for an existing one. The full file system is
+// a small tmpfs mounted in the test's folder, filled up with a file; the test needs root for the
+// mount and skips without it.
+func TestFullDiskAtOpen(t *testing.T) {
+	ctx := t.Context()
+	dir := mountTmpfs(t, "2m")
+	existing := filepath.Join(dir, "old", "sspr.db")
+	s, err := Open(ctx, existing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	fill(t, filepath.Join(dir, "filler"))
+
+	for _, path := range []string{filepath.Join(dir, "new", "sspr.db"), existing} {
+		_, err := Open(ctx, path)
+		if err == nil {
+			t.Errorf("Open(%s) on a full file system: no error", path)
+			continue
+		}
+		t.Logf("Open(%s): %v", path, err)
+		msg := err.Error()
+		if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(msg, "no space left on device") ||
+			!strings.Contains(msg, path) || !strings.Contains(msg, dir) {
+			t.Errorf("Open(%s) on a full file system: %q; want the path, the file system and \"no space left on device\"", path, msg)
+		}
+	}
+}
+
+// mountTmpfs mounts a tmpfs of the given size in a new temporary folder, unmounted at the end.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fill writes zeros to path until the file system is full.
+func fill(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, err = io.Copy(f, zeros{})
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("filling the file system: %v", err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
