@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/notify"
 )
 
@@ -20,9 +21,9 @@ type Config struct {
 }
 
 // Validate reports a missing path, or a directory that does not exist, as a
-// *notify.ConfigError.
+// *problem.List.
 func (c Config) Validate() error {
-	var e notify.ConfigError
+	var e problem.List
 	if c.Path == "" {
 		e.Add("path", "required")
 	} else if fi, err := os.Stat(filepath.Dir(c.Path)); err != nil {

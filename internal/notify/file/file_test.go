@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/notify/file"
 )
@@ -79,7 +80,7 @@ func TestSendConcurrentLinesStayWhole(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	var ce *notify.ConfigError
+	var ce *problem.List
 	if err := (file.Config{}).Validate(); !errors.As(err, &ce) || ce.Problems[0].Key != "path" {
 		t.Errorf("empty path: %v", err)
 	}

@@ -21,9 +21,11 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/email"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/notify/internal/transport"
+	"github.com/sspr/sspr/internal/secret"
 )
 
 // TLS modes.
@@ -64,7 +66,7 @@ type Config struct {
 	HelloName    string `yaml:"helloName"`
 
 	// Password is read from PasswordFile by the caller; never from the YAML itself.
-	Password string `yaml:"-"`
+	Password secret.Value `yaml:"-"`
 }
 
 // WithDefaults returns c with the TLS mode and port filled in.
@@ -85,11 +87,11 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports every problem of c (defaults applied) at once, as a *notify.ConfigError
+// Validate reports every problem of c (defaults applied) at once, as a *problem.List
 // whose keys are this block's YAML keys.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	var e notify.ConfigError
+	var e problem.List
 	switch {
 	case c.Host == "":
 		e.Add("host", "required")
@@ -218,53 +220,93 @@ func (s *Channel) Send(ctx context.Context, m notify.Message) error {
 	return err
 }
 
-func (s *Channel) deliver(ctx context.Context, rcpt string, data []byte) error {
+// Check opens a session up to authentication (greeting, EHLO, STARTTLS or implicit TLS as
+// configured, AUTH when a username is set) and quits without sending: the connection test of
+// `sspr config validate --connect`. Without a deadline on ctx it gives up after a minute.
+func (s *Channel) Check(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+	}
+	c, done, err := s.open(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+		return err
+	}
+	defer done()
+	if err := c.Quit(); err != nil {
+		return fmt.Errorf("smtp: QUIT: %w", err)
+	}
+	return nil
+}
+
+// open connects and runs the session up to authentication. done closes everything.
+func (s *Channel) open(ctx context.Context) (c *smtp.Client, done func(), err error) {
 	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return fmt.Errorf("smtp: connect: %w", err)
+		return nil, nil, fmt.Errorf("smtp: connect: %w", err)
 	}
-	defer conn.Close()
 	// The end of ctx (cancelled or past its deadline) interrupts any read or write in progress;
 	// ctx.Err() is set by then, so the error says why.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	done = func() {
+		if c != nil {
+			c.Close()
+		}
+		stop()
+		conn.Close()
+	}
+	fail := func(e error) (*smtp.Client, func(), error) {
+		done()
+		return nil, nil, e
+	}
 
 	if s.cfg.TLS == TLSImplicit {
 		tc := tls.Client(conn, s.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return fmt.Errorf("smtp: TLS: %w", err)
+			return fail(fmt.Errorf("smtp: TLS: %w", err))
 		}
 		conn = tc
 	}
-	c, err := smtp.NewClient(conn, s.cfg.Host)
-	if err != nil {
-		return fmt.Errorf("smtp: greeting: %w", err)
+	if c, err = smtp.NewClient(conn, s.cfg.Host); err != nil {
+		return fail(fmt.Errorf("smtp: greeting: %w", err))
 	}
-	defer c.Close()
 	if err := c.Hello(s.helloName); err != nil {
-		return fmt.Errorf("smtp: EHLO: %w", err)
+		return fail(fmt.Errorf("smtp: EHLO: %w", err))
 	}
 	if s.cfg.TLS == TLSStartTLS {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
-			return errors.New("smtp: the server does not offer STARTTLS (tls: starttls)")
+			return fail(errors.New("smtp: the server does not offer STARTTLS (tls: starttls)"))
 		}
 		if err := c.StartTLS(s.tls); err != nil {
-			return fmt.Errorf("smtp: STARTTLS: %w", err)
+			return fail(fmt.Errorf("smtp: STARTTLS: %w", err))
 		}
 	}
 	if s.cfg.Username != "" {
 		if _, ok := c.TLSConnectionState(); !ok {
-			return errors.New("smtp: refusing to authenticate without TLS")
+			return fail(errors.New("smtp: refusing to authenticate without TLS"))
 		}
 		if ok, mechs := c.Extension("AUTH"); !ok || !hasWord(mechs, "PLAIN") {
-			return fmt.Errorf("smtp: the server does not offer AUTH PLAIN (offers %q)", mechs)
+			return fail(fmt.Errorf("smtp: the server does not offer AUTH PLAIN (offers %q)", mechs))
 		}
-		if err := c.Auth(smtp.PlainAuth("", s.cfg.Username, s.cfg.Password, s.cfg.Host)); err != nil {
-			return fmt.Errorf("smtp: AUTH: %w", err)
+		if err := c.Auth(smtp.PlainAuth("", s.cfg.Username, s.cfg.Password.Reveal(), s.cfg.Host)); err != nil {
+			return fail(fmt.Errorf("smtp: AUTH: %w", err))
 		}
 	}
+	return c, done, nil
+}
+
+func (s *Channel) deliver(ctx context.Context, rcpt string, data []byte) error {
+	c, done, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err := c.Mail(s.from.Address); err != nil {
 		return fmt.Errorf("smtp: MAIL FROM: %w", err)
 	}

@@ -28,6 +28,7 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/notify/smtp"
 )
@@ -510,9 +511,9 @@ func TestConfigValidate(t *testing.T) {
 				}
 				return
 			}
-			var ce *notify.ConfigError
+			var ce *problem.List
 			if !errors.As(err, &ce) {
-				t.Fatalf("Validate = %v, want *notify.ConfigError", err)
+				t.Fatalf("Validate = %v, want *problem.List", err)
 			}
 			if len(ce.Problems) != len(tt.want) {
 				t.Errorf("problems %v, want %d", ce.Problems, len(tt.want))
@@ -566,5 +567,48 @@ helloName: sspr.example.com
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err == nil {
 		t.Error("a password in the YAML itself was accepted")
+	}
+}
+
+// TestCheck: the connection test goes as far as AUTH and sends nothing; a wrong password and
+// an untrusted certificate fail with the server's reason.
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name    string
+		srv     serverOpts
+		cfg     smtp.Config
+		noCA    bool
+		wantErr string // "" = passes
+	}{
+		{"starttls and auth", serverOpts{user: "sspr", pass: "right"}, smtp.Config{Username: "sspr", Password: "right"}, false, ""},
+		{"implicit tls", serverOpts{implicit: true}, smtp.Config{TLS: "implicit"}, false, ""},
+		{"wrong password", serverOpts{user: "sspr", pass: "right"}, smtp.Config{Username: "sspr", Password: "wrong"}, false, "AUTH: 535"},
+		{"untrusted certificate", serverOpts{}, smtp.Config{}, true, "certificate signed by unknown authority"},
+		{"no STARTTLS offered", serverOpts{noTLS: true}, smtp.Config{}, false, "does not offer STARTTLS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startServer(t, tt.srv)
+			cfg := tt.cfg
+			cfg.Host, cfg.Port, cfg.From = "127.0.0.1", srv.port, "no-reply@example.com"
+			if !tt.noCA {
+				cfg.CAFile = srv.caFile
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := newMailer(t, cfg).Check(ctx)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("Check: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("Check = %v, want %q", err, tt.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "wrong") {
+				t.Errorf("the error shows the password: %v", err)
+			}
+			if len(srv.messages()) != 0 {
+				t.Error("Check sent a message")
+			}
+		})
 	}
 }

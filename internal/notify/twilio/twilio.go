@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/notify/internal/transport"
+	"github.com/sspr/sspr/internal/secret"
 )
 
 // Defaults.
@@ -40,7 +42,7 @@ type Config struct {
 	VoiceLanguage string `yaml:"voiceLanguage"`
 
 	// AuthToken is read from AuthTokenFile by the caller; never from the YAML itself.
-	AuthToken string `yaml:"-"`
+	AuthToken secret.Value `yaml:"-"`
 }
 
 var (
@@ -59,11 +61,11 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports every problem of c (defaults applied) at once, as a *notify.ConfigError
+// Validate reports every problem of c (defaults applied) at once, as a *problem.List
 // whose keys are this block's YAML keys.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	var e notify.ConfigError
+	var e problem.List
 	if err := transport.CheckURL(c.BaseURL); err != nil {
 		e.Add("baseURL", "%v", err)
 	}
@@ -154,7 +156,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "sspr")
-	req.SetBasicAuth(c.cfg.AccountSID, c.cfg.AuthToken)
+	req.SetBasicAuth(c.cfg.AccountSID, c.cfg.AuthToken.Reveal())
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("twilio: %s: %w", m.Channel, err)

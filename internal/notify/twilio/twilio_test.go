@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/notify/twilio"
 )
@@ -261,7 +262,7 @@ func TestConfigValidate(t *testing.T) {
 				}
 				return
 			}
-			var ce *notify.ConfigError
+			var ce *problem.List
 			if !errors.As(err, &ce) || len(ce.Problems) != len(tt.want) {
 				t.Fatalf("Validate = %v, want %d problems", err, len(tt.want))
 			}

@@ -9,8 +9,10 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/notify/internal/transport"
+	"github.com/sspr/sspr/internal/secret"
 )
 
 // Defaults.
@@ -32,7 +34,7 @@ type Config struct {
 
 	// HeaderValue is read from HeaderValueFile by the caller; never from the YAML itself.
 	// Empty: no header is sent.
-	HeaderValue string `yaml:"-"`
+	HeaderValue secret.Value `yaml:"-"`
 }
 
 var tokenRe = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -45,11 +47,11 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports every problem of c (defaults applied) at once, as a *notify.ConfigError
+// Validate reports every problem of c (defaults applied) at once, as a *problem.List
 // whose keys are this block's YAML keys.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	var e notify.ConfigError
+	var e problem.List
 	if c.URL == "" {
 		e.Add("url", "required")
 	} else if err := transport.CheckURL(c.URL); err != nil {
@@ -115,7 +117,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "sspr")
 	if c.cfg.HeaderValue != "" {
-		req.Header.Set(c.cfg.HeaderName, c.cfg.HeaderValue)
+		req.Header.Set(c.cfg.HeaderName, c.cfg.HeaderValue.Reveal())
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {

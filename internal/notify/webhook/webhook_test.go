@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/notify/webhook"
 )
@@ -179,7 +180,7 @@ func TestConfigValidate(t *testing.T) {
 			}
 			continue
 		}
-		var ce *notify.ConfigError
+		var ce *problem.List
 		if !errors.As(err, &ce) || len(ce.Problems) != len(tt.want) {
 			t.Errorf("Validate(%+v) = %v, want %d problems", tt.cfg, err, len(tt.want))
 			continue
