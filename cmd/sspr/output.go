@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/sspr/sspr/internal/userview"
 )
 
 // format is an -o value.
@@ -51,30 +53,11 @@ type csvRows struct{ w *csv.Writer }
 func (c *csvRows) Write(row []string) error {
 	safe := make([]string, len(row))
 	for i, v := range row {
-		safe[i] = csvSafe(v)
+		safe[i] = userview.CSVCell(v) // read back by admin.ReadCSV
 	}
 	return c.w.Write(safe)
 }
 func (c *csvRows) Flush() error { c.w.Flush(); return c.w.Error() }
-
-// csvSafe defuses spreadsheet formula injection: a cell starting with = + - @ (or tab, CR)
-// is prefixed with a quote so a spreadsheet shows it as text. Phone numbers starting with +
-// are kept as they are (digits and spaces only cannot form a formula).
-func csvSafe(v string) string {
-	if v == "" {
-		return v
-	}
-	switch v[0] {
-	case '+':
-		if strings.Trim(v[1:], "0123456789 ") == "" {
-			return v
-		}
-		return "'" + v
-	case '=', '-', '@', '\t', '\r':
-		return "'" + v
-	}
-	return v
-}
 
 type tableRows struct{ tw *tabwriter.Writer }
 

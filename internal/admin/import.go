@@ -27,8 +27,9 @@ var Writable = []string{store.FieldDisplayName, store.FieldMobilePhone, store.Fi
 
 // ReadCSV reads an import file with the columns of `sspr user list -o csv`: a header row of field
 // names (any case, any order, any subset that includes userPrincipalName), then one row per user.
-// A cell that the export protected against spreadsheet formulas ("'=...", "'+...", "'-...",
-// "'@...") is read back without the quote.
+// A cell that the export protected against spreadsheet formulas (userview.CSVCell: a quote
+// before = + - @ tab CR or a quote) is read back without that quote, so that an export imported
+// again holds the export's values exactly.
 func ReadCSV(r io.Reader) ([]Row, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = false
@@ -74,18 +75,10 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 		line, _ := cr.FieldPos(0)
 		cells := make(map[string]string, len(cols))
 		for i, v := range rec {
-			cells[cols[i]] = unprotect(v)
+			cells[cols[i]] = userview.FromCSVCell(v)
 		}
 		rows = append(rows, Row{Line: line, Cells: cells})
 	}
-}
-
-// unprotect undoes the export's defence against formula injection.
-func unprotect(v string) string {
-	if len(v) > 1 && v[0] == '\'' && strings.IndexByte("=+-@\t\r", v[1]) >= 0 {
-		return v[1:]
-	}
-	return v
 }
 
 // Action is what an import does to one row's user.

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -65,7 +66,11 @@ func export(t *testing.T, st testStore) string {
 	w := csv.NewWriter(&buf)
 	w.Write(userview.Columns)
 	st.ListUsers(t.Context(), store.UserFilter{}, func(u store.User) error {
-		return w.Write(userview.FromStore(u).Row())
+		row := userview.FromStore(u).Row()
+		for i, v := range row {
+			row[i] = userview.CSVCell(v)
+		}
+		return w.Write(row)
 	})
 	w.Flush()
 	return buf.String()
@@ -174,6 +179,43 @@ func TestImport(t *testing.T) {
 		// Applied twice: no change.
 		if rep := importText(edit, true); rep.Unchanged != 4 {
 			t.Errorf("second apply: %+v", rep)
+		}
+	})
+}
+
+// TestImportRoundTripTrickyValues: an export imported again changes nothing, whatever the values
+// start with (a quote, a formula character, a quote before one).
+func TestImportRoundTripTrickyValues(t *testing.T) {
+	backends(t, func(t *testing.T, st testStore) {
+		ctx := t.Context()
+		names := []string{"'=x", "=x", "''=x", "'", "'tis", "+x", "-2+3", "@cmd", "\tTab", "'+1 4255550100", "'\rx", "''", "=cmd|' /C calc'!A0"}
+		err := st.Update(ctx, func(tx store.UsersTx) error {
+			for i, n := range names {
+				n = strings.NewReplacer(`\t`, "\t", `\r`, "\r").Replace(n)
+				u := store.User{Source: store.SourceCloud, UserPrincipalName: fmt.Sprintf("u%d@example.com", i), DisplayName: n, AccountEnabled: true}
+				if err := tx.CreateUser(ctx, &u); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig := export(t, st)
+		rows, err := admin.ReadCSV(strings.NewReader(orig))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := newService(t, st, "US").Import(ctx, admin.CLIActor("root"), rows, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Unchanged != len(names) || len(rep.Rows) != 0 {
+			t.Errorf("export imported again: %+v", rep)
+		}
+		if after := export(t, st); after != orig {
+			t.Errorf("round trip changed the store:\n%s\n%s", orig, after)
 		}
 	})
 }
