@@ -1,12 +1,26 @@
-// Command resetbench measures the reset flow under load on loopback, in one run:
+// Command resetbench measures the reset flow under load on loopback. Each of -runs runs has two
+// phases, and every phase prints the load average before and after it:
 //
 //  1. first step: user name → methods page → code queued (POST /reset, GET /reset/verify,
-//     POST /reset/send), by many concurrent browsers, half of them for names that match nobody;
-//     reported as requests per second and the p50/p99 server time of each request (the
-//     Server-Timing header, which excludes the padding that hides unknown names; for the
-//     unpadded GET, the client-side latency);
+//     POST /reset/send), by -workers concurrent browsers for -duration, half of them for names
+//     that match nobody; reported as starts/s and requests/s, each request kind's client
+//     latency, its server time before padding (only if the server exposes Server-Timing), and the
+//     CPU that sspr serve and slapd spent per start (read from /proc, so it does not depend on
+//     what else the machine runs);
 //  2. complete resets end to end: start, SMS code (read from the file channel), verify, new
-//     password written back to slapd; reported as resets per second.
+//     password written back to slapd, -resets of them by -reset-workers browsers.
+//
+// Requests that could tell known names from unknown ones are padded to a response floor
+// (-floor, written to reset.responseFloor). A browser waits for each padded request, so with
+// the padding alone a phase cannot exceed browsers / (padded requests × floor) per second: the
+// output prints that ceiling and says when a figure is bounded by it (a padding ceiling, not a
+// server speed). A request kind counts as padded when none of its responses came faster than
+// the floor.
+//
+// The users never overlap: complete resets take the top -runs × -resets users, a distinct block
+// per run, and the first step draws from the users below them, so no code a reset waits for is
+// replaced by a first step's. The medians of the runs close the output; the exit status is 1
+// if any request failed.
 //
 // It starts a throwaway slapd with -users users, syncs them into SQLite with the sspr binary,
 // runs `sspr serve`, and stops everything it started. Run with `make bench-reset`.
@@ -37,6 +51,7 @@ import (
 
 	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/slapd"
+	"github.com/sspr/sspr/scripts/internal/benchrun"
 )
 
 const suffix = "dc=bench,dc=test"
@@ -45,9 +60,11 @@ var (
 	bin      = flag.String("sspr", "bin/sspr", "the sspr binary")
 	users    = flag.Int("users", 100000, "users in the directory")
 	workers  = flag.Int("workers", 400, "concurrent browsers for the first step")
-	duration = flag.Duration("duration", 10*time.Second, "how long the first step is driven")
-	resets   = flag.Int("resets", 500, "complete resets to run")
+	duration = flag.Duration("duration", 10*time.Second, "how long the first step is driven, per run")
+	resets   = flag.Int("resets", 500, "complete resets per run")
 	rworkers = flag.Int("reset-workers", 32, "concurrent browsers for complete resets")
+	floor    = flag.Duration("floor", 250*time.Millisecond, "response floor of the padded requests (reset.responseFloor; 250ms is the product default)")
+	runs     = flag.Int("runs", 3, "runs of both phases; each run is printed, then the medians")
 )
 
 func main() {
@@ -58,8 +75,29 @@ func main() {
 	}
 }
 
+// firstStepUsers is how many users (user0000000 up) the first step draws from; the users above
+// them are for complete resets.
+func firstStepUsers() (int, error) {
+	switch {
+	case *runs < 1 || *resets < 1 || *workers < 1 || *rworkers < 1:
+		return 0, errors.New("-runs, -resets, -workers and -reset-workers must be at least 1")
+	case *floor <= 0:
+		return 0, errors.New("-floor must be positive (sspr reads 0 as its default)")
+	case *users-*runs**resets < 1:
+		return 0, fmt.Errorf("-users %d leaves no user for the first step: complete resets take -runs × -resets = %d", *users, *runs**resets)
+	}
+	return *users - *runs**resets, nil
+}
+
 func run() error {
 	ctx := context.Background()
+	firstUsers, err := firstStepUsers()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("resetbench %s, %s\n", time.Now().UTC().Format(time.DateTime+" UTC"), benchrun.Flags(flag.CommandLine))
+	fmt.Printf("users: the first step draws from user0..user%d (and as many unknown names); complete resets use user%d..user%d, %d distinct users per run\n",
+		firstUsers-1, firstUsers, *users-1, *resets)
 	dir, err := os.MkdirTemp("", "sspr-resetbench-")
 	if err != nil {
 		return err
@@ -81,39 +119,23 @@ func run() error {
 		return err
 	}
 	pw := filepath.Join(dir, "pw")
-	os.WriteFile(pw, []byte(srv.AdminPassword), 0o600)
+	if err := os.WriteFile(pw, []byte(srv.AdminPassword), 0o600); err != nil {
+		return err
+	}
 	addr := freeAddr()
 	outbox := filepath.Join(dir, "outbox.jsonl")
 	cfg := filepath.Join(dir, "sspr.yaml")
-	// Every browser comes from 127.0.0.1: the per-IP limits are raised for the benchmark.
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`store: sqlite://%s/sspr.db
-directory:
-  type: openldap
-  url: %s
-  allowInsecure: true
-  bindDN: %s
-  bindPasswordFile: %s
-  baseDNs: ["ou=people,%s"]
-phone:
-  defaultRegion: US
-server:
-  listen: %s
-  publicURL: http://%s
-  secretFile: %s
-notify:
-  file: %s
-reset:
-  throttle:
-    startsIP: {max: 100000000, window: 1m}
-    failedProofsIP: {max: 100000000, window: 1m, lock: 1m}
-log:
-  level: warn
-`, dir, srv.URL, srv.AdminDN, pw, suffix, addr, addr, secretPath, outbox)), 0o600)
+	timingNote, err := writeConfig(abs, cfg, configValues{dir: dir, ldapURL: srv.URL, adminDN: srv.AdminDN, pwFile: pw,
+		addr: addr, secretFile: secretPath, outbox: outbox})
+	if err != nil {
+		return err
+	}
 	t0 := time.Now()
 	if out, err := exec.Command(abs, "-c", cfg, "sync", "-q").CombinedOutput(); err != nil {
 		return fmt.Errorf("sync: %w\n%s", err, out)
 	}
-	fmt.Printf("resetbench: %d users in slapd, synced into SQLite in %s\n", *users, time.Since(t0).Round(time.Millisecond))
+	fmt.Printf("setup: %d users in slapd, synced into SQLite in %s; response floor %s; %s\n",
+		*users, time.Since(t0).Round(time.Millisecond), *floor, timingNote)
 
 	serve := exec.Command(abs, "-c", cfg, "serve", "--no-sync")
 	if p := os.Getenv("RESETBENCH_PROFILE"); p != "" {
@@ -128,10 +150,89 @@ log:
 	if err := waitUp(base); err != nil {
 		return err
 	}
-	if err := firstStep(base); err != nil {
-		return err
+	codes := newCodeReader(outbox)
+	defer codes.stop()
+	pids := []int{serve.Process.Pid, srv.PID}
+
+	var firsts, completes []phase
+	for r := range *runs {
+		fmt.Printf("\nrun %d/%d\n", r+1, *runs)
+		f := firstStep(base, r, firstUsers, pids)
+		f.print()
+		firsts = append(firsts, f)
+		c := completeResets(base, codes, r, firstUsers, pids)
+		c.print()
+		completes = append(completes, c)
 	}
-	return completeResets(base, outbox)
+	fmt.Printf("\nmedians of %d runs (min–max):\n", *runs)
+	summarize(firsts)
+	summarize(completes)
+	failed := 0
+	for _, p := range append(firsts, completes...) {
+		failed += int(p.failures)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d requests or resets failed", failed)
+	}
+	return nil
+}
+
+type configValues struct {
+	dir, ldapURL, adminDN, pwFile, addr, secretFile, outbox string
+}
+
+// debugTiming is the setting that makes sspr serve send Server-Timing (server time before the
+// padding) on public pages, where it exists: it is for benchmarks only.
+const debugTiming = "debugTiming"
+
+// writeConfig writes the serve configuration and checks it with `sspr config validate`. It asks
+// for server.debugTiming and leaves it out when this sspr does not know the setting (older ones
+// send Server-Timing unasked). It returns what it did about Server-Timing.
+func writeConfig(bin, path string, v configValues) (string, error) {
+	for _, timing := range []bool{true, false} {
+		extra := ""
+		if timing {
+			extra = "  " + debugTiming + ": true\n"
+		}
+		// Every browser comes from 127.0.0.1: the per-IP limits are raised for the benchmark.
+		text := fmt.Sprintf(`store: sqlite://%s/sspr.db
+directory:
+  type: openldap
+  url: %s
+  allowInsecure: true
+  bindDN: %s
+  bindPasswordFile: %s
+  baseDNs: ["ou=people,%s"]
+phone:
+  defaultRegion: US
+server:
+  listen: %s
+  publicURL: http://%s
+  secretFile: %s
+%snotify:
+  file: %s
+reset:
+  responseFloor: %s
+  throttle:
+    startsIP: {max: 100000000, window: 1m}
+    failedProofsIP: {max: 100000000, window: 1m, lock: 1m}
+log:
+  level: warn
+`, v.dir, v.ldapURL, v.adminDN, v.pwFile, suffix, v.addr, v.addr, v.secretFile, extra, v.outbox, *floor)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			return "", err
+		}
+		out, err := exec.Command(bin, "-c", path, "config", "validate").CombinedOutput()
+		switch {
+		case err == nil && timing:
+			return "server." + debugTiming + " set (Server-Timing requested)", nil
+		case err == nil:
+			return "this sspr has no server." + debugTiming + " setting", nil
+		case !timing || !strings.Contains(string(out), debugTiming):
+			return "", fmt.Errorf("sspr config validate: %w\n%s", err, out)
+		}
+	}
+	panic("unreachable")
 }
 
 func freeAddr() string {
@@ -162,18 +263,29 @@ var (
 
 var transport = &http.Transport{MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}
 
-// browser is one simulated user agent: its own cookies, no redirects followed.
+// sample is one request's timing: the client's latency (padding included) and, when the server
+// sent Server-Timing, its time before the padding.
+type sample struct {
+	kind      string // "POST /reset"
+	client    time.Duration
+	server    time.Duration
+	hasServer bool
+}
+
+// browser is one simulated user agent: its own cookies, no redirects followed, and the timings
+// of its requests.
 type browser struct {
-	c    *http.Client
-	base string
-	csrf string
+	c       *http.Client
+	base    string
+	csrf    string
+	samples []sample
 }
 
 func newBrowser(base string) (*browser, error) {
 	jar, _ := cookiejar.New(nil)
 	b := &browser{base: base, c: &http.Client{Jar: jar, Transport: transport, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	_, page, err := b.do("GET", "/reset", nil)
+	page, err := b.do("GET", "/reset", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -185,8 +297,8 @@ func newBrowser(base string) (*browser, error) {
 	return b, nil
 }
 
-// do returns the server time (Server-Timing, which every page sets; the client latency if absent).
-func (b *browser) do(method, path string, form url.Values) (time.Duration, string, error) {
+// do sends one request, records its timing and returns the page.
+func (b *browser) do(method, path string, form url.Values) (string, error) {
 	var body io.Reader
 	if form != nil {
 		form.Set("csrf", b.csrf)
@@ -199,152 +311,354 @@ func (b *browser) do(method, path string, form url.Values) (time.Duration, strin
 	t0 := time.Now()
 	resp, err := b.c.Do(req)
 	if err != nil {
-		return 0, "", err
+		return "", err
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	d := time.Since(t0)
+	s := sample{kind: method + " " + path, client: time.Since(t0)}
 	if m := timingRE.FindStringSubmatch(resp.Header.Get("Server-Timing")); m != nil {
 		ms, _ := strconv.ParseFloat(m[1], 64)
-		d = time.Duration(ms * float64(time.Millisecond))
+		s.server, s.hasServer = time.Duration(ms*float64(time.Millisecond)), true
 	}
+	b.samples = append(b.samples, s)
 	if resp.StatusCode >= 400 {
-		return d, string(page), fmt.Errorf("%s %s: %d", method, path, resp.StatusCode)
+		return string(page), fmt.Errorf("%s %s: %d", method, path, resp.StatusCode)
 	}
-	return d, string(page), nil
+	return string(page), nil
 }
 
-func firstStep(base string) error {
-	var mu sync.Mutex
-	var times []time.Duration
-	var requests, iterations, failures atomic.Int64
-	deadline := time.Now().Add(*duration)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := range *workers {
-		wg.Go(func() {
-			b, err := newBrowser(base)
-			if err != nil {
-				failures.Add(1)
-				return
-			}
-			r := rand.New(rand.NewPCG(uint64(w), 7))
-			var local []time.Duration
-			for time.Now().Before(deadline) {
-				name := fmt.Sprintf("user%07d", r.IntN(*users))
-				if r.IntN(2) == 0 {
-					name = fmt.Sprintf("nobody%07d", r.IntN(1<<30))
-				}
-				d1, _, err := b.do("POST", "/reset", url.Values{"username": {name}})
-				if err != nil {
-					failures.Add(1)
-					continue
-				}
-				d2, page, err := b.do("GET", "/reset/verify", nil)
-				if err != nil {
-					failures.Add(1)
-					continue
-				}
-				opt := optionRE.FindStringSubmatch(page)
-				if opt == nil {
-					failures.Add(1)
-					continue
-				}
-				d3, _, err := b.do("POST", "/reset/send", url.Values{"option": {opt[1]}})
-				if err != nil {
-					failures.Add(1)
-					continue
-				}
-				requests.Add(3)
-				iterations.Add(1)
-				local = append(local, d1, d2, d3)
-			}
-			mu.Lock()
-			times = append(times, local...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	slices.Sort(times)
-	pct := func(p float64) time.Duration {
-		if len(times) == 0 {
-			return 0
+// phase is what one run of one phase measured.
+type phase struct {
+	name     string // "first step" or "complete resets"
+	unit     string // "starts" or "resets"
+	browsers int
+	elapsed  time.Duration
+	done     int64 // starts or resets completed
+	requests int64
+	failures int64
+	firstErr string
+	// cpu is what sspr serve and slapd spent during the phase (-1: unknown).
+	serveCPU, slapdCPU time.Duration
+	kinds              []kindStats
+	loadBefore         string
+	loadAfter          string
+}
+
+// kindStats are the timings of one request kind in a phase.
+type kindStats struct {
+	kind                 string
+	n                    int
+	clientP50, clientP99 time.Duration
+	clientMin            time.Duration
+	server               bool // Server-Timing seen on every response of this kind
+	serverP50, serverP99 time.Duration
+	padded               bool
+}
+
+func (p *phase) rate() float64 { return float64(p.done) / p.elapsed.Seconds() }
+
+// padded is how many requests of one start or reset were padded to the floor.
+func (p *phase) padded() int {
+	n := 0
+	for _, k := range p.kinds {
+		if k.padded {
+			n++
 		}
-		return times[min(len(times)-1, int(float64(len(times))*p))]
 	}
-	fmt.Printf("first step (%d browsers, %s, half unknown names): %d requests, %.0f requests/s, %.0f starts/s (name → methods → code queued); server time p50 %s p99 %s max %s; %d failures\n",
-		*workers, elapsed.Round(time.Millisecond), requests.Load(), float64(requests.Load())/elapsed.Seconds(),
-		float64(iterations.Load())/elapsed.Seconds(), pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond),
-		pct(1).Round(10*time.Microsecond), failures.Load())
-	return nil
+	return n
 }
 
-// completeResets runs full resets with distinct users, reading the SMS codes from the file channel.
-func completeResets(base, outbox string) error {
-	codes := newCodeReader(outbox)
-	defer codes.stop()
-	var done, failures atomic.Int64
-	next := atomic.Int64{}
+// ceiling is the rate the padding alone allows: each browser waits for every padded request.
+func (p *phase) ceiling() float64 {
+	if p.padded() == 0 {
+		return 0
+	}
+	return float64(p.browsers) / (float64(p.padded()) * floor.Seconds())
+}
+
+// verdict says whether the rate is a padding ceiling or the server's and machine's limit.
+func (p *phase) verdict() string {
+	c := p.ceiling()
+	if c == 0 {
+		return "no request was padded"
+	}
+	share := p.rate() / c
+	if share >= 0.8 {
+		return fmt.Sprintf("BOUNDED BY PADDING (%.0f%% of the ceiling): this is the padding's ceiling, not the server's speed", 100*share)
+	}
+	return fmt.Sprintf("%.0f%% of the padding ceiling: limited by the server and the machine, not by the padding", 100*share)
+}
+
+// measure runs fn while metering the CPU of pids and the load average around it.
+func measure(p *phase, pids []int, fn func()) {
+	p.loadBefore = benchrun.Load()
+	m := benchrun.Start(pids...)
 	start := time.Now()
-	var wg sync.WaitGroup
+	fn()
+	p.elapsed = time.Since(start)
+	cpu := m.Stop()
+	p.serveCPU, p.slapdCPU = cpu[0], cpu[1]
+	p.loadAfter = benchrun.Load()
+}
+
+func (p *phase) setSamples(samples []sample) {
+	by := map[string][]sample{}
+	var order []string
+	for _, s := range samples {
+		if _, ok := by[s.kind]; !ok {
+			order = append(order, s.kind)
+		}
+		by[s.kind] = append(by[s.kind], s)
+	}
+	slices.Sort(order)
+	for _, kind := range order {
+		ss := by[kind]
+		client := make([]time.Duration, len(ss))
+		var server []time.Duration
+		for i, s := range ss {
+			client[i] = s.client
+			if s.hasServer {
+				server = append(server, s.server)
+			}
+		}
+		slices.Sort(client)
+		slices.Sort(server)
+		k := kindStats{kind: kind, n: len(ss), clientP50: pct(client, 0.5), clientP99: pct(client, 0.99), clientMin: client[0]}
+		// A wait that is no request (in parentheses) is never padded.
+		k.padded = k.clientMin >= *floor && !strings.HasPrefix(kind, "(")
+		if len(server) == len(ss) {
+			k.server, k.serverP50, k.serverP99 = true, pct(server, 0.5), pct(server, 0.99)
+		}
+		p.kinds = append(p.kinds, k)
+	}
+}
+
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+
+// cpuPer formats CPU time per start or reset.
+func (p *phase) cpuPer(d time.Duration) string {
+	if d < 0 || p.done == 0 {
+		return "unknown"
+	}
+	return ms(d / time.Duration(p.done))
+}
+
+func (p *phase) print() {
+	fmt.Printf("  %s: load average %s before, %s after\n", p.name, p.loadBefore, p.loadAfter)
+	switch p.name {
+	case "first step":
+		fmt.Printf("    %.0f starts/s (name → methods → code queued, half unknown names), %.0f requests/s; %d starts, %d requests in %s by %d browsers; %d failures\n",
+			p.rate(), float64(p.requests)/p.elapsed.Seconds(), p.done, p.requests, p.elapsed.Round(time.Millisecond), p.browsers, p.failures)
+	default:
+		fmt.Printf("    %.0f resets/s end to end (start, SMS code, verify, new password written to slapd); %d done in %s by %d browsers; %d failures\n",
+			p.rate(), p.done, p.elapsed.Round(time.Millisecond), p.browsers, p.failures)
+	}
+	if p.firstErr != "" {
+		fmt.Printf("    first failure: %s\n", p.firstErr)
+	}
+	fmt.Printf("    padding: %d requests per %s never answered faster than the %s floor (padded) → ceiling %.0f %s/s = %d browsers / (%d × %s); %s\n",
+		p.padded(), strings.TrimSuffix(p.unit, "s"), *floor, p.ceiling(), p.unit, p.browsers, p.padded(), *floor, p.verdict())
+	fmt.Printf("    CPU per %s (from /proc, independent of the machine's load): sspr serve %s, slapd %s\n",
+		strings.TrimSuffix(p.unit, "s"), p.cpuPer(p.serveCPU), p.cpuPer(p.slapdCPU))
+	for _, k := range p.kinds {
+		server := "server time: not exposed (no Server-Timing)"
+		if k.server {
+			server = fmt.Sprintf("server time before padding (Server-Timing) p50 %s p99 %s", ms(k.serverP50), ms(k.serverP99))
+		}
+		pad := ""
+		if k.padded {
+			pad = ", never under the floor (padded)"
+		}
+		fmt.Printf("    %-22s %6d × client latency p50 %s p99 %s%s; %s\n", k.kind, k.n, ms(k.clientP50), ms(k.clientP99), pad, server)
+	}
+}
+
+// summarize prints the medians of one phase over the runs.
+func summarize(ps []phase) {
+	var rate, ceiling, serveCPU, slapdCPU benchrun.Series
+	var failures int64
+	for _, p := range ps {
+		rate = append(rate, p.rate())
+		ceiling = append(ceiling, p.ceiling())
+		if p.serveCPU >= 0 && p.done > 0 {
+			serveCPU = append(serveCPU, float64(p.serveCPU)/float64(time.Millisecond)/float64(p.done))
+		}
+		if p.slapdCPU >= 0 && p.done > 0 {
+			slapdCPU = append(slapdCPU, float64(p.slapdCPU)/float64(time.Millisecond)/float64(p.done))
+		}
+		failures += p.failures
+	}
+	bounded := "below the padding ceiling: limited by the server and the machine"
+	if c := ceiling.Median(); c > 0 && rate.Median() >= 0.8*c {
+		bounded = "BOUNDED BY PADDING: a padding ceiling, not the server's speed"
+	}
+	fmt.Printf("  %s: %s %s/s; padding ceiling %s/s at a %s floor, %s; %d failures\n",
+		ps[0].name, rate.Summary("%.0f"), ps[0].unit, ceiling.Summary("%.0f"), *floor, bounded, failures)
+	fmt.Printf("  %s CPU per %s (from /proc): sspr serve %s ms, slapd %s ms\n",
+		ps[0].name, strings.TrimSuffix(ps[0].unit, "s"), serveCPU.Summary("%.2f"), slapdCPU.Summary("%.2f"))
+	for i, k := range ps[0].kinds {
+		if !k.server {
+			continue
+		}
+		var p50, p99 benchrun.Series
+		for _, p := range ps {
+			if i < len(p.kinds) && p.kinds[i].kind == k.kind && p.kinds[i].server {
+				p50 = append(p50, float64(p.kinds[i].serverP50)/float64(time.Millisecond))
+				p99 = append(p99, float64(p.kinds[i].serverP99)/float64(time.Millisecond))
+			}
+		}
+		fmt.Printf("  %s %s server time before padding (Server-Timing): p50 %s ms, p99 %s ms\n", ps[0].name, k.kind, p50.Summary("%.2f"), p99.Summary("%.2f"))
+	}
+}
+
+// firstStep drives the first step from many browsers for -duration, with users below
+// firstUsers only (run seeds the names).
+func firstStep(base string, run, firstUsers int, pids []int) phase {
+	p := phase{name: "first step", unit: "starts", browsers: *workers}
+	var mu sync.Mutex
+	var samples []sample
+	var requests, iterations, failures atomic.Int64
 	var firstErr atomic.Value
-	for range *rworkers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= *resets {
+	fail := func(err error) {
+		failures.Add(1)
+		firstErr.CompareAndSwap(nil, err.Error())
+	}
+	measure(&p, pids, func() {
+		deadline := time.Now().Add(*duration)
+		var wg sync.WaitGroup
+		for w := range *workers {
+			wg.Go(func() {
+				b, err := newBrowser(base)
+				if err != nil {
+					fail(err)
 					return
 				}
-				if err := oneReset(base, codes, i); err != nil {
-					failures.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
+				b.samples = b.samples[:0] // the browser's own GET /reset is not part of a start
+				r := rand.New(rand.NewPCG(uint64(w), uint64(run)))
+				for time.Now().Before(deadline) {
+					name := fmt.Sprintf("user%07d", r.IntN(firstUsers))
+					if r.IntN(2) == 0 {
+						name = fmt.Sprintf("nobody%07d", r.IntN(1<<30))
+					}
+					if _, err := b.do("POST", "/reset", url.Values{"username": {name}}); err != nil {
+						fail(err)
+						continue
+					}
+					page, err := b.do("GET", "/reset/verify", nil)
+					if err != nil {
+						fail(err)
+						continue
+					}
+					opt := optionRE.FindStringSubmatch(page)
+					if opt == nil {
+						fail(errors.New("GET /reset/verify: no method offered"))
+						continue
+					}
+					if _, err := b.do("POST", "/reset/send", url.Values{"option": {opt[1]}}); err != nil {
+						fail(err)
+						continue
+					}
+					requests.Add(3)
+					iterations.Add(1)
 				}
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	fmt.Printf("complete resets (%d browsers): %d done in %s, %.0f resets/s end to end (start, SMS code, verify, writeback to slapd); %d failures\n",
-		*rworkers, done.Load(), elapsed.Round(time.Millisecond), float64(done.Load())/elapsed.Seconds(), failures.Load())
+				mu.Lock()
+				samples = append(samples, b.samples...)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+	})
+	p.done, p.requests, p.failures = iterations.Load(), requests.Load(), failures.Load()
 	if e := firstErr.Load(); e != nil {
-		fmt.Println("  first failure:", e)
+		p.firstErr = e.(string)
 	}
-	return nil
+	p.setSamples(samples)
+	return p
 }
 
-func oneReset(base string, codes *codeReader, i int) error {
+// completeResets runs -resets full resets, each with its own user from run's block (above
+// firstUsers), reading the SMS codes from the file channel.
+func completeResets(base string, codes *codeReader, run, firstUsers int, pids []int) phase {
+	p := phase{name: "complete resets", unit: "resets", browsers: *rworkers}
+	var mu sync.Mutex
+	var samples []sample
+	var done, failures atomic.Int64
+	var firstErr atomic.Value
+	next := atomic.Int64{}
+	measure(&p, pids, func() {
+		var wg sync.WaitGroup
+		for range *rworkers {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= *resets {
+						return
+					}
+					b, err := oneReset(base, codes, firstUsers+run**resets+i)
+					if b != nil {
+						mu.Lock()
+						samples = append(samples, b.samples...)
+						mu.Unlock()
+					}
+					if err != nil {
+						failures.Add(1)
+						firstErr.CompareAndSwap(nil, err.Error())
+						continue
+					}
+					done.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+	})
+	p.done, p.failures = done.Load(), failures.Load()
+	if e := firstErr.Load(); e != nil {
+		p.firstErr = e.(string)
+	}
+	p.setSamples(samples)
+	return p
+}
+
+// oneReset resets user n's password; it returns the browser for its timings (nil if none).
+func oneReset(base string, codes *codeReader, n int) (*browser, error) {
 	b, err := newBrowser(base)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// Users from the top of the range: the first step never sent them codes.
-	n := *users - 1 - i
-	if _, _, err := b.do("POST", "/reset", url.Values{"username": {fmt.Sprintf("user%07d", n)}}); err != nil {
-		return err
+	if _, err := b.do("POST", "/reset", url.Values{"username": {fmt.Sprintf("user%07d", n)}}); err != nil {
+		return b, err
 	}
-	if _, _, err := b.do("POST", "/reset/send", url.Values{"option": {"sms"}}); err != nil {
-		return err
+	if _, err := b.do("POST", "/reset/send", url.Values{"option": {"sms"}}); err != nil {
+		return b, err
 	}
+	t0 := time.Now()
 	code, err := codes.wait(phoneOf(n), 20*time.Second)
 	if err != nil {
-		return err
+		return b, err
 	}
-	if _, _, err := b.do("POST", "/reset/code", url.Values{"option": {"sms"}, "code": {code}}); err != nil {
-		return err
+	b.samples = append(b.samples, sample{kind: "(SMS code delivered)", client: time.Since(t0)})
+	if _, err := b.do("POST", "/reset/code", url.Values{"option": {"sms"}, "code": {code}}); err != nil {
+		return b, err
 	}
 	pw := fmt.Sprintf("Quiet-Harbor-Lantern-%d", n)
-	_, page, err := b.do("POST", "/reset/complete", url.Values{"password": {pw}, "confirm": {pw}})
+	page, err := b.do("POST", "/reset/complete", url.Values{"password": {pw}, "confirm": {pw}})
 	if err != nil {
-		return err
+		return b, err
 	}
-	if strings.Contains(page, `role="alert"`) {
-		return fmt.Errorf("complete refused: %s", regexp.MustCompile(`(?s)role="alert"[^>]*>(.*?)<`).FindStringSubmatch(page)[1])
+	if m := alertRE.FindStringSubmatch(page); m != nil {
+		return b, fmt.Errorf("complete refused: %s", m[1])
 	}
-	return nil
+	return b, nil
 }
+
+var alertRE = regexp.MustCompile(`(?s)role="alert"[^>]*>(.*?)<`)
 
 func phoneOf(i int) string { return fmt.Sprintf("+1425%03d%04d", 200+i/10000%800, i%10000) }
 
