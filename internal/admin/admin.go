@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sspr/sspr/internal/email"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/store"
 )
@@ -273,7 +274,7 @@ func (s *Service) Delete(ctx context.Context, actor Actor, upn string, ifVersion
 }
 
 // mask hides a field's value for the audit log: phones as phone.Mask, emails as
-// phone.MaskEmail; other fields are not contact data and stay as they are.
+// email.Mask; other fields are not contact data and stay as they are.
 func mask(field, v string) string {
 	if v == "" {
 		return ""
@@ -284,7 +285,7 @@ func mask(field, v string) string {
 	case store.FieldAlternateEmails, store.FieldAuthenticationEmail:
 		parts := strings.Split(v, ";")
 		for i, p := range parts {
-			parts[i] = phone.MaskEmail(p)
+			parts[i] = email.Mask(p)
 		}
 		return strings.Join(parts, ";")
 	}

@@ -23,5 +23,5 @@
 //     a CSV export imported again, or a GET document sent back as a PATCH, changes nothing.
 //
 // Audit events carry the actor ("cli:<os user>", "admin:<token name>"), the user, the field and
-// the old and new values masked (phone.Mask, phone.MaskEmail).
+// the old and new values masked (phone.Mask, email.Mask).
 package admin

@@ -1,4 +1,4 @@
-package reset
+package flow
 
 import (
 	"fmt"
@@ -8,13 +8,17 @@ import (
 	"github.com/sspr/sspr/internal/questions"
 )
 
-// Method names, as in configuration and forms.
+// Method names, as in configuration, forms, audit events, reports and the CLI: the one
+// vocabulary every package uses.
 const (
 	MethodEmail     = "email"
 	MethodSMS       = "sms"
 	MethodVoice     = "voice"
 	MethodQuestions = "questions"
 )
+
+// AllMethods lists the methods in the order the flow offers them and reports list them.
+var AllMethods = []string{MethodEmail, MethodSMS, MethodVoice, MethodQuestions}
 
 // Limit is "at most Max events in Window"; exceeding it locks for Lock (0: no lock, just wait).
 type Limit struct {
@@ -60,6 +64,17 @@ type Policy struct {
 	// Questions: how many security questions users register and answer, custom questions,
 	// hashing. The method itself is enabled by listing "questions" in Methods.
 	Questions questions.Policy `yaml:"questions"`
+
+	// SharedNumbers: a phone number held by more than Max users (a reception desk, a team
+	// mobile, a placeholder) is not proof of one person: it is not offered for reset unless
+	// Allow is set. Max 0 means the default (3).
+	SharedNumbers SharedNumbers `yaml:"sharedNumbers"`
+}
+
+// SharedNumbers is the policy for phone numbers that several users hold.
+type SharedNumbers struct {
+	Max   int  `yaml:"max"`
+	Allow bool `yaml:"allow"`
 }
 
 // DefaultPolicy is the product's defaults (PRODUCT.md reference numbers).
@@ -80,7 +95,8 @@ func DefaultPolicy() Policy {
 			StartsIP:       Limit{Max: 100, Window: 10 * time.Minute},
 			Questions:      Limit{Max: 5, Window: time.Hour, Lock: 24 * time.Hour},
 		},
-		Questions: questions.Policy{}.WithDefaults(),
+		Questions:     questions.Policy{}.WithDefaults(),
+		SharedNumbers: SharedNumbers{Max: 3},
 	}
 }
 
@@ -120,6 +136,9 @@ func (p Policy) WithDefaults() Policy {
 	lim(&p.Throttle.StartsIP, d.Throttle.StartsIP)
 	lim(&p.Throttle.Questions, d.Throttle.Questions)
 	p.Questions = p.Questions.WithDefaults()
+	if p.SharedNumbers.Max == 0 {
+		p.SharedNumbers.Max = d.SharedNumbers.Max
+	}
 	return p
 }
 
@@ -131,7 +150,7 @@ func (p Policy) Problems() []string {
 		add("methods: enable at least one of email, sms, voice, questions")
 	}
 	for _, m := range p.Methods {
-		if !slices.Contains([]string{MethodEmail, MethodSMS, MethodVoice, MethodQuestions}, m) {
+		if !slices.Contains(AllMethods, m) {
 			add("methods: %q is not a method (email, sms, voice, questions)", m)
 		}
 	}
@@ -159,6 +178,9 @@ func (p Policy) Problems() []string {
 			add("throttle.%s: max ≥ 1 and window ≥ 1s required", name)
 		}
 	}
+	if p.SharedNumbers.Max < 0 {
+		add("sharedNumbers.max: %d: use 1 or more", p.SharedNumbers.Max)
+	}
 	for _, q := range p.Questions.Problems() {
 		add("questions.%s", q)
 	}
@@ -166,4 +188,5 @@ func (p Policy) Problems() []string {
 	return ps
 }
 
-func (p Policy) enabled(m string) bool { return slices.Contains(p.Methods, m) }
+// Enabled reports whether method m is enabled.
+func (p Policy) Enabled(m string) bool { return slices.Contains(p.Methods, m) }

@@ -4,15 +4,16 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/sspr/sspr/internal/email"
 	"github.com/sspr/sspr/internal/phone"
 )
 
 // MaskDestination hides a destination for logs and audit: an email address as "a•••@domain"
-// (phone.MaskEmail), an E.164 number as "+1 ••••••0100" (phone.Mask: the country code and the
+// (email.Mask), an E.164 number as "+1 ••••••0100" (phone.Mask: the country code and the
 // last digits stay). Anything unreadable gives "•••".
 func MaskDestination(channel, to string) string {
 	if channel == ChannelEmail || strings.Contains(to, "@") {
-		return phone.MaskEmail(to)
+		return email.Mask(to)
 	}
 	var n phone.Normalizer // no default region: only "+..." numbers
 	if num, err := n.Normalize(to); err == nil {

@@ -29,6 +29,6 @@
 // Type tells what the metadata says about the line (mobile, fixed line, ...);
 // Type.CanReceiveSMS and Type.CanReceiveVoice decide which verification methods a number offers.
 //
-// Mask and MaskEmail show contact data to someone who has not yet proved who they are:
-// "+1 ••••••1234", "a•••@contoso.com".
+// Mask shows contact data to someone who has not yet proved who they are:
+// "+1 ••••••1234" (email.Mask does the same for addresses: "a•••@contoso.com").
 package phone

@@ -47,8 +47,6 @@ func ExampleError() {
 
 func ExampleMask() {
 	fmt.Println(phone.Mask("+1 4255551234"))
-	fmt.Println(phone.MaskEmail("alice@contoso.com"))
 	// Output:
 	// +1 ••••••1234
-	// a•••@contoso.com
 }

@@ -2,14 +2,12 @@ package phone
 
 import (
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Bullet (U+2022) stands for each hidden character in masked values.
 const Bullet = "•"
 
-// masked is what Mask and MaskEmail return for values they cannot read.
+// masked is what Mask returns for values they cannot read.
 const masked = Bullet + Bullet + Bullet
 
 // Mask hides a canonical number ("+CC NATIONAL", as Number.Canonical) for display to a person who
@@ -42,29 +40,6 @@ func Mask(canonical string) string {
 	}
 	b.WriteString(national[hidden:])
 	return b.String()
-}
-
-// MaskEmail hides the local part of an email address but its first character, always with
-// exactly three bullets so that the length does not show: "alice@contoso.com" → "a•••@contoso.com".
-// A one-character local part is hidden whole: "a@contoso.com" → "•••@contoso.com". The domain
-// stays as written. Malformed input (no @, nothing before or after the last @, white space or
-// control characters, invalid UTF-8) gives "•••".
-func MaskEmail(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 || at == len(addr)-1 || !utf8.ValidString(addr) {
-		return masked
-	}
-	for _, r := range addr {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return masked
-		}
-	}
-	local, domain := addr[:at], addr[at+1:]
-	first, size := utf8.DecodeRuneInString(local)
-	if size == len(local) {
-		return masked + "@" + domain
-	}
-	return string(first) + masked + "@" + domain
 }
 
 // maskDigits reduces any value to its digits, masked as Mask does: "+1 (425) 555-1234" →

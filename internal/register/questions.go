@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/questions"
-	"github.com/sspr/sspr/internal/reset"
 	"github.com/sspr/sspr/internal/store"
 )
 
@@ -15,13 +15,13 @@ import (
 // questions.Catalog.Check (a *ProblemsError lists what does not), each answer normalized and
 // hashed (Argon2id, its own salt, the pepper); only the hashes are stored. The audit event and
 // the email say that the questions changed and how many there are, never which.
-func (s *Service) SetQuestions(ctx context.Context, token string, choices []questions.Choice, c reset.Client) error {
+func (s *Service) SetQuestions(ctx context.Context, token string, choices []questions.Choice, c flow.Client) error {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return err
 	}
 	if !s.questionsEnabled(st) {
-		return userErr("register.questions.disabled")
+		return userErr(flow.KindInput, "register.questions.disabled")
 	}
 	if ps := s.cfg.Questions.Check(s.cfg.Reset.Questions.Register, choices); len(ps) > 0 {
 		return &ProblemsError{Problems: ps}
@@ -30,7 +30,7 @@ func (s *Service) SetQuestions(ctx context.Context, token string, choices []ques
 	for _, ch := range choices {
 		phc, err := s.cfg.Hasher.Hash(ctx, ch.Answer)
 		if errors.Is(err, questions.ErrBusy) {
-			return userErr("questions.busy")
+			return userErr(flow.KindInput, "questions.busy")
 		}
 		if err != nil {
 			return fmt.Errorf("register: hash answer: %w", err)

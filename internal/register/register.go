@@ -5,7 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,9 +16,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/sspr/sspr/internal/email"
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/questions"
-	"github.com/sspr/sspr/internal/reset"
 	"github.com/sspr/sspr/internal/store"
 )
 
@@ -49,7 +49,7 @@ type Config struct {
 	Policy Policy
 	// Reset is the reset policy: the methods users register for, methods required, codes and
 	// throttles (shared with the reset flow: the same SMS budget per user), questions.
-	Reset reset.Policy
+	Reset flow.Policy
 	// Questions and Hasher as the reset flow's (nil: defaults from Reset.Questions).
 	Questions *questions.Catalog
 	Hasher    *questions.Hasher
@@ -64,15 +64,17 @@ type Config struct {
 // Service runs the registration portal. Safe for concurrent use.
 type Service struct {
 	st   Store
-	send reset.Sender
+	send flow.Sender
 	dir  Directory
 	cfg  Config
 	log  *slog.Logger
 	now  func() time.Time
+
+	sessions flow.Sessions
 }
 
 // New builds a Service.
-func New(st Store, send reset.Sender, dir Directory, cfg Config, log *slog.Logger) *Service {
+func New(st Store, send flow.Sender, dir Directory, cfg Config, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -92,7 +94,14 @@ func New(st Store, send reset.Sender, dir Directory, cfg Config, log *slog.Logge
 	if cfg.Phones == nil {
 		cfg.Phones, _ = phone.NewNormalizer("")
 	}
-	return &Service{st: st, send: send, dir: dir, cfg: cfg, log: log, now: time.Now}
+	return &Service{st: st, send: send, dir: dir, cfg: cfg, log: log, now: time.Now,
+		sessions: flow.Sessions{Store: st, Expired: ErrNoSession}}
+}
+
+// codes is the code lifecycle under the reset policy (the same lengths, attempts and lifetime).
+func (s *Service) codes() flow.Codes {
+	p := s.cfg.Reset
+	return flow.Codes{Store: s.st, Key: s.cfg.CodeKey, Length: p.CodeLength, MaxAttempts: p.CodeMaxAttempts, Lifetime: p.CodeLifetime}
 }
 
 // SetClock replaces time.Now (tests).
@@ -159,10 +168,10 @@ type state struct {
 	QuestionsDone bool      `json:"questionsDone,omitempty"` // set in this session
 }
 
-func userErr(key string, args ...any) *reset.Error { return &reset.Error{Key: key, Args: args} }
+func userErr(k flow.Kind, key string, args ...any) *flow.Error { return flow.Errorf(k, key, args...) }
 
 // ErrNoSession: not signed in, or the session ended (sign-out, inactivity, lifetime).
-var ErrNoSession = userErr("register.session.expired")
+var ErrNoSession = userErr(flow.KindSession, "register.session.expired")
 
 // ProblemsError lists what is wrong with the security questions submitted.
 type ProblemsError struct{ Problems []questions.Problem }
@@ -171,7 +180,7 @@ func (e *ProblemsError) Error() string {
 	return fmt.Sprintf("register: %d problems with the questions", len(e.Problems))
 }
 
-func (s *Service) audit(ctx context.Context, typ string, upn, userID string, c reset.Client, details map[string]string) {
+func (s *Service) audit(ctx context.Context, typ string, upn, userID string, c flow.Client, details map[string]string) {
 	e := &store.AuditEvent{Time: s.now().UTC(), Type: typ, Actor: "user", UserID: userID, UserPrincipalName: upn,
 		ClientIP: c.IP, UserAgent: truncate(c.UserAgent, 256), Details: details}
 	if err := s.st.AppendAudit(ctx, e); err != nil {
@@ -187,17 +196,17 @@ func (s *Service) nameKey(name string) string {
 
 // SignIn checks the user's directory password and opens a registration session. A name that
 // matches no enabled user fails exactly as a wrong password does.
-func (s *Service) SignIn(ctx context.Context, name, password string, c reset.Client) (string, View, error) {
+func (s *Service) SignIn(ctx context.Context, name, password string, c flow.Client) (string, View, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || password == "" {
-		return "", View{}, userErr("signin.required")
+		return "", View{}, userErr(flow.KindSignIn, "signin.required")
 	}
 	if utf8.RuneCountInString(name) > 256 || !utf8.ValidString(name) || len(password) > 1024 {
-		return "", View{}, userErr("signin.failed")
+		return "", View{}, userErr(flow.KindSignIn, "signin.failed")
 	}
 	now := s.now().UTC()
 	t := s.cfg.Reset.Throttle
-	if err := reset.Enforce(ctx, s.st, "ip:"+c.IP+":signin", t.StartsIP, now); err != nil {
+	if err := flow.Enforce(ctx, s.st, flow.IPKey(c, "signin"), t.StartsIP, now); err != nil {
 		s.audit(ctx, "register.throttled", name, "", c, map[string]string{"step": "signin", "scope": "ip"})
 		return "", View{}, err
 	}
@@ -210,19 +219,10 @@ func (s *Service) SignIn(ctx context.Context, name, password string, c reset.Cli
 	if known {
 		subject, userID, upn = "u:"+u.ID, u.ID, u.UserPrincipalName
 	}
-	failedKeys := []struct {
-		key string
-		l   reset.Limit
-	}{{subject + ":signin", t.FailedProofs}, {"ip:" + c.IP + ":signin-failed", t.FailedProofsIP}}
-	for _, k := range failedKeys {
-		until, err := s.st.LockedUntil(ctx, k.key, now)
-		if err != nil {
-			return "", View{}, fmt.Errorf("register: throttle: %w", err)
-		}
-		if !until.IsZero() {
-			s.audit(ctx, "register.throttled", upn, userID, c, map[string]string{"step": "signin"})
-			return "", View{}, userErr("throttle.locked", until)
-		}
+	failed := []flow.Counter{{Key: subject + ":signin", Limit: t.FailedProofs}, {Key: flow.IPKey(c, "signin-failed"), Limit: t.FailedProofsIP}}
+	if err := flow.CheckLocks(ctx, s.st, now, failed[0].Key, failed[1].Key); err != nil {
+		s.audit(ctx, "register.throttled", upn, userID, c, map[string]string{"step": "signin"})
+		return "", View{}, err
 	}
 	reason := "wrongPassword"
 	if known {
@@ -242,37 +242,29 @@ func (s *Service) SignIn(ctx context.Context, name, password string, c reset.Cli
 	switch reason {
 	case "":
 	case "wrongPassword":
-		for _, k := range failedKeys {
-			n, err := s.st.Hit(ctx, k.key, now, now.Add(-k.l.Window))
-			if err != nil {
-				return "", View{}, fmt.Errorf("register: throttle: %w", err)
-			}
-			if n >= k.l.Max {
-				until := now.Add(k.l.Lock)
-				if err := s.st.Lock(ctx, k.key, until); err != nil {
-					return "", View{}, fmt.Errorf("register: throttle: %w", err)
-				}
-				s.audit(ctx, "register.lockedOut", upn, userID, c, map[string]string{"until": until.Format(time.RFC3339)})
-				return "", View{}, userErr("throttle.locked", until)
-			}
+		if _, until, err := flow.Failure(ctx, s.st, now, failed...); err != nil {
+			return "", View{}, fmt.Errorf("register: %w", err)
+		} else if !until.IsZero() {
+			s.audit(ctx, "register.lockedOut", upn, userID, c, map[string]string{"until": until.Format(time.RFC3339)})
+			return "", View{}, flow.Locked(until)
 		}
-		return "", View{}, userErr("signin.failed")
+		return "", View{}, userErr(flow.KindSignIn, "signin.failed")
 	default:
-		return "", View{}, userErr("signin." + reason)
+		e := userErr(flow.KindSignIn, "signin."+reason)
+		e.Reason = reason
+		return "", View{}, e
 	}
 	if err := s.st.ClearThrottles(ctx, subject+":signin"); err != nil {
 		s.log.Error("clear throttles", "err", err)
 	}
 	st := &state{UPN: u.UserPrincipalName, Subject: subject, SignedIn: now,
-		Strict: reset.Privileged(ctx, s.dir, s.cfg.Reset.AdminGroups, u, s.log)}
+		Strict: flow.Privileged(ctx, s.dir, s.cfg.Reset.AdminGroups, u, s.log).Privileged}
 	if st.Reconfirm, err = s.reconfirmDue(ctx, u, now); err != nil {
 		return "", View{}, err
 	}
-	token, id := reset.NewToken()
-	raw, _ := json.Marshal(st)
-	sess := &store.Session{ID: id, Kind: Kind, UserID: u.ID, State: raw, CreatedAt: now, ExpiresAt: s.expiry(st, now)}
-	if err := s.st.CreateSession(ctx, sess); err != nil {
-		return "", View{}, fmt.Errorf("register: session: %w", err)
+	token, _, err := s.sessions.Create(ctx, Kind, u.ID, st, now, s.expiry(st, now))
+	if err != nil {
+		return "", View{}, fmt.Errorf("register: %w", err)
 	}
 	return token, s.view(st, u), nil
 }
@@ -327,44 +319,23 @@ func (s *Service) expiry(st *state, now time.Time) time.Time {
 // load finds the session, checks it still belongs to an enabled user, and extends it by the
 // idle timeout (every request counts as activity).
 func (s *Service) load(ctx context.Context, token string) (*store.Session, *state, store.User, error) {
-	if token == "" {
-		return nil, nil, store.User{}, ErrNoSession
-	}
-	now := s.now().UTC()
-	sess, err := s.st.Session(ctx, reset.TokenID(token), now)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, store.User{}, ErrNoSession
-	}
-	if err != nil {
-		return nil, nil, store.User{}, fmt.Errorf("register: session: %w", err)
-	}
-	if sess.Kind != Kind {
-		return nil, nil, store.User{}, ErrNoSession
-	}
 	st := &state{}
-	if err := json.Unmarshal(sess.State, st); err != nil {
-		return nil, nil, store.User{}, fmt.Errorf("register: session state: %w", err)
+	sess, err := s.sessions.Load(ctx, token, s.now().UTC(), st, Kind)
+	if err != nil {
+		return nil, nil, store.User{}, err
 	}
 	u, err := s.st.UserByUPN(ctx, st.UPN)
 	if err != nil || u.ID != sess.UserID || !u.AccountEnabled {
 		_ = s.st.DeleteSession(ctx, sess.ID)
 		return nil, nil, store.User{}, ErrNoSession
 	}
-	return &sess, st, u, nil
+	return sess, st, u, nil
 }
 
 // save stores the state and extends the session.
 func (s *Service) save(ctx context.Context, sess *store.Session, st *state) error {
-	raw, _ := json.Marshal(st)
-	sess.State = raw
 	sess.ExpiresAt = s.expiry(st, s.now().UTC())
-	if err := s.st.UpdateSession(ctx, sess); err != nil {
-		if errors.Is(err, store.ErrVersionMismatch) {
-			return userErr("session.conflict")
-		}
-		return fmt.Errorf("register: session: %w", err)
-	}
-	return nil
+	return s.sessions.Save(ctx, sess, st)
 }
 
 // View returns the signed-in user's registration, and counts as activity.
@@ -373,23 +344,20 @@ func (s *Service) View(ctx context.Context, token string) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	if err := s.save(ctx, sess, st); err != nil {
-		var ue *reset.Error
-		if !errors.As(err, &ue) { // a concurrent request extended it: fine
-			return View{}, err
-		}
+	if err := s.save(ctx, sess, st); err != nil && !flow.IsKind(err, flow.KindConflict) {
+		return View{}, err // a concurrent request extended it: fine
 	}
 	return s.view(st, u), nil
 }
 
 func (s *Service) phoneEnabled() bool {
-	return slices.Contains(s.cfg.Reset.Methods, reset.MethodSMS) || slices.Contains(s.cfg.Reset.Methods, reset.MethodVoice)
+	return slices.Contains(s.cfg.Reset.Methods, flow.MethodSMS) || slices.Contains(s.cfg.Reset.Methods, flow.MethodVoice)
 }
 
-func (s *Service) emailEnabled() bool { return slices.Contains(s.cfg.Reset.Methods, reset.MethodEmail) }
+func (s *Service) emailEnabled() bool { return slices.Contains(s.cfg.Reset.Methods, flow.MethodEmail) }
 
 func (s *Service) questionsEnabled(st *state) bool {
-	return !st.Strict && slices.Contains(s.cfg.Reset.Methods, reset.MethodQuestions)
+	return !st.Strict && slices.Contains(s.cfg.Reset.Methods, flow.MethodQuestions)
 }
 
 func (s *Service) view(st *state, u store.User) View {
@@ -406,7 +374,7 @@ func (s *Service) view(st *state, u store.User) View {
 		v.Email.Prefill = u.AlternateEmails[0]
 	}
 	if st.PendingEmail != "" {
-		v.Email.Pending, v.Email.Channel = phone.MaskEmail(st.PendingEmail), reset.MethodEmail
+		v.Email.Pending, v.Email.Channel = email.Mask(st.PendingEmail), flow.MethodEmail
 	}
 	q := s.cfg.Reset.Questions
 	v.Questions = QuestionsView{Enabled: s.questionsEnabled(st), Register: q.Register, Count: u.SecurityQuestionsCount,
@@ -450,17 +418,14 @@ func (s *Service) QuestionsView(ctx context.Context, token string) (View, error)
 	if err != nil {
 		return View{}, err
 	}
-	if err := s.save(ctx, sess, st); err != nil {
-		var ue *reset.Error
-		if !errors.As(err, &ue) {
-			return View{}, err
-		}
+	if err := s.save(ctx, sess, st); err != nil && !flow.IsKind(err, flow.KindConflict) {
+		return View{}, err
 	}
 	return s.withKeys(ctx, s.view(st, u), u)
 }
 
 // SignOut ends the session.
-func (s *Service) SignOut(ctx context.Context, token string, c reset.Client) error {
+func (s *Service) SignOut(ctx context.Context, token string, c flow.Client) error {
 	sess, st, u, err := s.load(ctx, token)
 	if errors.Is(err, ErrNoSession) {
 		return nil
@@ -477,14 +442,14 @@ func (s *Service) SignOut(ctx context.Context, token string, c reset.Client) err
 
 // Confirm records that the user confirmed their registration (first registration or
 // re-confirmation) and ends the session. The registration must be complete.
-func (s *Service) Confirm(ctx context.Context, token string, c reset.Client) error {
+func (s *Service) Confirm(ctx context.Context, token string, c flow.Client) error {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return err
 	}
 	v := s.view(st, u)
 	if !v.Complete {
-		return userErr("register.incomplete", v.Required)
+		return userErr(flow.KindInput, "register.incomplete", v.Required)
 	}
 	s.audit(ctx, "register.confirmed", u.UserPrincipalName, u.ID, c, map[string]string{
 		"methods": strconv.Itoa(v.Registered), "reconfirmation": strconv.FormatBool(st.Reconfirm)})
@@ -510,7 +475,7 @@ func (s *Service) notify(ctx context.Context, u store.User, what string, extra .
 			continue
 		}
 		seen[strings.ToLower(to)] = true
-		m := reset.Message{Channel: "email", To: to, Subject: "Your password reset registration changed", Body: body}
+		m := flow.Message{Channel: "email", To: to, Subject: "Your password reset registration changed", Body: body}
 		if err := s.send.Send(ctx, m); err != nil {
 			s.log.Error("queue notification", "err", err)
 		}

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/questions"
-	"github.com/sspr/sspr/internal/reset"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/sqlite"
 )
@@ -54,20 +54,20 @@ func (d *fakeDirectory) IsMember(_ context.Context, dn, _ string) (bool, error) 
 
 type outbox struct {
 	mu   sync.Mutex
-	msgs []reset.Message
+	msgs []flow.Message
 }
 
-func (o *outbox) Send(_ context.Context, m reset.Message) error {
+func (o *outbox) Send(_ context.Context, m flow.Message) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.msgs = append(o.msgs, m)
 	return nil
 }
 
-func (o *outbox) to(addr string) []reset.Message {
+func (o *outbox) to(addr string) []flow.Message {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []reset.Message
+	var out []flow.Message
 	for _, m := range o.msgs {
 		if m.To == addr {
 			out = append(out, m)
@@ -100,7 +100,7 @@ type fixture struct {
 	out  *outbox
 	logs *bytes.Buffer
 	now  time.Time
-	c    reset.Client
+	c    flow.Client
 }
 
 func (f *fixture) advance(d time.Duration) { f.now = f.now.Add(d) }
@@ -122,14 +122,14 @@ func testUsers() []store.User {
 	}
 }
 
-func policyWith(methods ...string) reset.Policy {
-	p := reset.DefaultPolicy()
+func policyWith(methods ...string) flow.Policy {
+	p := flow.DefaultPolicy()
 	p.Methods = methods
 	p.Questions = questions.Policy{Register: 3, AtReset: 3}.WithDefaults()
 	return p
 }
 
-func newFixture(t *testing.T, st store.Store, p reset.Policy) *fixture {
+func newFixture(t *testing.T, st store.Store, p flow.Policy) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	if st == nil {
@@ -153,7 +153,7 @@ func newFixture(t *testing.T, st store.Store, p reset.Policy) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, out: &outbox{}, logs: &bytes.Buffer{}, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC),
-		c: reset.Client{IP: "192.0.2.9", UserAgent: "test"},
+		c: flow.Client{IP: "192.0.2.9", UserAgent: "test"},
 		dir: &fakeDirectory{passwords: map[string]string{aliceDN: alicePW, "uid=dave,ou=Staff,dc=contoso,dc=com": "Dave-Password-1",
 			"uid=erin,ou=Staff,dc=contoso,dc=com": "Erin-Password-1", "uid=bob,ou=Staff,dc=contoso,dc=com": "Bob-Password-1"},
 			reasons: map[string]string{}, admins: map[string]bool{}}}
@@ -167,7 +167,7 @@ func newFixture(t *testing.T, st store.Store, p reset.Policy) *fixture {
 }
 
 func errKey(err error) string {
-	var ue *reset.Error
+	var ue *flow.Error
 	if errors.As(err, &ue) {
 		return ue.Key
 	}
@@ -250,7 +250,7 @@ func TestSignInThrottle(t *testing.T) {
 			f := newFixture(t, nil, policyWith("email", "sms"))
 			var keys []string
 			for i := range 6 {
-				c := reset.Client{IP: "192.0.2." + string(rune('1'+i))}
+				c := flow.Client{IP: "192.0.2." + string(rune('1'+i))}
 				_, _, err := f.svc.SignIn(ctx, name, "wrong", c)
 				keys = append(keys, errKey(err))
 			}
@@ -278,11 +278,11 @@ func TestSignInThrottle(t *testing.T) {
 	// A success clears the user's counter.
 	f = newFixture(t, nil, policyWith("email", "sms"))
 	for range 4 {
-		f.svc.SignIn(ctx, "alice@contoso.com", "wrong", reset.Client{IP: "192.0.2.50"})
+		f.svc.SignIn(ctx, "alice@contoso.com", "wrong", flow.Client{IP: "192.0.2.50"})
 	}
 	f.signIn(t, "alice@contoso.com", alicePW)
 	for range 4 {
-		if _, _, err := f.svc.SignIn(ctx, "alice@contoso.com", "wrong", reset.Client{IP: "192.0.2.51"}); errKey(err) != "signin.failed" {
+		if _, _, err := f.svc.SignIn(ctx, "alice@contoso.com", "wrong", flow.Client{IP: "192.0.2.51"}); errKey(err) != "signin.failed" {
 			t.Fatalf("after a success the count starts again: %v", err)
 		}
 	}

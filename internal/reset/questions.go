@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/questions"
 	"github.com/sspr/sspr/internal/store"
 )
@@ -50,7 +51,7 @@ func (s *Service) drawQuestions(ctx context.Context, st *state, u *store.User) (
 	}
 	if len(pool) < n {
 		s.log.Warn("too few of the user's security questions are still configured", "user", u.UserPrincipalName, "usable", len(pool), "asked", n)
-		return nil, userErr("questions.unavailable")
+		return nil, userErr(flow.KindProof, "questions.unavailable")
 	}
 	return questions.Draw(pool, n), nil
 }
@@ -69,7 +70,7 @@ func (s *Service) decoyQuestions(name string) []string {
 // them. The attempt is counted (5 per hour per user, then locked) before any answer is checked;
 // every answer is checked, right or wrong, so the time does not tell which was wrong. Wrong
 // answers are a failed proof and draw other questions. Security questions count as one method.
-func (s *Service) VerifyAnswers(ctx context.Context, token string, answers []string, c Client) (View, error) {
+func (s *Service) VerifyAnswers(ctx context.Context, token string, answers []string, c flow.Client) (View, error) {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return View{}, err
@@ -79,12 +80,12 @@ func (s *Service) VerifyAnswers(ctx context.Context, token string, answers []str
 		return View{}, err
 	}
 	if st.Pending != MethodQuestions || len(st.Asked) == 0 || slices.Contains(st.Verified, MethodQuestions) {
-		return View{}, userErr("send.unknownOption")
+		return View{}, userErr(flow.KindProof, "send.unknownOption")
 	}
 	if len(answers) != len(st.Asked) || slices.ContainsFunc(answers, func(a string) bool { return questions.Normalize(a) == "" }) {
-		return View{}, userErr("questions.answerAll")
+		return View{}, userErr(flow.KindProof, "questions.answerAll")
 	}
-	if err := s.limit(ctx, st.Subject+":questions", s.cfg.Policy.Throttle.Questions, now); err != nil {
+	if err := flow.Enforce(ctx, s.st, st.Subject+":questions", s.cfg.Policy.Throttle.Questions, now); err != nil {
 		s.audit(ctx, sess.Kind+".throttled", st, sess.UserID, c, map[string]string{"step": "questions"})
 		return View{}, err
 	}
@@ -105,10 +106,10 @@ func (s *Service) VerifyAnswers(ctx context.Context, token string, answers []str
 		if err := s.failedProof(ctx, sess, st, c, now); err != nil {
 			return View{}, err
 		}
-		return View{}, userErr("questions.wrong")
+		return View{}, userErr(flow.KindProof, "questions.wrong")
 	}
 	st.Verified = append(st.Verified, MethodQuestions)
-	if k := destKey(questionsDest); !slices.Contains(st.Proven, k) {
+	if k := destKey(flow.QuestionsDest); !slices.Contains(st.Proven, k) {
 		st.Proven = append(st.Proven, k)
 	}
 	st.Pending, st.Asked = "", nil
@@ -159,7 +160,7 @@ func (s *Service) checkAnswers(ctx context.Context, st *state, u *store.User, an
 
 func (s *Service) hashErr(err error) error {
 	if errors.Is(err, questions.ErrBusy) {
-		return userErr("questions.busy")
+		return userErr(flow.KindProof, "questions.busy")
 	}
 	return fmt.Errorf("reset: check answers: %w", err)
 }

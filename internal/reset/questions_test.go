@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/questions"
 	"github.com/sspr/sspr/internal/store"
 )
@@ -43,8 +44,8 @@ func (f *fixture) registerAnswers(t *testing.T, upn string, answers map[string]s
 	}
 }
 
-func questionsPolicy(required int) Policy {
-	p := DefaultPolicy()
+func questionsPolicy(required int) flow.Policy {
+	p := flow.DefaultPolicy()
 	p.Methods = []string{MethodEmail, MethodSMS, MethodVoice, MethodQuestions}
 	p.MethodsRequired = required
 	p.Questions = questions.Policy{Register: 5, AtReset: 3}.WithDefaults()
@@ -229,7 +230,7 @@ func TestQuestionsNotForPrivileged(t *testing.T) {
 		t.Errorf("2 registered, 3 asked, offered: %+v", v.Options)
 	}
 	// Not offered when the policy does not enable them.
-	f = newFixture(t, DefaultPolicy())
+	f = newFixture(t, flow.DefaultPolicy())
 	f.registerAnswers(t, "alice@contoso.com", alicesAnswers)
 	if _, v, _ = f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c); slices.ContainsFunc(v.Options, func(o Option) bool { return o.Method == "questions" }) {
 		t.Errorf("questions offered while disabled: %+v", v.Options)

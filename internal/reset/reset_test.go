@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/questions"
 	"github.com/sspr/sspr/internal/store"
@@ -60,17 +61,17 @@ func (r reasonErr) Reason() string { return string(r) }
 // outbox captures messages (a fake of our own Sender interface).
 type outbox struct {
 	mu   sync.Mutex
-	msgs []Message
+	msgs []flow.Message
 }
 
-func (o *outbox) Send(_ context.Context, m Message) error {
+func (o *outbox) Send(_ context.Context, m flow.Message) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.msgs = append(o.msgs, m)
 	return nil
 }
 
-func (o *outbox) last(t *testing.T) Message {
+func (o *outbox) last(t *testing.T) flow.Message {
 	t.Helper()
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -95,12 +96,12 @@ type fixture struct {
 	out  *outbox
 	logs *bytes.Buffer
 	now  time.Time
-	c    Client
+	c    flow.Client
 }
 
 func (f *fixture) advance(d time.Duration) { f.now = f.now.Add(d) }
 
-func newFixture(t *testing.T, policy Policy) *fixture {
+func newFixture(t *testing.T, policy flow.Policy) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sspr.db"))
@@ -132,7 +133,7 @@ func newFixture(t *testing.T, policy Policy) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, dir: &fakeDirectory{passwords: map[string]string{}, members: map[string]bool{}}, out: &outbox{},
-		logs: &bytes.Buffer{}, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), c: Client{IP: "192.0.2.7", UserAgent: "test"}}
+		logs: &bytes.Buffer{}, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), c: flow.Client{IP: "192.0.2.7", UserAgent: "test"}}
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.svc = New(st, f.out, f.dir, Config{Policy: policy, Password: password.Default(),
 		CodeKey: bytes.Repeat([]byte("c"), 32), DecoyKey: bytes.Repeat([]byte("d"), 32), CompanyName: "Contoso",
@@ -142,7 +143,7 @@ func newFixture(t *testing.T, policy Policy) *fixture {
 }
 
 func userErrKey(err error) string {
-	var ue *Error
+	var ue *flow.Error
 	if errors.As(err, &ue) {
 		return ue.Key
 	}
@@ -166,7 +167,7 @@ func (f *fixture) sendAndRead(t *testing.T, token, option string) string {
 
 func TestResetHappyPath(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, DefaultPolicy())
+	f := newFixture(t, flow.DefaultPolicy())
 	token, v, err := f.svc.Start(ctx, KindReset, "  ALICE@contoso.com ", f.c)
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +236,7 @@ func TestResetHappyPath(t *testing.T) {
 
 func TestCodes(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, DefaultPolicy())
+	f := newFixture(t, flow.DefaultPolicy())
 	tokA, _, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
 	tokB, _, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
 	codeA := f.sendAndRead(t, tokA, "email")
@@ -269,7 +270,7 @@ func TestCodes(t *testing.T) {
 
 func TestMaxTriesPerCode(t *testing.T) {
 	ctx := context.Background()
-	p := DefaultPolicy()
+	p := flow.DefaultPolicy()
 	p.Throttle.FailedProofs.Max = 100 // test the per-code limit alone
 	f := newFixture(t, p)
 	tok, _, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
@@ -290,7 +291,7 @@ func TestMaxTriesPerCode(t *testing.T) {
 
 func TestNoEnumeration(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, DefaultPolicy())
+	f := newFixture(t, flow.DefaultPolicy())
 	shape := func(v View) string {
 		var ids []string
 		for _, o := range v.Options {
@@ -336,10 +337,10 @@ func TestLockout(t *testing.T) {
 	ctx := context.Background()
 	for _, name := range []string{"alice@contoso.com", "nobody@contoso.com"} {
 		t.Run(name, func(t *testing.T) {
-			f := newFixture(t, DefaultPolicy())
+			f := newFixture(t, flow.DefaultPolicy())
 			var last error
 			for i := range 6 {
-				tok, v, _ := f.svc.Start(ctx, KindReset, name, Client{IP: "192.0.2." + string(rune('1'+i))})
+				tok, v, _ := f.svc.Start(ctx, KindReset, name, flow.Client{IP: "192.0.2." + string(rune('1'+i))})
 				if _, err := f.svc.SendCode(ctx, tok, v.Options[0].ID, f.c); err != nil {
 					last = err
 					break
@@ -366,7 +367,7 @@ func TestLockout(t *testing.T) {
 
 func TestSendThrottle(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, DefaultPolicy())
+	f := newFixture(t, flow.DefaultPolicy())
 	tok, _, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
 	for i := range 5 {
 		if _, err := f.svc.SendCode(ctx, tok, "sms", f.c); err != nil {
@@ -388,7 +389,7 @@ func TestSendThrottle(t *testing.T) {
 
 func TestTwoMethods(t *testing.T) {
 	ctx := context.Background()
-	p := DefaultPolicy()
+	p := flow.DefaultPolicy()
 	p.MethodsRequired = 2
 	f := newFixture(t, p)
 	tok, v, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
@@ -413,12 +414,12 @@ func TestTwoMethods(t *testing.T) {
 
 func TestPrivilegedNeedsTwo(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, DefaultPolicy())
+	f := newFixture(t, flow.DefaultPolicy())
 	_, v, _ := f.svc.Start(ctx, KindReset, "dave@contoso.com", f.c)
 	if v.Required != 2 {
 		t.Errorf("adminCount=1 user needs %d methods", v.Required)
 	}
-	p := DefaultPolicy()
+	p := flow.DefaultPolicy()
 	p.AdminGroups = []string{"cn=admins,dc=contoso,dc=com"}
 	f = newFixture(t, p)
 	f.dir.members["uid=alice,ou=Staff,dc=contoso,dc=com|cn=admins,dc=contoso,dc=com"] = true
@@ -430,7 +431,7 @@ func TestPrivilegedNeedsTwo(t *testing.T) {
 
 func TestWritebackErrors(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, DefaultPolicy())
+	f := newFixture(t, flow.DefaultPolicy())
 	tok, _, _ := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
 	code := f.sendAndRead(t, tok, "email")
 	if _, err := f.svc.VerifyCode(ctx, tok, "email", code, f.c); err != nil {
@@ -450,7 +451,7 @@ func TestWritebackErrors(t *testing.T) {
 
 func TestUnlock(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, DefaultPolicy())
+	f := newFixture(t, flow.DefaultPolicy())
 	tok, _, _ := f.svc.Start(ctx, KindUnlock, "alice@contoso.com", f.c)
 	code := f.sendAndRead(t, tok, "voice")
 	if m := f.out.last(t); m.Channel != "voice" || m.Body != code {

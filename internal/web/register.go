@@ -6,23 +6,23 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/questions"
 	"github.com/sspr/sspr/internal/register"
-	"github.com/sspr/sspr/internal/reset"
 )
 
 // Registration is what the registration portal's pages drive (register.Service).
 type Registration interface {
-	SignIn(ctx context.Context, name, password string, c reset.Client) (string, register.View, error)
+	SignIn(ctx context.Context, name, password string, c flow.Client) (string, register.View, error)
 	View(ctx context.Context, token string) (register.View, error)
 	QuestionsView(ctx context.Context, token string) (register.View, error)
-	SendPhoneCode(ctx context.Context, token, number string, c reset.Client) (register.View, error)
-	VerifyPhone(ctx context.Context, token, code string, c reset.Client) (register.View, error)
-	SendEmailCode(ctx context.Context, token, address string, c reset.Client) (register.View, error)
-	VerifyEmail(ctx context.Context, token, code string, c reset.Client) (register.View, error)
-	SetQuestions(ctx context.Context, token string, choices []questions.Choice, c reset.Client) error
-	Confirm(ctx context.Context, token string, c reset.Client) error
-	SignOut(ctx context.Context, token string, c reset.Client) error
+	SendPhoneCode(ctx context.Context, token, number string, c flow.Client) (register.View, error)
+	VerifyPhone(ctx context.Context, token, code string, c flow.Client) (register.View, error)
+	SendEmailCode(ctx context.Context, token, address string, c flow.Client) (register.View, error)
+	VerifyEmail(ctx context.Context, token, code string, c flow.Client) (register.View, error)
+	SetQuestions(ctx context.Context, token string, choices []questions.Choice, c flow.Client) error
+	Confirm(ctx context.Context, token string, c flow.Client) error
+	SignOut(ctx context.Context, token string, c flow.Client) error
 	Questions() *questions.Catalog
 	Policy() register.Policy
 }
@@ -100,13 +100,13 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
 	s.renderSignIn(w, r, "", nil)
 }
 
-func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, name string, err *reset.Error) {
+func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, name string, err *flow.Error) {
 	p := s.newPage(w, r, register.Kind, "register.title")
 	p.Intro, p.Name = p.Tr.T("register.intro"), name
 	if err != nil {
 		p.Error, p.ErrorKey = p.Tr.T(err.Key, err.Args...), err.Key
-		p.Reg.ResetLink = err.Key == "signin.mustChange" || err.Key == "signin.expired"
-		p.Reg.UnlockLink = err.Key == "signin.locked"
+		p.Reg.ResetLink = err.Reason == "mustChange" || err.Reason == "expired"
+		p.Reg.UnlockLink = err.Reason == "locked"
 	}
 	s.render(w, "signin", http.StatusOK, p)
 }
@@ -117,8 +117,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PostFormValue("username")
 	token, _, err := s.cfg.Registration.SignIn(r.Context(), name, r.PostFormValue("password"), s.client(r))
-	var ue *reset.Error
-	if errors.As(err, &ue) && (strings.HasPrefix(ue.Key, "signin.") || strings.HasPrefix(ue.Key, "throttle.")) {
+	if ue := flow.AsError(err); ue != nil && (ue.Kind == flow.KindSignIn || ue.Kind == flow.KindThrottled) {
 		s.renderSignIn(w, r, strings.TrimSpace(name), ue)
 		return
 	}
@@ -149,7 +148,7 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) {
 	s.renderProfile(w, r, v, notice, "", nil)
 }
 
-func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, v register.View, notice, field string, err *reset.Error) {
+func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, v register.View, notice, field string, err *flow.Error) {
 	p := s.newPage(w, r, register.Kind, "register.profile.title")
 	p.Reg.View = v
 	if at := v.Questions.RegisteredAt; at != nil && v.Questions.Count > 0 {
@@ -171,8 +170,7 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, v registe
 
 // regFail: a session that ended sends the user back to sign in, saying why.
 func (s *Server) regFail(w http.ResponseWriter, r *http.Request, err error) {
-	var ue *reset.Error
-	if errors.As(err, &ue) && ue.Key == "register.session.expired" {
+	if flow.IsKind(err, flow.KindSession) {
 		s.setRegisterCookie(w, "", -1)
 		if registerToken(r) == "" {
 			http.Redirect(w, r, "/register", http.StatusSeeOther)
@@ -191,8 +189,7 @@ func (s *Server) regAction(do func(r *http.Request, token string) (register.View
 		}
 		token := registerToken(r)
 		_, err := do(r, token)
-		var ue *reset.Error
-		if errors.As(err, &ue) && ue.Key != "register.session.expired" && ue.Key != "session.conflict" {
+		if ue := flow.AsError(err); ue != nil && ue.Kind != flow.KindSession && ue.Kind != flow.KindConflict {
 			v, verr := s.cfg.Registration.View(r.Context(), token)
 			if verr != nil {
 				s.regFail(w, r, verr)
@@ -277,7 +274,7 @@ func (s *Server) setQuestions(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.cfg.Registration.SetQuestions(r.Context(), token, choices, s.client(r))
 	var pe *register.ProblemsError
-	var ue *reset.Error
+	ue := flow.AsError(err)
 	switch {
 	case errors.As(err, &pe):
 		v, verr := s.cfg.Registration.QuestionsView(r.Context(), token)
@@ -286,7 +283,7 @@ func (s *Server) setQuestions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.renderQuestions(w, r, v, keys, pe.Problems)
-	case errors.As(err, &ue) && ue.Key == "questions.busy":
+	case ue != nil && ue.Kind == flow.KindInput:
 		v, verr := s.cfg.Registration.QuestionsView(r.Context(), token)
 		if verr != nil {
 			s.regFail(w, r, verr)
@@ -306,8 +303,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 	}
 	token := registerToken(r)
 	err := s.cfg.Registration.Confirm(r.Context(), token, s.client(r))
-	var ue *reset.Error
-	if errors.As(err, &ue) && ue.Key == "register.incomplete" {
+	if ue := flow.AsError(err); ue != nil && ue.Kind == flow.KindInput {
 		v, verr := s.cfg.Registration.View(r.Context(), token)
 		if verr != nil {
 			s.regFail(w, r, verr)

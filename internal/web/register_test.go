@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/questions"
@@ -65,7 +66,7 @@ func newRegSite(t *testing.T, required int) *site {
 	}
 	dir := &authDirectory{memDirectory: memDirectory{passwords: map[string]string{}}, pw: map[string]string{"uid=alice,dc=contoso,dc=com": "Alice-Password-1"}}
 	s := &site{dir: &dir.memDirectory, sent: &memSender{}}
-	p := reset.DefaultPolicy()
+	p := flow.DefaultPolicy()
 	p.Methods = []string{"email", "sms", "voice", "questions"}
 	p.MethodsRequired = required
 	p.ResponseFloor = time.Millisecond

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sspr/sspr/internal/clientip"
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/questions"
 	"github.com/sspr/sspr/internal/reset"
@@ -33,12 +34,12 @@ var staticFS embed.FS
 
 // Flows is what the pages drive: the reset and unlock flows.
 type Flows interface {
-	Start(ctx context.Context, kind, name string, c reset.Client) (string, reset.View, error)
+	Start(ctx context.Context, kind, name string, c flow.Client) (string, reset.View, error)
 	View(ctx context.Context, token string) (reset.View, error)
-	SendCode(ctx context.Context, token, optionID string, c reset.Client) (reset.View, error)
-	VerifyCode(ctx context.Context, token, optionID, code string, c reset.Client) (reset.View, error)
-	VerifyAnswers(ctx context.Context, token string, answers []string, c reset.Client) (reset.View, error)
-	Complete(ctx context.Context, token, newPassword string, c reset.Client) error
+	SendCode(ctx context.Context, token, optionID string, c flow.Client) (reset.View, error)
+	VerifyCode(ctx context.Context, token, optionID, code string, c flow.Client) (reset.View, error)
+	VerifyAnswers(ctx context.Context, token string, answers []string, c flow.Client) (reset.View, error)
+	Complete(ctx context.Context, token, newPassword string, c flow.Client) error
 	PasswordPolicy() password.Policy
 	Questions() *questions.Catalog
 }
@@ -277,8 +278,8 @@ func (s *Server) render(w http.ResponseWriter, name string, status int, p *page)
 
 // fail shows a user error on the page it belongs to, or an error page.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, kind string, err error) {
-	var ue *reset.Error
-	if !errors.As(err, &ue) {
+	ue := flow.AsError(err)
+	if ue == nil {
 		s.log.Error("request failed", "path", r.URL.Path, "err", err)
 		p := s.newPage(w, r, kind, "error.title")
 		p.Error = p.Tr.T("error.internal")
@@ -288,17 +289,17 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, kind string, err e
 	p := s.newPage(w, r, kind, "error.title")
 	p.Error = p.Tr.T(ue.Key, ue.Args...)
 	status := http.StatusOK
-	switch ue.Key {
-	case "session.expired", "csrf.invalid", "register.session.expired":
+	switch ue.Kind {
+	case flow.KindSession, flow.KindForbidden:
 		status = http.StatusForbidden
-	case "throttle.locked", "throttle.tooMany":
+	case flow.KindThrottled:
 		status = http.StatusTooManyRequests
 	}
 	s.render(w, "error", status, p)
 }
 
-func (s *Server) client(r *http.Request) reset.Client {
-	return reset.Client{IP: clientip.From(r, s.cfg.TrustedProxies), UserAgent: r.UserAgent()}
+func (s *Server) client(r *http.Request) flow.Client {
+	return flow.Client{IP: clientip.From(r, s.cfg.TrustedProxies), UserAgent: r.UserAgent()}
 }
 
 func (s *Server) setSession(w http.ResponseWriter, token string) {
@@ -369,7 +370,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) bool 
 		return false
 	}
 	if !s.checkCSRF(r) {
-		s.fail(w, r, kind, &reset.Error{Key: "csrf.invalid"})
+		s.fail(w, r, kind, flow.Errorf(flow.KindForbidden, "csrf.invalid"))
 		return false
 	}
 	return true
@@ -391,8 +392,7 @@ func (s *Server) start(kind string) http.HandlerFunc {
 		name := r.PostFormValue("username")
 		token, _, err := s.flows.Start(r.Context(), kind, name, s.client(r))
 		if err != nil {
-			var ue *reset.Error
-			if errors.As(err, &ue) && ue.Key == "start.nameRequired" {
+			if ue := flow.AsError(err); ue != nil && ue.Kind == flow.KindInput {
 				p := s.newPage(w, r, kind, kind+".title")
 				p.Intro, p.Error = p.Tr.T(kind+".intro"), p.Tr.T(ue.Key)
 				s.render(w, "start", http.StatusOK, p)
@@ -441,9 +441,9 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, kind strin
 		p.View.Pending = ""
 	}
 	for _, o := range v.Options {
-		p.HasQuestions = p.HasQuestions || o.Method == reset.MethodQuestions
+		p.HasQuestions = p.HasQuestions || o.Method == flow.MethodQuestions
 	}
-	if v.Pending == reset.MethodQuestions {
+	if v.Pending == flow.MethodQuestions {
 		cat := s.flows.Questions()
 		for _, k := range v.Questions {
 			p.Questions = append(p.Questions, questionItem{Key: k, Text: cat.Text(p.Tr.tag, k)})
@@ -463,7 +463,7 @@ func (s *Server) send(kind string) http.HandlerFunc {
 		}
 		token := sessionToken(r)
 		_, err := s.flows.SendCode(r.Context(), token, r.PostFormValue("option"), s.client(r))
-		if s.stepFailed(w, r, kind, token, err, func(key string) bool { return key == "send.unknownOption" }) {
+		if s.stepFailed(w, r, kind, token, err) {
 			return
 		}
 		http.Redirect(w, r, "/"+kind+"/verify", http.StatusSeeOther)
@@ -477,7 +477,7 @@ func (s *Server) code(kind string) http.HandlerFunc {
 		}
 		token := sessionToken(r)
 		v, err := s.flows.VerifyCode(r.Context(), token, r.PostFormValue("option"), r.PostFormValue("code"), s.client(r))
-		if s.stepFailed(w, r, kind, token, err, func(key string) bool { return strings.HasPrefix(key, "verify.") }) {
+		if s.stepFailed(w, r, kind, token, err) {
 			return
 		}
 		s.nextStep(w, r, kind, v)
@@ -493,9 +493,7 @@ func (s *Server) answers(kind string) http.HandlerFunc {
 		}
 		token := sessionToken(r)
 		v, err := s.flows.VerifyAnswers(r.Context(), token, r.PostForm["answer"], s.client(r))
-		if s.stepFailed(w, r, kind, token, err, func(key string) bool {
-			return strings.HasPrefix(key, "questions.") || key == "send.unknownOption"
-		}) {
+		if s.stepFailed(w, r, kind, token, err) {
 			return
 		}
 		s.nextStep(w, r, kind, v)
@@ -503,13 +501,13 @@ func (s *Server) answers(kind string) http.HandlerFunc {
 }
 
 // stepFailed answers a proof step's error, if any, and reports whether it did: a user error the
-// step's page explains (onPage) shows the methods page again with it; others go to fail.
-func (s *Server) stepFailed(w http.ResponseWriter, r *http.Request, kind, token string, err error, onPage func(key string) bool) bool {
+// step's page explains (a failed or impossible proof) shows the methods page again with it;
+// others go to fail.
+func (s *Server) stepFailed(w http.ResponseWriter, r *http.Request, kind, token string, err error) bool {
 	if err == nil {
 		return false
 	}
-	var ue *reset.Error
-	if errors.As(err, &ue) && onPage(ue.Key) {
+	if ue := flow.AsError(err); ue != nil && ue.Kind == flow.KindProof {
 		v, verr := s.flows.View(r.Context(), token)
 		if verr != nil {
 			s.fail(w, r, kind, verr)
@@ -569,8 +567,7 @@ func (s *Server) complete(kind string) http.HandlerFunc {
 			return
 		}
 		err := s.flows.Complete(r.Context(), sessionToken(r), pw, s.client(r))
-		var ue *reset.Error
-		if errors.As(err, &ue) && (strings.HasPrefix(ue.Key, "password.") || strings.HasPrefix(ue.Key, "writeback.")) {
+		if ue := flow.AsError(err); ue != nil && (ue.Kind == flow.KindPassword || ue.Kind == flow.KindDirectory) {
 			s.renderComplete(w, r, kind, newTranslator(r).T(ue.Key, ue.Args...))
 			return
 		}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/reset"
 	"github.com/sspr/sspr/internal/store"
@@ -41,10 +42,10 @@ func (d *memDirectory) IsMember(context.Context, string, string) (bool, error) {
 
 type memSender struct {
 	mu   sync.Mutex
-	msgs []reset.Message
+	msgs []flow.Message
 }
 
-func (s *memSender) Send(_ context.Context, m reset.Message) error {
+func (s *memSender) Send(_ context.Context, m flow.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.msgs = append(s.msgs, m)
@@ -84,7 +85,7 @@ func newSite(t *testing.T, floor time.Duration) *site {
 		t.Fatal(err)
 	}
 	s := &site{dir: &memDirectory{passwords: map[string]string{}}, sent: &memSender{}}
-	p := reset.DefaultPolicy()
+	p := flow.DefaultPolicy()
 	p.ResponseFloor = floor
 	svc := reset.New(st, s.sent, s.dir, reset.Config{Policy: p, Password: password.Default(),
 		CodeKey: bytes.Repeat([]byte("c"), 32), DecoyKey: bytes.Repeat([]byte("d"), 32), PublicURL: "https://sspr.contoso.com"}, nil)

@@ -1,0 +1,92 @@
+package flow
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sspr/sspr/internal/store"
+)
+
+// NewToken returns a session secret for the cookie and its ID (a hash) for the store.
+func NewToken() (token, id string) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, TokenID(token)
+}
+
+// TokenID is the store's ID of a session token: its SHA-256, so the store alone cannot be
+// replayed as cookies.
+func TokenID(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// Sessions loads and saves a flow's session state (a JSON value) in the store.
+type Sessions struct {
+	Store store.Sessions
+	// Expired is the error for a missing, expired or foreign session (each flow has its own
+	// message).
+	Expired *Error
+}
+
+// Create stores a new session of kind for userID ("" for a decoy) with state, and returns the
+// token for the cookie.
+func (s Sessions) Create(ctx context.Context, kind, userID string, state any, now, expires time.Time) (string, *store.Session, error) {
+	raw, err := json.Marshal(state)
+	if err != nil {
+		return "", nil, fmt.Errorf("flow: session state: %w", err)
+	}
+	token, id := NewToken()
+	sess := &store.Session{ID: id, Kind: kind, UserID: userID, State: raw, CreatedAt: now, ExpiresAt: expires}
+	if err := s.Store.CreateSession(ctx, sess); err != nil {
+		return "", nil, fmt.Errorf("flow: session: %w", err)
+	}
+	return token, sess, nil
+}
+
+// Load finds the session of token, which must be of one of kinds, and decodes its state into
+// state. A missing, expired or foreign session is s.Expired.
+func (s Sessions) Load(ctx context.Context, token string, now time.Time, state any, kinds ...string) (*store.Session, error) {
+	if token == "" {
+		return nil, s.Expired
+	}
+	sess, err := s.Store.Session(ctx, TokenID(token), now)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, s.Expired
+	}
+	if err != nil {
+		return nil, fmt.Errorf("flow: session: %w", err)
+	}
+	if !slices.Contains(kinds, sess.Kind) {
+		return nil, s.Expired
+	}
+	if err := json.Unmarshal(sess.State, state); err != nil {
+		return nil, fmt.Errorf("flow: session state: %w", err)
+	}
+	return &sess, nil
+}
+
+// Save stores state in sess (and its ExpiresAt); a concurrent change is a KindConflict error.
+func (s Sessions) Save(ctx context.Context, sess *store.Session, state any) error {
+	raw, err := json.Marshal(state)
+	if err != nil {
+		return fmt.Errorf("flow: session state: %w", err)
+	}
+	sess.State = raw
+	if err := s.Store.UpdateSession(ctx, sess); err != nil {
+		if errors.Is(err, store.ErrVersionMismatch) {
+			return Errorf(KindConflict, "session.conflict")
+		}
+		return fmt.Errorf("flow: session: %w", err)
+	}
+	return nil
+}
