@@ -106,19 +106,13 @@ func newReader(d config.Directory) (directory.Reader, error) {
 		return ldif.New(d.File, schema, ldif.Options{ObjectClass: d.ObjectClass}), nil
 	}
 	r, err := ldap.New(ldap.Config{
-		Kind:          d.Type,
-		URL:           d.URL,
-		StartTLS:      d.StartTLS,
-		AllowInsecure: d.AllowInsecure,
-		CAFile:        d.CAFile,
-		BindDN:        d.BindDN,
-		BindPassword:  d.BindPassword.Reveal(),
-		BaseDNs:       d.BaseDNs,
-		Filter:        d.Filter,
-		Group:         d.Group,
-		Mapping:       d.Mapping,
-		PageSize:      d.PageSize,
-		Timeout:       d.Timeout,
+		Kind:     d.Type,
+		Endpoint: d.Endpoint,
+		BaseDNs:  d.BaseDNs,
+		Filter:   d.Filter,
+		Group:    d.Group,
+		Mapping:  d.Mapping,
+		PageSize: d.PageSize,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)

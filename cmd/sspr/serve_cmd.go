@@ -279,10 +279,7 @@ func newWriteback(cfg config.Config) (flowDirectory, error) {
 	if d.URL == "" {
 		return readOnlyDirectory{}, nil
 	}
-	return writeback.New(writeback.Config{
-		Kind: d.Type, URL: d.URL, StartTLS: d.StartTLS, AllowInsecure: d.AllowInsecure, CAFile: d.CAFile,
-		BindDN: d.BindDN, BindPassword: d.BindPassword.Reveal(), Timeout: d.Timeout,
-	})
+	return writeback.New(writeback.Config{Kind: d.Type, Endpoint: d.Endpoint})
 }
 
 type readOnlyDirectory struct{}

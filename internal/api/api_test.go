@@ -21,7 +21,9 @@ import (
 	"github.com/sspr/sspr/internal/demo"
 	"github.com/sspr/sspr/internal/directory"
 	"github.com/sspr/sspr/internal/directory/ldap"
+	"github.com/sspr/sspr/internal/ldapconn"
 	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/slapd"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/postgres"
@@ -86,8 +88,8 @@ var tokenScopes = map[string][]string{
 func newEnv(t *testing.T, st testStore) *env {
 	t.Helper()
 	dir := testenv.Slapd(t, slapd.Options{Suffix: demo.Suffix, LDIF: [][]byte{demo.SampleLDIF}, TLS: true, PPolicy: true})
-	r, err := ldap.New(ldap.Config{Kind: directory.OpenLDAP, URL: dir.LDAPSURL, CAFile: dir.CAFile, BindDN: dir.AdminDN,
-		BindPassword: dir.AdminPassword, BaseDNs: []string{demo.BaseDN}})
+	r, err := ldap.New(ldap.Config{Kind: directory.OpenLDAP, Endpoint: ldapconn.Endpoint{URL: dir.LDAPSURL, CAFile: dir.CAFile,
+		BindDN: dir.AdminDN, BindPassword: secret.Value(dir.AdminPassword)}, BaseDNs: []string{demo.BaseDN}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,13 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/ldapconn"
+	"github.com/sspr/sspr/internal/config/problem"
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/register"
-	"github.com/sspr/sspr/internal/reset"
+	"github.com/sspr/sspr/internal/secret"
 )
 
 // Config is sspr's whole configuration, one YAML file.
@@ -33,7 +36,7 @@ type Config struct {
 	Server    Server    `yaml:"server"`
 	// Reset is the reset policy: methods, codes, sessions, throttles, security questions
 	// (reset.questions).
-	Reset reset.Policy `yaml:"reset"`
+	Reset flow.Policy `yaml:"reset"`
 	// Registration configures the registration portal (/register): sessions, re-confirmation.
 	Registration register.Policy `yaml:"registration"`
 	// Password is the rules a new password must meet before it is written back.
@@ -43,28 +46,23 @@ type Config struct {
 
 // Directory says where users come from: a live LDAP directory (url) or an export file (file).
 type Directory struct {
-	Type             directory.Kind    `yaml:"type"`
-	URL              string            `yaml:"url"`
-	StartTLS         bool              `yaml:"startTLS"`
-	AllowInsecure    bool              `yaml:"allowInsecure"` // plain ldap:// without TLS; tests and labs only
-	BindDN           string            `yaml:"bindDN"`
-	BindPasswordFile string            `yaml:"bindPasswordFile"`
-	CAFile           string            `yaml:"caFile"`
-	BaseDNs          []string          `yaml:"baseDNs"`
-	Filter           string            `yaml:"filter"`
-	Group            string            `yaml:"group"`
-	Mapping          directory.Mapping `yaml:"mapping"`
-	PageSize         int               `yaml:"pageSize"`
-	Timeout          time.Duration     `yaml:"timeout"`
+	Type directory.Kind `yaml:"type"`
+	// Endpoint is how to reach a live directory and as whom (url, startTLS, allowInsecure,
+	// caFile, bindDN, operationTimeout, callTimeout), shared by the reader and the writeback.
+	// Its BindPassword is read from BindPasswordFile or the SSPR_DIRECTORY_BIND_PASSWORD_FILE
+	// environment variable; never from the YAML itself.
+	ldapconn.Endpoint `yaml:",inline"`
+	BindPasswordFile  string            `yaml:"bindPasswordFile"`
+	BaseDNs           []string          `yaml:"baseDNs"`
+	Filter            string            `yaml:"filter"`
+	Group             string            `yaml:"group"`
+	Mapping           directory.Mapping `yaml:"mapping"`
+	PageSize          int               `yaml:"pageSize"`
 	// File is an ldifde/slapcat LDIF or csvde CSV export to sync from instead of a live directory.
 	File       string `yaml:"file"`
 	FileFormat string `yaml:"fileFormat"` // ldif | csv; default from the file's extension
 	// ObjectClass keeps only entries of this class from an export file; default per type.
 	ObjectClass string `yaml:"objectClass"`
-
-	// BindPassword is read from BindPasswordFile or the SSPR_DIRECTORY_BIND_PASSWORD_FILE
-	// environment variable; never from the YAML itself.
-	BindPassword Secret `yaml:"-"`
 }
 
 // Phone configures phone normalization.
@@ -92,7 +90,6 @@ const (
 	DefaultSyncInterval    = 30 * time.Minute
 	DefaultDeleteThreshold = 500
 	DefaultPageSize        = 1000
-	DefaultTimeout         = 30 * time.Second
 )
 
 // Default returns a configuration with every default applied and no directory.
@@ -127,8 +124,8 @@ func (c *Config) applyDefaults() {
 	if d.PageSize == 0 {
 		d.PageSize = DefaultPageSize
 	}
-	if d.Timeout == 0 {
-		d.Timeout = DefaultTimeout
+	if d.URL != "" {
+		d.Endpoint = d.Endpoint.WithDefaults()
 	}
 	if d.File != "" && d.FileFormat == "" {
 		switch strings.ToLower(filepath.Ext(d.File)) {
@@ -154,44 +151,12 @@ func (c *Config) applyDefaults() {
 	c.applyServerDefaults()
 }
 
-// Problem is one thing wrong with a configuration, at a key path such as directory.url.
-type Problem struct {
-	Key     string
-	Line    int // 0 when unknown
-	Message string
-}
-
-func (p Problem) String() string {
-	if p.Line > 0 {
-		return fmt.Sprintf("%s (line %d): %s", p.Key, p.Line, p.Message)
-	}
-	return fmt.Sprintf("%s: %s", p.Key, p.Message)
-}
+// Problem is one thing wrong with a configuration, at a key path such as directory.url: the
+// one problem type of every configuration block (package problem).
+type Problem = problem.Problem
 
 // Error lists every problem found in a configuration at once.
-type Error struct {
-	File     string
-	Problems []Problem
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		fmt.Fprintf(&b, "config %s: ", e.File)
-	} else {
-		b.WriteString("config: ")
-	}
-	if len(e.Problems) == 1 {
-		b.WriteString(e.Problems[0].String())
-		return b.String()
-	}
-	fmt.Fprintf(&b, "%d problems:", len(e.Problems))
-	for _, p := range e.Problems {
-		b.WriteString("\n  - ")
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
+type Error = problem.List
 
 // Env is how Load reads the environment (os.Getenv in production; a map in tests).
 type Env func(key string) string
@@ -247,7 +212,7 @@ func Parse(data []byte, env Env) (Config, error) {
 	c.applyDefaults()
 	problems = append(problems, c.readSecrets(env)...)
 	problems = append(problems, c.readServerSecrets()...)
-	problems = append(problems, c.validate()...)
+	problems = append(problems, c.validate(env)...)
 	problems = append(problems, c.validateServer()...)
 	if len(problems) > 0 {
 		return c, &Error{Problems: dedupe(problems)}
@@ -267,7 +232,17 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix string, lines map[int]string
 	fields := map[string]reflect.StructField{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if opts == "inline" {
+			for i := 0; i < f.Type.NumField(); i++ {
+				if g := f.Type.Field(i); g.IsExported() {
+					if n := strings.Split(g.Tag.Get("yaml"), ",")[0]; n != "" && n != "-" {
+						fields[n] = g
+					}
+				}
+			}
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}
@@ -376,7 +351,7 @@ func (c *Config) readSecrets(env Env) []Problem {
 	if path == "" {
 		return nil
 	}
-	s, err := ReadSecretFile(path)
+	s, err := secret.ReadFile(path)
 	if err != nil {
 		return []Problem{{Key: key, Message: err.Error()}}
 	}
@@ -384,22 +359,8 @@ func (c *Config) readSecrets(env Env) []Problem {
 	return nil
 }
 
-// ReadSecretFile reads a secret from a file, without its trailing newline. The error names the
-// file but never shows its content.
-func ReadSecretFile(path string) (Secret, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("cannot read secret file: %w", err)
-	}
-	s := strings.TrimRight(string(b), "\r\n")
-	if s == "" {
-		return "", fmt.Errorf("secret file %s is empty", path)
-	}
-	return Secret(s), nil
-}
-
 // validate checks every value and returns all problems, table-driven by key.
-func (c *Config) validate() []Problem {
+func (c *Config) validate(env Env) []Problem {
 	var ps []Problem
 	add := func(key, format string, args ...any) {
 		ps = append(ps, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
@@ -425,31 +386,17 @@ func (c *Config) validate() []Problem {
 			add("directory.fileFormat", "%q is not a file format: use ldif or csv", d.FileFormat)
 		}
 	default:
-		u, err := url.Parse(d.URL)
-		switch {
-		case err != nil:
-			add("directory.url", "not a URL: %v", err)
-		case u.Scheme != "ldap" && u.Scheme != "ldaps":
-			add("directory.url", "scheme %q: use ldaps:// or ldap:// with startTLS: true", u.Scheme)
-		case u.Host == "":
-			add("directory.url", "no host in %q", d.URL)
-		case u.Scheme == "ldaps" && d.StartTLS:
-			add("directory.startTLS", "startTLS applies to ldap:// URLs; ldaps:// is already TLS")
-		case u.Scheme == "ldap" && !d.StartTLS && !d.AllowInsecure:
-			add("directory.url", "ldap:// without TLS would send passwords in clear: use ldaps://, set startTLS: true, or (labs only) allowInsecure: true")
-		}
-		if d.BindDN == "" {
-			add("directory.bindDN", "required for a live directory")
-		} else if _, err := goldap.ParseDN(d.BindDN); err != nil {
-			add("directory.bindDN", "not a DN: %v", err)
-		}
-		if d.BindPassword == "" && d.BindPasswordFile == "" {
-			add("directory.bindPasswordFile", "required for a live directory (or set %s)", EnvBindPasswordFile)
-		}
-		if d.CAFile != "" {
-			if _, err := os.Stat(d.CAFile); err != nil {
-				add("directory.caFile", "%v", err)
+		var ps problem.List
+		_, err := d.Endpoint.Check()
+		ps.Under("directory", err)
+		for _, p := range ps.Problems {
+			if p.Key == "directory.bindPassword" {
+				if d.BindPasswordFile != "" || env(EnvBindPasswordFile) != "" {
+					continue // the file was named: readSecrets said why it gave nothing
+				}
+				p.Key, p.Message = "directory.bindPasswordFile", "required for a live directory (or set "+EnvBindPasswordFile+")"
 			}
+			add(p.Key, "%s", p.Message)
 		}
 		if len(d.BaseDNs) == 0 {
 			add("directory.baseDNs", "at least one base DN is required")
@@ -470,9 +417,6 @@ func (c *Config) validate() []Problem {
 	}
 	if d.PageSize < 1 || d.PageSize > 100000 {
 		add("directory.pageSize", "%d is out of range 1..100000", d.PageSize)
-	}
-	if d.Timeout < time.Second {
-		add("directory.timeout", "%s is too short (at least 1s)", d.Timeout)
 	}
 	m := d.Mapping
 	for key, attr := range map[string]string{

@@ -1,7 +1,14 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,6 +18,10 @@ import (
 	"time"
 
 	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/notify/smtp"
+	"github.com/sspr/sspr/internal/notify/twilio"
+	"github.com/sspr/sspr/internal/notify/webhook"
+	"github.com/sspr/sspr/internal/secret"
 )
 
 // issueExample is the shape the product promises to accept.
@@ -44,10 +55,27 @@ func secretFiles(t *testing.T) (pw, ca string) {
 	if err := os.WriteFile(pw, []byte("s3cret-Pa55\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o644); err != nil {
+	if err := os.WriteFile(ca, testCertificate(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return pw, ca
+}
+
+// testCertificate is a self-signed CA certificate, PEM.
+func testCertificate(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 func TestParseIssueExample(t *testing.T) {
@@ -102,7 +130,7 @@ func TestProblems(t *testing.T) {
 		{"unknown nested key", base + "  mapping:\n    mobilPhone: mobile\n", []string{`directory.mapping.mobilPhone (line 8): unknown key (did you mean "mobilePhone"?)`}},
 		{"wrong type", base + "sync:\n  interval: soon\n", []string{"sync.interval (line 8): wrong type"}},
 		{"bad scheme", strings.Replace(base, "ldaps://127.0.0.1:636", "http://x", 1), []string{`directory.url: scheme "http"`}},
-		{"plain ldap refused", strings.Replace(base, "ldaps://", "ldap://", 1), []string{"directory.url: ldap:// without TLS"}},
+		{"plain ldap refused", strings.Replace(base, "ldaps://", "ldap://", 1), []string{"directory.url: plain ldap:// without TLS"}},
 		{"bad filter", base + "  filter: \"(objectClass=user\"\n", []string{"directory.filter: not an LDAP filter"}},
 		{"bad region", base + "phone:\n  defaultRegion: XX\n", []string{`phone.defaultRegion: "XX" is not a region code`}},
 		{"bad store", "store: mysql://x\n" + base, []string{`store: "mysql://x"`}},
@@ -150,13 +178,23 @@ func TestSecretFromEnv(t *testing.T) {
 	}
 }
 
+// TestSecretNeverPrinted: every secret a configuration holds (bind password, SMTP password,
+// Twilio token, webhook header value) stays a secret.Value and never prints.
 func TestSecretNeverPrinted(t *testing.T) {
-	s := Secret("s3cret-Pa55")
+	s := secret.Value("s3cret-Pa55")
+	var c Config
+	c.Directory.BindPassword = s
+	c.Notify.Email.SMTP = &smtp.Config{Password: s}
+	c.Notify.SMS.Twilio = &twilio.Config{AuthToken: s}
+	c.Notify.Voice.Webhook = &webhook.Config{HeaderValue: s}
 	var logged strings.Builder
-	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "password", s, "dir", Directory{BindPassword: s})
-	js, _ := json.Marshal(Directory{BindPassword: s})
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "password", s, "dir", c.Directory, "notify", c.Notify)
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "config", c)
+	js, _ := json.Marshal(c)
 	for name, out := range map[string]string{
-		"fmt %v": fmt.Sprintf("%v", s), "fmt %+v": fmt.Sprintf("%+v", Directory{BindPassword: s}),
+		"fmt %v": fmt.Sprintf("%v", s), "fmt %+v": fmt.Sprintf("%+v", c.Directory),
+		"fmt %+v smtp": fmt.Sprintf("%+v", *c.Notify.Email.SMTP), "fmt %+v twilio": fmt.Sprintf("%+v", *c.Notify.SMS.Twilio),
+		"fmt %#v webhook": fmt.Sprintf("%#v", *c.Notify.Voice.Webhook),
 		"fmt %#v": fmt.Sprintf("%#v", s), "slog": logged.String(), "json": string(js),
 	} {
 		if strings.Contains(out, "s3cret") {

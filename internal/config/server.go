@@ -1,19 +1,19 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
 	"os"
 	"strings"
 
-	"github.com/sspr/sspr/internal/notify"
+	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/notify/file"
 	"github.com/sspr/sspr/internal/notify/smtp"
 	"github.com/sspr/sspr/internal/notify/twilio"
 	"github.com/sspr/sspr/internal/notify/webhook"
 	"github.com/sspr/sspr/internal/password"
+	"github.com/sspr/sspr/internal/secret"
 )
 
 // Server configures `sspr serve`: the end-user pages (and, later, the admin API).
@@ -88,16 +88,16 @@ func (c *Config) applyServerDefaults() {
 
 func (c *Config) readServerSecrets() []Problem {
 	var ps []Problem
-	read := func(key, path string, dst *string) {
+	read := func(key, path string, dst *secret.Value) {
 		if path == "" {
 			return
 		}
-		s, err := ReadSecretFile(path)
+		s, err := secret.ReadFile(path)
 		if err != nil {
 			ps = append(ps, Problem{Key: key, Message: err.Error()})
 			return
 		}
-		*dst = s.Reveal()
+		*dst = s
 	}
 	for name, ch := range map[string]*NotifyChannel{"email": &c.Notify.Email, "sms": &c.Notify.SMS, "voice": &c.Notify.Voice} {
 		prefix := "notify." + name
@@ -115,10 +115,8 @@ func (c *Config) readServerSecrets() []Problem {
 }
 
 func (c *Config) validateServer() []Problem {
-	var ps []Problem
-	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
-	}
+	var l problem.List
+	add := l.Add
 	s := c.Server
 	if _, err := netip.ParseAddrPort(s.Listen); err != nil && !strings.HasPrefix(s.Listen, ":") {
 		add("server.listen", "%q: use host:port, such as 127.0.0.1:8080", s.Listen)
@@ -159,14 +157,7 @@ func (c *Config) validateServer() []Problem {
 		n := 0
 		check := func(provider string, err error) {
 			n++
-			var ce *notify.ConfigError
-			if errors.As(err, &ce) {
-				for _, p := range ce.Problems {
-					add(prefix+"."+provider+"."+p.Key, "%s", p.Message)
-				}
-			} else if err != nil {
-				add(prefix+"."+provider, "%v", err)
-			}
+			l.Under(prefix+"."+provider, err)
 		}
 		if ch.SMTP != nil {
 			if name != "email" {
@@ -188,11 +179,9 @@ func (c *Config) validateServer() []Problem {
 		}
 	}
 	if c.Notify.File != "" {
-		if err := (file.Config{Path: c.Notify.File}).Validate(); err != nil {
-			add("notify.file", "%v", err)
-		}
+		l.Under("notify.file", (file.Config{Path: c.Notify.File}).Validate())
 	}
-	return ps
+	return l.Problems
 }
 
 // ParsedProxies returns server.trustedProxies as prefixes (validated by Load).

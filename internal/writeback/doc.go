@@ -18,8 +18,8 @@
 //
 // Each call opens one connection (ldaps://, or StartTLS on ldap://; plain only with
 // AllowInsecure, never for unicodePwd), binds as the service account (Authenticate: as the
-// user), runs one operation and closes; Config.Timeout bounds the whole call and cancelling
-// the context closes the socket. Nothing is half-done: a failed operation changed nothing.
+// user), runs one operation and closes; the endpoint's CallTimeout bounds the whole call,
+// its OperationTimeout each wait for an answer, and cancelling the context closes the socket. Nothing is half-done: a failed operation changed nothing.
 //
 // Errors are *Error{Op, Kind, Err}: Reason() (Kind) is what the user is told (tooShort,
 // complexity, history, tooYoung, locked, notPermitted, unavailable; wrongPassword, mustChange,

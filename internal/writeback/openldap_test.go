@@ -20,6 +20,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/ldapconn"
 	"github.com/sspr/sspr/internal/reset"
 	"github.com/sspr/sspr/internal/slapd"
 	"github.com/sspr/sspr/internal/testenv"
@@ -135,14 +136,14 @@ func (f *ldapFixture) newDir(t *testing.T, cfg writeback.Config) *writeback.Dire
 	if cfg.Kind == "" {
 		cfg.Kind = directory.OpenLDAP
 	}
-	if cfg.URL == "" {
-		cfg.URL, cfg.StartTLS = f.srv.URL, true
+	if cfg.Endpoint.URL == "" {
+		cfg.Endpoint.URL, cfg.Endpoint.StartTLS = f.srv.URL, true
 	}
-	if cfg.CAFile == "" {
-		cfg.CAFile = f.srv.CAFile
+	if cfg.Endpoint.CAFile == "" {
+		cfg.Endpoint.CAFile = f.srv.CAFile
 	}
-	if cfg.BindDN == "" {
-		cfg.BindDN, cfg.BindPassword = f.svcDN, svcPassword
+	if cfg.Endpoint.BindDN == "" {
+		cfg.Endpoint.BindDN, cfg.Endpoint.BindPassword = f.svcDN, svcPassword
 	}
 	d, err := writeback.New(cfg)
 	if err != nil {
@@ -298,7 +299,7 @@ func TestOpenLDAPServiceAccountRights(t *testing.T) {
 	wantReason(t, f.dir.SetPassword(ctx(t), f.dn["alice"], "Fresh-pass-1x"), writeback.ReasonNotPermitted)
 	wantReason(t, f.dir.Unlock(ctx(t), f.dn["alice"]), writeback.ReasonNotPermitted)
 	// A wrong service password is the administrator's problem: failed, never wrongPassword.
-	d := f.newDir(t, writeback.Config{BindDN: f.svcDN, BindPassword: "not-it"})
+	d := f.newDir(t, writeback.Config{Endpoint: ldapconn.Endpoint{BindDN: f.svcDN, BindPassword: "not-it"}})
 	wantReason(t, d.SetPassword(ctx(t), f.dn["alice"], "Fresh-pass-1x"), writeback.ReasonFailed, "not-it", "Fresh-pass-1x")
 }
 
@@ -387,8 +388,8 @@ func TestOpenLDAPIsMember(t *testing.T) {
 
 func TestOpenLDAPUnavailable(t *testing.T) {
 	f := newLDAPFixture(t)
-	d := f.newDir(t, writeback.Config{Timeout: 2 * time.Second})
-	d2 := f.newDir(t, writeback.Config{URL: f.srv.LDAPSURL, Timeout: 2 * time.Second})
+	d := f.newDir(t, writeback.Config{Endpoint: ldapconn.Endpoint{CallTimeout: 2 * time.Second}})
+	d2 := f.newDir(t, writeback.Config{Endpoint: ldapconn.Endpoint{URL: f.srv.LDAPSURL, CallTimeout: 2 * time.Second}})
 	wantReason(t, d2.Authenticate(ctx(t), f.dn["alice"], f.pass["alice"]), "") // ldaps:// works too
 	if err := f.srv.Stop(); err != nil {
 		t.Fatal(err)
@@ -415,7 +416,7 @@ func TestOpenLDAPUntrustedCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, url := range []string{f.srv.URL, f.srv.LDAPSURL} {
-		d := f.newDir(t, writeback.Config{URL: url, StartTLS: strings.HasPrefix(url, "ldap://"), CAFile: otherCA})
+		d := f.newDir(t, writeback.Config{Endpoint: ldapconn.Endpoint{URL: url, StartTLS: strings.HasPrefix(url, "ldap://"), CAFile: otherCA}})
 		err := d.Authenticate(ctx(t), f.dn["alice"], f.pass["alice"])
 		wantReason(t, err, writeback.ReasonUnavailable, f.pass["alice"])
 		var uae x509.UnknownAuthorityError

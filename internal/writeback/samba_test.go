@@ -10,6 +10,8 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/ldapconn"
+	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/testenv"
 	"github.com/sspr/sspr/internal/writeback"
 )
@@ -34,8 +36,8 @@ func newSambaFixture(t *testing.T) *sambaFixture {
 func (f *sambaFixture) newDir(t *testing.T, bindDN, password string) *writeback.Directory {
 	t.Helper()
 	d, err := writeback.New(writeback.Config{
-		Kind: directory.ActiveDirectory, URL: f.dc.URL, StartTLS: strings.HasPrefix(strings.ToLower(f.dc.URL), "ldap://"),
-		CAFile: f.dc.CAFile, BindDN: bindDN, BindPassword: password,
+		Kind: directory.ActiveDirectory, Endpoint: ldapconn.Endpoint{URL: f.dc.URL, StartTLS: strings.HasPrefix(strings.ToLower(f.dc.URL), "ldap://"),
+			CAFile: f.dc.CAFile, BindDN: bindDN, BindPassword: secret.Value(password)},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,19 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
-	"strings"
 	"sync"
-	"time"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/ldapconn"
 )
-
-// DefaultTimeout bounds a whole call (dial, TLS, bind, operation) when Config.Timeout is 0.
-const DefaultTimeout = 10 * time.Second
 
 // Config says how to reach the directory and as whom.
 type Config struct {
@@ -26,93 +22,43 @@ type Config struct {
 	// lockoutTime, in-chain matching rule) or directory.OpenLDAP (Password Modify with
 	// ppolicy, pwdAccountLockedTime, member/uniqueMember).
 	Kind directory.Kind
-	// URL is ldaps://host[:636], or ldap://host[:389] with StartTLS. Plain ldap:// without
-	// StartTLS only with AllowInsecure (never for AD passwords: unicodePwd needs TLS).
-	URL           string
-	StartTLS      bool
-	AllowInsecure bool
-	// CAFile is a PEM bundle of the CAs to trust; empty: the system's.
-	CAFile string
-	// BindDN and BindPassword are the service account's. On OpenLDAP it must not be the
-	// rootdn (the rootdn bypasses ppolicy): give it write on userPassword and manage on
-	// pwdAccountLockedTime by ACL.
-	BindDN, BindPassword string
-	// Timeout bounds each call as a whole; 0 means DefaultTimeout.
-	Timeout time.Duration
+	// Endpoint is ldaps://host[:636], or ldap://host[:389] with StartTLS (plain ldap:// only
+	// with AllowInsecure, never for AD passwords: unicodePwd needs TLS), and the service
+	// account. On OpenLDAP the account must not be the rootdn (the rootdn bypasses ppolicy):
+	// give it write on userPassword and manage on pwdAccountLockedTime by ACL. Each call as a
+	// whole is bounded by its CallTimeout, each wait for an answer by its OperationTimeout.
+	Endpoint ldapconn.Endpoint
 }
 
 // Directory writes passwords back, unlocks accounts, checks group membership and checks a
 // user's password, each call on a fresh TLS connection bound as the service account (or as
 // the user, for Authenticate). Safe for concurrent use.
 type Directory struct {
-	cfg   Config
-	addr  string
-	tls   *tls.Config // nil: plain (AllowInsecure)
-	ldaps bool
+	cfg Config
+	t   ldapconn.Target
 
 	mu    sync.Mutex
 	hints string // AD: the policy hints control OID to send, once known
 }
 
-// New checks cfg and returns a Directory. It does not contact the server.
+// New checks cfg and returns a Directory. It does not contact the server. Its error is a
+// *problem.List (errors.As) with every problem, keyed as in the configuration.
 func New(cfg Config) (*Directory, error) {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	var ps problem.List
 	if cfg.Kind != directory.ActiveDirectory && cfg.Kind != directory.OpenLDAP {
-		bad("kind %q: want %q or %q", cfg.Kind, directory.ActiveDirectory, directory.OpenLDAP)
+		ps.Add("type", "%q: want %q or %q", cfg.Kind, directory.ActiveDirectory, directory.OpenLDAP)
 	}
-	d := &Directory{cfg: cfg}
-	if cfg.Timeout <= 0 {
-		d.cfg.Timeout = DefaultTimeout
+	t, err := cfg.Endpoint.Check()
+	ps.Under("", err)
+	if err := ps.Err(); err != nil {
+		return nil, fmt.Errorf("writeback: %w", err)
 	}
-	u, err := url.Parse(cfg.URL)
-	host, port := "", ""
-	switch {
-	case err != nil || cfg.URL == "":
-		bad("url %q: want ldaps://host[:port] or ldap://host[:port]", cfg.URL)
-	case strings.EqualFold(u.Scheme, "ldaps"):
-		d.ldaps = true
-		host, port = u.Hostname(), u.Port()
-		if port == "" {
-			port = "636"
-		}
-		if cfg.StartTLS {
-			bad("url %q: StartTLS is for ldap:// (ldaps:// is TLS already)", cfg.URL)
-		}
-	case strings.EqualFold(u.Scheme, "ldap"):
-		host, port = u.Hostname(), u.Port()
-		if port == "" {
-			port = "389"
-		}
-		if !cfg.StartTLS && !cfg.AllowInsecure {
-			bad("url %q: plain ldap:// sends passwords in clear: use ldaps://, StartTLS, or AllowInsecure for a test server", cfg.URL)
-		}
-	default:
-		bad("url %q: scheme must be ldaps or ldap", cfg.URL)
-	}
-	if err == nil && cfg.URL != "" && host == "" {
-		bad("url %q: no host", cfg.URL)
-	}
-	if cfg.BindDN == "" || cfg.BindPassword == "" {
-		bad("the service account's bindDN and bindPassword are required")
-	} else if _, err := goldap.ParseDN(cfg.BindDN); err != nil {
-		bad("bindDN %q: %v", cfg.BindDN, err)
-	}
-	if d.ldaps || cfg.StartTLS {
-		var err error
-		if d.tls, err = directory.TLSConfig(host, cfg.CAFile); err != nil {
-			bad("%v", err)
-		}
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("writeback: %s", strings.Join(problems, "; "))
-	}
-	d.addr = net.JoinHostPort(host, port)
-	return d, nil
+	cfg.Endpoint = t.Endpoint
+	return &Directory{cfg: cfg, t: t}, nil
 }
 
 // secure reports whether connections are encrypted.
-func (d *Directory) secure() bool { return d.tls != nil }
+func (d *Directory) secure() bool { return d.t.Secure() }
 
 // conn is one connection for one call. Cancelling the call's context (or its deadline: the
 // Timeout) closes the socket, which ends any wait at once.
@@ -126,17 +72,17 @@ func (c *conn) close() {
 	c.Conn.Close()
 }
 
-// bound returns the call's context: ctx limited by the Timeout.
+// bound returns the call's context: ctx limited by the CallTimeout.
 func (d *Directory) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, d.cfg.Timeout)
+	return context.WithTimeout(ctx, d.t.CallTimeout)
 }
 
 // dial connects (TLS or StartTLS) without binding. ctx must carry a deadline (bound).
 func (d *Directory) dial(ctx context.Context) (*conn, error) {
 	var nd net.Dialer
-	nc, err := nd.DialContext(ctx, "tcp", d.addr)
+	nc, err := nd.DialContext(ctx, "tcp", d.t.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", d.addr, err)
+		return nil, fmt.Errorf("dial %s: %w", d.t.Addr, err)
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = nc.SetDeadline(dl) // every read and write of this call ends by then
@@ -147,21 +93,21 @@ func (d *Directory) dial(ctx context.Context) (*conn, error) {
 		nc.Close()
 		return nil, err
 	}
-	if d.cfg.StartTLS {
+	if d.t.StartTLS {
 		if err := startTLS(nc); err != nil {
-			return fail(fmt.Errorf("StartTLS with %s: %w", d.addr, err))
+			return fail(fmt.Errorf("StartTLS with %s: %w", d.t.Addr, err))
 		}
 	}
-	if d.tls != nil {
-		tc := tls.Client(nc, d.tls.Clone())
+	if d.t.TLS != nil {
+		tc := tls.Client(nc, d.t.TLS.Clone())
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return fail(fmt.Errorf("TLS handshake with %s: %w", d.addr, err))
+			return fail(fmt.Errorf("TLS handshake with %s: %w", d.t.Addr, err))
 		}
 		nc = tc
 	}
-	c := goldap.NewConn(nc, d.tls != nil)
+	c := goldap.NewConn(nc, d.t.TLS != nil)
 	c.Start()
-	c.SetTimeout(d.cfg.Timeout)
+	c.SetTimeout(d.t.OperationTimeout)
 	return &conn{Conn: c, stop: stop}, nil
 }
 
@@ -192,10 +138,10 @@ func (d *Directory) connect(ctx context.Context, op string) (*conn, error) {
 	if err != nil {
 		return nil, classify(ctx, op, "connect", err, nil)
 	}
-	if err := c.Bind(d.cfg.BindDN, d.cfg.BindPassword); err != nil {
+	if err := c.Bind(d.t.BindDN, d.t.BindPassword.Reveal()); err != nil {
 		c.close()
 		// A rejected service account is a configuration problem: failed, not the user's.
-		return nil, classify(ctx, op, "bind as the service account "+d.cfg.BindDN, err, func(error) string { return ReasonFailed })
+		return nil, classify(ctx, op, "bind as the service account "+d.t.BindDN, err, func(error) string { return ReasonFailed })
 	}
 	return c, nil
 }

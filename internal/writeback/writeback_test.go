@@ -11,29 +11,30 @@ import (
 	"time"
 
 	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/ldapconn"
 	"github.com/sspr/sspr/internal/writeback"
 )
 
 func TestNew(t *testing.T) {
-	ok := writeback.Config{Kind: directory.ActiveDirectory, URL: "ldaps://dc.example.com", BindDN: "CN=svc,DC=example,DC=com", BindPassword: "svc-Secret-77"}
+	ok := writeback.Config{Kind: directory.ActiveDirectory, Endpoint: ldapconn.Endpoint{URL: "ldaps://dc.example.com", BindDN: "CN=svc,DC=example,DC=com", BindPassword: "svc-Secret-77"}}
 	for _, tc := range []struct {
 		name    string
 		edit    func(c *writeback.Config)
 		problem string // "" = valid
 	}{
 		{"ldaps", func(c *writeback.Config) {}, ""},
-		{"ldap with StartTLS", func(c *writeback.Config) { c.URL, c.StartTLS = "ldap://dc.example.com", true }, ""},
+		{"ldap with StartTLS", func(c *writeback.Config) { c.Endpoint.URL, c.Endpoint.StartTLS = "ldap://dc.example.com", true }, ""},
 		{"openldap", func(c *writeback.Config) { c.Kind = directory.OpenLDAP }, ""},
-		{"plain allowed", func(c *writeback.Config) { c.URL, c.AllowInsecure = "ldap://127.0.0.1:389", true }, ""},
-		{"plain refused", func(c *writeback.Config) { c.URL = "ldap://dc.example.com" }, "sends passwords in clear"},
-		{"StartTLS on ldaps", func(c *writeback.Config) { c.StartTLS = true }, "StartTLS is for ldap://"},
-		{"no kind", func(c *writeback.Config) { c.Kind = "" }, "kind"},
-		{"bad scheme", func(c *writeback.Config) { c.URL = "https://dc.example.com" }, "scheme"},
-		{"no URL", func(c *writeback.Config) { c.URL = "" }, "url"},
-		{"no host", func(c *writeback.Config) { c.URL = "ldaps://" }, "no host"},
-		{"no service password", func(c *writeback.Config) { c.BindPassword = "" }, "bindPassword are required"},
-		{"bad bind DN", func(c *writeback.Config) { c.BindDN = "not a dn" }, "bindDN"},
-		{"missing CA file", func(c *writeback.Config) { c.CAFile = "/nonexistent/ca.pem" }, "caFile"},
+		{"plain allowed", func(c *writeback.Config) { c.Endpoint.URL, c.Endpoint.AllowInsecure = "ldap://127.0.0.1:389", true }, ""},
+		{"plain refused", func(c *writeback.Config) { c.Endpoint.URL = "ldap://dc.example.com" }, "send passwords in clear"},
+		{"StartTLS on ldaps", func(c *writeback.Config) { c.Endpoint.StartTLS = true }, "startTLS: applies to ldap:// URLs only"},
+		{"no kind", func(c *writeback.Config) { c.Kind = "" }, "type"},
+		{"bad scheme", func(c *writeback.Config) { c.Endpoint.URL = "https://dc.example.com" }, "scheme"},
+		{"no URL", func(c *writeback.Config) { c.Endpoint.URL = "" }, "url"},
+		{"no host", func(c *writeback.Config) { c.Endpoint.URL = "ldaps://" }, "no host"},
+		{"no service password", func(c *writeback.Config) { c.Endpoint.BindPassword = "" }, "bindPassword: required"},
+		{"bad bind DN", func(c *writeback.Config) { c.Endpoint.BindDN = "not a dn" }, "bindDN"},
+		{"missing CA file", func(c *writeback.Config) { c.Endpoint.CAFile = "/nonexistent/ca.pem" }, "caFile"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := ok
@@ -45,14 +46,14 @@ func TestNew(t *testing.T) {
 			case tc.problem != "" && (err == nil || !strings.Contains(err.Error(), tc.problem)):
 				t.Fatalf("New = %v, want an error about %q", err, tc.problem)
 			}
-			if err != nil && strings.Contains(err.Error(), cfg.BindPassword) && cfg.BindPassword != "" {
+			if err != nil && strings.Contains(err.Error(), cfg.Endpoint.BindPassword.Reveal()) && cfg.Endpoint.BindPassword != "" {
 				t.Fatalf("error shows the service password: %v", err)
 			}
 		})
 	}
 	// Every problem at once.
-	_, err := writeback.New(writeback.Config{URL: "ftp://x"})
-	if err == nil || strings.Count(err.Error(), ";") < 2 {
+	_, err := writeback.New(writeback.Config{Endpoint: ldapconn.Endpoint{URL: "ftp://x"}})
+	if err == nil || !strings.Contains(err.Error(), "4 problems") {
 		t.Fatalf("want all problems, got %v", err)
 	}
 }
@@ -97,8 +98,8 @@ func newSilentServer(t *testing.T) *silentServer {
 
 func (s *silentServer) dir(t *testing.T, kind directory.Kind, scheme string, timeout time.Duration) *writeback.Directory {
 	t.Helper()
-	d, err := writeback.New(writeback.Config{Kind: kind, URL: scheme + "://" + s.ln.Addr().String(),
-		StartTLS: scheme == "ldap", BindDN: "cn=svc,dc=example,dc=com", BindPassword: "svc", Timeout: timeout})
+	d, err := writeback.New(writeback.Config{Kind: kind, Endpoint: ldapconn.Endpoint{URL: scheme + "://" + s.ln.Addr().String(),
+		StartTLS: scheme == "ldap", BindDN: "cn=svc,dc=example,dc=com", BindPassword: "svc", CallTimeout: timeout}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,8 +164,8 @@ func TestNothingSent(t *testing.T) {
 		_, err := d.IsMember(c, "uid=a,dc=example,dc=com", "not a DN")
 		wantReason(t, err, writeback.ReasonFailed)
 	}
-	plain, err := writeback.New(writeback.Config{Kind: directory.ActiveDirectory, URL: "ldap://" + s.ln.Addr().String(),
-		AllowInsecure: true, BindDN: "CN=svc,DC=example,DC=com", BindPassword: "svc"})
+	plain, err := writeback.New(writeback.Config{Kind: directory.ActiveDirectory, Endpoint: ldapconn.Endpoint{URL: "ldap://" + s.ln.Addr().String(),
+		AllowInsecure: true, BindDN: "CN=svc,DC=example,DC=com", BindPassword: "svc"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -212,7 +212,7 @@ func (rd *read) token() ([][]byte, error) {
 	if len(es) == 1 {
 		token = append(token, es[0].GetEqualFoldRawAttributeValues(attrTokenGroups)...)
 	}
-	if dn := rd.r.cfg.BindDN; dn != "" {
+	if dn := rd.r.t.BindDN; dn != "" {
 		es, err := rd.c.searchOne(dn, goldap.ScopeBaseObject, "(objectClass=*)", []string{attrObjectSID})
 		if err != nil && !goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
 			return nil, err

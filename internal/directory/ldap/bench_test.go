@@ -14,6 +14,8 @@ import (
 
 	"github.com/sspr/sspr/internal/directory"
 	"github.com/sspr/sspr/internal/directory/ldap"
+	"github.com/sspr/sspr/internal/ldapconn"
+	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/slapd"
 	"github.com/sspr/sspr/internal/testenv"
 )
@@ -52,8 +54,9 @@ func BenchmarkOpenLDAP(b *testing.B) {
 	s := testenv.Slapd(b, slapd.Options{LDIF: [][]byte{slapd.UsersLDIF(suffix, users)}, NoSync: true, SyncProv: true})
 	b.Logf("%d users loaded and slapd started in %s", n, time.Since(t0).Round(time.Millisecond))
 
-	r, err := ldap.New(ldap.Config{Kind: directory.OpenLDAP, URL: s.URL, AllowInsecure: true,
-		BindDN: s.AdminDN, BindPassword: s.AdminPassword, BaseDNs: []string{suffix}})
+	r, err := ldap.New(ldap.Config{Kind: directory.OpenLDAP,
+		Endpoint: ldapconn.Endpoint{URL: s.URL, AllowInsecure: true, BindDN: s.AdminDN, BindPassword: secret.Value(s.AdminPassword)},
+		BaseDNs:  []string{suffix}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,36 +2,26 @@ package ldap
 
 import (
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
-	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/directory"
+	"github.com/sspr/sspr/internal/ldapconn"
 )
 
 // Config is what the connector needs to read a directory. The caller (the config package)
 // has validated the YAML; New validates again what it relies on.
 type Config struct {
 	Kind directory.Kind
-	// URL is ldap://host[:port] or ldaps://host[:port].
-	URL string
-	// StartTLS upgrades an ldap:// connection to TLS before binding.
-	StartTLS bool
-	// AllowInsecure permits plain ldap:// without StartTLS (passwords and data in clear).
-	AllowInsecure bool
-	// CAFile is a PEM bundle of the CAs to trust; empty means the system's.
-	CAFile string
-	// BindDN and BindPassword: the service account; an empty BindDN binds anonymously.
-	BindDN       string
-	BindPassword string
+	// Endpoint is how to reach the directory and as whom. Its OperationTimeout bounds
+	// connecting and every wait for the server (not the whole read, which can take minutes).
+	Endpoint ldapconn.Endpoint
 	// BaseDNs are searched (subtree) for users; a base DN under another one is skipped.
 	BaseDNs []string
 	// Filter selects users; default (objectClass=user) on AD, (objectClass=inetOrgPerson) on
@@ -43,14 +33,12 @@ type Config struct {
 	Mapping directory.Mapping
 	// PageSize of the paged searches (RFC 2696); default 1000.
 	PageSize int
-	// Timeout bounds connecting and every wait for the server (not the whole read); default 60s.
-	Timeout time.Duration
 }
 
 // Sentinel errors, for errors.Is; the messages say what to fix.
 var (
 	ErrConfig      = errors.New("invalid directory configuration")
-	ErrInsecure    = errors.New("plain LDAP refused")
+	ErrInsecure    = ldapconn.ErrInsecure
 	ErrUnreachable = errors.New("directory unreachable")
 	ErrTLS         = errors.New("directory TLS failed")
 	ErrBind        = errors.New("directory bind failed")
@@ -60,7 +48,6 @@ var (
 
 const (
 	defaultPageSize = 1000
-	defaultTimeout  = 60 * time.Second
 	defaultFilterAD = "(objectClass=user)"
 	defaultFilterOL = "(objectClass=inetOrgPerson)"
 )
@@ -68,9 +55,7 @@ const (
 // Reader reads users from AD, Samba AD or OpenLDAP. It implements directory.Reader.
 type Reader struct {
 	cfg     Config
-	u       *url.URL
-	addr    string // host:port
-	tls     *tls.Config
+	t       ldapconn.Target
 	bases   []string // deduplicated: none under another
 	schema  directory.Schema
 	attrs   []string // full records
@@ -104,50 +89,21 @@ func New(cfg Config) (*Reader, error) {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = defaultPageSize
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = defaultTimeout
-	}
 	r := &Reader{cfg: cfg}
-
-	u, err := url.Parse(cfg.URL)
-	switch {
-	case err != nil:
-		bad("url %q: %v", cfg.URL, err)
-	case u.Hostname() == "":
-		bad("url %q: want ldap://host[:port] or ldaps://host[:port]", cfg.URL)
-	default:
-		port := u.Port()
-		switch strings.ToLower(u.Scheme) {
-		case "ldaps":
-			if port == "" {
-				port = "636"
-			}
-			if cfg.StartTLS {
-				bad("url %q: startTLS applies to ldap:// only (ldaps:// is already TLS)", cfg.URL)
-			}
-		case "ldap":
-			if port == "" {
-				port = "389"
-			}
-			if !cfg.StartTLS && !cfg.AllowInsecure {
-				insecure = true
-				bad("url %q is plain ldap:// without TLS (%v): use ldaps://, set startTLS, or set allowInsecure for a test directory", cfg.URL, ErrInsecure)
-			}
-		default:
-			bad("url %q: scheme must be ldap:// or ldaps://", cfg.URL)
+	t, err := cfg.Endpoint.Check()
+	if err != nil {
+		var l *problem.List
+		if !errors.As(err, &l) {
+			return nil, err
 		}
-		r.u = u
-		r.addr = net.JoinHostPort(u.Hostname(), port)
-	}
-
-	if cfg.BindDN != "" && cfg.BindPassword == "" {
-		bad("bindDN %q has no password (an empty password would bind anonymously)", cfg.BindDN)
-	}
-	if cfg.BindDN != "" {
-		if _, err := goldap.ParseDN(cfg.BindDN); err != nil {
-			bad("bindDN %q: %v", cfg.BindDN, err)
+		for _, p := range l.Problems {
+			bad("%s", p)
 		}
+		insecure = errors.Is(err, ErrInsecure)
 	}
+	r.t = t
+	cfg.Endpoint = t.Endpoint
+
 	if len(cfg.BaseDNs) == 0 {
 		bad("baseDNs: at least one base DN is required")
 	}
@@ -175,13 +131,6 @@ func New(cfg Config) (*Reader, error) {
 		r.groupDN = dn
 	}
 
-	host := ""
-	if r.u != nil {
-		host = r.u.Hostname()
-	}
-	if r.tls, err = directory.TLSConfig(host, cfg.CAFile); err != nil {
-		bad("%v", err)
-	}
 	if len(problems) > 0 {
 		kinds := []error{ErrConfig}
 		if insecure {
@@ -236,7 +185,7 @@ func key(cfg Config, bases []string) string {
 		Filter  string
 		Group   string
 		Mapping directory.Mapping
-	}{cfg.Kind, strings.ToLower(cfg.URL), norm, cfg.Filter, normDN(cfg.Group), cfg.Mapping})
+	}{cfg.Kind, strings.ToLower(cfg.Endpoint.URL), norm, cfg.Filter, normDN(cfg.Group), cfg.Mapping})
 	sum := sha256.Sum256(b)
 	return "ldap:" + hex.EncodeToString(sum[:16])
 }

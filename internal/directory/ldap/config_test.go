@@ -4,18 +4,19 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sspr/sspr/internal/directory"
 	"github.com/sspr/sspr/internal/directory/ldap"
+	"github.com/sspr/sspr/internal/ldapconn"
 )
 
 func validConfig() ldap.Config {
 	return ldap.Config{
-		Kind:         directory.ActiveDirectory,
-		URL:          "ldaps://dc1.example.com",
-		BindDN:       "CN=svc-sspr,OU=Service,DC=example,DC=com",
-		BindPassword: "not-logged",
-		BaseDNs:      []string{"OU=Staff,DC=example,DC=com"},
+		Kind: directory.ActiveDirectory,
+		Endpoint: ldapconn.Endpoint{URL: "ldaps://dc1.example.com", BindDN: "CN=svc-sspr,OU=Service,DC=example,DC=com",
+			BindPassword: "not-logged"},
+		BaseDNs: []string{"OU=Staff,DC=example,DC=com"},
 	}
 }
 
@@ -27,20 +28,21 @@ func TestNewValidates(t *testing.T) {
 		message  string
 	}{
 		{"valid", func(*ldap.Config) {}, nil, ""},
-		{"StartTLS", func(c *ldap.Config) { c.URL = "ldap://dc1.example.com"; c.StartTLS = true }, nil, ""},
-		{"insecure allowed", func(c *ldap.Config) { c.URL = "ldap://127.0.0.1:389"; c.AllowInsecure = true }, nil, ""},
-		{"plain ldap refused", func(c *ldap.Config) { c.URL = "ldap://dc1.example.com" }, ldap.ErrInsecure, "plain ldap:// without TLS"},
-		{"StartTLS on ldaps", func(c *ldap.Config) { c.StartTLS = true }, ldap.ErrConfig, "startTLS applies to ldap:// only"},
-		{"bad scheme", func(c *ldap.Config) { c.URL = "http://dc1" }, ldap.ErrConfig, "scheme must be"},
-		{"no host", func(c *ldap.Config) { c.URL = "ldaps://" }, ldap.ErrConfig, "want ldap://host"},
+		{"StartTLS", func(c *ldap.Config) { c.Endpoint.URL = "ldap://dc1.example.com"; c.Endpoint.StartTLS = true }, nil, ""},
+		{"insecure allowed", func(c *ldap.Config) { c.Endpoint.URL = "ldap://127.0.0.1:389"; c.Endpoint.AllowInsecure = true }, nil, ""},
+		{"plain ldap refused", func(c *ldap.Config) { c.Endpoint.URL = "ldap://dc1.example.com" }, ldap.ErrInsecure, "url: plain ldap:// without TLS"},
+		{"StartTLS on ldaps", func(c *ldap.Config) { c.Endpoint.StartTLS = true }, ldap.ErrConfig, "startTLS: applies to ldap:// URLs only"},
+		{"bad scheme", func(c *ldap.Config) { c.Endpoint.URL = "http://dc1" }, ldap.ErrConfig, `url: scheme "http"`},
+		{"no host", func(c *ldap.Config) { c.Endpoint.URL = "ldaps://" }, ldap.ErrConfig, "has no host"},
 		{"bad kind", func(c *ldap.Config) { c.Kind = "novell" }, ldap.ErrConfig, `kind "novell"`},
 		{"bad filter", func(c *ldap.Config) { c.Filter = "objectClass=user" }, ldap.ErrConfig, "filter"},
 		{"unbalanced filter", func(c *ldap.Config) { c.Filter = "(&(objectClass=user)" }, ldap.ErrConfig, "filter"},
 		{"no base DN", func(c *ldap.Config) { c.BaseDNs = nil }, ldap.ErrConfig, "at least one base DN"},
 		{"bad base DN", func(c *ldap.Config) { c.BaseDNs = []string{"not a dn"} }, ldap.ErrConfig, `baseDN "not a dn"`},
 		{"bad group", func(c *ldap.Config) { c.Group = "oops" }, ldap.ErrConfig, `group "oops"`},
-		{"bind DN without password", func(c *ldap.Config) { c.BindPassword = "" }, ldap.ErrConfig, "has no password"},
-		{"missing CA file", func(c *ldap.Config) { c.CAFile = "/nonexistent/ca.pem" }, ldap.ErrConfig, "caFile"},
+		{"bind DN without password", func(c *ldap.Config) { c.Endpoint.BindPassword = "" }, ldap.ErrConfig, "bindPassword: required"},
+		{"no bind DN", func(c *ldap.Config) { c.Endpoint.BindDN = "" }, ldap.ErrConfig, "bindDN: required"},
+		{"missing CA file", func(c *ldap.Config) { c.Endpoint.CAFile = "/nonexistent/ca.pem" }, ldap.ErrConfig, "caFile"},
 		{"every problem at once", func(c *ldap.Config) { c.Filter = "x"; c.BaseDNs = nil }, ldap.ErrConfig, "filter \"x\""},
 	}
 	for _, tt := range tests {
@@ -76,7 +78,8 @@ func TestKey(t *testing.T) {
 	}
 	base := key(func(*ldap.Config) {})
 	same := map[string]func(*ldap.Config){
-		"password":        func(c *ldap.Config) { c.BindPassword = "other" },
+		"password":        func(c *ldap.Config) { c.Endpoint.BindPassword = "other" },
+		"timeouts":        func(c *ldap.Config) { c.Endpoint.OperationTimeout, c.Endpoint.CallTimeout = time.Second, time.Second },
 		"page size":       func(c *ldap.Config) { c.PageSize = 10 },
 		"base DN case":    func(c *ldap.Config) { c.BaseDNs = []string{"ou=staff,dc=EXAMPLE,dc=com"} },
 		"nested base DN":  func(c *ldap.Config) { c.BaseDNs = append(c.BaseDNs, "OU=Paris,OU=Staff,DC=example,DC=com") },
@@ -89,7 +92,7 @@ func TestKey(t *testing.T) {
 		}
 	}
 	differ := map[string]func(*ldap.Config){
-		"url":     func(c *ldap.Config) { c.URL = "ldaps://dc2.example.com" },
+		"url":     func(c *ldap.Config) { c.Endpoint.URL = "ldaps://dc2.example.com" },
 		"base DN": func(c *ldap.Config) { c.BaseDNs = []string{"OU=Other,DC=example,DC=com"} },
 		"filter":  func(c *ldap.Config) { c.Filter = "(&(objectClass=user)(mobile=*))" },
 		"group":   func(c *ldap.Config) { c.Group = "CN=SSPR,DC=example,DC=com" },

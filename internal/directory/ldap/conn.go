@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"time"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -56,30 +55,30 @@ type conn struct {
 }
 
 func (r *Reader) connect(ctx context.Context) (*conn, error) {
-	d := &net.Dialer{Timeout: r.cfg.Timeout}
-	dctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	d := &net.Dialer{Timeout: r.t.OperationTimeout}
+	dctx, cancel := context.WithTimeout(ctx, r.t.OperationTimeout)
 	defer cancel()
-	nc, err := d.DialContext(dctx, "tcp", r.addr)
+	nc, err := d.DialContext(dctx, "tcp", r.t.Addr)
 	if err != nil {
 		return nil, r.dialError(ctx, err)
 	}
 	switch {
-	case strings.EqualFold(r.u.Scheme, "ldaps"):
-		tc := tls.Client(nc, r.tls)
+	case r.t.LDAPS:
+		tc := tls.Client(nc, r.t.TLS)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			nc.Close()
 			return nil, r.handshakeError(ctx, err)
 		}
 		nc = tc
-	case r.cfg.StartTLS:
-		if nc, err = startTLS(dctx, nc, r.tls); err != nil {
+	case r.t.StartTLS:
+		if nc, err = startTLS(dctx, nc, r.t.TLS); err != nil {
 			return nil, r.handshakeError(ctx, err)
 		}
 	}
 	c := &conn{
 		nc:       nc,
-		url:      r.cfg.URL,
-		timeout:  r.cfg.Timeout,
+		url:      r.t.URL,
+		timeout:  r.t.OperationTimeout,
 		pageSize: uint32(r.cfg.PageSize),
 		ctx:      ctx,
 		lastID:   1, // StartTLS used message 1
@@ -87,11 +86,9 @@ func (r *Reader) connect(ctx context.Context) (*conn, error) {
 	c.br = bufio.NewReaderSize(deadlineReader{c}, 64<<10)
 	c.stop = context.AfterFunc(ctx, func() { nc.Close() })
 
-	if r.cfg.BindDN != "" {
-		if err := c.bind(r.cfg.BindDN, r.cfg.BindPassword); err != nil {
-			c.close()
-			return nil, c.bindError(r.cfg.BindDN, err)
-		}
+	if err := c.bind(r.t.BindDN, r.t.BindPassword.Reveal()); err != nil {
+		c.close()
+		return nil, c.bindError(r.t.BindDN, err)
 	}
 	return c, nil
 }
@@ -301,18 +298,18 @@ func (r *Reader) handshakeError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if e := tlsError(err, r.u.Hostname()); e != nil {
+	if e := tlsError(err, r.t.Host); e != nil {
 		return e
 	}
 	var ldapErr *goldap.Error
 	if errors.As(err, &ldapErr) {
-		return newError(ErrTLS, err, "%s refused StartTLS", r.cfg.URL)
+		return newError(ErrTLS, err, "%s refused StartTLS", r.t.URL)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return newError(ErrTimeout, err, "TLS handshake with %s: no answer within %s", r.cfg.URL, r.cfg.Timeout)
+		return newError(ErrTimeout, err, "TLS handshake with %s: no answer within %s", r.t.URL, r.t.OperationTimeout)
 	}
-	return newError(ErrTLS, err, "TLS handshake with %s failed (an ldap:// port used as ldaps://?)", r.cfg.URL)
+	return newError(ErrTLS, err, "TLS handshake with %s failed (an ldap:// port used as ldaps://?)", r.t.URL)
 }
 
 func (r *Reader) dialError(ctx context.Context, err error) error {
@@ -321,9 +318,9 @@ func (r *Reader) dialError(ctx context.Context, err error) error {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return newError(ErrUnreachable, err, "cannot reach %s within %s", r.cfg.URL, r.cfg.Timeout)
+		return newError(ErrUnreachable, err, "cannot reach %s within %s", r.t.URL, r.t.OperationTimeout)
 	}
-	return newError(ErrUnreachable, err, "cannot reach %s", r.cfg.URL)
+	return newError(ErrUnreachable, err, "cannot reach %s", r.t.URL)
 }
 
 // tlsError explains a certificate problem, or returns nil when err is not one.

@@ -69,6 +69,8 @@
 // server and the consumer no longer wait for each other (a full read of 100,000 users now
 // takes about what ldapsearch takes). go-ldap still provides filters, DNs, escaping,
 // request controls and result codes (goldap.Error). Every read from and write to the socket
-// is bounded by Config.Timeout; cancelling ctx closes the connection at once, and so does a
-// Handler error in a streamed search (the goroutine ends before Read returns).
+// is bounded by the endpoint's OperationTimeout (internal/ldapconn); cancelling ctx closes
+// the connection at once, and so does a Handler error in a streamed search (the goroutine
+// ends before Read returns). Probe (sspr config validate --connect) binds and reads one entry
+// within the endpoint's CallTimeout.
 package ldap

@@ -24,6 +24,8 @@ import (
 
 	"github.com/sspr/sspr/internal/directory"
 	"github.com/sspr/sspr/internal/directory/ldap"
+	"github.com/sspr/sspr/internal/ldapconn"
+	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/slapd"
 	"github.com/sspr/sspr/internal/testenv"
 )
@@ -89,14 +91,11 @@ func fixture(t *testing.T, tls bool) *slapd.Server {
 func newReader(t *testing.T, s *slapd.Server, edit func(*ldap.Config)) *ldap.Reader {
 	t.Helper()
 	cfg := ldap.Config{
-		Kind:          directory.OpenLDAP,
-		URL:           s.URL,
-		AllowInsecure: true,
-		BindDN:        s.AdminDN,
-		BindPassword:  s.AdminPassword,
-		BaseDNs:       []string{suffix},
-		Mapping:       directory.Mapping{AlternateEmails: "mail"},
-		Timeout:       30 * time.Second,
+		Kind: directory.OpenLDAP,
+		Endpoint: ldapconn.Endpoint{URL: s.URL, AllowInsecure: true, BindDN: s.AdminDN,
+			BindPassword: secret.Value(s.AdminPassword), OperationTimeout: 30 * time.Second},
+		BaseDNs: []string{suffix},
+		Mapping: directory.Mapping{AlternateEmails: "mail"},
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -245,8 +244,8 @@ func TestOpenLDAPErrors(t *testing.T) {
 		{"missing base DN", func(c *ldap.Config) { c.BaseDNs = []string{people, "ou=nowhere," + suffix} }, ldap.ErrNotFound, "base DN ou=nowhere,dc=example,dc=com does not exist"},
 		{"missing group", func(c *ldap.Config) { c.Group = "cn=odd*," + groups }, ldap.ErrNotFound, `group cn=odd*,ou=groups,dc=example,dc=com does not exist`},
 		{"group that is not a group", func(c *ldap.Config) { c.Group = "uid=alice," + people }, ldap.ErrNotFound, "is not a group"},
-		{"wrong password", func(c *ldap.Config) { c.BindPassword = "wrong-Secret-42" }, ldap.ErrBind, "bind as cn=admin,dc=example,dc=com failed: invalid credentials"},
-		{"unreachable", func(c *ldap.Config) { c.URL = "ldap://127.0.0.1:1" }, ldap.ErrUnreachable, "cannot reach ldap://127.0.0.1:1"},
+		{"wrong password", func(c *ldap.Config) { c.Endpoint.BindPassword = "wrong-Secret-42" }, ldap.ErrBind, "bind as cn=admin,dc=example,dc=com failed: invalid credentials"},
+		{"unreachable", func(c *ldap.Config) { c.Endpoint.URL = "ldap://127.0.0.1:1" }, ldap.ErrUnreachable, "cannot reach ldap://127.0.0.1:1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -399,7 +398,7 @@ func TestOpenLDAPServerKilledMidRead(t *testing.T) {
 func TestOpenLDAPConnectionCut(t *testing.T) {
 	s := fixture(t, false)
 	p := cutProxy(t, s.URL, -1)
-	if _, err := newReader(t, s, func(c *ldap.Config) { c.URL, c.PageSize = p.url, 2 }).Read(context.Background(), "", &recorder{}); err != nil {
+	if _, err := newReader(t, s, func(c *ldap.Config) { c.Endpoint.URL, c.PageSize = p.url, 2 }).Read(context.Background(), "", &recorder{}); err != nil {
 		t.Fatal(err)
 	}
 	total := p.wait()
@@ -407,7 +406,7 @@ func TestOpenLDAPConnectionCut(t *testing.T) {
 	for _, cut := range []float64{0.1, 0.3, 0.5, 0.7, 0.9, 0.99} {
 		p := cutProxy(t, s.URL, int(cut*float64(total)))
 		rec := &recorder{}
-		res, err := newReader(t, s, func(c *ldap.Config) { c.URL, c.PageSize = p.url, 2 }).Read(context.Background(), "", rec)
+		res, err := newReader(t, s, func(c *ldap.Config) { c.Endpoint.URL, c.PageSize = p.url, 2 }).Read(context.Background(), "", rec)
 		if err == nil || res.Complete {
 			t.Errorf("cut at %.0f%% of %d bytes: %+v, %v after %d upserts", 100*cut, total, res, err, len(rec.upserts))
 		}
@@ -498,12 +497,23 @@ func TestOpenLDAPTLS(t *testing.T) {
 		sentinel error
 		message  string
 	}{
-		{"ldaps", func(c *ldap.Config) { c.URL = s.LDAPSURL; c.AllowInsecure = false; c.CAFile = s.CAFile }, nil, ""},
-		{"StartTLS", func(c *ldap.Config) { c.StartTLS = true; c.AllowInsecure = false; c.CAFile = s.CAFile }, nil, ""},
-		{"ldaps, other CA", func(c *ldap.Config) { c.URL = s.LDAPSURL; c.CAFile = otherCA }, ldap.ErrTLS, "TLS: certificate not trusted; check directory.caFile"},
-		{"ldaps, system CAs", func(c *ldap.Config) { c.URL = s.LDAPSURL }, ldap.ErrTLS, "TLS: certificate not trusted; check directory.caFile"},
-		{"StartTLS, other CA", func(c *ldap.Config) { c.StartTLS = true; c.CAFile = otherCA }, ldap.ErrTLS, "TLS: certificate not trusted; check directory.caFile"},
-		{"ldaps on the ldap port", func(c *ldap.Config) { c.URL = strings.Replace(s.URL, "ldap://", "ldaps://", 1); c.CAFile = s.CAFile }, ldap.ErrTLS, "an ldap:// port used as ldaps://"},
+		{"ldaps", func(c *ldap.Config) {
+			c.Endpoint.URL = s.LDAPSURL
+			c.Endpoint.AllowInsecure = false
+			c.Endpoint.CAFile = s.CAFile
+		}, nil, ""},
+		{"StartTLS", func(c *ldap.Config) {
+			c.Endpoint.StartTLS = true
+			c.Endpoint.AllowInsecure = false
+			c.Endpoint.CAFile = s.CAFile
+		}, nil, ""},
+		{"ldaps, other CA", func(c *ldap.Config) { c.Endpoint.URL = s.LDAPSURL; c.Endpoint.CAFile = otherCA }, ldap.ErrTLS, "TLS: certificate not trusted; check directory.caFile"},
+		{"ldaps, system CAs", func(c *ldap.Config) { c.Endpoint.URL = s.LDAPSURL }, ldap.ErrTLS, "TLS: certificate not trusted; check directory.caFile"},
+		{"StartTLS, other CA", func(c *ldap.Config) { c.Endpoint.StartTLS = true; c.Endpoint.CAFile = otherCA }, ldap.ErrTLS, "TLS: certificate not trusted; check directory.caFile"},
+		{"ldaps on the ldap port", func(c *ldap.Config) {
+			c.Endpoint.URL = strings.Replace(s.URL, "ldap://", "ldaps://", 1)
+			c.Endpoint.CAFile = s.CAFile
+		}, ldap.ErrTLS, "an ldap:// port used as ldaps://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/sspr/sspr/internal/directory"
 	"github.com/sspr/sspr/internal/directory/ldap"
+	"github.com/sspr/sspr/internal/ldapconn"
+	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/testenv"
 )
 
@@ -69,15 +71,12 @@ func randomTag() string {
 func (f *sambaFixture) reader(t *testing.T, edit func(*ldap.Config)) *ldap.Reader {
 	t.Helper()
 	cfg := ldap.Config{
-		Kind:         directory.ActiveDirectory,
-		URL:          f.dc.URL,
-		CAFile:       f.dc.CAFile,
-		BindDN:       f.dc.BindDN,
-		BindPassword: f.dc.Password,
-		BaseDNs:      []string{f.ou},
-		Mapping:      directory.Mapping{AlternateEmails: "otherMailbox"},
-		PageSize:     2,
-		Timeout:      30 * time.Second,
+		Kind: directory.ActiveDirectory,
+		Endpoint: ldapconn.Endpoint{URL: f.dc.URL, CAFile: f.dc.CAFile, BindDN: f.dc.BindDN,
+			BindPassword: secret.Value(f.dc.Password), OperationTimeout: 30 * time.Second},
+		BaseDNs:  []string{f.ou},
+		Mapping:  directory.Mapping{AlternateEmails: "otherMailbox"},
+		PageSize: 2,
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -121,8 +120,8 @@ func TestSambaFullRead(t *testing.T) {
 	}{
 		{"LDAPS", nil},
 		{"StartTLS", func(c *ldap.Config) {
-			c.URL = strings.Replace(strings.Replace(f.dc.URL, "ldaps://", "ldap://", 1), ":636", ":389", 1)
-			c.StartTLS = true
+			c.Endpoint.URL = strings.Replace(strings.Replace(f.dc.URL, "ldaps://", "ldap://", 1), ":636", ":389", 1)
+			c.Endpoint.StartTLS = true
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,9 +204,9 @@ func TestSambaErrors(t *testing.T) {
 	}{
 		{"missing base DN", func(c *ldap.Config) { c.BaseDNs = []string{"OU=nowhere," + f.ou} }, ldap.ErrNotFound, "does not exist"},
 		{"missing group", func(c *ldap.Config) { c.Group = "CN=odd*," + f.ou }, ldap.ErrNotFound, "does not exist"},
-		{"wrong password", func(c *ldap.Config) { c.BindPassword = "wrong-Secret-42" }, ldap.ErrBind, "failed: invalid credentials"},
-		{"plain LDAP bind", func(c *ldap.Config) { c.URL = plain; c.AllowInsecure = true }, ldap.ErrBind, "requires TLS"},
-		{"other CA", func(c *ldap.Config) { c.CAFile = writeOtherCA(t) }, ldap.ErrTLS, "TLS: certificate not trusted; check directory.caFile"},
+		{"wrong password", func(c *ldap.Config) { c.Endpoint.BindPassword = "wrong-Secret-42" }, ldap.ErrBind, "failed: invalid credentials"},
+		{"plain LDAP bind", func(c *ldap.Config) { c.Endpoint.URL = plain; c.Endpoint.AllowInsecure = true }, ldap.ErrBind, "requires TLS"},
+		{"other CA", func(c *ldap.Config) { c.Endpoint.CAFile = writeOtherCA(t) }, ldap.ErrTLS, "TLS: certificate not trusted; check directory.caFile"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -330,7 +329,7 @@ func TestSambaDeltaEnumeration(t *testing.T) {
 		edit func(*ldap.Config)
 		wm   func(string) string
 	}{
-		{"account that may not list Deleted Objects", func(c *ldap.Config) { c.BindDN, c.BindPassword = svc, pw }, nil},
+		{"account that may not list Deleted Objects", func(c *ldap.Config) { c.Endpoint.BindDN, c.Endpoint.BindPassword = svc, secret.Value(pw) }, nil},
 		{"watermark older than the tombstone lifetime", nil, setAt(time.Now().Add(-200 * 24 * time.Hour).Unix())},
 		{"watermark without its time", nil, setAt(nil)},
 	} {
