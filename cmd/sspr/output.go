@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sspr/sspr/internal/userview"
 )
@@ -64,7 +66,7 @@ type tableRows struct{ tw *tabwriter.Writer }
 func (t *tableRows) Write(row []string) error {
 	cells := make([]string, len(row))
 	for i, v := range row {
-		cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(v)
+		cells[i] = printable(v)
 		if cells[i] == "" {
 			cells[i] = "-"
 		}
@@ -73,6 +75,27 @@ func (t *tableRows) Write(row []string) error {
 	return err
 }
 func (t *tableRows) Flush() error { return t.tw.Flush() }
+
+// printable is v as a table cell on a terminal: tabs and line breaks become spaces, and every
+// other control character is written as an escape (ESC as \x1b), so that a value read from the
+// directory cannot move the cursor, retitle the window or hide text (terminal escape sequences).
+func printable(v string) string {
+	if strings.IndexFunc(v, unicode.IsControl) < 0 && utf8.ValidString(v) {
+		return v
+	}
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(v, "\uFFFD") {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case r < 0x100 && unicode.IsControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

@@ -25,7 +25,8 @@ const (
 
 // fingerprintVersion changes when the way records become users changes, so that the next run
 // rewrites every user.
-const fingerprintVersion = "1"
+// Version 2: control characters are removed from stored values.
+const fingerprintVersion = "2"
 
 // fingerprint hashes every value of a record that ends up in the store, plus the settings that
 // change how they are read. Equal fingerprints mean the stored user is up to date.
@@ -59,7 +60,7 @@ func (e *Engine) build(r directory.Record) (*store.User, []Rejection) {
 	dn := sanitize(r.DN, 1024)
 	upn := strings.TrimSpace(r.UserPrincipalName)
 	if reason := checkUPN(upn); reason != "" {
-		return nil, []Rejection{{DN: dn, Field: store.FieldUserPrincipalName, Value: sanitize(upn, 80), Reason: reason}}
+		return nil, []Rejection{{DN: dn, Field: store.FieldUserPrincipalName, Value: shown(upn, 80), Reason: reason}}
 	}
 	u := &store.User{
 		Source:            store.SourceDirectory,
@@ -73,7 +74,7 @@ func (e *Engine) build(r directory.Record) (*store.User, []Rejection) {
 	}
 	var rej []Rejection
 	bad := func(field, value, reason string) {
-		rej = append(rej, Rejection{DN: dn, UserPrincipalName: upn, Field: field, Value: sanitize(value, 80), Reason: reason})
+		rej = append(rej, Rejection{DN: dn, UserPrincipalName: upn, Field: field, Value: shown(value, 80), Reason: reason})
 	}
 	switch dn := strings.TrimSpace(r.DisplayName); {
 	case !utf8.ValidString(dn):
@@ -81,6 +82,11 @@ func (e *Engine) build(r directory.Record) (*store.User, []Rejection) {
 	case len(dn) > maxDisplayName:
 		bad(store.FieldDisplayName, dn, "longer than 256 bytes")
 	default:
+		if clean, removed := stripControl(dn); removed {
+			// Terminal escapes (ESC, CSI, OSC) would act on the terminal of whoever lists users.
+			bad(store.FieldDisplayName, dn, "control characters (terminal escapes) removed")
+			dn = strings.TrimSpace(clean)
+		}
 		u.DisplayName = dn
 	}
 	u.MobilePhone = e.phone(r.MobilePhone, store.FieldMobilePhone, bad)
@@ -131,7 +137,7 @@ func (e *Engine) phone(raw, field string, bad func(field, value, reason string))
 	if raw == "" {
 		return store.Phone{}
 	}
-	p := store.Phone{Raw: sanitize(raw, maxRawStored)}
+	p := store.Phone{Raw: shown(raw, maxRawStored)} // kept for the readiness report
 	n, err := e.norm.Normalize(raw)
 	if err != nil {
 		var pe *phone.Error
@@ -192,7 +198,7 @@ func phoneText(p store.Phone) string {
 	return p.Raw + " (unusable)"
 }
 
-// sanitize makes a directory value safe to store and show: valid UTF-8, at most max bytes.
+// sanitize makes a directory value safe to store: valid UTF-8, at most max bytes.
 func sanitize(s string, max int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
@@ -205,4 +211,24 @@ func sanitize(s string, max int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// shown is sanitize without the control characters: a value kept only to be shown.
+func shown(s string, max int) string {
+	s, _ = stripControl(s)
+	return sanitize(s, max)
+}
+
+// stripControl removes the control characters (C0, DEL, C1: ESC and the CSI and OSC that start
+// terminal escape sequences) from s, and reports whether there were any.
+func stripControl(s string) (string, bool) {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s, false
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s), true
 }

@@ -115,7 +115,7 @@ type Rejection struct {
 func (r Rejection) String() string {
 	who := r.UserPrincipalName
 	if who == "" {
-		who = r.DN
+		who, _ = stripControl(r.DN) // the DN is stored as the directory wrote it
 	}
 	if r.Field == "" {
 		return fmt.Sprintf("%s: rejected: %s", who, r.Reason)

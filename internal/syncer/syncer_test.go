@@ -409,3 +409,38 @@ func TestDelta(t *testing.T) {
 		t.Errorf("fallback: err %v mode %s", err, rep.Run.Mode)
 	}
 }
+
+// TestControlCharactersRemoved: terminal escapes in a directory value (ESC, OSC, CSI, BEL) are not
+// stored; the sync reports them as a data problem; the stored DN stays as the directory wrote it
+// but rejection texts show it without them.
+func TestControlCharactersRemoved(t *testing.T) {
+	ctx := context.Background()
+	evil := rec(1, "eve", "+1 425 555 0100\x1b[8m")
+	evil.DisplayName = "Eve \x1b]0;owned\x07Smith\u009b2J\x1b[31m"
+	r := &fakeReader{records: []directory.Record{evil, rec(2, "bob", "")},
+		rejects: []directory.Rejection{{DN: "uid=x\x1b[2J,dc=example", Reason: "no anchor"}}}
+	e, st := newEngine(t, r, 500)
+	rep, err := e.Run(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := users(t, st)["eve"]
+	if u.DisplayName != "Eve ]0;ownedSmith2J[31m" {
+		t.Errorf("stored displayName %q", u.DisplayName)
+	}
+	if strings.ContainsAny(u.MobilePhone.Raw, "\x1b\x07\u009b") {
+		t.Errorf("stored mobile raw value %q", u.MobilePhone.Raw)
+	}
+	var found bool
+	for _, rj := range rep.Rejections {
+		if strings.ContainsAny(rj.String(), "\x1b\x07\u009b") {
+			t.Errorf("rejection text with control characters: %q", rj.String())
+		}
+		if rj.UserPrincipalName == "eve" && rj.Field == store.FieldDisplayName && strings.Contains(rj.Reason, "control characters") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("displayName with terminal escapes not reported: %+v", rep.Rejections)
+	}
+}
