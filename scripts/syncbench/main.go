@@ -1,6 +1,9 @@
-// Command syncbench measures sspr's directory sync against its baseline, in one run:
+// Command syncbench measures sspr's directory sync against its baseline, for each user count
+// given (default 100000 and 300000):
 //
-//	baseline        ldapsearch -E pr=1000/noprompt dumping every user to /dev/null
+//	ldapsearch      ldapsearch -E pr=1000/noprompt dumping every user to /dev/null, asking for
+//	                exactly the attributes sspr sync asks for (ldap.Reader.Attributes of the same
+//	                configuration), from the same slapd
 //	full            sspr sync into a fresh SQLite store
 //	no-change       sspr sync --full again (nothing changed)
 //	delta-100       sspr sync after ldapmodify changed 100 users: RFC 4533 content
@@ -8,27 +11,33 @@
 //	delta-100 enum  the same on a second slapd without syncprov: changed users by
 //	                modifyTimestamp, then an enumeration of every user's anchor
 //
-// for each user count given (default 100000 and 300000), and the peak RSS of every sspr run, so
-// that "flat from 100k to 300k" can be read off. It starts its own throwaway slapd on 127.0.0.1
-// and stops it. Run it with `make bench-sync` (which builds bin/sspr first).
+// Each kind runs -runs times (at least three for a median). Full and no-change runs are paired:
+// each follows its own ldapsearch run, and its ratio is to that run, so that a change in the
+// machine's load between runs hits both sides. Every run is printed with the 1-minute load
+// average before and after it, the CPU time of the measured process and of slapd (from /proc,
+// which does not depend on what else the machine runs) and the peak RSS of sspr; a median row
+// closes each kind. It starts its own throwaway slapd on 127.0.0.1 and stops it. Run it with
+// `make bench-sync` (which builds bin/sspr first).
 package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/sspr/sspr/internal/config"
+	"github.com/sspr/sspr/internal/directory/ldap"
 	"github.com/sspr/sspr/internal/slapd"
+	"github.com/sspr/sspr/scripts/internal/benchrun"
 )
 
 const (
@@ -36,13 +45,19 @@ const (
 	people = "ou=People," + suffix
 )
 
+var (
+	counts     = flag.String("users", "100000,300000", "comma-separated user counts")
+	bin        = flag.String("sspr", "bin/sspr", "the sspr binary to measure")
+	runs       = flag.Int("runs", 3, "runs of each kind; each run is printed, then the median")
+	profileDir = flag.String("profile", "", "write a CPU profile and an execution trace of each sspr run into this directory")
+)
+
 func main() {
-	counts := flag.String("users", "100000,300000", "comma-separated user counts")
-	bin := flag.String("sspr", "bin/sspr", "the sspr binary to measure")
-	repeat := flag.Int("repeat", 3, "runs of the baseline and of each sync kind (the median is reported)")
-	flag.StringVar(&profileDir, "profile", "", "write a CPU profile of each sspr run into this directory")
 	flag.Parse()
 	ctx := context.Background()
+	if *runs < 1 {
+		fail(errors.New("-runs must be at least 1"))
+	}
 	if err := slapd.Available(); err != nil {
 		fail(err)
 	}
@@ -53,27 +68,121 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	fmt.Printf("sspr sync benchmark, %s, GOMAXPROCS default, %s\n", time.Now().Format(time.DateTime), abs)
-	fmt.Printf("%-8s %-15s %10s %10s %12s\n", "users", "run", "seconds", "ratio", "peak RSS MiB")
+	fmt.Printf("sspr sync benchmark, %s, GOMAXPROCS default, %s\n", time.Now().UTC().Format(time.DateTime+" UTC"), abs)
+	fmt.Printf("flags: %s\n", benchrun.Flags(flag.CommandLine))
+	fmt.Println("columns: seconds = wall time of the run; ratio = seconds / seconds of the ldapsearch run just before it;")
+	fmt.Println("  CPU s = user+system CPU of the measured process (ldapsearch or sspr); slapd CPU s = slapd's CPU during the run;")
+	fmt.Println("  peak RSS = the sspr process's maximum resident set; load = 1-minute load average before → after the run;")
+	fmt.Println("  a median row gives the medians (ratio: the median of the runs' ratios), their ranges, and the highest peak RSS")
 	for _, s := range strings.Split(*counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
 			fail(err)
 		}
-		if err := bench(ctx, abs, n, *repeat); err != nil {
+		if err := bench(ctx, abs, n); err != nil {
 			fail(err)
 		}
 	}
 }
-
-var profileDir string
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "syncbench:", err)
 	os.Exit(1)
 }
 
-func bench(ctx context.Context, bin string, n, repeat int) error {
+// result is one measured run.
+type result struct {
+	d        time.Duration
+	cpu      time.Duration // of the measured process
+	slapdCPU time.Duration // -1: unknown
+	rssKiB   int64         // 0: not an sspr run
+	ratio    float64       // 0: not paired with a baseline
+	load     [2]string     // before, after
+	note     string        // printed instead of the load (median rows)
+	out      string
+}
+
+// measure runs cmd with the load average and slapd's CPU around it. Without keep, the
+// standard output goes to /dev/null (as a dump's would), only errors are kept.
+func measure(cmd *exec.Cmd, slapdPID int, keep bool) (result, error) {
+	var out strings.Builder
+	cmd.Stderr = &out
+	if keep {
+		cmd.Stdout = &out
+	}
+	r := result{load: [2]string{load1()}}
+	m := benchrun.Start(slapdPID)
+	t0 := time.Now()
+	err := cmd.Run()
+	r.d = time.Since(t0)
+	r.slapdCPU = m.Stop()[0]
+	r.load[1] = load1()
+	r.out = out.String()
+	if err != nil {
+		return r, fmt.Errorf("%s: %w\n%s", filepath.Base(cmd.Path), err, r.out)
+	}
+	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return r, nil
+}
+
+// load1 is the 1-minute load average.
+func load1() string { return strings.Fields(benchrun.Load())[0] }
+
+// table prints runs and medians of one user count.
+type table struct{ n int }
+
+func (t table) header() {
+	fmt.Printf("%-8s %-15s %6s %9s %8s %7s %11s %12s  %s\n", "users", "run", "#", "seconds", "ratio", "CPU s", "slapd CPU s", "peak RSS MiB", "load")
+}
+
+func (t table) row(name, num string, r result) {
+	ratio, rss, slapdCPU := "-", "-", "?"
+	if r.ratio > 0 {
+		ratio = fmt.Sprintf("%.2fx", r.ratio)
+	}
+	if r.rssKiB > 0 {
+		rss = fmt.Sprintf("%.1f", float64(r.rssKiB)/1024)
+	}
+	if r.slapdCPU >= 0 {
+		slapdCPU = fmt.Sprintf("%.2f", r.slapdCPU.Seconds())
+	}
+	load := r.note
+	if r.load[0] != "" {
+		load = r.load[0] + " → " + r.load[1]
+	}
+	fmt.Printf("%-8d %-15s %6s %9.3f %8s %7.2f %11s %12s  %s\n", t.n, name, num, r.d.Seconds(), ratio, r.cpu.Seconds(), slapdCPU, rss, load)
+}
+
+// median prints the median row of rs.
+func (t table) median(name string, rs []result) {
+	var d, cpu, slapdCPU, ratio benchrun.Series
+	var m result
+	for _, r := range rs {
+		d = append(d, r.d.Seconds())
+		cpu = append(cpu, r.cpu.Seconds())
+		if r.slapdCPU >= 0 {
+			slapdCPU = append(slapdCPU, r.slapdCPU.Seconds())
+		}
+		if r.ratio > 0 {
+			ratio = append(ratio, r.ratio)
+		}
+		m.rssKiB = max(m.rssKiB, r.rssKiB)
+	}
+	m.d = time.Duration(d.Median() * float64(time.Second))
+	m.cpu = time.Duration(cpu.Median() * float64(time.Second))
+	m.slapdCPU = -1
+	if len(slapdCPU) > 0 {
+		m.slapdCPU = time.Duration(slapdCPU.Median() * float64(time.Second))
+	}
+	m.ratio = ratio.Median()
+	m.note = fmt.Sprintf("of %d runs: seconds %s", len(rs), d.Summary("%.3f"))
+	if len(ratio) > 0 {
+		m.note += ", ratio " + ratio.Summary("%.2fx")
+	}
+	t.row(name, "median", m)
+}
+
+func bench(ctx context.Context, bin string, n int) error {
 	dir, err := os.MkdirTemp("", "sspr-syncbench-")
 	if err != nil {
 		return err
@@ -89,26 +198,13 @@ func bench(ctx context.Context, bin string, n, repeat int) error {
 	}
 	defer srv.Stop()
 
-	// Baseline: the same entries dumped by ldapsearch (attributes sspr reads, as sspr asks).
-	var base []time.Duration
-	for range repeat {
-		t0 := time.Now()
-		cmd := exec.CommandContext(ctx, "ldapsearch", "-x", "-LLL", "-H", srv.URL, "-D", srv.AdminDN, "-w", srv.AdminPassword,
-			"-b", people, "-E", "pr=1000/noprompt", "(objectClass=inetOrgPerson)")
-		cmd.Stdout = nil // /dev/null
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("ldapsearch: %w", err)
-		}
-		base = append(base, time.Since(t0))
-	}
-	baseline := median(base)
-	row(n, "ldapsearch", baseline, baseline, 0)
-
-	config := func(name string, srv *slapd.Server) string {
+	configFor := func(name string, srv *slapd.Server) (string, error) {
 		pw := filepath.Join(dir, name+".pw")
-		os.WriteFile(pw, []byte(srv.AdminPassword), 0o600)
+		if err := os.WriteFile(pw, []byte(srv.AdminPassword), 0o600); err != nil {
+			return "", err
+		}
 		cfg := filepath.Join(dir, name+".yaml")
-		os.WriteFile(cfg, []byte(fmt.Sprintf(`store: sqlite://%s/%s.db
+		return cfg, os.WriteFile(cfg, []byte(fmt.Sprintf(`store: sqlite://%s/%s.db
 directory:
   type: openldap
   url: %s
@@ -123,84 +219,101 @@ phone:
 sync:
   deleteThreshold: 1000000
 `, dir, name, srv.URL, srv.AdminDN, pw, people)), 0o600)
-		return cfg
 	}
-	cfg := config("sspr", srv)
+	cfg, err := configFor("sspr", srv)
+	if err != nil {
+		return err
+	}
+	attrs, err := searchAttributes(cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n%d users; ldapsearch and sspr sync both request: %s\n", n, strings.Join(attrs, " "))
+	t := table{n: n}
+	t.header()
 
-	runs := 0
-	syncWith := func(cfg string, args ...string) (time.Duration, int64, string, error) {
+	// The baseline: the same entries, the same attributes, the same page size as sspr's reads.
+	ldapsearch := func() (result, error) {
+		args := append([]string{"-x", "-LLL", "-H", srv.URL, "-D", srv.AdminDN, "-w", srv.AdminPassword,
+			"-b", people, "-E", "pr=1000/noprompt", "(objectClass=inetOrgPerson)"}, attrs...)
+		return measure(exec.CommandContext(ctx, "ldapsearch", args...), srv.PID, false)
+	}
+
+	profiled := 0
+	syncWith := func(cfg string, pid int, args ...string) (result, error) {
 		cmd := exec.CommandContext(ctx, bin, append([]string{"-c", cfg, "sync", "-q"}, args...)...)
-		if profileDir != "" {
-			runs++
-			cmd.Env = append(os.Environ(), fmt.Sprintf("SSPR_CPUPROFILE=%s/%d-%d.prof", profileDir, n, runs),
-				fmt.Sprintf("SSPR_TRACE=%s/%d-%d.trace", profileDir, n, runs))
+		if *profileDir != "" {
+			profiled++
+			cmd.Env = append(os.Environ(), fmt.Sprintf("SSPR_CPUPROFILE=%s/%d-%d.prof", *profileDir, n, profiled),
+				fmt.Sprintf("SSPR_TRACE=%s/%d-%d.trace", *profileDir, n, profiled))
 		}
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		t0 := time.Now()
-		err := cmd.Run()
-		d := time.Since(t0)
+		r, err := measure(cmd, pid, true)
 		if err != nil {
-			return d, 0, out.String(), fmt.Errorf("sspr sync %v: %w\n%s", args, err, out.String())
+			return r, err
 		}
-		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
-		return d, rss, lastLine(out.String()), nil
+		r.rssKiB = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
+		r.out = lastLine(r.out)
+		return r, nil
 	}
-	sync := func(args ...string) (time.Duration, int64, string, error) { return syncWith(cfg, args...) }
+	// kind runs one sync kind -runs times; paired runs each follow their own ldapsearch.
+	kind := func(name string, paired bool, before func(i int) error, want func(summary string) bool, sync func() (result, error)) error {
+		var base, rs []result
+		for i := range *runs {
+			if paired {
+				b, err := ldapsearch()
+				if err != nil {
+					return err
+				}
+				t.row("ldapsearch", strconv.Itoa(i+1), b)
+				base = append(base, b)
+			}
+			if err := before(i); err != nil {
+				return err
+			}
+			r, err := sync()
+			if err != nil {
+				return err
+			}
+			if !want(r.out) {
+				return fmt.Errorf("%s sync: unexpected summary %q", name, r.out)
+			}
+			if paired {
+				r.ratio = r.d.Seconds() / base[i].d.Seconds()
+			}
+			t.row(name, strconv.Itoa(i+1), r)
+			rs = append(rs, r)
+		}
+		if paired {
+			t.median("ldapsearch", base)
+		}
+		t.median(name, rs)
+		return nil
+	}
+	nothing := func(int) error { return nil }
+	sync := func(args ...string) func() (result, error) {
+		return func() (result, error) { return syncWith(cfg, srv.PID, args...) }
+	}
 
-	// Full sync into a fresh store (the store is removed between repeats).
-	var fulls []time.Duration
-	var fullRSS int64
-	for i := range repeat {
-		if i > 0 {
-			for _, f := range []string{"sspr.db", "sspr.db-wal", "sspr.db-shm"} {
-				os.Remove(filepath.Join(dir, f))
+	// Full sync into a fresh store (the store's files are removed before each run).
+	fresh := func(int) error {
+		files, _ := filepath.Glob(filepath.Join(dir, "sspr.db*"))
+		for _, f := range files {
+			if err := os.Remove(f); err != nil {
+				return err
 			}
 		}
-		d, rss, summary, err := sync()
-		if err != nil {
-			return err
-		}
-		if !strings.Contains(summary, fmt.Sprintf("%d added", n)) {
-			return fmt.Errorf("full sync did not add %d users: %s", n, summary)
-		}
-		fulls = append(fulls, d)
-		fullRSS = max(fullRSS, rss)
+		return nil
 	}
-	row(n, "full", median(fulls), baseline, fullRSS)
-
-	var same []time.Duration
-	var sameRSS int64
-	for range repeat {
-		d, rss, summary, err := sync("--full")
-		if err != nil {
-			return err
-		}
-		if !strings.Contains(summary, fmt.Sprintf("%d unchanged", n)) {
-			return fmt.Errorf("no-change sync: %s", summary)
-		}
-		same = append(same, d)
-		sameRSS = max(sameRSS, rss)
+	if err := kind("full", true, fresh, contains(fmt.Sprintf("%d added", n)), sync()); err != nil {
+		return err
 	}
-	row(n, "no-change", median(same), baseline, sameRSS)
-
-	var deltas []time.Duration
-	var deltaRSS int64
-	for i := range repeat {
-		if err := modify(ctx, srv, n, 100, i); err != nil {
-			return err
-		}
-		d, rss, summary, err := sync()
-		if err != nil {
-			return err
-		}
-		if !strings.Contains(summary, "delta") || !strings.Contains(summary, "100 updated") {
-			return fmt.Errorf("delta sync: %s", summary)
-		}
-		deltas = append(deltas, d)
-		deltaRSS = max(deltaRSS, rss)
+	if err := kind("no-change", true, nothing, contains(fmt.Sprintf("%d unchanged", n)), sync("--full")); err != nil {
+		return err
 	}
-	row(n, "delta-100", median(deltas), baseline, deltaRSS)
+	delta := func(s string) bool { return strings.Contains(s, "delta") && strings.Contains(s, "100 updated") }
+	if err := kind("delta-100", false, func(i int) error { return modify(ctx, srv, n, 100, i) }, delta, sync()); err != nil {
+		return err
+	}
 
 	// The same delta without syncprov: a second slapd with the same users, its own store.
 	if err := srv.Stop(); err != nil {
@@ -212,41 +325,35 @@ sync:
 	}
 	defer plain.Stop()
 	os.Remove(ldif)
-	cfgPlain := config("sspr-plain", plain)
-	if _, _, summary, err := syncWith(cfgPlain); err != nil || !strings.Contains(summary, fmt.Sprintf("%d added", n)) {
-		return fmt.Errorf("full sync without syncprov: %v %s", err, summary)
+	cfgPlain, err := configFor("sspr-plain", plain)
+	if err != nil {
+		return err
 	}
-	deltas, deltaRSS = nil, 0
-	for i := range repeat {
-		if err := modify(ctx, plain, n, 100, i); err != nil {
-			return err
-		}
-		d, rss, summary, err := syncWith(cfgPlain)
-		if err != nil {
-			return err
-		}
-		if !strings.Contains(summary, "delta") || !strings.Contains(summary, "100 updated") {
-			return fmt.Errorf("delta sync without syncprov: %s", summary)
-		}
-		deltas = append(deltas, d)
-		deltaRSS = max(deltaRSS, rss)
+	if r, err := syncWith(cfgPlain, plain.PID); err != nil || !strings.Contains(r.out, fmt.Sprintf("%d added", n)) {
+		return fmt.Errorf("full sync without syncprov: %v %s", err, r.out)
 	}
-	row(n, "delta-100 enum", median(deltas), baseline, deltaRSS)
-	return nil
+	return kind("delta-100 enum", false, func(i int) error { return modify(ctx, plain, n, 100, i) }, delta,
+		func() (result, error) { return syncWith(cfgPlain, plain.PID) })
 }
 
-func row(n int, name string, d, baseline time.Duration, rssKiB int64) {
-	rss := "-"
-	if rssKiB > 0 {
-		rss = fmt.Sprintf("%.1f", float64(rssKiB)/1024)
-	}
-	fmt.Printf("%-8d %-15s %10.3f %9.2fx %12s\n", n, name, d.Seconds(), d.Seconds()/baseline.Seconds(), rss)
+func contains(s string) func(string) bool {
+	return func(x string) bool { return strings.Contains(x, s) }
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
+// searchAttributes returns what sspr sync requests for each user under configuration file
+// path: the LDAP reader's own list, so that the baseline asks for exactly the same.
+func searchAttributes(path string) ([]string, error) {
+	c, err := config.Load(path, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	d := c.Directory
+	r, err := ldap.New(ldap.Config{Kind: d.Type, URL: d.URL, AllowInsecure: d.AllowInsecure, BindDN: d.BindDN,
+		BindPassword: d.BindPassword.Reveal(), BaseDNs: d.BaseDNs, Filter: d.Filter, Mapping: d.Mapping})
+	if err != nil {
+		return nil, err
+	}
+	return r.Attributes(), nil
 }
 
 func lastLine(s string) string {
