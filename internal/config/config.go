@@ -15,10 +15,10 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/sspr/sspr/internal/directory"
-	"github.com/sspr/sspr/internal/ldapconn"
 	"github.com/sspr/sspr/internal/config/problem"
+	"github.com/sspr/sspr/internal/directory"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/ldapconn"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/register"

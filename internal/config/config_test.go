@@ -8,9 +8,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"math/big"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,7 +195,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 		"fmt %v": fmt.Sprintf("%v", s), "fmt %+v": fmt.Sprintf("%+v", c.Directory),
 		"fmt %+v smtp": fmt.Sprintf("%+v", *c.Notify.Email.SMTP), "fmt %+v twilio": fmt.Sprintf("%+v", *c.Notify.SMS.Twilio),
 		"fmt %#v webhook": fmt.Sprintf("%#v", *c.Notify.Voice.Webhook),
-		"fmt %#v": fmt.Sprintf("%#v", s), "slog": logged.String(), "json": string(js),
+		"fmt %#v":         fmt.Sprintf("%#v", s), "slog": logged.String(), "json": string(js),
 	} {
 		if strings.Contains(out, "s3cret") {
 			t.Errorf("%s shows the secret: %s", name, out)
