@@ -143,6 +143,11 @@ type SyncTx interface {
 	DeleteUserByAnchor(ctx context.Context, anchor []byte) error
 	// SetSyncState stores the watermark that the next delta run starts from.
 	SetSyncState(ctx context.Context, s SyncState) error
+	// RecordRun stores r's status, counters, errors and FinishedAt (nil: now) on the run r.ID that
+	// StartRun recorded, as FinishRun does, but inside the transaction: the record is kept exactly
+	// when the run's changes are, so a process killed after Commit leaves a run that says what it
+	// committed, and a rolled-back run leaves none of it. ErrNotFound when there is no run r.ID.
+	RecordRun(ctx context.Context, r SyncRun) error
 	Commit() error
 	// Rollback undoes everything; after Commit it is a no-op, so it can be deferred.
 	Rollback() error
@@ -164,13 +169,15 @@ type RunStatus string
 const (
 	RunRunning     RunStatus = "running"     // started, not finished (or the process died)
 	RunSucceeded   RunStatus = "succeeded"   // committed
-	RunFailed      RunStatus = "failed"      // aborted by an error; nothing changed
-	RunRefused     RunStatus = "refused"     // the accidental-delete guard held; nothing changed
+	RunFailed      RunStatus = "failed"      // aborted by an error; nothing changed (zero counts)
+	RunRefused     RunStatus = "refused"     // the accidental-delete guard held; nothing changed (zero counts)
 	RunDryRun      RunStatus = "dry-run"     // computed the diff, changed nothing
-	RunInterrupted RunStatus = "interrupted" // found "running" by a later run: the process died
+	RunInterrupted RunStatus = "interrupted" // found "running" by a later run: the process died before its commit
 )
 
-// SyncRun records one run of the sync engine.
+// SyncRun records one run of the sync engine. Added, Updated, Deleted and Unchanged count what the
+// run committed (a dry run: what it would have); a run that changed nothing has zeros there.
+// Rejected counts the entries and values it could not use, whatever its outcome.
 type SyncRun struct {
 	ID         int64
 	Mode       string // "full" or "delta"

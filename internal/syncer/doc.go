@@ -11,9 +11,12 @@
 //	    Reject  → report; a known anchor is kept, never deleted
 //	deletions = reported deletes + (complete read) stored users not seen
 //	accidental-delete guard: more than DeleteThreshold → roll back, status refused
-//	SetSyncState(watermark) → Commit (or Rollback for a dry run)
-//	FinishRun
+//	SetSyncState(watermark) → RecordRun(succeeded, counts) → Commit (or Rollback for a dry run)
+//	FinishRun only when the run did not commit (failed, refused, dry run)
 //
 // Any error rolls the whole run back: a directory that fails midway or a killed process leaves
-// the store as it was.
+// the store as it was. The run's record says what was committed: a success is recorded in the
+// transaction of its changes (a process killed after the commit leaves "succeeded" with its
+// counts); a failed or refused run records zero changes (its rejections still count), and a
+// process killed before the commit leaves "running", which the next run marks interrupted.
 package syncer

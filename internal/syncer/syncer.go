@@ -170,35 +170,57 @@ func (e *Engine) Run(ctx context.Context, opts Options) (Report, error) {
 		return rep, fmt.Errorf("sync: record run: %w", err)
 	}
 	err := e.run(ctx, since, opts, &rep)
-	fin := e.now().UTC()
-	rep.Run.FinishedAt = &fin
-	var guard *GuardError
-	switch {
-	case err == nil && opts.DryRun:
-		rep.Run.Status = store.RunDryRun
-	case err == nil:
-		rep.Run.Status = store.RunSucceeded
-	case errors.As(err, &guard):
-		rep.Run.Status = store.RunRefused
-		rep.Run.Errors = append([]string{err.Error()}, rep.Run.Errors...)
-	default:
-		rep.Run.Status = store.RunFailed
-		rep.Run.Errors = append([]string{err.Error()}, rep.Run.Errors...)
+	if err == nil && !opts.DryRun {
+		// run recorded the outcome in its transaction, committed with the changes.
+		e.logRun(rep.Run)
+		return rep, nil
 	}
-	if len(rep.Run.Errors) > maxRunErrors {
-		rep.Run.Errors = append(rep.Run.Errors[:maxRunErrors-1], fmt.Sprintf("... and %d more", len(rep.Run.Errors)-maxRunErrors+1))
-	}
+	e.settle(&rep.Run, err, opts.DryRun)
 	// Record the outcome even when ctx was cancelled (Ctrl-C): the run must not stay "running".
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if ferr := e.store.FinishRun(fctx, rep.Run); ferr != nil && err == nil {
 		err = fmt.Errorf("sync: record run: %w", ferr)
 	}
-	e.log.Info("sync run", "id", rep.Run.ID, "mode", rep.Run.Mode, "status", rep.Run.Status,
-		"added", rep.Run.Added, "updated", rep.Run.Updated, "deleted", rep.Run.Deleted,
-		"unchanged", rep.Run.Unchanged, "rejected", rep.Run.Rejected,
-		"duration", fin.Sub(rep.Run.StartedAt).Round(time.Millisecond))
+	e.logRun(rep.Run)
 	return rep, err
+}
+
+// settle sets a run's outcome from the error that ended it. A run that changed nothing (an error,
+// the guard) records zero changes: its counts were what it would have done, and were not written.
+// Rejected stays: the entries were read and could not be used, whatever the outcome.
+func (e *Engine) settle(r *store.SyncRun, err error, dryRun bool) {
+	fin := e.now().UTC()
+	r.FinishedAt = &fin
+	var guard *GuardError
+	switch {
+	case err == nil && dryRun:
+		r.Status = store.RunDryRun
+	case err == nil:
+		r.Status = store.RunSucceeded
+	case errors.As(err, &guard):
+		r.Status = store.RunRefused
+		r.Errors = append([]string{err.Error()}, r.Errors...)
+	default:
+		r.Status = store.RunFailed
+		r.Errors = append([]string{err.Error()}, r.Errors...)
+	}
+	if err != nil {
+		r.Added, r.Updated, r.Deleted, r.Unchanged = 0, 0, 0, 0
+	}
+	if len(r.Errors) > maxRunErrors {
+		r.Errors = append(r.Errors[:maxRunErrors-1], fmt.Sprintf("... and %d more", len(r.Errors)-maxRunErrors+1))
+	}
+}
+
+func (e *Engine) logRun(r store.SyncRun) {
+	var took time.Duration
+	if r.FinishedAt != nil {
+		took = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond)
+	}
+	e.log.Info("sync run", "id", r.ID, "mode", r.Mode, "status", r.Status,
+		"added", r.Added, "updated", r.Updated, "deleted", r.Deleted,
+		"unchanged", r.Unchanged, "rejected", r.Rejected, "duration", took)
 }
 
 func (e *Engine) run(ctx context.Context, since string, opts Options, rep *Report) error {
@@ -273,9 +295,17 @@ func (e *Engine) run(ctx context.Context, since string, opts Options, rep *Repor
 	if opts.DryRun {
 		return tx.Rollback()
 	}
+	// The run's record goes in the same transaction as its changes: a process killed after the
+	// commit leaves a run that says what it committed, not one "interrupted" with zero counts.
+	final := rep.Run
+	e.settle(&final, nil, false)
+	if err := tx.RecordRun(ctx, final); err != nil {
+		return fmt.Errorf("sync: record run: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sync: commit: %w", err)
 	}
+	rep.Run = final
 	return nil
 }
 

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sspr/sspr/internal/directory"
@@ -239,6 +242,16 @@ func TestDirectoryFailsMidway(t *testing.T) {
 	if len(after) != 10 {
 		t.Errorf("%d users after a failed run, want 10", len(after))
 	}
+	// Nothing was written: the run says so (it had updated 5 users before the directory failed).
+	runs, err := st.ListRuns(ctx, 1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("ListRuns: %v, %v", runs, err)
+	}
+	for _, r := range []store.SyncRun{rep.Run, runs[0]} {
+		if r.Status != store.RunFailed || r.Added+r.Updated+r.Deleted+r.Unchanged != 0 {
+			t.Errorf("failed run recorded as %s %s; want failed with zero changes", r.Status, counts(r))
+		}
+	}
 }
 
 func TestBadInput(t *testing.T) {
@@ -443,4 +456,73 @@ func TestControlCharactersRemoved(t *testing.T) {
 	if !found {
 		t.Errorf("displayName with terminal escapes not reported: %+v", rep.Rejections)
 	}
+}
+
+const killAfterCommitEnv = "SSPR_TEST_SYNC_KILLED_AFTER_COMMIT"
+
+// TestKilledAfterCommit: a sync process killed (SIGKILL) just after its commit leaves a run that
+// says what it committed (succeeded, 10 added), not one "interrupted" with zero counts.
+func TestKilledAfterCommit(t *testing.T) {
+	r := &fakeReader{}
+	for i := range 10 {
+		r.records = append(r.records, rec(i, fmt.Sprintf("user%d", i), "+1 425 555 0100"))
+	}
+	if dir := os.Getenv(killAfterCommitEnv); dir != "" {
+		st, err := sqlite.Open(context.Background(), filepath.Join(dir, "sspr.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := phone.NewNormalizer("US")
+		e := New(killingStore{st}, r, n, Config{DeleteThreshold: 500, DefaultRegion: "US"}, nil)
+		e.Run(context.Background(), Options{})
+		t.Fatal("the process outlived its commit")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledAfterCommit$")
+	cmd.Env = append(os.Environ(), killAfterCommitEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child: %v, want killed; output:\n%s", err, out)
+	}
+
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "sspr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n := len(users(t, st)); n != 10 {
+		t.Fatalf("%d users after the kill, want the 10 committed", n)
+	}
+	// A later run finds it: it is not "running", so it is not marked interrupted.
+	next := store.SyncRun{Mode: "delta"}
+	if err := st.StartRun(ctx, &next); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := st.ListRuns(ctx, 0)
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("ListRuns: %+v, %v", runs, err)
+	}
+	if got := runs[1]; got.Status != store.RunSucceeded || got.Added != 10 || got.FinishedAt == nil {
+		t.Errorf("run killed after its commit recorded as %s %s; want succeeded +10", got.Status, counts(got))
+	}
+}
+
+// killingStore kills its process right after a sync's commit.
+type killingStore struct{ *sqlite.Store }
+
+func (s killingStore) BeginSync(ctx context.Context) (store.SyncTx, error) {
+	tx, err := s.Store.BeginSync(ctx)
+	return killingTx{tx}, err
+}
+
+type killingTx struct{ store.SyncTx }
+
+func (tx killingTx) Commit() error {
+	if err := tx.SyncTx.Commit(); err != nil {
+		return err
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {}
 }

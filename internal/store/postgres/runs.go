@@ -58,14 +58,37 @@ func (s *Store) FinishRun(ctx context.Context, r store.SyncRun) error {
 	if r.FinishedAt != nil {
 		finished = *r.FinishedAt
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE sync_runs SET status = $1, finished_at = $2, added = $3, updated = $4,
-		deleted = $5, unchanged = $6, rejected = $7, errors = $8 WHERE id = $9`,
+	tag, err := s.pool.Exec(ctx, qFinishRun,
 		string(r.Status), ts(finished), r.Added, r.Updated, r.Deleted, r.Unchanged, r.Rejected, list(r.Errors), r.ID)
 	if err != nil {
 		return fmt.Errorf("finish run %d: %w", r.ID, withCtx(ctx, err))
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("finish run %d: %w", r.ID, store.ErrNotFound)
+	}
+	return nil
+}
+
+const qFinishRun = `UPDATE sync_runs SET status = $1, finished_at = $2, added = $3, updated = $4,
+	deleted = $5, unchanged = $6, rejected = $7, errors = $8 WHERE id = $9`
+
+// RecordRun stores r's outcome in the sync's transaction (FinishRun's write, kept or undone with
+// the sync's changes); a nil FinishedAt means now.
+func (t *syncTx) RecordRun(ctx context.Context, r store.SyncRun) error {
+	if err := t.begin(ctx); err != nil { // sends the queued writes first
+		return fmt.Errorf("record run %d: %w", r.ID, err)
+	}
+	finished := t.s.now()
+	if r.FinishedAt != nil {
+		finished = *r.FinishedAt
+	}
+	tag, err := t.tx.Exec(ctx, qFinishRun,
+		string(r.Status), ts(finished), r.Added, r.Updated, r.Deleted, r.Unchanged, r.Rejected, list(r.Errors), r.ID)
+	if err != nil {
+		return fmt.Errorf("record run %d: %w", r.ID, t.fail(ctx, err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("record run %d: %w", r.ID, store.ErrNotFound)
 	}
 	return nil
 }

@@ -69,9 +69,42 @@ func (s *Store) FinishRun(ctx context.Context, r store.SyncRun) error {
 	if err != nil {
 		return fmt.Errorf("finish run %d: %w", r.ID, err)
 	}
-	return s.writeOne(ctx, fmt.Sprintf("finish run %d", r.ID), `UPDATE sync_runs SET status = ?, finished_at = ?, added = ?, updated = ?,
-		deleted = ?, unchanged = ?, rejected = ?, errors = ? WHERE id = ?`,
+	return s.writeOne(ctx, fmt.Sprintf("finish run %d", r.ID), qFinishRun,
 		string(r.Status), micros(finished), r.Added, r.Updated, r.Deleted, r.Unchanged, r.Rejected, errs, r.ID)
+}
+
+const qFinishRun = `UPDATE sync_runs SET status = ?, finished_at = ?, added = ?, updated = ?,
+	deleted = ?, unchanged = ?, rejected = ?, errors = ? WHERE id = ?`
+
+// RecordRun stores r's outcome in the sync's transaction (FinishRun's write, kept or undone with
+// the sync's changes); a nil FinishedAt means now.
+func (t *syncTx) RecordRun(ctx context.Context, r store.SyncRun) error {
+	ctx, err := t.short(ctx)
+	if err != nil {
+		return fmt.Errorf("record run %d: %w", r.ID, err)
+	}
+	finished := t.s.now()
+	if r.FinishedAt != nil {
+		finished = *r.FinishedAt
+	}
+	errs, err := encodeList(r.Errors)
+	if err != nil {
+		return fmt.Errorf("record run %d: %w", r.ID, err)
+	}
+	st, err := t.stmt(qFinishRun)
+	if err != nil {
+		return fmt.Errorf("record run %d: %w", r.ID, err)
+	}
+	res, err := st.ExecContext(ctx, string(r.Status), micros(finished), r.Added, r.Updated, r.Deleted, r.Unchanged, r.Rejected, errs, r.ID)
+	if err != nil {
+		return fmt.Errorf("record run %d: %w", r.ID, t.fail(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("record run %d: %w", r.ID, t.fail(err))
+	} else if n == 0 {
+		return fmt.Errorf("record run %d: %w", r.ID, store.ErrNotFound)
+	}
+	return nil
 }
 
 // ListRuns returns the most recent runs, newest first; limit <= 0 means all.

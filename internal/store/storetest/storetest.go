@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BeginSyncCancelled", testBeginSyncCancelled},
 		{"SyncState", testSyncState},
 		{"Runs", testRuns},
+		{"RunRecordedWithChanges", testRecordRun},
 		{"ListUsers", testListUsers},
 		{"ListUsersPaging", testListUsersPaging},
 		{"ContextCancelled", testContextCancelled},
@@ -962,6 +963,66 @@ func testRuns(t *testing.T, s store.Store) {
 	}
 	if runs, err := s.ListRuns(ctx, 2); err != nil || len(runs) != 2 || runs[0].Status != store.RunFailed {
 		t.Errorf("ListRuns(2) = %+v, %v", runs, err)
+	}
+}
+
+// testRecordRun: a run's outcome recorded in its SyncTx is kept with the changes on Commit, and
+// undone with them on Rollback (the run stays as StartRun recorded it).
+func testRecordRun(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	r := store.SyncRun{Mode: "full"}
+	if err := s.StartRun(ctx, &r); err != nil {
+		t.Fatal(err)
+	}
+	finished := time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC)
+	outcome := r
+	outcome.Status, outcome.FinishedAt = store.RunSucceeded, &finished
+	outcome.Added, outcome.Unchanged, outcome.Rejected, outcome.Errors = 1, 2, 3, []string{"x: bad"}
+
+	tx := begin(t, s)
+	u := dirUser(1)
+	if err := tx.PutUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.RecordRun(ctx, outcome); err != nil {
+		t.Fatalf("RecordRun: %v", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.ListRuns(ctx, 1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("ListRuns: %+v, %v", runs, err)
+	}
+	if got := runs[0]; got.Status != store.RunRunning || got.FinishedAt != nil || got.Added != 0 || got.Rejected != 0 || len(got.Errors) != 0 {
+		t.Errorf("after Rollback the run is %+v; want it as StartRun left it", got)
+	}
+
+	tx = begin(t, s)
+	u = dirUser(1)
+	if err := tx.PutUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.RecordRun(ctx, outcome); err != nil {
+		t.Fatalf("RecordRun: %v", err)
+	}
+	missing := outcome
+	missing.ID = r.ID + 1000
+	wantErr(t, "RecordRun of an unknown run", tx.RecordRun(ctx, missing), store.ErrNotFound)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	runs, err = s.ListRuns(ctx, 1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("ListRuns: %+v, %v", runs, err)
+	}
+	got := runs[0]
+	if got.Status != store.RunSucceeded || got.FinishedAt == nil || !got.FinishedAt.Equal(finished) ||
+		got.Added != 1 || got.Unchanged != 2 || got.Rejected != 3 || !slices.Equal(got.Errors, outcome.Errors) {
+		t.Errorf("after Commit the run is %+v; want %+v", got, outcome)
+	}
+	if n := count(t, s, store.UserFilter{}); n != 1 {
+		t.Errorf("%d users after Commit, want 1", n)
 	}
 }
 
