@@ -2,16 +2,8 @@ package smtp_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -24,183 +16,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/notify/smtp"
+	"github.com/sspr/sspr/internal/notify/smtp/smtptest"
 )
 
-// received is one message the test server accepted.
-type received struct {
-	From, To string
-	User     string // authenticated as; "" when not
-	TLS      bool
-	Data     []byte
-}
+// The test server (package smtptest) under the names these tests use.
+type (
+	received   = smtptest.Message
+	serverOpts = smtptest.Options
+)
 
-// server is an in-process SMTP server on 127.0.0.1 (github.com/emersion/go-smtp).
-type server struct {
-	port   int
-	caFile string
-
-	user, pass string // AUTH PLAIN credentials; "" means no AUTH required
-	rcptErr    error  // returned to RCPT when set
-
-	mu       sync.Mutex
-	msgs     []received
-	authSeen bool
-}
-
-type serverOpts struct {
-	implicit   bool // TLS from the first byte
-	noTLS      bool // neither STARTTLS nor implicit TLS
-	user, pass string
-	rcptErr    error
-}
-
-func startServer(t *testing.T, o serverOpts) *server {
-	t.Helper()
-	srv := &server{user: o.user, pass: o.pass, rcptErr: o.rcptErr}
-	certPEM, tlsCert := selfSigned(t)
-	srv.caFile = filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(srv.caFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s := gosmtp.NewServer(gosmtp.BackendFunc(func(c *gosmtp.Conn) (gosmtp.Session, error) {
-		return &session{srv: srv, conn: c}, nil
-	}))
-	s.Domain = "localhost"
-	s.ReadTimeout = 30 * time.Second
-	s.WriteTimeout = 30 * time.Second
-	s.ErrorLog = testLogger{t}
-	tlsCfg := &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.port = l.Addr().(*net.TCPAddr).Port
-	switch {
-	case o.implicit:
-		l = tls.NewListener(l, tlsCfg)
-	case !o.noTLS:
-		s.TLSConfig = tlsCfg // offers STARTTLS
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(l) }()
-	t.Cleanup(func() { s.Close(); <-done })
-	return srv
-}
-
-func (s *server) messages() []received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]received(nil), s.msgs...)
-}
-
-type testLogger struct{ t *testing.T }
-
-func (l testLogger) Printf(format string, v ...any) { l.t.Logf("smtp server: "+format, v...) }
-func (l testLogger) Println(v ...any)               { l.t.Log(append([]any{"smtp server:"}, v...)...) }
-
-type session struct {
-	srv  *server
-	conn *gosmtp.Conn
-	user string
-	from string
-	to   []string
-}
-
-var _ gosmtp.AuthSession = (*session)(nil)
-
-func (s *session) AuthMechanisms() []string {
-	if s.srv.user == "" {
-		return nil
-	}
-	return []string{sasl.Plain}
-}
-
-func (s *session) Auth(mech string) (sasl.Server, error) {
-	s.srv.mu.Lock()
-	s.srv.authSeen = true
-	s.srv.mu.Unlock()
-	return sasl.NewPlainServer(func(identity, username, password string) error {
-		if username != s.srv.user || password != s.srv.pass {
-			return gosmtp.ErrAuthFailed
-		}
-		s.user = username
-		return nil
-	}), nil
-}
-
-func (s *session) Mail(from string, _ *gosmtp.MailOptions) error {
-	if s.srv.user != "" && s.user == "" {
-		return gosmtp.ErrAuthRequired
-	}
-	s.from = from
-	return nil
-}
-
-func (s *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
-	if s.srv.rcptErr != nil {
-		return s.srv.rcptErr
-	}
-	s.to = append(s.to, to)
-	return nil
-}
-
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	_, isTLS := s.conn.TLSConnectionState()
-	s.srv.mu.Lock()
-	defer s.srv.mu.Unlock()
-	s.srv.msgs = append(s.srv.msgs, received{From: s.from, To: strings.Join(s.to, ","), User: s.user, TLS: isTLS, Data: b})
-	return nil
-}
-
-func (s *session) Reset()        { s.from, s.to = "", nil }
-func (s *session) Logout() error { return nil }
-
-// selfSigned makes a certificate for 127.0.0.1 and localhost, its own CA.
-func selfSigned(t *testing.T) ([]byte, tls.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "sspr test smtp"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return certPEM, cert
-}
+func startServer(t *testing.T, o serverOpts) *smtptest.Server { return smtptest.Start(t, o) }
 
 var fixedNow = time.Date(2026, 3, 14, 9, 26, 53, 0, time.FixedZone("", 3600))
 
@@ -297,19 +128,19 @@ func TestSendTLSModes(t *testing.T) {
 		cfg  smtp.Config
 		tls  bool
 	}{
-		{"starttls with auth", serverOpts{user: "sspr", pass: "s3cret pass"}, smtp.Config{TLS: "starttls", Username: "sspr", Password: "s3cret pass"}, true},
-		{"implicit tls with auth", serverOpts{implicit: true, user: "sspr", pass: "s3cret pass"}, smtp.Config{TLS: "implicit", Username: "sspr", Password: "s3cret pass"}, true},
+		{"starttls with auth", serverOpts{User: "sspr", Pass: "s3cret pass"}, smtp.Config{TLS: "starttls", Username: "sspr", Password: "s3cret pass"}, true},
+		{"implicit tls with auth", serverOpts{Implicit: true, User: "sspr", Pass: "s3cret pass"}, smtp.Config{TLS: "implicit", Username: "sspr", Password: "s3cret pass"}, true},
 		{"starttls without auth", serverOpts{}, smtp.Config{TLS: "starttls"}, true},
-		{"none on loopback", serverOpts{noTLS: true}, smtp.Config{TLS: "none"}, false},
+		{"none on loopback", serverOpts{NoTLS: true}, smtp.Config{TLS: "none"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startServer(t, tt.srv)
 			cfg := tt.cfg
-			cfg.Host, cfg.Port = "127.0.0.1", srv.port
+			cfg.Host, cfg.Port = "127.0.0.1", srv.Port
 			cfg.From = "Password reset <no-reply@example.com>"
 			if cfg.TLS != "none" {
-				cfg.CAFile = srv.caFile
+				cfg.CAFile = srv.CAFile
 			}
 			if cfg.Username != "" {
 				cfg.PasswordFile = "/run/secrets/smtp" // read by the caller into Password
@@ -318,7 +149,7 @@ func TestSendTLSModes(t *testing.T) {
 			if err := send(t, m, notify.Message{Channel: "email", To: "alice@example.com", Subject: subject, Body: body}); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			msgs := srv.messages()
+			msgs := srv.Messages()
 			if len(msgs) != 1 {
 				t.Fatalf("server got %d messages, want 1", len(msgs))
 			}
@@ -334,12 +165,12 @@ func TestSendTLSModes(t *testing.T) {
 }
 
 func TestSendASCIISubjectAndNoTrailingNewline(t *testing.T) {
-	srv := startServer(t, serverOpts{noTLS: true})
-	m := newMailer(t, smtp.Config{Host: "localhost", Port: srv.port, TLS: "none", From: `"Password reset" <no-reply@example.com>`})
+	srv := startServer(t, serverOpts{NoTLS: true})
+	m := newMailer(t, smtp.Config{Host: "localhost", Port: srv.Port, TLS: "none", From: `"Password reset" <no-reply@example.com>`})
 	if err := send(t, m, notify.Message{Channel: "email", To: "alice@example.com", Subject: "Your code", Body: "Code: " + code}); err != nil {
 		t.Fatal(err)
 	}
-	msgs := srv.messages()
+	msgs := srv.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("got %d messages", len(msgs))
 	}
@@ -359,28 +190,28 @@ func TestSendErrors(t *testing.T) {
 		wantErr   string
 	}{
 		{"550 on RCPT is permanent",
-			serverOpts{rcptErr: &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "No such user"}},
+			serverOpts{RcptErr: &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "No such user"}},
 			smtp.Config{}, false, true, "550"},
 		{"451 on RCPT is retried",
-			serverOpts{rcptErr: &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}},
+			serverOpts{RcptErr: &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}},
 			smtp.Config{}, false, false, "451"},
 		{"wrong password is permanent",
-			serverOpts{user: "sspr", pass: "right"},
+			serverOpts{User: "sspr", Pass: "right"},
 			smtp.Config{Username: "sspr", Password: "wrong"}, false, true, "535"},
 		{"untrusted certificate is retried",
 			serverOpts{}, smtp.Config{}, true, false, "certificate"},
 		{"no STARTTLS offered",
-			serverOpts{noTLS: true}, smtp.Config{}, false, false, "does not offer STARTTLS"},
+			serverOpts{NoTLS: true}, smtp.Config{}, false, false, "does not offer STARTTLS"},
 		{"auth required but not configured",
-			serverOpts{user: "sspr", pass: "right"}, smtp.Config{}, false, true, "502"},
+			serverOpts{User: "sspr", Pass: "right"}, smtp.Config{}, false, true, "502"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startServer(t, tt.srv)
 			cfg := tt.cfg
-			cfg.Host, cfg.Port, cfg.From = "127.0.0.1", srv.port, "no-reply@example.com"
+			cfg.Host, cfg.Port, cfg.From = "127.0.0.1", srv.Port, "no-reply@example.com"
 			if !tt.noCA {
-				cfg.CAFile = srv.caFile
+				cfg.CAFile = srv.CAFile
 			}
 			err := send(t, newMailer(t, cfg), notify.Message{Channel: "email", To: "alice@example.com", Subject: "s", Body: "code " + code})
 			if err == nil {
@@ -395,10 +226,10 @@ func TestSendErrors(t *testing.T) {
 			if strings.Contains(err.Error(), code) {
 				t.Errorf("error %q holds the code", err)
 			}
-			if len(srv.messages()) != 0 {
+			if len(srv.Messages()) != 0 {
 				t.Error("server accepted the message")
 			}
-			if tt.noCA && srv.authSeen {
+			if tt.noCA && srv.AuthSeen() {
 				t.Error("credentials sent over an unverified connection")
 			}
 		})
@@ -580,19 +411,19 @@ func TestCheck(t *testing.T) {
 		noCA    bool
 		wantErr string // "" = passes
 	}{
-		{"starttls and auth", serverOpts{user: "sspr", pass: "right"}, smtp.Config{Username: "sspr", Password: "right"}, false, ""},
-		{"implicit tls", serverOpts{implicit: true}, smtp.Config{TLS: "implicit"}, false, ""},
-		{"wrong password", serverOpts{user: "sspr", pass: "right"}, smtp.Config{Username: "sspr", Password: "wrong"}, false, "AUTH: 535"},
+		{"starttls and auth", serverOpts{User: "sspr", Pass: "right"}, smtp.Config{Username: "sspr", Password: "right"}, false, ""},
+		{"implicit tls", serverOpts{Implicit: true}, smtp.Config{TLS: "implicit"}, false, ""},
+		{"wrong password", serverOpts{User: "sspr", Pass: "right"}, smtp.Config{Username: "sspr", Password: "wrong"}, false, "AUTH: 535"},
 		{"untrusted certificate", serverOpts{}, smtp.Config{}, true, "certificate signed by unknown authority"},
-		{"no STARTTLS offered", serverOpts{noTLS: true}, smtp.Config{}, false, "does not offer STARTTLS"},
+		{"no STARTTLS offered", serverOpts{NoTLS: true}, smtp.Config{}, false, "does not offer STARTTLS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startServer(t, tt.srv)
 			cfg := tt.cfg
-			cfg.Host, cfg.Port, cfg.From = "127.0.0.1", srv.port, "no-reply@example.com"
+			cfg.Host, cfg.Port, cfg.From = "127.0.0.1", srv.Port, "no-reply@example.com"
 			if !tt.noCA {
-				cfg.CAFile = srv.caFile
+				cfg.CAFile = srv.CAFile
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -606,7 +437,7 @@ func TestCheck(t *testing.T) {
 			if err != nil && strings.Contains(err.Error(), "wrong") {
 				t.Errorf("the error shows the password: %v", err)
 			}
-			if len(srv.messages()) != 0 {
+			if len(srv.Messages()) != 0 {
 				t.Error("Check sent a message")
 			}
 		})
