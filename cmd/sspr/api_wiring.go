@@ -21,8 +21,10 @@ func newAPI(ctx context.Context, a *app) (*api.API, error) {
 	}
 	return api.New(st, svc, sy, api.Config{
 		Context:  ctx,
-		ClientIP: api.ForwardedClientIP(a.cfg.Server.ParsedProxies()),
+		ClientIP: a.cfg.Server.ClientIP().Address,
 		Log:      a.log,
+		Policy:   a.cfg.Reset,
+		Explain:  newExplainer(st, a.cfg, a.log, true).Explain,
 	}), nil
 }
 

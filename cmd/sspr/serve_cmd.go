@@ -130,7 +130,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 	site, err := web.New(web.Config{
 		PublicURL:       cfg.Server.PublicURL,
 		TLS:             cfg.Server.TLSCertFile != "",
-		TrustedProxies:  cfg.Server.ParsedProxies(),
+		ClientIP:        cfg.Server.ClientIP(),
 		CompanyName:     cfg.Server.CompanyName,
 		HelpdeskURL:     cfg.Server.HelpdeskURL,
 		CSRFKey:         key.Derive("csrf"),

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sspr/sspr/internal/clientip"
 	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/notify/file"
 	"github.com/sspr/sspr/internal/notify/smtp"
@@ -20,10 +21,18 @@ import (
 type Server struct {
 	Listen string `yaml:"listen"`
 	// PublicURL is the only base for links in pages and mails; never the request's Host.
-	PublicURL      string   `yaml:"publicURL"`
-	TLSCertFile    string   `yaml:"tlsCertFile"`
-	TLSKeyFile     string   `yaml:"tlsKeyFile"`
+	PublicURL   string `yaml:"publicURL"`
+	TLSCertFile string `yaml:"tlsCertFile"`
+	TLSKeyFile  string `yaml:"tlsKeyFile"`
+	// TrustedProxies are the reverse proxies' addresses or prefixes: only a peer in them may
+	// tell the client's address, in ProxyHeader (internal/clientip).
 	TrustedProxies []string `yaml:"trustedProxies"`
+	// ProxyHeader is the header the trusted proxies write: X-Forwarded-For (default) or
+	// Forwarded (RFC 7239). The other one is ignored: a proxy passes it on from the client.
+	ProxyHeader string `yaml:"proxyHeader"`
+	// IPv6ThrottlePrefix is the network an IPv6 client is counted by in the per-IP throttles
+	// (default 64: one subscriber has a /64 at least; 128 counts each address).
+	IPv6ThrottlePrefix int `yaml:"ipv6ThrottlePrefix"`
 	// SecretFile holds the server secret (≥ 32 bytes) that keys code MACs, CSRF tokens and
 	// the outbox's sealed bodies. Every instance behind one store needs the same secret.
 	SecretFile  string `yaml:"secretFile"`
@@ -60,6 +69,12 @@ func (c *Config) applyServerDefaults() {
 	}
 	if c.Server.PublicURL == "" {
 		c.Server.PublicURL = "http://" + c.Server.Listen
+	}
+	if c.Server.ProxyHeader == "" {
+		c.Server.ProxyHeader = clientip.HeaderXForwardedFor
+	}
+	if c.Server.IPv6ThrottlePrefix == 0 {
+		c.Server.IPv6ThrottlePrefix = clientip.DefaultIPv6Prefix
 	}
 	c.Reset = c.Reset.WithDefaults()
 	c.Registration = c.Registration.WithDefaults()
@@ -141,6 +156,12 @@ func (c *Config) validateServer() []Problem {
 			}
 		}
 	}
+	if !strings.EqualFold(s.ProxyHeader, clientip.HeaderXForwardedFor) && !strings.EqualFold(s.ProxyHeader, clientip.HeaderForwarded) {
+		add("server.proxyHeader", "%q: X-Forwarded-For or Forwarded, the header your proxies write", s.ProxyHeader)
+	}
+	if s.IPv6ThrottlePrefix < 32 || s.IPv6ThrottlePrefix > 128 {
+		add("server.ipv6ThrottlePrefix", "%d: a prefix length from 32 to 128 (64 counts a subscriber's /64 as one client)", s.IPv6ThrottlePrefix)
+	}
 	for _, p := range c.Reset.Problems() {
 		key, msg, _ := strings.Cut(p, ": ")
 		add("reset."+key, "%s", msg)
@@ -182,6 +203,11 @@ func (c *Config) validateServer() []Problem {
 		l.Under("notify.file", (file.Config{Path: c.Notify.File}).Validate())
 	}
 	return l.Problems
+}
+
+// ClientIP returns how the server tells a request's client (validated by Load).
+func (s Server) ClientIP() clientip.Config {
+	return clientip.Config{Trusted: s.ParsedProxies(), Header: s.ProxyHeader, IPv6Prefix: s.IPv6ThrottlePrefix}
 }
 
 // ParsedProxies returns server.trustedProxies as prefixes (validated by Load).

@@ -14,7 +14,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -51,10 +50,10 @@ type Config struct {
 	// TLS: the server itself terminates TLS (cookies Secure, HSTS). Behind a TLS proxy, a
 	// https PublicURL makes cookies Secure too.
 	TLS bool
-	// TrustedProxies may set X-Forwarded-For; the client IP is the right-most address not in them.
-	TrustedProxies []netip.Prefix
-	CompanyName    string
-	HelpdeskURL    string
+	// ClientIP tells the client behind trusted proxies; flow.Client.IP is its throttle key.
+	ClientIP    clientip.Config
+	CompanyName string
+	HelpdeskURL string
 	// CSRFKey keys the CSRF tokens (secret.Key.Derive("csrf")).
 	CSRFKey []byte
 	// ResponseFloor pads the responses that could tell known names from unknown ones.
@@ -299,7 +298,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, kind string, err e
 }
 
 func (s *Server) client(r *http.Request) flow.Client {
-	return flow.Client{IP: clientip.From(r, s.cfg.TrustedProxies), UserAgent: r.UserAgent()}
+	return flow.Client{IP: s.cfg.ClientIP.ThrottleKey(r), UserAgent: r.UserAgent()}
 }
 
 func (s *Server) setSession(w http.ResponseWriter, token string) {
