@@ -23,6 +23,8 @@ func newAPI(ctx context.Context, a *app) (*api.API, error) {
 		Context:  ctx,
 		ClientIP: a.cfg.Server.ClientIP().Address,
 		Log:      a.log,
+		Policy:   a.cfg.Reset,
+		Explain:  newExplainer(st, a.cfg, a.log, true).Explain,
 	}), nil
 }
 

@@ -106,7 +106,7 @@ func runDemo(cmd *cobra.Command, dir, listen string, once, noSlapd bool) error {
 		return err
 	}
 	fmt.Fprintln(out)
-	if err := writeReadiness(cmd, a.store, formatTable, false); err != nil {
+	if err := writeReadiness(cmd, a.store, a.cfg.Reset, formatTable, false); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "\nTry: sspr -c %s user list\n     sspr -c %s user get carol -o table\n     sspr -c %s report readiness -o csv\n", cfgPath, cfgPath, cfgPath)

@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/report"
 	"github.com/sspr/sspr/internal/store"
 )
@@ -29,12 +31,12 @@ func newReadinessCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := g.open(cmd.Context())
+			a, err := g.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			return writeReadiness(cmd, a.store, f, notReady)
+			return writeReadiness(cmd, a.store, a.cfg.Reset, f, notReady)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")
@@ -42,14 +44,14 @@ func newReadinessCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-var readinessHeader = []string{"userPrincipalName", "displayName", "accountEnabled", "ready", "sms", "voice", "email", "problems"}
+var readinessHeader = []string{"userPrincipalName", "displayName", "accountEnabled", "ready", "required", "email", "sms", "voice", "questions", "missing", "problems"}
 
-func writeReadiness(cmd *cobra.Command, users report.Lister, f format, notReady bool) error {
+func writeReadiness(cmd *cobra.Command, users report.Lister, p flow.Policy, f format, notReady bool) error {
 	out := cmd.OutOrStdout()
 	keep := func(r report.Readiness) bool { return !notReady || !r.Ready }
 	if f == formatJSON {
 		var rows []report.Readiness
-		t, err := report.Build(cmd.Context(), users, store.UserFilter{}, func(r report.Readiness) error {
+		t, err := report.Build(cmd.Context(), users, p, store.UserFilter{}, func(r report.Readiness) error {
 			if keep(r) {
 				rows = append(rows, r)
 			}
@@ -70,7 +72,7 @@ func writeReadiness(cmd *cobra.Command, users report.Lister, f format, notReady 
 	if err != nil {
 		return err
 	}
-	t, err := report.Build(cmd.Context(), users, store.UserFilter{}, func(r report.Readiness) error {
+	t, err := report.Build(cmd.Context(), users, p, store.UserFilter{}, func(r report.Readiness) error {
 		if !keep(r) {
 			return nil
 		}
@@ -80,8 +82,9 @@ func writeReadiness(cmd *cobra.Command, users report.Lister, f format, notReady 
 			}
 			return "no"
 		}
-		return rw.Write([]string{r.UserPrincipalName, r.DisplayName, yes(r.AccountEnabled), yes(r.Ready),
-			yes(r.Has(report.SMS)), yes(r.Has(report.Voice)), yes(r.Has(report.Email)), strings.Join(r.Problems, "; ")})
+		return rw.Write([]string{r.UserPrincipalName, r.DisplayName, yes(r.AccountEnabled), yes(r.Ready), strconv.Itoa(r.Required),
+			yes(r.Has(flow.MethodEmail)), yes(r.Has(flow.MethodSMS)), yes(r.Has(flow.MethodVoice)), yes(r.Has(flow.MethodQuestions)),
+			r.Missing, strings.Join(r.Problems, "; ")})
 	})
 	if err != nil {
 		return err
@@ -97,9 +100,16 @@ func writeReadiness(cmd *cobra.Command, users report.Lister, f format, notReady 
 
 func writeTotals(w io.Writer, t report.Totals) {
 	fmt.Fprintf(w, "\n%d users: %d enabled, %d disabled\n", t.Users, t.Enabled, t.Disabled)
-	fmt.Fprintf(w, "can reset today without registering: %d of %d enabled (%.1f%%); cannot: %d (%.1f%%)\n",
+	fmt.Fprintf(w, "ready under the current policy: %d of %d enabled (%.1f%%); not ready: %d (%.1f%%)\n",
 		t.Ready, t.Enabled, t.Percent(t.Ready), t.NotReady, t.Percent(t.NotReady))
-	for _, m := range report.Methods {
-		fmt.Fprintf(w, "  %-6s %6d (%.1f%%)\n", m, t.ByMethod[m], t.Percent(t.ByMethod[m]))
+	fmt.Fprintln(w, "coverage by method (enabled users the flow would offer it to):")
+	for _, m := range flow.AllMethods {
+		fmt.Fprintf(w, "  %-9s %6d (%.1f%%)\n", m, t.ByMethod[m], t.Percent(t.ByMethod[m]))
+	}
+	if len(t.Shared) > 0 {
+		fmt.Fprintln(w, "numbers shared by more users than reset.sharedNumbers.max (not offered for reset):")
+		for _, sn := range t.Shared {
+			fmt.Fprintf(w, "  %s: %d users: %s\n", sn.Number, len(sn.Users), strings.Join(sn.Users, ", "))
+		}
 	}
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/report"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/userview"
@@ -35,7 +37,7 @@ func newUserGetCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return usagef("--select: %v", err)
 			}
-			a, err := g.open(cmd.Context())
+			a, err := g.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -88,8 +90,7 @@ func newUserListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return usagef("--select: %v", err)
 			}
-			keep, err := readinessFilter(readiness)
-			if err != nil {
+			if err := checkReadiness(readiness); err != nil {
 				return err
 			}
 			filter := store.UserFilter{Search: search}
@@ -100,11 +101,15 @@ func newUserListCmd(g *globals) *cobra.Command {
 			default:
 				return usagef("--source %s: use directory or cloud", source)
 			}
-			a, err := g.open(cmd.Context())
+			a, err := g.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer a.Close()
+			keep, err := readinessFilter(cmd.Context(), a.store, a.cfg.Reset, readiness)
+			if err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			bw := bufio.NewWriterSize(out, 64<<10)
 			defer bw.Flush()
@@ -152,15 +157,28 @@ func newUserListCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// readinessFilter is --readiness: which users to keep by whether they can reset today.
-func readinessFilter(v string) (func(store.User) bool, error) {
+// checkReadiness validates --readiness before anything is opened.
+func checkReadiness(v string) error {
 	switch strings.ToLower(v) {
-	case "":
-		return func(store.User) bool { return true }, nil
-	case "ready":
-		return func(u store.User) bool { return report.Assess(u).Ready }, nil
-	case "not-ready", "notready":
-		return func(u store.User) bool { return !report.Assess(u).Ready }, nil
+	case "", "ready", "not-ready", "notready":
+		return nil
 	}
-	return nil, usagef("--readiness %s: use ready or not-ready", v)
+	return usagef("--readiness %s: use ready or not-ready", v)
+}
+
+// readinessFilter is --readiness: which users to keep by whether they can reset today, under
+// the configured policy (flow.Methods, as the readiness report).
+func readinessFilter(ctx context.Context, st report.Lister, p flow.Policy, v string) (func(store.User) bool, error) {
+	if err := checkReadiness(v); err != nil {
+		return nil, err
+	}
+	if v == "" {
+		return func(store.User) bool { return true }, nil
+	}
+	want := strings.EqualFold(v, "ready")
+	a, err := report.NewAssessor(ctx, st, p)
+	if err != nil {
+		return nil, err
+	}
+	return func(u store.User) bool { return a.Assess(u).Ready == want }, nil
 }

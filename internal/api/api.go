@@ -15,6 +15,8 @@ import (
 
 	"github.com/sspr/sspr/internal/admin"
 	"github.com/sspr/sspr/internal/clientip"
+	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/report"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/syncer"
 )
@@ -30,6 +32,9 @@ type Store interface {
 	TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
 	TouchToken(ctx context.Context, id string, at time.Time) error
 	AppendAudit(ctx context.Context, e *store.AuditEvent) error
+	// Throttle state, for explain.
+	CountEvents(ctx context.Context, key string, since time.Time) (int, error)
+	LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
 }
 
 // Admin applies administrative changes (admin.Service).
@@ -57,6 +62,12 @@ type Config struct {
 	ClientIP func(*http.Request) string
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Policy is the reset policy the readiness report and the ?readiness= filter apply
+	// (flow.Methods, the rule of the flow). Default: flow.DefaultPolicy().
+	Policy flow.Policy
+	// Explain answers GET /api/v1/users/{upn}/explain (report.Explainer.Explain); nil: one
+	// over the store and Policy, without directory checks of admin groups.
+	Explain func(ctx context.Context, upn string) (report.Explanation, error)
 }
 
 // touchEvery is how often a token's last-used time is written: at most once a minute per token,
@@ -101,11 +112,16 @@ func New(st Store, adm Admin, sy Syncer, cfg Config) *API {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg.Policy = cfg.Policy.WithDefaults()
+	if cfg.Explain == nil && st != nil {
+		cfg.Explain = report.Explainer{Store: st, Policy: cfg.Policy, Now: cfg.Now}.Explain
+	}
 	a := &API{st: st, admin: adm, syncer: sy, cfg: cfg, mux: http.NewServeMux()}
 	a.handle("GET", "/api/v1/openapi.json", "", a.openAPI)
 	a.handle("GET", "/api/v1/users", ScopeUsersRead, a.listUsers)
 	a.handle("POST", "/api/v1/users", ScopeUsersWrite, a.createUser)
 	a.handle("GET", "/api/v1/users/{upn}", ScopeUsersRead, a.getUser)
+	a.handle("GET", "/api/v1/users/{upn}/explain", ScopeUsersRead, a.explain)
 	a.handle("PATCH", "/api/v1/users/{upn}", ScopeUsersWrite, a.patchUser)
 	a.handle("DELETE", "/api/v1/users/{upn}", ScopeUsersWrite, a.deleteUser)
 	a.handle("GET", "/api/v1/reports/readiness", ScopeReports, a.readiness)

@@ -26,7 +26,7 @@ func (a *API) readiness(w http.ResponseWriter, r *http.Request, _ principal) {
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 64<<10)
 	started := false
-	t, err := report.Build(r.Context(), a.st, lq.filter, func(rd report.Readiness) error {
+	t, err := report.Build(r.Context(), a.st, a.cfg.Policy, lq.filter, func(rd report.Readiness) error {
 		if lq.readiness == "ready" && !rd.Ready || lq.readiness == "notReady" && rd.Ready {
 			return nil
 		}

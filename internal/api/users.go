@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,14 +73,32 @@ func parseListQuery(q url.Values) (listQuery, []admin.FieldError) {
 	return lq, errs
 }
 
-func (lq listQuery) keep(u store.User) bool {
-	switch lq.readiness {
-	case "ready":
-		return report.Assess(u).Ready
-	case "notReady":
-		return !report.Assess(u).Ready
+// keeper returns the ?readiness= filter under the policy (flow.Methods, as the report).
+func (a *API) keeper(ctx context.Context, lq listQuery) (func(store.User) bool, error) {
+	if lq.readiness == "" {
+		return func(store.User) bool { return true }, nil
 	}
-	return true
+	as, err := report.NewAssessor(ctx, a.st, a.cfg.Policy)
+	if err != nil {
+		return nil, err
+	}
+	want := lq.readiness == "ready"
+	return func(u store.User) bool { return as.Assess(u).Ready == want }, nil
+}
+
+// explain is GET /api/v1/users/{upn}/explain: `sspr explain` as JSON.
+func (a *API) explain(w http.ResponseWriter, r *http.Request, _ principal) {
+	upn := r.PathValue("upn")
+	x, err := a.cfg.Explain(r.Context(), upn)
+	if errors.Is(err, report.ErrNoUser) {
+		a.fail(w, r, upn, store.ErrNotFound)
+		return
+	}
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, x)
 }
 
 // listUsers streams {"users": [...], "next": "upn" | null}. With a limit, next is the
@@ -98,9 +117,14 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request, _ principal) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	all := len(lq.fields) == len(userview.Columns)
 	n, next, last := 0, "", ""
+	keep, err := a.keeper(r.Context(), lq)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
 	started := false
-	err := a.st.ListUsers(r.Context(), f, func(u store.User) error {
-		if !lq.keep(u) {
+	err = a.st.ListUsers(r.Context(), f, func(u store.User) error {
+		if !keep(u) {
 			return nil
 		}
 		if lq.limit > 0 && n == lq.limit {

@@ -52,6 +52,10 @@ type Facts struct {
 type Note struct {
 	Field string // the user field concerned, or "" for the account
 	Text  string
+	// Problem: the note says why a value could not be used (an administrator can fix it).
+	// Absent: the note says a field is empty (a problem only for a user who is not ready).
+	Problem bool
+	Absent  bool
 }
 
 // Decision is what the flow does for a user who starts a reset now.
@@ -83,6 +87,12 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 	note := func(field, format string, args ...any) {
 		d.Notes = append(d.Notes, Note{Field: field, Text: fmt.Sprintf(format, args...)})
 	}
+	absent := func(field, format string, args ...any) {
+		d.Notes = append(d.Notes, Note{Field: field, Text: fmt.Sprintf(format, args...), Absent: true})
+	}
+	problem := func(field, format string, args ...any) {
+		d.Notes = append(d.Notes, Note{Field: field, Text: fmt.Sprintf(format, args...), Problem: true})
+	}
 	if f.Privileged {
 		d.Required = 2
 		why := f.Why
@@ -92,7 +102,7 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 		note("", "privileged (%s): needs 2 methods, never security questions", why)
 	}
 	if !u.AccountEnabled {
-		note("", "account disabled in the directory")
+		problem("", "account disabled in the directory")
 		d.Missing = "account disabled in the directory"
 		return d
 	}
@@ -109,7 +119,7 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 			return false
 		}
 		if n := f.Holders(number); n > p.SharedNumbers.Max {
-			note(field, "%s %s is held by %d users (more than %d): not proof of one person, not offered", field, number, n, p.SharedNumbers.Max)
+			problem(field, "%s %s is held by %d users (more than %d): not proof of one person, not offered", field, number, n, p.SharedNumbers.Max)
 			return true
 		}
 		return false
@@ -122,9 +132,9 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 	}
 	switch {
 	case emailTo == "":
-		note(store.FieldAlternateEmails, "no alternateEmails and no authenticationEmail")
+		absent(store.FieldAlternateEmails, "no alternateEmails and no authenticationEmail")
 	case !p.Enabled(MethodEmail):
-		note(emailField, "%s %s: email is not enabled by the policy", emailField, email.Mask(emailTo))
+		problem(emailField, "%s %s: email is not enabled by the policy", emailField, email.Mask(emailTo))
 	default:
 		add(Option{ID: OptionEmail, Method: MethodEmail, Field: emailField, Dest: emailTo, Hint: email.Mask(emailTo)})
 	}
@@ -139,9 +149,9 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 			phoneTo, typ = u.MobilePhone.Number, phone.ParseType(u.MobilePhone.Type)
 			note(phoneField, "mobilePhone %q → %s (%s)", u.MobilePhone.Raw, phoneTo, typeWords(typ))
 		case u.MobilePhone.Raw != "":
-			note(phoneField, "mobilePhone %q is not usable: %s", u.MobilePhone.Raw, u.MobilePhone.Problem)
+			problem(phoneField, "mobilePhone %q is not usable: %s", u.MobilePhone.Raw, u.MobilePhone.Problem)
 		default:
-			note(phoneField, "no mobilePhone")
+			absent(phoneField, "no mobilePhone")
 		}
 	} else {
 		note(phoneField, "authenticationPhone %s (registered and verified by the user)", phoneTo)
@@ -152,37 +162,37 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 		case verified || typ.CanReceiveSMS():
 			add(Option{ID: OptionSMS, Method: MethodSMS, Field: phoneField, Dest: phoneTo, Hint: phone.Mask(phoneTo)})
 		default:
-			note(phoneField, "%s %s is %s: cannot receive SMS", phoneField, phoneTo, article(typeWords(typ)))
+			problem(phoneField, "%s %s is %s: cannot receive SMS", phoneField, phoneTo, article(typeWords(typ)))
 		}
 		switch {
 		case !p.Enabled(MethodVoice):
 		case verified || typ.CanReceiveVoice():
 			add(Option{ID: OptionVoice, Method: MethodVoice, Field: phoneField, Dest: phoneTo, Hint: phone.Mask(phoneTo)})
 		default:
-			note(phoneField, "%s %s is %s: cannot be called", phoneField, phoneTo, article(typeWords(typ)))
+			problem(phoneField, "%s %s is %s: cannot be called", phoneField, phoneTo, article(typeWords(typ)))
 		}
 		if !p.Enabled(MethodSMS) && !p.Enabled(MethodVoice) {
-			note(phoneField, "%s %s: neither sms nor voice is enabled by the policy", phoneField, phoneTo)
+			problem(phoneField, "%s %s: neither sms nor voice is enabled by the policy", phoneField, phoneTo)
 		}
 	}
 
 	// Office phone: a call only, when it is another number.
 	switch office := u.OfficePhone; {
 	case office.Raw == "":
-		note(store.FieldOfficePhone, "no officePhone")
+		absent(store.FieldOfficePhone, "no officePhone")
 	case !office.Usable():
-		note(store.FieldOfficePhone, "officePhone %q is not usable: %s", office.Raw, office.Problem)
+		problem(store.FieldOfficePhone, "officePhone %q is not usable: %s", office.Raw, office.Problem)
 	case office.Number == phoneTo:
-		note(store.FieldOfficePhone, "officePhone %s is the same number as %s", office.Number, phoneField)
+		problem(store.FieldOfficePhone, "officePhone %s is the same number as %s", office.Number, phoneField)
 	default:
 		t := phone.ParseType(office.Type)
 		note(store.FieldOfficePhone, "officePhone %q → %s (%s)", office.Raw, office.Number, typeWords(t))
 		switch {
 		case shared(store.FieldOfficePhone, office.Number):
 		case !t.CanReceiveVoice():
-			note(store.FieldOfficePhone, "officePhone %s is %s: cannot be called", office.Number, article(typeWords(t)))
+			problem(store.FieldOfficePhone, "officePhone %s is %s: cannot be called", office.Number, article(typeWords(t)))
 		case !p.Enabled(MethodVoice):
-			note(store.FieldOfficePhone, "officePhone %s: voice is not enabled by the policy", office.Number)
+			problem(store.FieldOfficePhone, "officePhone %s: voice is not enabled by the policy", office.Number)
 		default:
 			add(Option{ID: OptionVoiceOffice, Method: MethodVoice, Field: store.FieldOfficePhone, Dest: office.Number, Hint: phone.Mask(office.Number)})
 		}
@@ -193,15 +203,15 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 		switch n := u.SecurityQuestionsCount; {
 		case f.Privileged:
 			if n > 0 {
-				note("securityQuestions", "security questions are never used for privileged users")
+				problem("securityQuestions", "security questions are never used for privileged users")
 			}
 		case n >= p.Questions.AtReset:
 			note("securityQuestions", "%d security questions registered (%d asked)", n, p.Questions.AtReset)
 			add(Option{ID: OptionQuestions, Method: MethodQuestions, Field: "securityQuestions", Dest: QuestionsDest, Hint: strconv.Itoa(p.Questions.AtReset)})
 		case n > 0:
-			note("securityQuestions", "%d security questions registered, %d needed", n, p.Questions.AtReset)
+			problem("securityQuestions", "%d security questions registered, %d needed", n, p.Questions.AtReset)
 		default:
-			note("securityQuestions", "no security questions registered")
+			absent("securityQuestions", "no security questions registered")
 		}
 	}
 

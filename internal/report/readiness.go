@@ -3,39 +3,46 @@ package report
 import (
 	"context"
 	"fmt"
+	"time"
 
-	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/store"
 )
 
-// Method is a way to prove identity that needs no registration when the directory provides the
-// contact data.
-type Method string
-
-const (
-	SMS   Method = "sms"
-	Voice Method = "voice"
-	Email Method = "email"
-)
-
-// Methods in report order.
-var Methods = []Method{SMS, Voice, Email}
-
-// Readiness says whether one user can reset a password today, by which methods, and why not.
+// Readiness says whether one user can reset a password today, by which methods, and why not:
+// flow.Methods under the configured policy, the rule the reset flow itself applies.
 type Readiness struct {
-	UserPrincipalName string   `json:"userPrincipalName"`
-	DisplayName       string   `json:"displayName"`
-	AccountEnabled    bool     `json:"accountEnabled"`
-	Ready             bool     `json:"ready"`
-	Methods           []Method `json:"methods"`
-	// Problems are what an administrator can fix, one sentence each.
+	UserPrincipalName string `json:"userPrincipalName"`
+	DisplayName       string `json:"displayName"`
+	AccountEnabled    bool   `json:"accountEnabled"`
+	// Ready: a reset started now can be completed under the current policy.
+	Ready bool `json:"ready"`
+	// Required is how many distinct methods the policy asks of this user (privileged: 2).
+	Required int `json:"required"`
+	// Methods are the distinct methods the flow would offer (flow vocabulary: email, sms,
+	// voice, questions), in the order it offers them; Offers the options themselves, masked.
+	Methods []string `json:"methods"`
+	Offers  []Offer  `json:"offers"`
+	// Missing says what is missing for a user who is not ready ("needs 2 methods, has 1: add
+	// a mobile phone or an alternate email"); Problems are every value that could not be used,
+	// one sentence each.
+	Missing  string   `json:"missing,omitempty"`
 	Problems []string `json:"problems"`
-	// Registered: the user registered their own authentication phone or email.
+	// Registered: the user registered an authentication phone, email or security questions.
 	Registered bool `json:"registered"`
+	Privileged bool `json:"privileged"`
 }
 
-// Has reports whether m works for the user.
-func (r Readiness) Has(m Method) bool {
+// Offer is one option the flow would offer: its method, where the value comes from and the
+// masked destination.
+type Offer struct {
+	Method string `json:"method"`
+	Field  string `json:"field"`
+	Hint   string `json:"hint"`
+}
+
+// Has reports whether method m works for the user.
+func (r Readiness) Has(m string) bool {
 	for _, x := range r.Methods {
 		if x == m {
 			return true
@@ -44,63 +51,70 @@ func (r Readiness) Has(m Method) bool {
 	return false
 }
 
-// Assess computes one user's readiness.
-func Assess(u store.User) Readiness {
-	r := Readiness{
-		UserPrincipalName: u.UserPrincipalName,
-		DisplayName:       u.DisplayName,
-		AccountEnabled:    u.AccountEnabled,
-		Methods:           []Method{},
-		Problems:          []string{},
-		Registered:        u.AuthenticationPhone != "" || u.AuthenticationEmail != "",
-	}
-	if !u.AccountEnabled {
-		r.Problems = append(r.Problems, "account disabled in the directory")
-		return r
-	}
-	mobileOK := u.MobilePhone.Usable()
-	mobileSMS := mobileOK && phone.ParseType(u.MobilePhone.Type).CanReceiveSMS()
-	officeOK := u.OfficePhone.Usable()
-
-	switch {
-	case u.AuthenticationPhone != "" || mobileSMS:
-		r.Methods = append(r.Methods, SMS)
-	case mobileOK:
-		r.Problems = append(r.Problems, fmt.Sprintf("sms: mobilePhone %s is a %s number and cannot receive SMS", u.MobilePhone.Number, u.MobilePhone.Type))
-	}
-	if u.AuthenticationPhone != "" || mobileOK || officeOK {
-		r.Methods = append(r.Methods, Voice)
-	}
-	if !mobileOK && u.AuthenticationPhone == "" {
-		r.Problems = append(r.Problems, phoneProblem(store.FieldMobilePhone, u.MobilePhone))
-	}
-	if !officeOK && u.AuthenticationPhone == "" && !mobileOK {
-		r.Problems = append(r.Problems, phoneProblem(store.FieldOfficePhone, u.OfficePhone))
-	}
-	if u.AuthenticationEmail != "" || len(u.AlternateEmails) > 0 {
-		r.Methods = append(r.Methods, Email)
-	} else {
-		r.Problems = append(r.Problems, "email: no alternateEmails")
-	}
-	r.Ready = len(r.Methods) > 0
-	return r
+// Assessor applies the flow's rule with the configured policy.
+type Assessor struct {
+	Policy flow.Policy
+	// Holders counts the users of each number (nil: no number counts as shared).
+	Holders *flow.Holders
 }
 
-func phoneProblem(field string, p store.Phone) string {
-	if p.Raw == "" {
-		return "no " + field
+// NewAssessor returns an Assessor for policy p with the shared-number index built from st.
+func NewAssessor(ctx context.Context, st Lister, p flow.Policy) (Assessor, error) {
+	p = p.WithDefaults()
+	h := flow.NewHolders(p.SharedNumbers.Max)
+	if err := h.Build(ctx, st, time.Now()); err != nil {
+		return Assessor{}, fmt.Errorf("readiness: %w", err)
 	}
-	return fmt.Sprintf("%s %q is not usable: %s", field, p.Raw, p.Problem)
+	return Assessor{Policy: p, Holders: h}, nil
+}
+
+// Assess computes one user's readiness. Privilege comes from the synced record (AD
+// adminCount=1); membership of reset.adminGroups is checked by the flow at reset time and by
+// `sspr explain`, which ask the directory.
+func (a Assessor) Assess(u store.User) Readiness {
+	f := flow.Facts{Privileged: u.Privileged, Why: "adminCount=1 in the directory"}
+	if !u.Privileged {
+		f.Why = ""
+	}
+	return FromDecision(u, flow.Methods(u, a.Policy, a.facts(f)))
+}
+
+func (a Assessor) facts(f flow.Facts) flow.Facts {
+	if a.Holders != nil {
+		f.Holders = a.Holders.Count
+	}
+	return f
+}
+
+// FromDecision is the report's row for a flow decision.
+func FromDecision(u store.User, d flow.Decision) Readiness {
+	r := Readiness{UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName, AccountEnabled: u.AccountEnabled,
+		Ready: d.Ready && d.Enabled, Required: d.Required, Methods: flow.MethodsOf(d.Options), Offers: []Offer{},
+		Missing: d.Missing, Problems: []string{}, Registered: d.Registered, Privileged: d.Privileged}
+	if r.Methods == nil {
+		r.Methods = []string{}
+	}
+	for _, o := range d.Options {
+		r.Offers = append(r.Offers, Offer{Method: o.Method, Field: o.Field, Hint: o.Hint})
+	}
+	for _, n := range d.Notes {
+		if n.Problem || n.Absent && !r.Ready {
+			r.Problems = append(r.Problems, n.Text)
+		}
+	}
+	return r
 }
 
 // Totals sums a readiness report.
 type Totals struct {
-	Users    int            `json:"users"`
-	Enabled  int            `json:"enabled"`
-	Disabled int            `json:"disabled"`
-	Ready    int            `json:"ready"`
-	NotReady int            `json:"notReady"`
-	ByMethod map[Method]int `json:"byMethod"`
+	Users    int
+	Enabled  int
+	Disabled int
+	Ready    int
+	NotReady int
+	ByMethod map[string]int
+	// Shared are the numbers held by more users than the policy allows.
+	Shared []flow.SharedNumber
 }
 
 // Percent of enabled users; 0 when there are none.
@@ -114,7 +128,7 @@ func (t Totals) Percent(n int) float64 {
 // Add counts one user.
 func (t *Totals) Add(r Readiness) {
 	if t.ByMethod == nil {
-		t.ByMethod = map[Method]int{}
+		t.ByMethod = map[string]int{}
 	}
 	t.Users++
 	if !r.AccountEnabled {
@@ -133,15 +147,18 @@ func (t *Totals) Add(r Readiness) {
 }
 
 // Lister is what the report reads.
-type Lister interface {
-	ListUsers(ctx context.Context, f store.UserFilter, fn func(store.User) error) error
-}
+type Lister = flow.UserLister
 
-// Build streams the readiness of every user matching f to fn and returns the totals.
-func Build(ctx context.Context, users Lister, f store.UserFilter, fn func(Readiness) error) (Totals, error) {
-	t := Totals{ByMethod: map[Method]int{}}
-	err := users.ListUsers(ctx, f, func(u store.User) error {
-		r := Assess(u)
+// Build streams the readiness of every user matching f to fn and returns the totals. It reads
+// the users twice: once to count who holds each phone number, once to assess them.
+func Build(ctx context.Context, users Lister, p flow.Policy, f store.UserFilter, fn func(Readiness) error) (Totals, error) {
+	a, err := NewAssessor(ctx, users, p)
+	if err != nil {
+		return Totals{}, err
+	}
+	t := Totals{ByMethod: map[string]int{}, Shared: a.Holders.Shared()}
+	err = users.ListUsers(ctx, f, func(u store.User) error {
+		r := a.Assess(u)
 		t.Add(r)
 		if fn != nil {
 			return fn(r)
@@ -156,23 +173,29 @@ func Build(ctx context.Context, users Lister, f store.UserFilter, fn func(Readin
 
 // TotalsJSON is the totals as `report readiness -o json` and the API show them.
 type TotalsJSON struct {
-	Users           int                `json:"users"`
-	Enabled         int                `json:"enabled"`
-	Disabled        int                `json:"disabled"`
-	Ready           int                `json:"ready"`
-	NotReady        int                `json:"notReady"`
-	ReadyPercent    float64            `json:"readyPercent"`
-	ByMethod        map[string]int     `json:"byMethod"`
-	ByMethodPercent map[string]float64 `json:"byMethodPercent"`
+	Users           int                 `json:"users"`
+	Enabled         int                 `json:"enabled"`
+	Disabled        int                 `json:"disabled"`
+	Ready           int                 `json:"ready"`
+	NotReady        int                 `json:"notReady"`
+	ReadyPercent    float64             `json:"readyPercent"`
+	ByMethod        map[string]int      `json:"byMethod"`
+	ByMethodPercent map[string]float64  `json:"byMethodPercent"`
+	SharedNumbers   []flow.SharedNumber `json:"sharedNumbers"`
 }
 
-// JSON returns the totals' JSON form, percentages rounded to one decimal.
+// JSON returns the totals' JSON form, percentages rounded to one decimal. "ready" counts the
+// users who can reset under the current policy.
 func (t Totals) JSON() TotalsJSON {
 	j := TotalsJSON{Users: t.Users, Enabled: t.Enabled, Disabled: t.Disabled, Ready: t.Ready, NotReady: t.NotReady,
-		ReadyPercent: round1(t.Percent(t.Ready)), ByMethod: map[string]int{}, ByMethodPercent: map[string]float64{}}
-	for _, m := range Methods {
-		j.ByMethod[string(m)] = t.ByMethod[m]
-		j.ByMethodPercent[string(m)] = round1(t.Percent(t.ByMethod[m]))
+		ReadyPercent: round1(t.Percent(t.Ready)), ByMethod: map[string]int{}, ByMethodPercent: map[string]float64{},
+		SharedNumbers: t.Shared}
+	if j.SharedNumbers == nil {
+		j.SharedNumbers = []flow.SharedNumber{}
+	}
+	for _, m := range flow.AllMethods {
+		j.ByMethod[m] = t.ByMethod[m]
+		j.ByMethodPercent[m] = round1(t.Percent(t.ByMethod[m]))
 	}
 	return j
 }

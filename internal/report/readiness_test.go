@@ -5,8 +5,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/store"
 )
+
+const (
+	SMS   = flow.MethodSMS
+	Voice = flow.MethodVoice
+	Email = flow.MethodEmail
+)
+
+func Assess(u store.User) Readiness { return Assessor{Policy: flow.DefaultPolicy()}.Assess(u) }
 
 func TestAssess(t *testing.T) {
 	mobile := store.Phone{Raw: "+44 7700 900123", Number: "+44 7700900123", Type: "mobile"}
@@ -15,21 +24,21 @@ func TestAssess(t *testing.T) {
 	tests := []struct {
 		name     string
 		u        store.User
-		methods  []Method
+		methods  []string
 		problems []string
 	}{
 		{"everything", store.User{AccountEnabled: true, MobilePhone: mobile, AlternateEmails: []string{"a@example.com"}},
-			[]Method{SMS, Voice, Email}, nil},
+			[]string{Email, SMS, Voice}, nil},
 		{"landline in mobile", store.User{AccountEnabled: true, MobilePhone: landline},
-			[]Method{Voice}, []string{"cannot receive SMS", "no alternateEmails"}},
+			[]string{Voice}, []string{"cannot receive SMS"}},
 		{"office only", store.User{AccountEnabled: true, OfficePhone: mobile},
-			[]Method{Voice}, []string{"no mobilePhone"}},
+			[]string{Voice}, nil}, // a ready user's empty fields are not problems
 		{"broken mobile", store.User{AccountEnabled: true, MobilePhone: broken},
-			[]Method{}, []string{`mobilePhone "555-1234" is not usable: not a valid phone number`, "no officePhone", "no alternateEmails"}},
+			[]string{}, []string{`mobilePhone "555-1234" is not usable: not a valid phone number`, "no officePhone", "no alternateEmails"}},
 		{"disabled", store.User{AccountEnabled: false, MobilePhone: mobile},
-			[]Method{}, []string{"account disabled"}},
+			[]string{}, []string{"account disabled"}},
 		{"registered", store.User{AccountEnabled: true, AuthenticationPhone: "+1 4255550100", AuthenticationEmail: "x@example.com"},
-			[]Method{SMS, Voice, Email}, nil},
+			[]string{Email, SMS, Voice}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,10 +64,10 @@ func TestAssess(t *testing.T) {
 
 func TestTotals(t *testing.T) {
 	var tot Totals
-	tot.Add(Readiness{AccountEnabled: true, Ready: true, Methods: []Method{SMS, Voice}})
+	tot.Add(Readiness{AccountEnabled: true, Ready: true, Methods: []string{SMS, Voice}})
 	tot.Add(Readiness{AccountEnabled: true, Ready: false})
 	tot.Add(Readiness{AccountEnabled: false})
-	tot.Add(Readiness{AccountEnabled: true, Ready: true, Methods: []Method{Email}})
+	tot.Add(Readiness{AccountEnabled: true, Ready: true, Methods: []string{Email}})
 	if tot.Users != 4 || tot.Enabled != 3 || tot.Disabled != 1 || tot.Ready != 2 || tot.NotReady != 1 {
 		t.Errorf("totals %+v", tot)
 	}
