@@ -18,6 +18,7 @@ import (
 
 	"github.com/sspr/sspr/internal/api"
 	"github.com/sspr/sspr/internal/config"
+	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/notify/console"
 	"github.com/sspr/sspr/internal/notify/file"
@@ -105,6 +106,14 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		return err
 	}
 	sender := &queueSender{outbox: outbox, worker: worker}
+	// Numbers held by many users are not offered for reset (flow.Methods): an index of who
+	// holds each number, rebuilt every minute.
+	var holders func(string) int
+	if pol := cfg.Reset.WithDefaults(); !pol.SharedNumbers.Allow {
+		h := flow.NewHolders(pol.SharedNumbers.Max)
+		h.Refresh(ctx, a.store, time.Minute, func(err error) { a.log.Error("shared numbers index", "err", err) })
+		holders = h.Count
+	}
 	svc := reset.New(a.store, sender, dir, reset.Config{
 		Policy:             cfg.Reset,
 		Password:           cfg.Password,
@@ -115,6 +124,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		PublicURL:          cfg.Server.PublicURL,
 		Questions:          qcat,
 		Hasher:             hasher,
+		Holders:            holders,
 	}, a.log)
 	portal := register.New(a.store, sender, dir, register.Config{
 		Policy:      cfg.Registration,
@@ -210,7 +220,7 @@ type queueSender struct {
 	worker *notify.Worker
 }
 
-func (q *queueSender) Send(ctx context.Context, m reset.Message) error {
+func (q *queueSender) Send(ctx context.Context, m flow.Message) error {
 	if _, err := q.outbox.Send(ctx, notify.Message{Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body}); err != nil {
 		return err
 	}
