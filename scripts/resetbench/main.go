@@ -13,9 +13,9 @@
 // Requests that could tell known names from unknown ones are padded to a response floor
 // (-floor, written to reset.responseFloor). A browser waits for each padded request, so with
 // the padding alone a phase cannot exceed browsers / (padded requests × floor) per second: the
-// output prints that ceiling and says when a figure is bounded by it (a padding ceiling, not a
-// server speed). A request kind counts as padded when none of its responses came faster than
-// the floor.
+// output prints that ceiling, and says a rate is bounded by padding (a padding ceiling, not a
+// server speed) when the floor's wait is at least half of the browsers' time. A request kind
+// counts as padded when none of its responses came faster than the floor.
 //
 // The users never overlap: complete resets take the top -runs × -resets users, a distinct block
 // per run, and the first step draws from the users below them, so no code a reset waits for is
@@ -376,17 +376,23 @@ func (p *phase) ceiling() float64 {
 	return float64(p.browsers) / (float64(p.padded()) * floor.Seconds())
 }
 
-// verdict says whether the rate is a padding ceiling or the server's and machine's limit.
-func (p *phase) verdict() string {
-	c := p.ceiling()
-	if c == 0 {
-		return "no request was padded"
+// paddingShare is the part of the browsers' time spent in padded requests held to the floor:
+// padded requests × floor over the time a browser took per start or reset.
+func (p *phase) paddingShare() float64 {
+	if p.done == 0 {
+		return 0
 	}
-	share := p.rate() / c
-	if share >= 0.8 {
-		return fmt.Sprintf("BOUNDED BY PADDING (%.0f%% of the ceiling): this is the padding's ceiling, not the server's speed", 100*share)
+	perDone := p.elapsed.Seconds() * float64(p.browsers) / float64(p.done)
+	return min(1, float64(p.padded())*floor.Seconds()/perDone)
+}
+
+// verdict says whether the rate is bounded by the padding (the floor takes at least half of
+// the browsers' time) or by the server and the machine.
+func verdict(share float64) string {
+	if share >= 0.5 {
+		return fmt.Sprintf("BOUNDED BY PADDING: %.0f%% of the browsers' time is the floor's wait, so the rate is set by the padding, not by the server's speed", 100*share)
 	}
-	return fmt.Sprintf("%.0f%% of the padding ceiling: limited by the server and the machine, not by the padding", 100*share)
+	return fmt.Sprintf("the floor's wait is %.0f%% of the browsers' time: the rate is limited by the server and the machine", 100*share)
 }
 
 // measure runs fn while metering the CPU of pids and the load average around it.
@@ -464,7 +470,7 @@ func (p *phase) print() {
 		fmt.Printf("    first failure: %s\n", p.firstErr)
 	}
 	fmt.Printf("    padding: %d requests per %s never answered faster than the %s floor (padded) → ceiling %.0f %s/s = %d browsers / (%d × %s); %s\n",
-		p.padded(), strings.TrimSuffix(p.unit, "s"), *floor, p.ceiling(), p.unit, p.browsers, p.padded(), *floor, p.verdict())
+		p.padded(), strings.TrimSuffix(p.unit, "s"), *floor, p.ceiling(), p.unit, p.browsers, p.padded(), *floor, verdict(p.paddingShare()))
 	fmt.Printf("    CPU per %s (from /proc, independent of the machine's load): sspr serve %s, slapd %s\n",
 		strings.TrimSuffix(p.unit, "s"), p.cpuPer(p.serveCPU), p.cpuPer(p.slapdCPU))
 	for _, k := range p.kinds {
@@ -482,11 +488,12 @@ func (p *phase) print() {
 
 // summarize prints the medians of one phase over the runs.
 func summarize(ps []phase) {
-	var rate, ceiling, serveCPU, slapdCPU benchrun.Series
+	var rate, ceiling, share, serveCPU, slapdCPU benchrun.Series
 	var failures int64
 	for _, p := range ps {
 		rate = append(rate, p.rate())
 		ceiling = append(ceiling, p.ceiling())
+		share = append(share, p.paddingShare())
 		if p.serveCPU >= 0 && p.done > 0 {
 			serveCPU = append(serveCPU, float64(p.serveCPU)/float64(time.Millisecond)/float64(p.done))
 		}
@@ -495,12 +502,8 @@ func summarize(ps []phase) {
 		}
 		failures += p.failures
 	}
-	bounded := "below the padding ceiling: limited by the server and the machine"
-	if c := ceiling.Median(); c > 0 && rate.Median() >= 0.8*c {
-		bounded = "BOUNDED BY PADDING: a padding ceiling, not the server's speed"
-	}
-	fmt.Printf("  %s: %s %s/s; padding ceiling %s/s at a %s floor, %s; %d failures\n",
-		ps[0].name, rate.Summary("%.0f"), ps[0].unit, ceiling.Summary("%.0f"), *floor, bounded, failures)
+	fmt.Printf("  %s: %s %s/s; padding ceiling %s/s at a %s floor; %s; %d failures\n",
+		ps[0].name, rate.Summary("%.0f"), ps[0].unit, ceiling.Summary("%.0f"), *floor, verdict(share.Median()), failures)
 	fmt.Printf("  %s CPU per %s (from /proc): sspr serve %s ms, slapd %s ms\n",
 		ps[0].name, strings.TrimSuffix(ps[0].unit, "s"), serveCPU.Summary("%.2f"), slapdCPU.Summary("%.2f"))
 	for i, k := range ps[0].kinds {
