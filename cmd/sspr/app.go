@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -33,8 +35,19 @@ func (g *globals) path() string {
 	return defaultConfigPath
 }
 
+// load reads and validates the configuration file. Every error is a configuration error (exit
+// status 2), a file that cannot be read included.
 func (g *globals) load() (config.Config, error) {
-	return config.Load(g.path(), os.Getenv)
+	path := g.path()
+	cfg, err := config.Load(path, os.Getenv)
+	switch {
+	case err == nil:
+		return cfg, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return cfg, configError{err: err, msg: fmt.Sprintf("%v (give the configuration file with --config FILE or $SSPR_CONFIG)", err)}
+	default:
+		return cfg, configError{err: err}
+	}
 }
 
 // app is a loaded configuration with what the commands build from it.
@@ -44,18 +57,42 @@ type app struct {
 	store store.Store
 }
 
-// open loads the configuration, sets up logging and opens the store.
-func (g *globals) open(ctx context.Context) (*app, error) {
+// storeUse says whether a command may create the store it opens.
+type storeUse int
+
+const (
+	// storeWrite: the command writes (sync, serve, user set, token create): a SQLite store that
+	// does not exist yet is created.
+	storeWrite storeUse = iota + 1
+	// storeRead: the command only reads (user get, user list, report, sync runs, token list): a
+	// SQLite store path that names no file is a configuration error (exit status 2) that names
+	// the path, and nothing is created, so a mistyped path does not leave an empty store behind.
+	storeRead
+)
+
+// open loads the configuration, sets up logging and opens the store, creating it if needed:
+// for commands that write.
+func (g *globals) open(ctx context.Context) (*app, error) { return g.openFor(ctx, storeWrite) }
+
+// openExisting is open for commands that only read: it never creates the store.
+func (g *globals) openExisting(ctx context.Context) (*app, error) { return g.openFor(ctx, storeRead) }
+
+func (g *globals) openFor(ctx context.Context, use storeUse) (*app, error) {
 	cfg, err := g.load()
 	if err != nil {
 		return nil, err
 	}
-	return openApp(ctx, cfg, os.Stderr)
+	return newApp(ctx, cfg, os.Stderr, use)
 }
 
+// openApp opens the app of cfg for a command that writes.
 func openApp(ctx context.Context, cfg config.Config, logTo io.Writer) (*app, error) {
+	return newApp(ctx, cfg, logTo, storeWrite)
+}
+
+func newApp(ctx context.Context, cfg config.Config, logTo io.Writer, use storeUse) (*app, error) {
 	a := &app{cfg: cfg, log: newLogger(cfg.Log, logTo)}
-	st, err := openStore(ctx, cfg.Store, a.log)
+	st, err := openStore(ctx, cfg.Store, a.log, use)
 	if err != nil {
 		return nil, err
 	}
@@ -75,14 +112,22 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func openStore(ctx context.Context, url string, log *slog.Logger) (store.Store, error) {
+func openStore(ctx context.Context, url string, log *slog.Logger, use storeUse) (store.Store, error) {
 	kind, target, err := config.ParseStore(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	switch kind {
 	case config.StoreSQLite:
-		st, err := sqlite.Open(ctx, target, sqlite.WithLogger(log)) // creates a missing folder 0700
+		opts := []sqlite.Option{sqlite.WithLogger(log)} // creates a missing folder 0700
+		if use == storeRead {
+			opts = append(opts, sqlite.MustExist())
+		}
+		st, err := sqlite.Open(ctx, target, opts...)
+		if use == storeRead && errors.Is(err, fs.ErrNotExist) {
+			return nil, configError{err: err, msg: fmt.Sprintf(
+				"store: no store at %s: this command only reads, so it does not create one (check the store setting, or run sspr sync first)", target)}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("store: open %s: %w", target, err)
 		}

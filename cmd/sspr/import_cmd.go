@@ -48,7 +48,11 @@ authenticationEmail, securityQuestions*, source) are ignored. FILE "-" reads sta
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			a, err := g.open(cmd.Context())
+			open := g.openExisting // a dry run only reads
+			if apply {
+				open = g.open
+			}
+			a, err := open(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -51,18 +51,21 @@ func main() {
 	os.Exit(code)
 }
 
+// exitCode maps an error to the exit status the README documents, and says what went wrong on
+// stderr: 0 success, 1 error, 2 configuration or usage error, 3 the accidental-delete guard held.
 func exitCode(err error) int {
 	if err == nil {
 		return exitOK
 	}
 	var ce *config.Error
 	var ue usageError
+	var fe configError
 	var ge *syncer.GuardError
 	switch {
 	case errors.As(err, &ce):
 		fmt.Fprintln(os.Stderr, err)
 		return exitConfig
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &fe):
 		fmt.Fprintln(os.Stderr, "sspr:", err)
 		return exitConfig
 	case errors.As(err, &ge):
@@ -74,9 +77,26 @@ func exitCode(err error) int {
 	}
 }
 
-// usageError is a mistake on the command line.
+// usageError is a mistake on the command line: an unknown command or flag, a missing or extra
+// argument, a bad flag value.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// configError is a configuration the command cannot use although it parses: a configuration file
+// that cannot be read, a store setting that names no store. msg, when set, replaces err's text.
+type configError struct {
+	msg string
+	err error
+}
+
+func (e configError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return e.err.Error()
+}
+
+func (e configError) Unwrap() error { return e.err }

@@ -307,7 +307,7 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	r = run(t, filepath.Join(dir, "missing.yaml"), "config", "validate")
-	if r.code != 1 || !strings.Contains(r.stderr, "missing.yaml") {
+	if r.code != 2 || !strings.Contains(r.stderr, "missing.yaml") {
 		t.Errorf("missing file:\n%s", r)
 	}
 	r = run(t, cfg, "user", "list", "-o", "xml")

@@ -136,7 +136,7 @@ func newSyncRunsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := g.open(cmd.Context())
+			a, err := g.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}

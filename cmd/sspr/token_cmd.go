@@ -97,7 +97,7 @@ func newTokenListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := g.open(cmd.Context())
+			a, err := g.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -262,7 +262,9 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix string, lines map[int]string
 		f, ok := fields[k.Value]
 		if !ok {
 			msg := "unknown key"
-			if s := suggest(k.Value, fields); s != "" {
+			if r, ok := renamed[path]; ok {
+				msg += " (" + r + ")"
+			} else if s := suggest(k.Value, fields); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			problems = append(problems, Problem{Key: path, Line: k.Line, Message: msg})
@@ -278,6 +280,11 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix string, lines map[int]string
 		}
 	}
 	return problems
+}
+
+// renamed says where a key that no longer exists went.
+var renamed = map[string]string{
+	"directory.timeout": "replaced by operationTimeout, each wait for the directory, and callTimeout, a whole interactive call",
 }
 
 func suggest(key string, fields map[string]reflect.StructField) string {

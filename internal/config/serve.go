@@ -32,8 +32,10 @@ func (c Config) CheckServe() (problems, warnings []Problem) {
 		if _, err := secret.Load(s.SecretFile); err != nil {
 			ps.Add("server.secretFile", "%s", strings.TrimPrefix(err.Error(), "server secret: "))
 		}
-		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
-			ws.Add("server.secretFile", "%s is readable by others than its owner (mode %04o): chmod 600 %s", s.SecretFile, mode, s.SecretFile)
+	}
+	for _, f := range c.secretFiles() {
+		if fi, err := os.Stat(f.path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			ws.Add(f.key, "%s is readable by others than its owner (mode %04o): chmod 600 %s", f.path, fi.Mode().Perm(), f.path)
 		}
 	}
 
@@ -56,6 +58,35 @@ func (c Config) CheckServe() (problems, warnings []Problem) {
 		ps.Add("notify."+m, "reset.methods enables %s but no channel delivers it: configure notify.%s (%s), notify.file or notify.console", m, m, providers(m))
 	}
 	return ps.Problems, ws.Problems
+}
+
+type secretFile struct{ key, path string }
+
+// secretFiles lists every secret file the configuration names, by key.
+func (c Config) secretFiles() []secretFile {
+	fs := []secretFile{{"server.secretFile", c.Server.SecretFile}, {"directory.bindPasswordFile", c.Directory.BindPasswordFile}}
+	for _, ch := range []struct {
+		name string
+		ch   NotifyChannel
+	}{{"email", c.Notify.Email}, {"sms", c.Notify.SMS}, {"voice", c.Notify.Voice}} {
+		prefix := "notify." + ch.name
+		if p := ch.ch.SMTP; p != nil {
+			fs = append(fs, secretFile{prefix + ".smtp.passwordFile", p.PasswordFile})
+		}
+		if p := ch.ch.Twilio; p != nil {
+			fs = append(fs, secretFile{prefix + ".twilio.authTokenFile", p.AuthTokenFile})
+		}
+		if p := ch.ch.Webhook; p != nil {
+			fs = append(fs, secretFile{prefix + ".webhook.headerValueFile", p.HeaderValueFile})
+		}
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if f.path != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func providers(method string) string {

@@ -63,6 +63,7 @@ server:
 		{"missing secret file", base(filepath.Join(dir, "nope"), https, all), []string{"server.secretFile: stat", "no such file"}, nil},
 		{"short secret", base(short, https, all), []string{"server.secretFile: the server secret has 20 bytes; at least 32"}, nil},
 		{"secret readable by others", base(open, https, all), nil, []string{"server.secretFile: " + open + " is readable by others than its owner (mode 0644)"}},
+		{"smtp password readable by others", base(good, https, strings.Replace(all, smtpPW, open, 1)), nil, []string{"notify.email.smtp.passwordFile: " + open + " is readable by others than its owner (mode 0644)"}},
 		{"http to the network", base(good, "http://sspr.example.com", all), []string{"server.publicURL: \"http://sspr.example.com\": use https://"}, nil},
 		{"methods without a channel", base(good, https, ""), []string{"notify.email: reset.methods enables email but no channel", "notify.sms: reset.methods enables sms", "notify.voice: reset.methods enables voice"}, nil},
 		{"one method without a channel", base(good, https, smtpBlock+twilioBlock), []string{"notify.voice: reset.methods enables voice but no channel delivers it"}, nil},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -130,3 +131,49 @@ func fill(t *testing.T, path string) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestMustExist: with MustExist, a path that names no database fails with an error that wraps
+// fs.ErrNotExist and names the path, and creates neither the file nor its folder; an existing
+// database opens and reads as usual.
+func TestMustExist(t *testing.T) {
+	ctx := t.Context()
+	root := t.TempDir()
+	for _, path := range []string{
+		filepath.Join(root, "sspr.db"),             // missing file
+		filepath.Join(root, "typo", "sspr.db"),     // missing folder
+		filepath.Join(root, "a", "b", "c", "s.db"), // missing folders
+	} {
+		s, err := Open(ctx, path, MustExist())
+		if err == nil {
+			s.Close()
+			t.Fatalf("%s: opened a store that does not exist", path)
+		}
+		if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: error %v, want one that wraps fs.ErrNotExist and names the path", path, err)
+		}
+	}
+	if entries, err := os.ReadDir(root); err != nil || len(entries) != 0 {
+		t.Fatalf("MustExist created %v (%v)", entries, err)
+	}
+
+	path := filepath.Join(root, "sspr.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := store.User{Source: store.SourceCloud, UserPrincipalName: "a@example.com"}
+	if err := s.Update(ctx, func(tx store.UsersTx) error { return tx.CreateUser(ctx, &u) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path, MustExist())
+	if err != nil {
+		t.Fatalf("existing store: %v", err)
+	}
+	defer s.Close()
+	if n, err := s.CountUsers(ctx, store.UserFilter{}); err != nil || n != 1 {
+		t.Errorf("existing store: %d users, %v; want 1", n, err)
+	}
+}

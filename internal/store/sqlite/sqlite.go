@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -43,7 +44,8 @@ var _ store.Store = (*Store)(nil)
 type Option func(*options)
 
 type options struct {
-	log *slog.Logger
+	log       *slog.Logger
+	mustExist bool
 }
 
 // WithLogger sends Open's warnings (store files that other users may read) to log instead of
@@ -56,8 +58,17 @@ func WithLogger(log *slog.Logger) Option {
 	}
 }
 
-// Open opens (creating it if needed) the SQLite database at path, a plain file path (the caller
-// turns a store URL such as sqlite:///var/lib/sspr/sspr.db into /var/lib/sspr/sspr.db), and applies
+// MustExist makes Open fail, with an error that wraps fs.ErrNotExist, when the database file does
+// not exist, instead of creating it and its folder: for commands that only read, so that a
+// mistyped path does not leave an empty store behind. An existing database lacking migrations
+// is still migrated.
+func MustExist() Option {
+	return func(o *options) { o.mustExist = true }
+}
+
+// Open opens (creating it if needed, unless MustExist) the SQLite database at path, a plain file
+// path (the caller turns a store URL such as sqlite:///var/lib/sspr/sspr.db into
+// /var/lib/sspr/sspr.db), and applies
 // the embedded migrations that it lacks. A new database file is created 0600 (SQLite gives its
 // -wal and -shm files the same mode), a missing folder 0700; existing store files that other users
 // may read are reported as a warning. An I/O error says which file system failed, and whether it
@@ -78,6 +89,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 }
 
 func open(ctx context.Context, path string, o options) (*Store, error) {
+	if o.mustExist {
+		if _, err := os.Stat(path); err != nil {
+			return nil, err
+		}
+	}
 	if err := prepareFiles(path, o.log); err != nil {
 		return nil, err
 	}
