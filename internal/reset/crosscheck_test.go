@@ -107,7 +107,7 @@ func policyShapes() map[string]flow.Policy {
 			p.MethodsRequired = req
 			p.Questions = questions.Policy{Register: 3, AtReset: 3}.WithDefaults()
 			// Room for every flow of the test: the cross-check is about the rule, not limits.
-			p.Throttle.StartsIP.Max, p.Throttle.Phone.Max, p.Throttle.Email.Max, p.Throttle.Questions.Max = 1 << 20, 1 << 20, 1 << 20, 1 << 20
+			p.Throttle.StartsIP.Max, p.Throttle.Phone.Max, p.Throttle.Email.Max, p.Throttle.Questions.Max = 1<<20, 1<<20, 1<<20, 1<<20
 			name := fmt.Sprintf("required=%d", req)
 			if off != "" {
 				name += ",no-" + off
