@@ -560,3 +560,40 @@ func TestPolicy(t *testing.T) {
 		t.Errorf("problems %q", got)
 	}
 }
+
+// TestWrongRegistrationCodeIsNotAFailedProof is the flow package's decision: codes mistyped at
+// registration exhaust that code (its own attempts) but do not count against the user's failed
+// proofs, so they never lock the user out of reset.
+func TestWrongRegistrationCodeIsNotAFailedProof(t *testing.T) {
+	ctx := context.Background()
+	p := policyWith("email", "sms", "voice")
+	f := newFixture(t, nil, p)
+	tok, _ := f.signIn(t, "alice@contoso.com", alicePW)
+	if _, err := f.svc.SendPhoneCode(ctx, tok, "+1 425 555 0199", f.c); err != nil {
+		t.Fatal(err)
+	}
+	for i := range p.CodeMaxAttempts + 2 {
+		_, err := f.svc.VerifyPhone(ctx, tok, "00000000", f.c)
+		if k := errKey(err); k != "verify.wrong" && k != "verify.exhausted" {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if _, err := f.svc.VerifyPhone(ctx, tok, f.out.code(t, "+14255550199"), f.c); errKey(err) != "verify.exhausted" {
+		t.Errorf("the right code after the attempts ran out: %v", err)
+	}
+	u := f.user(t, "alice@contoso.com")
+	n, err := f.st.CountEvents(ctx, "u:"+u.ID+":failed", f.now.Add(-24*time.Hour))
+	if err != nil || n != 0 {
+		t.Errorf("failed proofs counted for the user: %d %v", n, err)
+	}
+	if until, err := f.st.LockedUntil(ctx, "u:"+u.ID+":failed", f.now); err != nil || !until.IsZero() {
+		t.Errorf("reset locked until %v (%v)", until, err)
+	}
+	// A new code works.
+	if _, err := f.svc.SendPhoneCode(ctx, tok, "+1 425 555 0199", f.c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.VerifyPhone(ctx, tok, f.out.code(t, "+14255550199"), f.c); err != nil {
+		t.Errorf("a new code: %v", err)
+	}
+}
