@@ -104,7 +104,7 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, name strin
 	p := s.newPage(w, r, register.Kind, "register.title")
 	p.Intro, p.Name = p.Tr.T("register.intro"), name
 	if err != nil {
-		p.Error, p.ErrorKey = p.Tr.T(err.Key, err.Args...), err.Key
+		p.Error = p.Tr.T(err.Key, err.Args...)
 		p.Reg.ResetLink = err.Reason == "mustChange" || err.Reason == "expired"
 		p.Reg.UnlockLink = err.Reason == "locked"
 	}
@@ -163,7 +163,7 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, v registe
 		p.Notice = p.Tr.T("register.firstTime")
 	}
 	if err != nil {
-		p.Error, p.ErrorKey, p.ErrorField = p.Tr.T(err.Key, err.Args...), err.Key, field
+		p.Error, p.ErrorField = p.Tr.T(err.Key, err.Args...), field
 	}
 	s.render(w, "register", http.StatusOK, p)
 }

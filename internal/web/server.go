@@ -249,7 +249,6 @@ type page struct {
 	// The registration portal's pages.
 	Reg        registerPage
 	ErrorField string // the id of the input the error is about
-	ErrorKey   string
 	Notice     string
 }
 
