@@ -3,6 +3,6 @@
 // directory/ldap (Active Directory, Samba AD, OpenLDAP; paged, streaming, full and delta),
 // directory/ldif and directory/csv (ldifde- and csvde-style exports, for sites that cannot reach
 // the directory live). The attribute Mapping is shared by all of them; directory/export holds
-// what the two export readers share (text decoding, user selection, identity), and TLSConfig the
-// TLS client settings of the LDAP reader and of the writeback.
+// what the two export readers share (text decoding, user selection, identity). How to reach
+// an LDAP directory (URL, TLS, service account, timeouts) is internal/ldapconn's Endpoint.
 package directory

@@ -2,16 +2,18 @@ package ldapconn
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/sspr/sspr/internal/config/problem"
-	"github.com/sspr/sspr/internal/directory"
 	"github.com/sspr/sspr/internal/secret"
 )
 
@@ -122,9 +124,9 @@ func (e Endpoint) Check() (Target, error) {
 	if e.CallTimeout < 0 {
 		ps.Add("callTimeout", "%s must not be negative", e.CallTimeout)
 	}
-	tc, err := directory.TLSConfig(t.Host, e.CAFile)
+	tc, err := tlsConfig(t.Host, e.CAFile)
 	if err != nil {
-		ps.Add("caFile", "%s", strings.TrimPrefix(err.Error(), "caFile: "))
+		ps.Add("caFile", "%v", err)
 	}
 	if t.LDAPS || e.StartTLS {
 		t.TLS = tc
@@ -134,4 +136,24 @@ func (e Endpoint) Check() (Target, error) {
 	}
 	t.Addr = net.JoinHostPort(t.Host, port)
 	return t, nil
+}
+
+// tlsConfig is the TLS client configuration for a directory server: TLS 1.2 or later, the
+// server name checked against host, and, when caFile is set, only the certificates in it as
+// roots (else the system's).
+func tlsConfig(host, caFile string) (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+	if caFile == "" {
+		return c, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return c, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return c, fmt.Errorf("%s: no PEM certificate in it", caFile)
+	}
+	c.RootCAs = pool
+	return c, nil
 }

@@ -348,8 +348,7 @@ func searchAttributes(path string) ([]string, error) {
 		return nil, err
 	}
 	d := c.Directory
-	r, err := ldap.New(ldap.Config{Kind: d.Type, URL: d.URL, AllowInsecure: d.AllowInsecure, BindDN: d.BindDN,
-		BindPassword: d.BindPassword.Reveal(), BaseDNs: d.BaseDNs, Filter: d.Filter, Mapping: d.Mapping})
+	r, err := ldap.New(ldap.Config{Kind: d.Type, Endpoint: d.Endpoint, BaseDNs: d.BaseDNs, Filter: d.Filter, Mapping: d.Mapping})
 	if err != nil {
 		return nil, err
 	}
