@@ -60,6 +60,10 @@ type Config struct {
 	ResponseFloor time.Duration
 	// SessionLifetime is the session cookie's lifetime.
 	SessionLifetime time.Duration
+	// DebugTiming sends Server-Timing (the server's time before any padding) on every
+	// response: for benchmarks only. It undoes the response floor (a real name's work shows
+	// through), so it is off by default and `config validate` warns when it is on.
+	DebugTiming bool
 	// Registration, when set, serves the registration portal under /register.
 	Registration Registration
 }
@@ -119,9 +123,10 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 	for _, kind := range []string{reset.KindReset, reset.KindUnlock} {
 		s.mux.HandleFunc("GET /"+kind, s.startPage(kind))
 		s.mux.HandleFunc("POST /"+kind, s.padded(s.start(kind)))
-		s.mux.HandleFunc("GET /"+kind+"/verify", s.verifyPage(kind))
+		// Every step whose work differs for real and decoy flows is padded to the floor.
+		s.mux.HandleFunc("GET /"+kind+"/verify", s.padded(s.verifyPage(kind)))
 		s.mux.HandleFunc("POST /"+kind+"/send", s.padded(s.send(kind)))
-		s.mux.HandleFunc("POST /"+kind+"/code", s.code(kind))
+		s.mux.HandleFunc("POST /"+kind+"/code", s.padded(s.code(kind)))
 		s.mux.HandleFunc("POST /"+kind+"/answers", s.padded(s.answers(kind)))
 		s.mux.HandleFunc("GET /"+kind+"/complete", s.completePage(kind))
 		s.mux.HandleFunc("POST /"+kind+"/complete", s.complete(kind))
@@ -155,12 +160,16 @@ func (s *Server) headers(next http.Handler) http.Handler {
 		if s.secure {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
-		next.ServeHTTP(&serverTiming{ResponseWriter: w, start: time.Now()}, r)
+		if s.cfg.DebugTiming {
+			w = &serverTiming{ResponseWriter: w, start: time.Now()}
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
 // serverTiming adds Server-Timing (the handler's time until it writes the response) to every
-// response whose handler did not set it (padded handlers set it without their padding).
+// response whose handler did not set it (padded handlers set it without their padding). Only
+// with Config.DebugTiming.
 type serverTiming struct {
 	http.ResponseWriter
 	start time.Time
@@ -188,11 +197,12 @@ func (t *serverTiming) Write(b []byte) (int, error) {
 func (t *serverTiming) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
 // padded makes a handler take at least ResponseFloor, so that known and unknown names cannot be
-// told apart by timing. Server-Timing reports the time spent before the padding.
+// told apart by timing. With Config.DebugTiming, Server-Timing reports the time spent before
+// the padding; never otherwise.
 func (s *Server) padded(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		pw := &timingWriter{ResponseWriter: w, start: start}
+		pw := &timingWriter{ResponseWriter: w, start: start, debug: s.cfg.DebugTiming}
 		h(pw, r)
 		pw.flush()
 		if d := s.cfg.ResponseFloor - time.Since(start); d > 0 {
@@ -205,6 +215,7 @@ func (s *Server) padded(h http.HandlerFunc) http.HandlerFunc {
 // timingWriter holds the response until the padding is over.
 type timingWriter struct {
 	http.ResponseWriter
+	debug  bool
 	start  time.Time
 	status int
 	body   []byte
@@ -216,6 +227,9 @@ func (t *timingWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 func (t *timingWriter) flush() {
+	if !t.debug {
+		return
+	}
 	t.Header().Set("Server-Timing", fmt.Sprintf("app;dur=%.2f", float64(time.Since(t.start).Microseconds())/1000))
 }
 func (t *timingWriter) release() {

@@ -70,6 +70,11 @@ type site struct {
 
 func newSite(t *testing.T, floor time.Duration) *site {
 	t.Helper()
+	return newSiteWith(t, floor, nil)
+}
+
+func newSiteWith(t *testing.T, floor time.Duration, edit func(*Config)) *site {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sspr.db"))
 	if err != nil {
@@ -89,8 +94,12 @@ func newSite(t *testing.T, floor time.Duration) *site {
 	p.ResponseFloor = floor
 	svc := reset.New(st, s.sent, s.dir, reset.Config{Policy: p, Password: password.Default(),
 		CodeKey: bytes.Repeat([]byte("c"), 32), DecoyKey: bytes.Repeat([]byte("d"), 32), PublicURL: "https://sspr.contoso.com"}, nil)
-	srv, err := New(Config{PublicURL: "https://sspr.contoso.com", CompanyName: "Contoso", CSRFKey: bytes.Repeat([]byte("x"), 32),
-		ResponseFloor: floor}, svc, nil)
+	cfg := Config{PublicURL: "https://sspr.contoso.com", CompanyName: "Contoso", CSRFKey: bytes.Repeat([]byte("x"), 32),
+		ResponseFloor: floor}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := New(cfg, svc, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,5 +375,66 @@ func TestPublicURLNotHost(t *testing.T) {
 	defer s.sent.mu.Unlock()
 	if len(s.sent.msgs) != 1 || !strings.Contains(s.sent.msgs[0].Body, "https://sspr.contoso.com") || strings.Contains(s.sent.msgs[0].Body, "evil") {
 		t.Errorf("mail links: %+v", s.sent.msgs)
+	}
+}
+
+// TestNoServerTimingByDefault: no response tells the server's time before the padding (it
+// would undo the response floor); only Config.DebugTiming, for benchmarks, adds it.
+func TestNoServerTimingByDefault(t *testing.T) {
+	s := newSite(t, time.Millisecond)
+	b := s.browser(t)
+	check := func(what string, resp *http.Response) {
+		t.Helper()
+		if v := resp.Header.Get("Server-Timing"); v != "" {
+			t.Errorf("%s: Server-Timing %q", what, v)
+		}
+	}
+	resp, page := b.get("/reset")
+	check("GET /reset", resp)
+	resp, _ = b.post("/reset", url.Values{"csrf": {b.csrf(page)}, "username": {"alice@contoso.com"}}, "")
+	check("POST /reset", resp)
+	resp, page = b.get("/reset/verify")
+	check("GET /reset/verify", resp)
+	resp, _ = b.post("/reset/send", url.Values{"csrf": {b.csrf(page)}, "option": {"email"}}, "")
+	check("POST /reset/send", resp)
+	resp, _ = b.post("/reset/code", url.Values{"csrf": {b.csrf(page)}, "option": {"email"}, "code": {"00000000"}}, "")
+	check("POST /reset/code", resp)
+	resp, _ = b.get("/static/sspr.css")
+	check("GET /static/sspr.css", resp)
+
+	debug := newSiteWith(t, time.Millisecond, func(c *Config) { c.DebugTiming = true })
+	resp, _ = debug.browser(t).get("/reset")
+	if !strings.HasPrefix(resp.Header.Get("Server-Timing"), "app;dur=") {
+		t.Errorf("DebugTiming: Server-Timing %q", resp.Header.Get("Server-Timing"))
+	}
+}
+
+// TestVerifyPageTiming: GET /reset/verify of a real flow and of a decoy take the same time
+// (the page is padded like the steps), by a two-sample Kolmogorov–Smirnov test over
+// interleaved samples.
+func TestVerifyPageTiming(t *testing.T) {
+	s := newSite(t, 30*time.Millisecond)
+	start := func(name string) *browser {
+		b := s.browser(t)
+		_, page := b.get("/reset")
+		b.post("/reset", url.Values{"csrf": {b.csrf(page)}, "username": {name}}, "")
+		return b
+	}
+	real, decoy := start("alice@contoso.com"), start("nobody@contoso.com")
+	const n = 60
+	var a, d []float64
+	ms := func(x time.Duration) float64 { return float64(x.Round(time.Millisecond)) }
+	for range n {
+		t0 := time.Now()
+		real.get("/reset/verify")
+		a = append(a, ms(time.Since(t0)))
+		t0 = time.Now()
+		decoy.get("/reset/verify")
+		d = append(d, ms(time.Since(t0)))
+	}
+	stat, crit := ksStatistic(a, d), 1.95*math.Sqrt(2.0/n)
+	t.Logf("KS D = %.3f (critical %.3f); medians %v vs %v", stat, crit, time.Duration(median(a)), time.Duration(median(d)))
+	if stat > crit {
+		t.Errorf("the verify page tells real flows from decoys by timing: D = %.3f > %.3f", stat, crit)
 	}
 }
