@@ -14,7 +14,9 @@ import (
 
 	"github.com/sspr/sspr/internal/demo"
 	"github.com/sspr/sspr/internal/directory"
-	"github.com/sspr/sspr/internal/reset"
+	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/ldapconn"
+	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/slapd"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/sqlite"
@@ -46,15 +48,15 @@ func directoryFixture(t *testing.T, dir *writeback.Directory, users map[string]s
 
 func TestSignInOpenLDAP(t *testing.T) {
 	srv := testenv.Slapd(t, slapd.Options{Suffix: demo.Suffix, LDIF: [][]byte{demo.SampleLDIF}, TLS: true, PPolicy: true})
-	dir, err := writeback.New(writeback.Config{Kind: directory.OpenLDAP, URL: srv.LDAPSURL, CAFile: srv.CAFile,
-		BindDN: srv.AdminDN, BindPassword: srv.AdminPassword})
+	dir, err := writeback.New(writeback.Config{Kind: directory.OpenLDAP, Endpoint: ldapconn.Endpoint{URL: srv.LDAPSURL, CAFile: srv.CAFile,
+		BindDN: srv.AdminDN, BindPassword: secret.Value(srv.AdminPassword)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	alice, bob := "uid=alice,ou=Staff,dc=contoso,dc=com", "uid=bob,ou=Staff,dc=contoso,dc=com"
 	svc := directoryFixture(t, dir, map[string]string{"alice": alice, "bob": bob})
 	ctx := context.Background()
-	c := reset.Client{IP: "192.0.2.1"}
+	c := flow.Client{IP: "192.0.2.1"}
 	if _, v, err := svc.SignIn(ctx, "alice", "Demo-Passw0rd-01", c); err != nil || v.UserPrincipalName != "alice" {
 		t.Fatalf("right password: %v %+v", err, v)
 	}
@@ -98,8 +100,8 @@ func TestSignInSamba(t *testing.T) {
 	modify(at("dis"), "userAccountControl", "514") // disabled in AD since the last sync
 	pso(t, dc, at("lock"), tag, 2)
 
-	dir, err := writeback.New(writeback.Config{Kind: directory.ActiveDirectory, URL: dc.URL,
-		StartTLS: strings.HasPrefix(strings.ToLower(dc.URL), "ldap://"), CAFile: dc.CAFile, BindDN: dc.BindDN, BindPassword: dc.Password})
+	dir, err := writeback.New(writeback.Config{Kind: directory.ActiveDirectory, Endpoint: ldapconn.Endpoint{URL: dc.URL,
+		StartTLS: strings.HasPrefix(strings.ToLower(dc.URL), "ldap://"), CAFile: dc.CAFile, BindDN: dc.BindDN, BindPassword: secret.Value(dc.Password)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +119,7 @@ func TestSignInSamba(t *testing.T) {
 		{"lock", pw, "signin.locked"},             // data 775
 		{"nobody", pw, "signin.failed"},
 	} {
-		_, _, err := svc.SignIn(ctx, tc.name+"@"+dc.Realm(), tc.pw, reset.Client{IP: "192.0.2.2"})
+		_, _, err := svc.SignIn(ctx, tc.name+"@"+dc.Realm(), tc.pw, flow.Client{IP: "192.0.2.2"})
 		if errKey(err) != tc.want {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
