@@ -32,8 +32,7 @@ bench-reset: build
 	$(GO) run ./scripts/resetbench $(BENCH_RESET_FLAGS) $(BENCHFLAGS)
 
 vet:
-	$(GO) vet ./...
-	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	GO=$(GO) scripts/vet.sh
 
 clean:
 	rm -rf bin sspr-demo

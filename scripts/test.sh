@@ -31,7 +31,7 @@ if [ -n "$smb" ]; then wait $smb || { echo "test: Samba AD did not start" >&2; e
 echo "test: servers ready in $(( $(date +%s) - start )) s" >&2
 
 export SSPR_INTEGRATION=1
-go vet ./...
+scripts/vet.sh   # go vet, staticcheck (pinned, from the module proxy), gofmt: a finding fails the suite
 log="$state/go-test.json"
 status=0
 go test -count=1 -json -timeout 20m "$@" ./... > "$log" || status=$?

@@ -33,8 +33,6 @@ import (
 // intermediate messages are decoded in place here, like the rest of wire.go.
 
 const (
-	resultSyncRefreshRequired = 4096
-
 	syncStatePresent = 0
 	syncStateAdd     = 1
 	syncStateModify  = 2
