@@ -86,6 +86,9 @@ func (s Sessions) Save(ctx context.Context, sess *store.Session, state any) erro
 		if errors.Is(err, store.ErrVersionMismatch) {
 			return Errorf(KindConflict, "session.conflict")
 		}
+		if errors.Is(err, store.ErrNotFound) {
+			return s.Expired // ended by another request
+		}
 		return fmt.Errorf("flow: session: %w", err)
 	}
 	return nil

@@ -43,6 +43,9 @@ type Store interface {
 // which becomes the message the user sees; the full error goes to the log.
 type Directory interface {
 	SetPassword(ctx context.Context, dn, password string) error
+	// Authenticate binds as the user: after a write whose answer was lost, it tells whether
+	// the new password took effect.
+	Authenticate(ctx context.Context, dn, password string) error
 	Unlock(ctx context.Context, dn string) error
 	IsMember(ctx context.Context, userDN, groupDN string) (bool, error)
 }
@@ -150,16 +153,19 @@ type View struct {
 
 // state is the session's State.
 type state struct {
-	UPN      string    `json:"upn"`     // the user's UPN, or the name typed when it matches nobody
-	Subject  string    `json:"subject"` // throttle subject: "u:<id>" or "n:<hmac of the name>"
-	Decoy    bool      `json:"decoy"`
-	Required int       `json:"required"`
-	Strict   bool      `json:"strict"`   // privileged: no questions
-	Verified []string  `json:"verified"` // option IDs verified
-	Proven   []string  `json:"proven"`   // hashes of the destinations verified
-	Pending  string    `json:"pending"`
-	Asked    []string  `json:"asked,omitempty"` // question keys drawn, until answered right
-	Started  time.Time `json:"started"`
+	UPN      string   `json:"upn"`     // the user's UPN, or the name typed when it matches nobody
+	Subject  string   `json:"subject"` // throttle subject: "u:<id>" or "n:<hmac of the name>"
+	Decoy    bool     `json:"decoy"`
+	Required int      `json:"required"`
+	Strict   bool     `json:"strict"`   // privileged: no questions
+	Verified []string `json:"verified"` // option IDs verified
+	Proven   []string `json:"proven"`   // hashes of the destinations verified
+	Pending  string   `json:"pending"`
+	Asked    []string `json:"asked,omitempty"` // question keys drawn, until answered right
+	// Completing: a request is writing the password (or unlocking): the completion is claimed
+	// once, so concurrent requests on one session write nothing.
+	Completing bool      `json:"completing,omitempty"`
+	Started    time.Time `json:"started"`
 }
 
 func (s *Service) audit(ctx context.Context, typ string, st *state, userID string, c flow.Client, details map[string]string) {
@@ -508,6 +514,9 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 	if st.Decoy || u == nil || len(st.Proven) < st.Required {
 		return userErr(flow.KindProof, "complete.notVerified")
 	}
+	if st.Completing {
+		return userErr(flow.KindProof, "complete.inProgress")
+	}
 	if sess.Kind == KindReset {
 		if err := s.cfg.Password.Check(newPassword, u.UserPrincipalName, u.DisplayName); err != nil {
 			var p *password.Problem
@@ -516,15 +525,48 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 			}
 			return err
 		}
-		if err := s.dir.SetPassword(ctx, u.DN, newPassword); err != nil {
-			reason := reasonOf(err)
-			s.log.Warn("password writeback failed", "user", u.UserPrincipalName, "reason", reason, "err", err)
-			s.audit(ctx, "reset.writeback.failed", st, u.ID, c, map[string]string{"reason": reason})
-			e := userErr(flow.KindDirectory, "writeback."+reason)
-			e.Reason = reason
-			return e
+	}
+	// Claim the completion before writing: of concurrent requests on one session, exactly one
+	// saves this version; the others get a conflict and write nothing.
+	st.Completing = true
+	if err := s.save(ctx, sess, st); err != nil {
+		if flow.IsKind(err, flow.KindConflict) {
+			return userErr(flow.KindProof, "complete.inProgress")
 		}
-		s.audit(ctx, "reset.done", st, u.ID, c, nil)
+		return err
+	}
+	release := func() {
+		st.Completing = false
+		if err := s.save(ctx, sess, st); err != nil {
+			s.log.Error("release the completion", "err", err)
+		}
+	}
+	if sess.Kind == KindReset {
+		if err := s.dir.SetPassword(ctx, u.DN, newPassword); err != nil {
+			outcome := s.outcomeOf(ctx, u, newPassword, err)
+			reason := reasonOf(err)
+			switch outcome {
+			case writeDone:
+				s.log.Warn("password writeback answer lost; the new password binds: done", "user", u.UserPrincipalName, "err", err)
+				s.audit(ctx, "reset.done", st, u.ID, c, map[string]string{"verified": "bind after a lost answer"})
+			case writeUnknown:
+				s.log.Error("password writeback outcome unknown", "user", u.UserPrincipalName, "err", err)
+				s.audit(ctx, "reset.writeback.unknown", st, u.ID, c, map[string]string{"reason": reason})
+				release()
+				e := userErr(flow.KindDirectory, "writeback.unknown")
+				e.Reason = "unknown"
+				return e
+			default:
+				s.log.Warn("password writeback failed", "user", u.UserPrincipalName, "reason", reason, "err", err)
+				s.audit(ctx, "reset.writeback.failed", st, u.ID, c, map[string]string{"reason": reason})
+				release()
+				e := userErr(flow.KindDirectory, "writeback."+reason)
+				e.Reason = reason
+				return e
+			}
+		} else {
+			s.audit(ctx, "reset.done", st, u.ID, c, nil)
+		}
 		s.notifyChanged(ctx, u, "Your password was reset",
 			fmt.Sprintf("The password of your account %s was reset at %s.\n\nIf this was not you, contact your helpdesk at once.\n",
 				u.UserPrincipalName, s.now().UTC().Format("2006-01-02 15:04 MST")))
@@ -533,6 +575,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 			reason := reasonOf(err)
 			s.log.Warn("unlock failed", "user", u.UserPrincipalName, "reason", reason, "err", err)
 			s.audit(ctx, "unlock.failed", st, u.ID, c, map[string]string{"reason": reason})
+			release()
 			e := userErr(flow.KindDirectory, "writeback."+reason)
 			e.Reason = reason
 			return e
@@ -564,6 +607,48 @@ func (s *Service) notifyChanged(ctx context.Context, u *store.User, subject, bod
 			s.log.Error("queue notification", "err", err)
 		}
 	}
+}
+
+// writeOutcome is what a password write that returned an error did.
+type writeOutcome int
+
+const (
+	writeRefused writeOutcome = iota // the directory answered: nothing was changed
+	writeDone                        // the answer was lost, but the new password binds
+	writeUnknown                     // the answer was lost and the check could not tell
+)
+
+// outcomeOf tells what a failed password write did. A directory that answered (a policy
+// refusal, no permission) changed nothing. When the answer was lost (the connection dropped or
+// timed out after the request may have been sent), a bind as the user with the new password
+// tells: it binds (or AD says it must be changed or has expired, which it says only to the
+// right password): done; a wrong password: nothing changed; anything else: unknown.
+func (s *Service) outcomeOf(ctx context.Context, u *store.User, newPassword string, err error) writeOutcome {
+	switch reasonOf(err) {
+	case "unavailable", "failed":
+	default:
+		return writeRefused
+	}
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+	}
+	berr := s.dir.Authenticate(ctx, u.DN, newPassword)
+	if berr == nil {
+		return writeDone
+	}
+	var r interface{ Reason() string }
+	if errors.As(berr, &r) {
+		switch r.Reason() {
+		case "mustChange", "expired":
+			return writeDone
+		case "wrongPassword", "notFound":
+			return writeRefused
+		}
+	}
+	s.log.Warn("could not check the new password after a lost answer", "user", u.UserPrincipalName, "err", berr)
+	return writeUnknown
 }
 
 // reasonOf maps a directory error to a message reason.

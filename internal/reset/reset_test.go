@@ -27,15 +27,39 @@ type fakeDirectory struct {
 	unlocked  []string
 	fail      error
 	members   map[string]bool
+	// writes counts SetPassword calls; delay makes each take that long (races).
+	writes int
+	delay  time.Duration
+	// lostAnswer: SetPassword writes, then returns fail (an answer lost after the write);
+	// bindFail: Authenticate returns it.
+	lostAnswer bool
+	bindFail   error
 }
 
 func (d *fakeDirectory) SetPassword(_ context.Context, dn, pw string) error {
+	time.Sleep(d.delay)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.writes++
+	if d.lostAnswer {
+		d.passwords[dn] = pw
+	}
 	if d.fail != nil {
 		return d.fail
 	}
 	d.passwords[dn] = pw
+	return nil
+}
+
+func (d *fakeDirectory) Authenticate(_ context.Context, dn, pw string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.bindFail != nil {
+		return d.bindFail
+	}
+	if d.passwords[dn] != pw {
+		return reasonErr("wrongPassword")
+	}
 	return nil
 }
 
@@ -466,4 +490,104 @@ func TestUnlock(t *testing.T) {
 	if !slices.Equal(f.dir.unlocked, []string{"uid=alice,ou=Staff,dc=contoso,dc=com"}) || len(f.dir.passwords) != 0 {
 		t.Errorf("unlock: %v %v", f.dir.unlocked, f.dir.passwords)
 	}
+}
+
+// verified starts a reset for alice and proves her email; it returns the session token.
+func (f *fixture) verified(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	tok, _, err := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.VerifyCode(ctx, tok, "email", f.sendAndRead(t, tok, "email"), f.c); err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (f *fixture) audits(t *testing.T, typ string) int {
+	t.Helper()
+	n := 0
+	f.st.ListAudit(context.Background(), store.AuditFilter{TypePrefix: typ}, func(e store.AuditEvent) error {
+		if e.Type == typ {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// TestCompleteOnceUnderConcurrency: ten parallel completions of one verified session write the
+// password once, audit once and mail once; the others are told it is in progress.
+func TestCompleteOnceUnderConcurrency(t *testing.T) {
+	f := newFixture(t, flow.DefaultPolicy())
+	tok := f.verified(t)
+	f.dir.delay = 20 * time.Millisecond
+	mails := f.out.count()
+	var wg sync.WaitGroup
+	errs := make([]error, 10)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f.svc.Complete(context.Background(), tok, "correct horse battery staple", f.c)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch k := userErrKey(err); k {
+		case "":
+			ok++
+		case "complete.inProgress", "session.expired":
+		default:
+			t.Errorf("a concurrent completion: %v", err)
+		}
+	}
+	if ok != 1 || f.dir.writes != 1 || f.audits(t, "reset.done") != 1 || f.out.count()-mails != 1 {
+		t.Errorf("successes %d, writes %d, reset.done events %d, mails %d; want 1 each", ok, f.dir.writes, f.audits(t, "reset.done"), f.out.count()-mails)
+	}
+}
+
+// TestLostWritebackAnswer: when the directory's answer to the write is lost, the flow checks
+// with a bind whether the new password took effect, and says the truth.
+func TestLostWritebackAnswer(t *testing.T) {
+	const pw = "correct horse battery staple"
+	lost := reasonErr("unavailable")
+	t.Run("took effect", func(t *testing.T) {
+		f := newFixture(t, flow.DefaultPolicy())
+		tok := f.verified(t)
+		f.dir.fail, f.dir.lostAnswer = lost, true
+		mails := f.out.count()
+		if err := f.svc.Complete(context.Background(), tok, pw, f.c); err != nil {
+			t.Fatalf("the new password works, yet: %v", err)
+		}
+		if f.audits(t, "reset.done") != 1 || f.audits(t, "reset.writeback.failed") != 0 || f.out.count()-mails != 1 {
+			t.Errorf("done %d, failed %d, mails %d", f.audits(t, "reset.done"), f.audits(t, "reset.writeback.failed"), f.out.count()-mails)
+		}
+	})
+	t.Run("nothing changed", func(t *testing.T) {
+		f := newFixture(t, flow.DefaultPolicy())
+		tok := f.verified(t)
+		f.dir.fail = lost
+		if err := f.svc.Complete(context.Background(), tok, pw, f.c); userErrKey(err) != "writeback.unavailable" {
+			t.Errorf("got %v", err)
+		}
+		f.dir.fail = nil // the same session can try again
+		if err := f.svc.Complete(context.Background(), tok, pw, f.c); err != nil {
+			t.Errorf("retry: %v", err)
+		}
+	})
+	t.Run("unknown", func(t *testing.T) {
+		f := newFixture(t, flow.DefaultPolicy())
+		tok := f.verified(t)
+		f.dir.fail, f.dir.lostAnswer, f.dir.bindFail = lost, true, lost
+		if err := f.svc.Complete(context.Background(), tok, pw, f.c); userErrKey(err) != "writeback.unknown" {
+			t.Errorf("got %v", err)
+		}
+		if f.audits(t, "reset.writeback.unknown") != 1 || f.audits(t, "reset.done") != 0 {
+			t.Error("the audit does not say unknown")
+		}
+	})
 }

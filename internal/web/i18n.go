@@ -132,6 +132,7 @@ var english = map[string]string{
 	"throttle.locked":        "Too many attempts. For your security, password reset is blocked until %s.",
 	"throttle.tooMany":       "Too many codes requested. Wait %s and try again.",
 	"complete.notVerified":   "Verify your identity first.",
+	"complete.inProgress":    "This request is already being completed. Wait a moment, then try signing in with your new password.",
 	"password.mismatch":      "The two passwords are not the same.",
 	"password.tooShort":      "The password is too short: use at least %d characters.",
 	"password.tooLong":       "The password is too long: use at most %d characters.",
@@ -146,6 +147,7 @@ var english = map[string]string{
 	"writeback.notPermitted": "Your password cannot be reset here. Contact your helpdesk.",
 	"writeback.unavailable":  "The directory cannot be reached right now. Nothing was changed. Try again in a few minutes.",
 	"writeback.failed":       "Your password could not be changed. Nothing was changed. Contact your helpdesk.",
+	"writeback.unknown":      "The directory stopped answering, and we could not confirm whether your password was changed. Try signing in with the new password; if that does not work, start again in a few minutes.",
 
 	// Security questions at reset.
 	"verify.option.questions": "Answer %s security questions",

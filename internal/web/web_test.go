@@ -38,6 +38,7 @@ func (d *memDirectory) SetPassword(_ context.Context, dn, pw string) error {
 	return nil
 }
 func (d *memDirectory) Unlock(context.Context, string) error                   { return nil }
+func (d *memDirectory) Authenticate(context.Context, string, string) error     { return nil }
 func (d *memDirectory) IsMember(context.Context, string, string) (bool, error) { return false, nil }
 
 type memSender struct {
