@@ -32,4 +32,3 @@ func Mask(addr string) string {
 	}
 	return string(first) + masked + "@" + domain
 }
-

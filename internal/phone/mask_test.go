@@ -39,7 +39,6 @@ func TestMask(t *testing.T) {
 	}
 }
 
-
 func TestMaskNormalized(t *testing.T) {
 	// What the reset page shows for values as the directory holds them.
 	n := mustNormalizer(t, "US")
