@@ -44,7 +44,7 @@ func newEnv(t *testing.T, channels map[string]notify.Channel, opts notify.Worker
 	}
 	e := &env{q: newMemQueue(), clock: newClock(), logs: &bytes.Buffer{}, reg: prometheus.NewRegistry()}
 	e.outbox = notify.NewOutbox(e.q, s, e.clock.Now)
-	opts.Clock = e.clock.Now
+	opts.Now = e.clock.Now
 	opts.Registerer = e.reg
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(e.logs, t.Output()), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.worker = notify.NewWorker(e.q, s, channels, opts, log)

@@ -23,18 +23,18 @@ var _ Queue = (store.Outbox)(nil)
 
 // Outbox is the sending side: the web flows call Send, a Worker delivers.
 type Outbox struct {
-	q     Queue
-	s     *Sealer
-	clock func() time.Time
+	q   Queue
+	s   *Sealer
+	now func() time.Time
 }
 
-// NewOutbox returns an Outbox that seals bodies with s and enqueues into q. clock nil means
+// NewOutbox returns an Outbox that seals bodies with s and enqueues into q. now nil means
 // time.Now.
-func NewOutbox(q Queue, s *Sealer, clock func() time.Time) *Outbox {
-	if clock == nil {
-		clock = time.Now
+func NewOutbox(q Queue, s *Sealer, now func() time.Time) *Outbox {
+	if now == nil {
+		now = time.Now
 	}
-	return &Outbox{q: q, s: s, clock: clock}
+	return &Outbox{q: q, s: s, now: now}
 }
 
 // Send validates m (see Message.Validate: errors wrap ErrInvalidMessage), seals its body and
@@ -48,7 +48,7 @@ func (o *Outbox) Send(ctx context.Context, m Message) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	now := o.clock()
+	now := o.now()
 	sm := &store.Message{
 		Channel:       m.Channel,
 		To:            m.To,

@@ -45,8 +45,8 @@ type WorkerOptions struct {
 	// Backoff returns the delay before the next attempt after attempt number n (1, 2, ...)
 	// failed; DefaultBackoff.
 	Backoff func(n int) time.Duration
-	// Clock returns the current time (time.Now); tests pass a fake.
-	Clock func() time.Time
+	// Now returns the current time; time.Now when nil (tests pass a fake).
+	Now func() time.Time
 	// Registerer receives the worker's metrics; nil: not registered.
 	Registerer prometheus.Registerer
 }
@@ -71,8 +71,8 @@ func (o WorkerOptions) withDefaults() WorkerOptions {
 	if o.Backoff == nil {
 		o.Backoff = DefaultBackoff
 	}
-	if o.Clock == nil {
-		o.Clock = time.Now
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	return o
 }
@@ -170,7 +170,7 @@ func (w *Worker) Run(ctx context.Context) error {
 func (w *Worker) DeliverDue(ctx context.Context) (delivered, failed int, err error) {
 	var errs []error
 	for ctx.Err() == nil {
-		now := w.opts.Clock()
+		now := w.opts.Now()
 		msgs, cerr := w.q.ClaimMessages(ctx, now, now.Add(w.opts.Lease), w.opts.BatchSize)
 		if cerr != nil {
 			errs = append(errs, fmt.Errorf("notify: claim messages: %w", cerr))
@@ -208,9 +208,9 @@ func (w *Worker) deliver(ctx context.Context, sm store.Message) (sent bool, err 
 	log := w.log.With("messageID", sm.ID, "channel", sm.Channel, "to", MaskDestination(sm.Channel, sm.To), "attempt", attempt)
 	label := metricChannel(sm.Channel)
 
-	start := w.opts.Clock()
+	start := w.opts.Now()
 	sendErr := w.send(ctx, sm, &m)
-	end := w.opts.Clock()
+	end := w.opts.Now()
 	dur := max(end.Sub(start), 0)
 
 	a := store.Attempt{MessageID: sm.ID, At: end, Duration: dur}

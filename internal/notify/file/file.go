@@ -18,6 +18,8 @@ import (
 //	path: /var/lib/sspr/outbox.jsonl
 type Config struct {
 	Path string `yaml:"path"`
+	// Now gives each line's time; time.Now when nil (tests set it).
+	Now func() time.Time `yaml:"-"`
 }
 
 // Validate reports a missing path, or a directory that does not exist, as a
@@ -48,8 +50,7 @@ type Line struct {
 type Channel struct {
 	path string
 	mu   sync.Mutex
-	// Clock gives each line's time (time.Now when nil).
-	Clock func() time.Time
+	now  func() time.Time
 }
 
 var _ notify.Channel = (*Channel)(nil)
@@ -66,7 +67,11 @@ func New(cfg Config) (*Channel, error) {
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("file: %w", err)
 	}
-	return &Channel{path: cfg.Path}, nil
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Channel{path: cfg.Path, now: now}, nil
 }
 
 func open(path string) (*os.File, error) {
@@ -79,11 +84,7 @@ func open(path string) (*os.File, error) {
 
 // Send appends m as one JSON line, written at once.
 func (c *Channel) Send(_ context.Context, m notify.Message) error {
-	now := time.Now
-	if c.Clock != nil {
-		now = c.Clock
-	}
-	line, err := json.Marshal(Line{Time: now().Format(time.RFC3339), Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body})
+	line, err := json.Marshal(Line{Time: c.now().Format(time.RFC3339), Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body})
 	if err != nil {
 		return notify.Permanent(fmt.Errorf("file: %w", err))
 	}

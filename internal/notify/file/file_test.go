@@ -18,11 +18,10 @@ import (
 
 func TestSendAppendsJSONLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "outbox.jsonl")
-	c, err := file.New(file.Config{Path: path})
+	c, err := file.New(file.Config{Path: path, Now: func() time.Time { return time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Clock = func() time.Time { return time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC) }
 	if err := c.Send(t.Context(), notify.Message{Channel: "email", To: "alice@example.com", Subject: "Zoë", Body: "Code 482913\nbye"}); err != nil {
 		t.Fatal(err)
 	}

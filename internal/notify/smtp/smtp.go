@@ -67,6 +67,8 @@ type Config struct {
 
 	// Password is read from PasswordFile by the caller; never from the YAML itself.
 	Password secret.Value `yaml:"-"`
+	// Now gives the Date header; time.Now when nil (tests set it).
+	Now func() time.Time `yaml:"-"`
 }
 
 // WithDefaults returns c with the TLS mode and port filled in.
@@ -144,8 +146,7 @@ type Channel struct {
 	from      *mail.Address
 	tls       *tls.Config
 	helloName string
-	// Clock gives the Date header (time.Now when nil).
-	Clock func() time.Time
+	now       func() time.Time
 }
 
 var _ notify.Channel = (*Channel)(nil)
@@ -184,7 +185,11 @@ func New(cfg Config) (*Channel, error) {
 			hello = "localhost"
 		}
 	}
-	return &Channel{cfg: cfg, from: from, tls: tc, helloName: hello}, nil
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Channel{cfg: cfg, from: from, tls: tc, helloName: hello, now: now}, nil
 }
 
 // Send delivers m (channel email) to m.To. SMTP replies 5xx give an error wrapped by
@@ -330,10 +335,6 @@ func (s *Channel) deliver(ctx context.Context, rcpt string, data []byte) error {
 // compose writes the message: RFC 5322 headers, CRLF line ends, a quoted-printable UTF-8
 // text body.
 func (s *Channel) compose(m notify.Message, rcpt *mail.Address) ([]byte, error) {
-	now := time.Now
-	if s.Clock != nil {
-		now = s.Clock
-	}
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, fmt.Errorf("smtp: message id: %w", err)
@@ -345,7 +346,7 @@ func (s *Channel) compose(m notify.Message, rcpt *mail.Address) ([]byte, error) 
 	header("From", s.from.String())
 	header("To", (&mail.Address{Address: rcpt.Address}).String())
 	header("Subject", EncodeSubject(m.Subject))
-	header("Date", now().Format(time.RFC1123Z))
+	header("Date", s.now().Format(time.RFC1123Z))
 	header("Message-ID", "<"+hex.EncodeToString(id[:])+"@"+domain+">")
 	header("Auto-Submitted", "auto-generated")
 	header("MIME-Version", "1.0")

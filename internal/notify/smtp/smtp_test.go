@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -37,11 +38,11 @@ var fixedNow = time.Date(2026, 3, 14, 9, 26, 53, 0, time.FixedZone("", 3600))
 
 func newMailer(t *testing.T, cfg smtp.Config) *smtp.Channel {
 	t.Helper()
+	cfg.Now = func() time.Time { return fixedNow }
 	m, err := smtp.New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	m.Clock = func() time.Time { return fixedNow }
 	return m
 }
 
@@ -388,7 +389,7 @@ helloName: sspr.example.com
 	}
 	want := smtp.Config{Host: "smtp.example.com", Port: 587, TLS: "starttls", Username: "sspr@example.com",
 		PasswordFile: "/run/secrets/smtp-password", From: "Password reset <no-reply@example.com>", HelloName: "sspr.example.com"}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("decoded %+v", c)
 	}
 	if err := c.Validate(); err != nil {
