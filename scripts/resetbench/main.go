@@ -475,7 +475,10 @@ func (p *phase) print() {
 		strings.TrimSuffix(p.unit, "s"), p.cpuPer(p.serveCPU), p.cpuPer(p.slapdCPU))
 	for _, k := range p.kinds {
 		server := "server time: not exposed (no Server-Timing)"
-		if k.server {
+		switch {
+		case strings.HasPrefix(k.kind, "("):
+			server = "a wait, not a request"
+		case k.server:
 			server = fmt.Sprintf("server time before padding (Server-Timing) p50 %s p99 %s", ms(k.serverP50), ms(k.serverP99))
 		}
 		pad := ""
