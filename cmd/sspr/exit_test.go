@@ -41,6 +41,7 @@ func TestExitCodes(t *testing.T) {
 		{"misspelt command", "", []string{"usr", "list"}, 2, []string{`unknown command "usr" for "sspr"; did you mean "user"?`}},
 		{"unknown subcommand", "", []string{"user", "bogus"}, 2, []string{`unknown command "bogus" for "sspr user"`}},
 		{"command group alone", "", []string{"user"}, 2, []string{"missing command: sspr user takes one of ", "get", "list"}},
+		{"completion alone", "", []string{"completion"}, 2, []string{"missing command: sspr completion takes one of ", "bash"}},
 		{"root alone", "", nil, 2, []string{"missing command: sspr takes one of ", "sync", "user"}},
 		{"unknown flag", "", []string{"user", "list", "--bogus"}, 2, []string{"unknown flag: --bogus", "usage: sspr user list"}},
 		{"unknown flag on a group", "", []string{"user", "--bogus"}, 2, []string{"unknown flag: --bogus"}},

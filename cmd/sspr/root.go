@@ -48,6 +48,7 @@ normalizes phone numbers to +CC NUMBER, and reports who can reset today and what
 // flag, a bad flag value, a missing or extra argument, a missing required flag, and a command
 // group (sspr user) run without one of its commands. Call it once the tree is complete.
 func strictUsage(root *cobra.Command) {
+	root.InitDefaultCompletionCmd() // cobra adds it at Execute otherwise, after this walk
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usagef("%v (usage: %s; see %s --help)", err, c.UseLine(), c.CommandPath())
 	})
