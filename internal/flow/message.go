@@ -17,6 +17,10 @@ type Sender interface {
 
 // Client is who is asking: for throttles and audit.
 type Client struct {
-	IP        string
-	UserAgent string
+	IP string // the client's address, as the audit records it
+	// ThrottleKey is what per-client limits count: the address for IPv4, the /64 (or the
+	// configured prefix) for IPv6, so one attacker's many IPv6 addresses count as one client.
+	// "" means IP.
+	ThrottleKey string
+	UserAgent   string
 }

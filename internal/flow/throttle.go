@@ -71,5 +71,11 @@ func Failure(ctx context.Context, st store.Throttles, now time.Time, counters ..
 	return Counter{}, time.Time{}, nil
 }
 
-// IPKey is the throttle key of a client address for a purpose ("ip:<addr>:<purpose>").
-func IPKey(c Client, purpose string) string { return "ip:" + c.IP + ":" + purpose }
+// IPKey is the throttle key of a client for a purpose ("ip:<address or network>:<purpose>").
+func IPKey(c Client, purpose string) string {
+	k := c.ThrottleKey
+	if k == "" {
+		k = c.IP
+	}
+	return "ip:" + k + ":" + purpose
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"regexp"
@@ -590,4 +591,33 @@ func TestLostWritebackAnswer(t *testing.T) {
 			t.Error("the audit does not say unknown")
 		}
 	})
+}
+
+// TestIPv6ClientsCountByNetwork: starts from many addresses of one IPv6 /64 count against one
+// per-client limit (the web layer sets ThrottleKey to the network), while the audit keeps each
+// full address.
+func TestIPv6ClientsCountByNetwork(t *testing.T) {
+	f := newFixture(t, flow.DefaultPolicy())
+	limit := flow.DefaultPolicy().Throttle.StartsIP.Max
+	var err error
+	for i := range limit + 5 {
+		c := flow.Client{IP: fmt.Sprintf("2001:db8:1:2::%x", i+1), ThrottleKey: "2001:db8:1:2::/64"}
+		if _, _, err = f.svc.Start(context.Background(), KindReset, "nobody@contoso.com", c); err != nil {
+			if i < limit {
+				t.Fatalf("start %d: %v", i, err)
+			}
+			break
+		}
+	}
+	if !flow.IsKind(err, flow.KindThrottled) {
+		t.Errorf("%d starts from one /64 were not throttled: %v", limit+5, err)
+	}
+	var ips []string
+	f.st.ListAudit(context.Background(), store.AuditFilter{TypePrefix: "reset.started", Limit: 2}, func(e store.AuditEvent) error {
+		ips = append(ips, e.ClientIP)
+		return nil
+	})
+	if len(ips) == 0 || !strings.HasPrefix(ips[0], "2001:db8:1:2::") || strings.Contains(ips[0], "/") {
+		t.Errorf("audit client addresses %v, want full addresses", ips)
+	}
 }

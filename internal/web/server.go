@@ -311,7 +311,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, kind string, err e
 }
 
 func (s *Server) client(r *http.Request) flow.Client {
-	return flow.Client{IP: s.cfg.ClientIP.ThrottleKey(r), UserAgent: r.UserAgent()}
+	c := s.cfg.ClientIP.Client(r)
+	return flow.Client{IP: c.String(), ThrottleKey: c.ThrottleKey(s.cfg.ClientIP.IPv6Prefix), UserAgent: r.UserAgent()}
 }
 
 func (s *Server) setSession(w http.ResponseWriter, token string) {
