@@ -19,7 +19,7 @@ import (
 type Config struct {
 	Path string `yaml:"path"`
 	// Now gives each line's time; time.Now when nil (tests set it).
-	Now func() time.Time `yaml:"-"`
+	Now func() time.Time `yaml:"-" json:"-"`
 }
 
 // Validate reports a missing path, or a directory that does not exist, as a

@@ -68,7 +68,7 @@ type Config struct {
 	// Password is read from PasswordFile by the caller; never from the YAML itself.
 	Password secret.Value `yaml:"-"`
 	// Now gives the Date header; time.Now when nil (tests set it).
-	Now func() time.Time `yaml:"-"`
+	Now func() time.Time `yaml:"-" json:"-"`
 }
 
 // WithDefaults returns c with the TLS mode and port filled in.
