@@ -67,7 +67,9 @@ func TestSignInOpenLDAP(t *testing.T) {
 	for range 5 {
 		dir.Authenticate(ctx, bob, "wrong-password")
 	}
-	if _, _, err := svc.SignIn(ctx, "bob", "Demo-Passw0rd-02", c); errKey(err) != "signin.locked" {
+	// Locked reads as a wrong password (with a link to unlock): a locked account's name must
+	// not answer differently from an unknown one.
+	if _, _, err := svc.SignIn(ctx, "bob", "Demo-Passw0rd-02", c); errKey(err) != "signin.failed" {
 		t.Errorf("locked by ppolicy: %v", err)
 	}
 }
@@ -115,9 +117,16 @@ func TestSignInSamba(t *testing.T) {
 		{"ok", "Wrong-Pass-1x!", "signin.failed"}, // data 52e
 		{"must", pw, "signin.mustChange"},         // data 773
 		{"exp", pw, "signin.expired"},             // data 701
-		{"dis", pw, "signin.disabled"},            // data 533
-		{"lock", pw, "signin.locked"},             // data 775
+		{"dis", pw, "signin.failed"},              // data 533: read as a wrong password
+		{"lock", pw, "signin.failed"},             // data 775: AD says it whatever the password
 		{"nobody", pw, "signin.failed"},
+		// With a wrong password, no state of an existing account shows: each answers as an
+		// unknown name does.
+		{"must", "Wrong-Pass-1x!", "signin.failed"},
+		{"exp", "Wrong-Pass-1x!", "signin.failed"},
+		{"dis", "Wrong-Pass-1x!", "signin.failed"},
+		{"lock", "Wrong-Pass-1x!", "signin.failed"},
+		{"nobody", "Wrong-Pass-1x!", "signin.failed"},
 	} {
 		_, _, err := svc.SignIn(ctx, tc.name+"@"+dc.Realm(), tc.pw, flow.Client{IP: "192.0.2.2"})
 		if errKey(err) != tc.want {

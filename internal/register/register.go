@@ -224,18 +224,34 @@ func (s *Service) SignIn(ctx context.Context, name, password string, c flow.Clie
 		s.audit(ctx, "register.throttled", upn, userID, c, map[string]string{"step": "signin"})
 		return "", View{}, err
 	}
-	reason := "wrongPassword"
+	// Unknown names bind too, as a name that cannot exist: the same directory work, and a
+	// directory outage answers the same for both ("cannot be reached").
+	bindDN := "cn=sspr-nobody-" + s.nameKey(name)
 	if known {
-		reason = ""
-		if err := s.dir.Authenticate(ctx, u.DN, password); err != nil {
-			reason = reasonOf(err)
+		bindDN = u.DN
+	}
+	reason := ""
+	if err := s.dir.Authenticate(ctx, bindDN, password); err != nil {
+		reason = reasonOf(err)
+		if known {
 			s.log.Info("registration sign-in refused", "user", u.UserPrincipalName, "reason", reason, "err", err)
 		}
 	}
+	if !known && reason != "unavailable" {
+		reason = "wrongPassword"
+	}
+	// What is shown must not be shown only to existing names unless the password was proved.
+	// AD says locked (775) whatever the password, and Samba may say disabled (533) so too:
+	// both read as a wrong password, whose message mentions a locked account and links to
+	// unlock. Must change (773) and expired (532, 701) come only with the right password.
+	if reason == "locked" || reason == "disabled" {
+		reason = "wrongPassword"
+	}
 	outcome := reason
-	if outcome == "" {
+	switch {
+	case outcome == "":
 		outcome = "ok"
-	} else if !known {
+	case !known && reason == "wrongPassword":
 		outcome = "unknownName"
 	}
 	s.audit(ctx, "register.signin", upn, userID, c, map[string]string{"outcome": outcome})
@@ -248,7 +264,9 @@ func (s *Service) SignIn(ctx context.Context, name, password string, c flow.Clie
 			s.audit(ctx, "register.lockedOut", upn, userID, c, map[string]string{"until": until.Format(time.RFC3339)})
 			return "", View{}, flow.Locked(until)
 		}
-		return "", View{}, userErr(flow.KindSignIn, "signin.failed")
+		e := userErr(flow.KindSignIn, "signin.failed")
+		e.Reason = reason
+		return "", View{}, e
 	default:
 		e := userErr(flow.KindSignIn, "signin."+reason)
 		e.Reason = reason

@@ -26,6 +26,7 @@ type fakeDirectory struct {
 	passwords map[string]string // dn → password
 	reasons   map[string]string // dn → the reason a bind of the right password fails with
 	admins    map[string]bool   // dn → member of every admin group
+	down      bool              // the directory cannot be reached
 }
 
 type reasonErr string
@@ -36,6 +37,9 @@ func (r reasonErr) Reason() string { return string(r) }
 func (d *fakeDirectory) Authenticate(_ context.Context, dn, pw string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.down {
+		return reasonErr("unavailable")
+	}
 	if r := d.reasons[dn]; r == "locked" || r == "unavailable" {
 		return reasonErr(r) // AD says so whatever the password
 	}
@@ -222,7 +226,9 @@ func TestSignIn(t *testing.T) {
 			t.Errorf("%q/%q: %v, want %s", tc.name, tc.pw, err, tc.want)
 		}
 	}
-	for reason, key := range map[string]string{"locked": "signin.locked", "disabled": "signin.disabled", "expired": "signin.expired",
+	// Locked (AD 775, whatever the password) and disabled read as a wrong password: shown only
+	// to existing names, they would tell them apart.
+	for reason, key := range map[string]string{"locked": "signin.failed", "disabled": "signin.failed", "expired": "signin.expired",
 		"unavailable": "signin.unavailable", "notPermitted": "signin.notPermitted", "weird": "signin.error"} {
 		f.dir.reasons[aliceDN] = reason
 		if _, _, err := f.svc.SignIn(ctx, "alice@contoso.com", alicePW, f.c); errKey(err) != key {
@@ -230,6 +236,7 @@ func TestSignIn(t *testing.T) {
 		}
 	}
 	delete(f.dir.reasons, aliceDN)
+	f.now = f.now.Add(48 * time.Hour) // past the failed sign-ins' lock
 	tok, v := f.signIn(t, "ALICE@contoso.com ", alicePW)
 	if tok == "" || v.UserPrincipalName != "alice@contoso.com" {
 		t.Fatalf("signed in: %q %+v", tok, v)
@@ -595,5 +602,22 @@ func TestWrongRegistrationCodeIsNotAFailedProof(t *testing.T) {
 	}
 	if _, err := f.svc.VerifyPhone(ctx, tok, f.out.code(t, "+14255550199"), f.c); err != nil {
 		t.Errorf("a new code: %v", err)
+	}
+}
+
+// TestSignInOutage: while the directory cannot be reached, a known name and an unknown one get
+// the same answer (unknown names bind too, as a name that cannot exist).
+func TestSignInOutage(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil, policyWith("email", "sms"))
+	f.dir.down = true
+	for _, name := range []string{"alice@contoso.com", "nobody@contoso.com"} {
+		if _, _, err := f.svc.SignIn(ctx, name, "whatever", f.c); errKey(err) != "signin.unavailable" {
+			t.Errorf("%s during an outage: %v", name, err)
+		}
+	}
+	f.dir.down = false
+	if _, _, err := f.svc.SignIn(ctx, "nobody@contoso.com", "whatever", f.c); errKey(err) != "signin.failed" {
+		t.Errorf("unknown name: %v", err)
 	}
 }

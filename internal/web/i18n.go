@@ -169,7 +169,7 @@ var english = map[string]string{
 	"signin.resetLink":                  "Reset your password",
 	"signin.unlockLink":                 "Unlock your account",
 	"signin.required":                   "Enter your user name and your password.",
-	"signin.failed":                     "The user name or the password is not right.",
+	"signin.failed":                     "The user name or the password is not right, or the account is locked.",
 	"signin.locked":                     "Your account is locked. Unlock it, then sign in here.",
 	"signin.mustChange":                 "You must change your password before you can sign in. Reset it, then sign in here with the new one.",
 	"signin.expired":                    "Your password or your account has expired. Reset your password, or contact your helpdesk.",

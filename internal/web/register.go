@@ -106,7 +106,7 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, name strin
 	if err != nil {
 		p.Error = p.Tr.T(err.Key, err.Args...)
 		p.Reg.ResetLink = err.Reason == "mustChange" || err.Reason == "expired"
-		p.Reg.UnlockLink = err.Reason == "locked"
+		p.Reg.UnlockLink = err.Reason == "locked" || err.Reason == "wrongPassword"
 	}
 	s.render(w, "signin", http.StatusOK, p)
 }

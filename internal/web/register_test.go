@@ -113,7 +113,7 @@ func registerThroughPages(t *testing.T, s *site, b *browser) {
 	// A wrong password and an unknown name look alike.
 	_, wrong := b.post("/register", url.Values{"csrf": {tok}, "username": {"alice@contoso.com"}, "password": {"nope"}}, "")
 	_, unknown := b.post("/register", url.Values{"csrf": {tok}, "username": {"nobody@contoso.com"}, "password": {"nope"}}, "")
-	if !strings.Contains(wrong, "The user name or the password is not right.") ||
+	if !strings.Contains(wrong, "The user name or the password is not right, or the account is locked.") ||
 		strings.ReplaceAll(unknown, `value="nobody@contoso.com"`, "NAME") != strings.ReplaceAll(wrong, `value="alice@contoso.com"`, "NAME") {
 		t.Fatalf("wrong password:\n%s\nunknown name:\n%s", wrong, unknown)
 	}
