@@ -45,6 +45,14 @@
 //	cascade          sessions, codes and security answers reference users ON DELETE CASCADE
 //	                 (codes also their session): DeleteUser and a sync's DeleteUserByAnchor
 //	                 remove them
+//	commit log       every write transaction counts itself in store_commits before its COMMIT, and
+//	                 the count goes to sspr.db-commits after it (commits.go); Open refuses, with
+//	                 ErrCommitsLost, a database that holds fewer commits than that file counts
+//	                 (its WAL was deleted or truncated): a clean shutdown and a killed process
+//	                 keep every commit the file counts; removing the file accepts the loss
+//	files            a new database is created 0600 (SQLite gives -wal and -shm its mode), a
+//	                 missing folder 0700; Open warns about store files others may read, and an
+//	                 I/O error at Open says which file system failed and whether it is full
 //	Close            fails the writes still queued, closes the writer connection (a SyncTx still
 //	                 open is rolled back by SQLite; its next call fails) and the readers
 //

@@ -44,31 +44,11 @@ func TestKilledWriterLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledWriterLeavesNothing$", "-test.v")
-	cmd.Env = append(os.Environ(), killChildEnv+"="+path)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe() // kept open until the end of the test
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	cmd, out, stderr := startChild(t, "TestKilledWriterLeavesNothing", killChildEnv+"="+path)
 	ready := false
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "READY ") {
-			t.Logf("child: %s", sc.Text())
+	for out.Scan() {
+		if strings.HasPrefix(out.Text(), "READY ") {
+			t.Logf("child: %s", out.Text())
 			ready = true
 			break
 		}
@@ -118,6 +98,34 @@ func TestKilledWriterLeavesNothing(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startChild runs this test binary again, with only the named test and env set, and returns the
+// lines of its output. Its stdin stays open until the test ends (a child that waits to be killed
+// leaves when it closes); the test's cleanup kills it.
+func startChild(t *testing.T, test, env string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.v")
+	cmd.Env = append(os.Environ(), env)
+	stderr := new(strings.Builder)
+	cmd.Stderr = stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return cmd, bufio.NewScanner(out), stderr
 }
 
 // killedWriterChild writes a large SyncTx without committing it, says READY and waits to be killed.

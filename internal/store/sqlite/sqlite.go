@@ -117,6 +117,10 @@ func open(ctx context.Context, path string, o options) (*Store, error) {
 		return nil, err
 	}
 	s.wr = newWriter(w)
+	if s.wr.commits, err = checkCommits(ctx, path, w); err != nil {
+		w.Close()
+		return nil, err
+	}
 	r, err := sql.Open("sqlite", path+"?"+url.Values{
 		"_pragma":     {"busy_timeout(" + ms + ")", "foreign_keys(1)"},
 		"_query_only": {"1"},
@@ -145,7 +149,7 @@ func (s *Store) Close() error {
 		errR = s.r.Close()
 	}
 	errW := s.wr.close()
-	return errors.Join(errW, s.w.Close(), errR)
+	return errors.Join(errW, s.w.Close(), errR, s.wr.commits.close())
 }
 
 // migrate applies, in file-name order and each in its own transaction, the migrations that

@@ -395,7 +395,7 @@ func (t *syncTx) Commit() error {
 		}
 		return fmt.Errorf("commit: %w", err)
 	}
-	if _, err := t.w.exec(qCommit); err != nil {
+	if err := t.w.commit(true); err != nil {
 		t.rollbackAndRelease()
 		return fmt.Errorf("commit: %w", err)
 	}

@@ -58,6 +58,9 @@ type writer struct {
 
 	// batches is read-locked by a combiner while it runs batches, write-locked by Close.
 	batches sync.RWMutex
+
+	// commits is the commit log (commits.go); nil while Open migrates.
+	commits *commitLog
 }
 
 func newWriter(db *sql.DB) *writer {
@@ -385,7 +388,7 @@ func (w *writer) runTx(ops []*op) (again []*op) {
 			ran = append(ran, o)
 		}
 	}
-	if _, err := w.exec(qCommit); err != nil {
+	if err := w.commit(len(ran) > 0); err != nil {
 		w.rollback()
 		for _, o := range ran {
 			o.done <- fmt.Errorf("commit: %w", err)
@@ -434,6 +437,29 @@ func (w *writer) runOne(o *op) (ok bool, fatal error) {
 	}
 	o.done <- err
 	return false, nil
+}
+
+// commit ends the lock holder's transaction. A transaction that changed something is counted in
+// store_commits first and, once committed, in the commit log (commits.go). Lock held.
+func (w *writer) commit(changed bool) error {
+	var n int64
+	if changed && w.commits != nil {
+		st, err := w.stmt(qCountCommit)
+		if err != nil {
+			return err
+		}
+		if err := st.QueryRowContext(context.Background()).Scan(&n); err != nil {
+			return fmt.Errorf("count commit: %w", err)
+		}
+	}
+	if _, err := w.exec(qCommit); err != nil {
+		return err
+	}
+	if n > 0 {
+		// A failed write of the log costs only the detection of a loss of this commit.
+		_ = w.commits.record(n)
+	}
+	return nil
 }
 
 // rollback ends the combiner's transaction; the connection is discarded if that fails for another
