@@ -41,9 +41,11 @@ func newServeCmd(g *globals) *cobra.Command {
 		Use:   "serve",
 		Short: "Serve the password reset pages, deliver messages and sync on schedule",
 		Long: `Serves the end-user pages (reset at /reset, unlock at /unlock, registration at /register,
-health at /healthz, metrics at /metrics) and the administrators' REST API (/api/v1/, bearer
-tokens from sspr token create) on server.listen, delivers queued email/SMS/voice messages, and
-syncs the directory every sync.interval (unless --no-sync).`,
+health at /healthz) and the administrators' REST API (/api/v1/, bearer tokens from sspr token
+create) on server.listen, Prometheus metrics at /metrics on server.metricsListen (loopback by
+default, never the public listener), delivers queued email/SMS/voice messages, and syncs the
+directory every sync.interval (unless --no-sync). It refuses to start on a configuration that
+sspr config validate refuses.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := g.open(cmd.Context())
@@ -51,6 +53,13 @@ syncs the directory every sync.interval (unless --no-sync).`,
 				return err
 			}
 			defer a.Close()
+			problems, warnings := a.cfg.CheckServe()
+			for _, w := range warnings {
+				a.log.Warn("configuration", "key", w.Key, "warning", w.Message)
+			}
+			if len(problems) > 0 {
+				return &config.Error{Problems: problems}
+			}
 			key, err := secret.Load(a.cfg.Server.SecretFile)
 			if err != nil {
 				return &config.Error{Problems: []config.Problem{{Key: "server.secretFile", Message: err.Error()}}}
@@ -147,11 +156,15 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		ResponseFloor:   cfg.Reset.ResponseFloor,
 		SessionLifetime: cfg.Reset.SessionLifetime,
 		Registration:    portal,
+		DebugTiming:     cfg.Server.DebugTiming,
 	}, svc, a.log)
 	if err != nil {
 		return err
 	}
-	site.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	metrics, err := listenMetrics(cfg.Server.MetricsListen, a.log)
+	if err != nil {
+		return err
+	}
 	apiHandler, err := newAPI(ctx, a)
 	if err != nil {
 		return err
@@ -193,6 +206,18 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 			a.log.Error("outbox worker", "err", err)
 		}
 	})
+	if metrics != nil {
+		msrv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+		wg.Go(func() {
+			if err := msrv.Serve(metrics); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("metrics", "err", err)
+			}
+		})
+		wg.Go(func() {
+			<-ctx.Done()
+			msrv.Close()
+		})
+	}
 	wg.Go(func() { housekeeping(ctx, a) })
 	if opts.sync {
 		wg.Go(func() { syncLoop(ctx, a) })
@@ -343,5 +368,25 @@ func syncLoop(ctx context.Context, a *app) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// listenMetrics opens server.metricsListen: nil for "none", and nil (with a warning) when the
+// default address is busy, as with a second instance on one host. A configured address that
+// cannot be opened is an error.
+func listenMetrics(addr string, log *slog.Logger) (net.Listener, error) {
+	if addr == config.NoMetrics {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case err == nil:
+		log.Info("metrics", "listen", ln.Addr().String())
+		return ln, nil
+	case addr == config.DefaultMetricsListen:
+		log.Warn("metrics not served: the default address is busy; set server.metricsListen", "listen", addr, "err", err)
+		return nil, nil
+	default:
+		return nil, &config.Error{Problems: []config.Problem{{Key: "server.metricsListen", Message: err.Error()}}}
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -56,6 +57,12 @@ func (c Config) CheckServe() (problems, warnings []Problem) {
 			continue
 		}
 		ps.Add("notify."+m, "reset.methods enables %s but no channel delivers it: configure notify.%s (%s), notify.file or notify.console", m, m, providers(m))
+	}
+	if s.DebugTiming {
+		ws.Add("server.debugTiming", "on: every response carries Server-Timing, the server's time before the response floor, which tells real names from unknown ones; for benchmarks only")
+	}
+	if a, err := netip.ParseAddrPort(s.MetricsListen); err == nil && !a.Addr().IsLoopback() {
+		ws.Add("server.metricsListen", "%s is not a loopback address: let only your monitoring reach it (the counters describe every flow)", s.MetricsListen)
 	}
 	return ps.Problems, ws.Problems
 }

@@ -73,6 +73,10 @@ server:
 		{"smtp username without password", base(good, https, strings.Replace(all, "      passwordFile: "+smtpPW+"\n", "", 1)), []string{"notify.email.smtp.passwordFile: required with username"}, nil},
 		{"smtp password file unreadable", base(good, https, strings.Replace(all, smtpPW, filepath.Join(dir, "nope"), 1)), []string{"notify.email.smtp.passwordFile: cannot read secret file"}, nil},
 		{"twilio without token", base(good, https, strings.Replace(all, "      authTokenFile: "+token+"\n", "", 1)), []string{"notify.sms.twilio.authTokenFile: required"}, nil},
+		{"debug timing", strings.Replace(base(good, https, all), "server:\n", "server:\n  debugTiming: true\n", 1), nil, []string{"server.debugTiming: on: every response carries Server-Timing"}},
+		{"metrics on the public listener", strings.Replace(base(good, https, all), "server:\n", "server:\n  metricsListen: 0.0.0.0:8080\n", 1), []string{"server.metricsListen: \"0.0.0.0:8080\" is server.listen"}, []string{"not a loopback"}},
+		{"metrics beyond the loopback", strings.Replace(base(good, https, all), "server:\n", "server:\n  metricsListen: 0.0.0.0:9464\n", 1), nil, []string{"server.metricsListen: 0.0.0.0:9464 is not a loopback address"}},
+		{"no metrics", strings.Replace(base(good, https, all), "server:\n", "server:\n  metricsListen: none\n", 1), nil, nil},
 		{"webhook without url", base(good, https, strings.Replace(all, "      url: https://gw.example.com/voice\n", "      headerName: X-Key\n", 1)), []string{"notify.voice.webhook.url"}, nil},
 	}
 	for _, tt := range tests {

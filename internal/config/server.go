@@ -35,7 +35,14 @@ type Server struct {
 	IPv6ThrottlePrefix int `yaml:"ipv6ThrottlePrefix"`
 	// SecretFile holds the server secret (≥ 32 bytes) that keys code MACs, CSRF tokens and
 	// the outbox's sealed bodies. Every instance behind one store needs the same secret.
-	SecretFile  string `yaml:"secretFile"`
+	SecretFile string `yaml:"secretFile"`
+	// MetricsListen is where Prometheus metrics are served (/metrics), never on the public
+	// listener: default 127.0.0.1:9464; "none" serves none. When the default address is busy
+	// (another instance on this host), serve goes on without metrics and says so.
+	MetricsListen string `yaml:"metricsListen"`
+	// DebugTiming adds Server-Timing (the server's time before padding) to every response:
+	// for benchmarks only; it undoes the response floor, and config validate warns about it.
+	DebugTiming bool   `yaml:"debugTiming"`
 	CompanyName string `yaml:"companyName"`
 	HelpdeskURL string `yaml:"helpdeskURL"`
 }
@@ -60,7 +67,10 @@ type NotifyChannel struct {
 
 // Defaults of the server section.
 const (
-	DefaultListen = "127.0.0.1:8080"
+	DefaultListen        = "127.0.0.1:8080"
+	DefaultMetricsListen = "127.0.0.1:9464"
+	// NoMetrics as server.metricsListen serves no metrics.
+	NoMetrics = "none"
 )
 
 func (c *Config) applyServerDefaults() {
@@ -69,6 +79,9 @@ func (c *Config) applyServerDefaults() {
 	}
 	if c.Server.PublicURL == "" {
 		c.Server.PublicURL = "http://" + c.Server.Listen
+	}
+	if c.Server.MetricsListen == "" {
+		c.Server.MetricsListen = DefaultMetricsListen
 	}
 	if c.Server.ProxyHeader == "" {
 		c.Server.ProxyHeader = clientip.HeaderXForwardedFor
@@ -135,6 +148,11 @@ func (c *Config) validateServer() []Problem {
 	s := c.Server
 	if _, err := netip.ParseAddrPort(s.Listen); err != nil && !strings.HasPrefix(s.Listen, ":") {
 		add("server.listen", "%q: use host:port, such as 127.0.0.1:8080", s.Listen)
+	}
+	if _, err := netip.ParseAddrPort(s.MetricsListen); err != nil && s.MetricsListen != NoMetrics && !strings.HasPrefix(s.MetricsListen, ":") {
+		add("server.metricsListen", "%q: use host:port, such as 127.0.0.1:9464, or none", s.MetricsListen)
+	} else if s.MetricsListen == s.Listen {
+		add("server.metricsListen", "%q is server.listen: metrics must not be on the public listener (they count what each flow did)", s.MetricsListen)
 	}
 	if u, err := url.Parse(s.PublicURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Path != "" && u.Path != "/" {
 		add("server.publicURL", "%q: an absolute http(s) URL without a path, such as https://sspr.contoso.com", s.PublicURL)
