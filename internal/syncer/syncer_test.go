@@ -242,7 +242,7 @@ func TestDirectoryFailsMidway(t *testing.T) {
 	if len(after) != 10 {
 		t.Errorf("%d users after a failed run, want 10", len(after))
 	}
-	// Nothing was written: the run says so (it had updated 5 users before the directory failed).
+	// Nothing was written: the run says so.
 	runs, err := st.ListRuns(ctx, 1)
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("ListRuns: %v, %v", runs, err)
@@ -473,7 +473,7 @@ func TestKilledAfterCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 		n, _ := phone.NewNormalizer("US")
-		e := New(killingStore{st}, r, n, Config{DeleteThreshold: 500, DefaultRegion: "US"}, nil)
+		e := New(hookStore{st, killAfterCommit}, r, n, Config{DeleteThreshold: 500, DefaultRegion: "US"}, nil)
 		e.Run(context.Background(), Options{})
 		t.Fatal("the process outlived its commit")
 	}
@@ -509,20 +509,60 @@ func TestKilledAfterCommit(t *testing.T) {
 	}
 }
 
-// killingStore kills its process right after a sync's commit.
-type killingStore struct{ *sqlite.Store }
-
-func (s killingStore) BeginSync(ctx context.Context) (store.SyncTx, error) {
-	tx, err := s.Store.BeginSync(ctx)
-	return killingTx{tx}, err
+// hookStore runs commit instead of its SyncTx's Commit.
+type hookStore struct {
+	*sqlite.Store
+	commit func(tx store.SyncTx) error
 }
 
-type killingTx struct{ store.SyncTx }
+func (s hookStore) BeginSync(ctx context.Context) (store.SyncTx, error) {
+	tx, err := s.Store.BeginSync(ctx)
+	return hookTx{tx, s.commit}, err
+}
 
-func (tx killingTx) Commit() error {
-	if err := tx.SyncTx.Commit(); err != nil {
+type hookTx struct {
+	store.SyncTx
+	commit func(tx store.SyncTx) error
+}
+
+func (tx hookTx) Commit() error { return tx.commit(tx.SyncTx) }
+
+// killAfterCommit commits, then kills its process.
+func killAfterCommit(tx store.SyncTx) error {
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	select {}
+}
+
+// TestFailedCommitRecordsNothing: a run whose commit fails (a full disk) wrote nothing, and its
+// record says so: failed, zero changes, although it had added every user before the commit.
+func TestFailedCommitRecordsNothing(t *testing.T) {
+	ctx := context.Background()
+	r := &fakeReader{}
+	for i := range 10 {
+		r.records = append(r.records, rec(i, fmt.Sprintf("user%d", i), "+1 425 555 0100"))
+	}
+	_, st := newEngine(t, r, 500)
+	n, _ := phone.NewNormalizer("US")
+	full := errors.New("database or disk is full")
+	e := New(hookStore{st, func(tx store.SyncTx) error { tx.Rollback(); return full }}, r, n,
+		Config{DeleteThreshold: 500, DefaultRegion: "US"}, nil)
+	rep, err := e.Run(ctx, Options{})
+	if !errors.Is(err, full) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(users(t, st)) != 0 {
+		t.Fatal("a failed commit kept users")
+	}
+	runs, err := st.ListRuns(ctx, 1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("ListRuns: %v, %v", runs, err)
+	}
+	for _, r := range []store.SyncRun{rep.Run, runs[0]} {
+		if r.Status != store.RunFailed || r.Added+r.Updated+r.Deleted+r.Unchanged != 0 {
+			t.Errorf("run with a failed commit recorded as %s %s; want failed with zero changes", r.Status, counts(r))
+		}
+	}
 }
