@@ -99,8 +99,14 @@ type FieldChange struct {
 type Change struct {
 	Kind              ChangeKind
 	UserPrincipalName string
-	DN                string
+	DN                string        // without control characters: it is printed
 	Fields            []FieldChange // for updates
+}
+
+// shownDN is a DN to print: the store keeps it as the directory wrote it, terminal escapes included.
+func shownDN(dn string) string {
+	s, _ := stripControl(dn)
+	return s
 }
 
 // Rejection is an entry or a value that could not be used.
@@ -115,7 +121,7 @@ type Rejection struct {
 func (r Rejection) String() string {
 	who := r.UserPrincipalName
 	if who == "" {
-		who, _ = stripControl(r.DN) // the DN is stored as the directory wrote it
+		who = shownDN(r.DN)
 	}
 	if r.Field == "" {
 		return fmt.Sprintf("%s: rejected: %s", who, r.Reason)
@@ -284,7 +290,7 @@ func (e *Engine) run(ctx context.Context, since string, opts Options, rep *Repor
 		}
 		rep.Run.Deleted++
 		if opts.OnChange != nil {
-			opts.OnChange(Change{Kind: Delete, UserPrincipalName: u.UserPrincipalName, DN: u.DN})
+			opts.OnChange(Change{Kind: Delete, UserPrincipalName: u.UserPrincipalName, DN: shownDN(u.DN)})
 		}
 	}
 	rep.Run.Unchanged = h.unchanged
@@ -384,12 +390,12 @@ func (h *handler) apply(ctx context.Context, j *job, mayRetry bool) error {
 	if j.found {
 		h.rep.Run.Updated++
 		if h.opts.OnChange != nil {
-			h.opts.OnChange(Change{Kind: Update, UserPrincipalName: u.UserPrincipalName, DN: u.DN, Fields: diff(old, *u)})
+			h.opts.OnChange(Change{Kind: Update, UserPrincipalName: u.UserPrincipalName, DN: shownDN(u.DN), Fields: diff(old, *u)})
 		}
 	} else {
 		h.rep.Run.Added++
 		if h.opts.OnChange != nil {
-			h.opts.OnChange(Change{Kind: Add, UserPrincipalName: u.UserPrincipalName, DN: u.DN})
+			h.opts.OnChange(Change{Kind: Add, UserPrincipalName: u.UserPrincipalName, DN: shownDN(u.DN)})
 		}
 	}
 	return nil

@@ -429,15 +429,25 @@ func TestDelta(t *testing.T) {
 func TestControlCharactersRemoved(t *testing.T) {
 	ctx := context.Background()
 	evil := rec(1, "eve", "+1 425 555 0100\x1b[8m")
+	evil.DN = "uid=eve\x1b[2J,ou=Staff,dc=contoso,dc=com"
 	evil.DisplayName = "Eve \x1b]0;owned\x07Smith\u009b2J\x1b[31m"
 	r := &fakeReader{records: []directory.Record{evil, rec(2, "bob", "")},
 		rejects: []directory.Rejection{{DN: "uid=x\x1b[2J,dc=example", Reason: "no anchor"}}}
 	e, st := newEngine(t, r, 500)
-	rep, err := e.Run(ctx, Options{})
+	var changes []Change
+	rep, err := e.Run(ctx, Options{OnChange: func(c Change) { changes = append(changes, c) }})
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, c := range changes {
+		if strings.ContainsAny(c.DN, "\x1b") {
+			t.Errorf("change shown with control characters: %q", c.DN)
+		}
+	}
 	u := users(t, st)["eve"]
+	if u.DN != evil.DN {
+		t.Errorf("stored DN %q, want it as the directory wrote it (the password is written to it)", u.DN)
+	}
 	if u.DisplayName != "Eve ]0;ownedSmith2J[31m" {
 		t.Errorf("stored displayName %q", u.DisplayName)
 	}
