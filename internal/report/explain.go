@@ -119,11 +119,12 @@ func (e Explainer) Explain(ctx context.Context, upn string) (Explanation, error)
 	if len(offered) == 0 {
 		offered = []string{"none"}
 	}
-	offered = append(offered, fmt.Sprintf("policy: methods %s; %s required; %d distinct offered",
-		strings.Join(p.Methods, ", "), plural(d.Required, "method"), d.Destinations))
+	offered = append(offered, fmt.Sprintf("policy: methods %s; %s required; %s offered",
+		strings.Join(p.Methods, ", "), plural(d.Required, "method"), plural(d.Destinations, "distinct destination")))
 	step("Methods the flow offers", offered...)
 
 	var locks []string
+	locked := false
 	for _, k := range []struct{ key, what string }{{"u:" + u.ID + ":failed", "failed proofs"}, {"u:" + u.ID + ":signin", "registration sign-ins"}} {
 		until, err := e.Store.LockedUntil(ctx, k.key, now)
 		if err != nil {
@@ -133,11 +134,11 @@ func (e Explainer) Explain(ctx context.Context, upn string) (Explanation, error)
 		if err != nil {
 			return Explanation{}, fmt.Errorf("explain: %w", err)
 		}
-		line := fmt.Sprintf("%s: %d of %d in the last %s", k.what, n, p.Throttle.FailedProofs.Max, p.Throttle.FailedProofs.Window)
+		line := fmt.Sprintf("%s: %d of %d in the last %s", k.what, n, p.Throttle.FailedProofs.Max, human(p.Throttle.FailedProofs.Window))
 		if !until.IsZero() {
 			line += ", LOCKED until " + until.UTC().Format(time.RFC3339)
-			d.Ready = false
-			if x.Missing == "" && k.what == "failed proofs" {
+			if k.what == "failed proofs" { // a registration lock does not stop a reset
+				d.Ready, locked = false, true
 				x.Missing = "locked out after failed proofs until " + until.UTC().Format(time.RFC3339)
 			}
 		}
@@ -151,7 +152,7 @@ func (e Explainer) Explain(ctx context.Context, upn string) (Explanation, error)
 		if err != nil {
 			return Explanation{}, fmt.Errorf("explain: %w", err)
 		}
-		locks = append(locks, fmt.Sprintf("%s: %d of %d in the last %s", k.what, n, k.l.Max, k.l.Window))
+		locks = append(locks, fmt.Sprintf("%s: %d of %d in the last %s", k.what, n, k.l.Max, human(k.l.Window)))
 	}
 	step("Throttles", locks...)
 
@@ -182,7 +183,10 @@ func (e Explainer) Explain(ctx context.Context, upn string) (Explanation, error)
 		x.Missing = d.Missing
 	}
 	verdict := "READY: a reset started now can be completed"
-	if !x.Ready {
+	switch {
+	case !x.Ready && locked:
+		verdict = "NOT READY: " + x.Missing + "; the flow shows when the user can try again"
+	case !x.Ready:
 		verdict = "NOT READY: " + x.Missing + "; a reset started now gets a decoy flow that sends nothing"
 	}
 	step("Result", verdict)
@@ -218,3 +222,15 @@ func orDash(s string) string {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// human prints a duration as people write it: 24h, 10m, 1h30m.
+func human(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

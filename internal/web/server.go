@@ -77,8 +77,6 @@ type Server struct {
 	origin string
 	secure bool
 	mux    *http.ServeMux
-	// Extra routes mounted by the caller (health, metrics, API).
-	extra map[string]http.Handler
 }
 
 const (
