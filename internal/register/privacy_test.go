@@ -53,8 +53,7 @@ func registerAndReset(t *testing.T, st store.Store) {
 		t.Fatal(err)
 	}
 	rs := reset.New(st, f.out, nil, reset.Config{Policy: p, CodeKey: bytes.Repeat([]byte("c"), 32), DecoyKey: bytes.Repeat([]byte("d"), 32),
-		Hasher: f.svc.cfg.Hasher}, nil)
-	rs.SetClock(func() time.Time { return f.now })
+		Hasher: f.svc.cfg.Hasher, Now: func() time.Time { return f.now }}, nil)
 	rtok, _, err := rs.Start(ctx, reset.KindReset, "alice@contoso.com", f.c)
 	if err != nil {
 		t.Fatal(err)

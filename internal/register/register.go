@@ -59,6 +59,8 @@ type Config struct {
 	CodeKey, NameKey []byte
 	CompanyName      string
 	PublicURL        string
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // Service runs the registration portal. Safe for concurrent use.
@@ -78,6 +80,9 @@ func New(st Store, send flow.Sender, dir Directory, cfg Config, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	cfg.Policy = cfg.Policy.WithDefaults()
 	cfg.Reset = cfg.Reset.WithDefaults()
 	if cfg.Questions == nil {
@@ -94,7 +99,7 @@ func New(st Store, send flow.Sender, dir Directory, cfg Config, log *slog.Logger
 	if cfg.Phones == nil {
 		cfg.Phones, _ = phone.NewNormalizer("")
 	}
-	return &Service{st: st, send: send, dir: dir, cfg: cfg, log: log, now: time.Now,
+	return &Service{st: st, send: send, dir: dir, cfg: cfg, log: log, now: cfg.Now,
 		sessions: flow.Sessions{Store: st, Expired: ErrNoSession}}
 }
 
@@ -103,9 +108,6 @@ func (s *Service) codes() flow.Codes {
 	p := s.cfg.Reset
 	return flow.Codes{Store: s.st, Key: s.cfg.CodeKey, Length: p.CodeLength, MaxAttempts: p.CodeMaxAttempts, Lifetime: p.CodeLifetime}
 }
-
-// SetClock replaces time.Now (tests).
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // Questions returns the catalog users choose from.
 func (s *Service) Questions() *questions.Catalog { return s.cfg.Questions }

@@ -165,8 +165,8 @@ func newFixture(t *testing.T, st store.Store, p flow.Policy) *fixture {
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.svc = New(st, f.out, f.dir, Config{Reset: p, Phones: norm, CodeKey: bytes.Repeat([]byte("c"), 32),
 		NameKey: bytes.Repeat([]byte("n"), 32), CompanyName: "Contoso", PublicURL: "https://sspr.contoso.com",
-		Hasher: questions.NewHasher(questions.HasherOptions{Params: cheapArgon2, Pepper: bytes.Repeat([]byte("p"), 32)})}, log)
-	f.svc.SetClock(func() time.Time { return f.now })
+		Hasher: questions.NewHasher(questions.HasherOptions{Params: cheapArgon2, Pepper: bytes.Repeat([]byte("p"), 32)}),
+		Now:    func() time.Time { return f.now }}, log)
 	return f
 }
 

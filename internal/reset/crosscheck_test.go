@@ -209,11 +209,10 @@ func crossCheck(t *testing.T, st crossStore) {
 			if err := holders.Build(ctx, st, now); err != nil {
 				t.Fatal(err)
 			}
-			svc := New(st, out, dir, Config{Policy: p, Password: password.Default(), CodeKey: bytes.Repeat([]byte("c"), 32),
-				DecoyKey: bytes.Repeat([]byte("d"), 32), PublicURL: "https://sspr.contoso.com", Hasher: hasher, Holders: holders.Count},
-				slog.New(slog.DiscardHandler))
 			now = now.Add(2 * time.Hour)
-			svc.SetClock(func() time.Time { return now })
+			svc := New(st, out, dir, Config{Policy: p, Password: password.Default(), CodeKey: bytes.Repeat([]byte("c"), 32),
+				DecoyKey: bytes.Repeat([]byte("d"), 32), PublicURL: "https://sspr.contoso.com", Hasher: hasher, Holders: holders.Count,
+				Now: func() time.Time { return now }}, slog.New(slog.DiscardHandler))
 			// The named rows: what the report must say for them under this policy.
 			for upn, want := range namedRows(p) {
 				if got := rep[upn]; got.Ready != want.ready || !slices.Equal(got.Methods, want.methods) {

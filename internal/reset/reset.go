@@ -74,6 +74,8 @@ type Config struct {
 	// Holders counts the users who hold a phone number (flow.Facts.Holders); nil: numbers are
 	// never treated as shared.
 	Holders func(number string) int
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // Service runs the reset and unlock flows. Its methods are safe for concurrent use.
@@ -93,6 +95,9 @@ func New(st Store, send flow.Sender, dir Directory, cfg Config, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	cfg.Policy = cfg.Policy.WithDefaults()
 	if cfg.DefaultCountryCode == 0 {
 		cfg.DefaultCountryCode = 1
@@ -108,7 +113,7 @@ func New(st Store, send flow.Sender, dir Directory, cfg Config, log *slog.Logger
 	if cfg.Hasher == nil {
 		cfg.Hasher = questions.NewHasher(questions.HasherOptions{MaxConcurrent: cfg.Policy.Questions.MaxConcurrentHashes})
 	}
-	s := &Service{st: st, send: send, dir: dir, cfg: cfg, log: log, now: time.Now}
+	s := &Service{st: st, send: send, dir: dir, cfg: cfg, log: log, now: cfg.Now}
 	s.sessions = flow.Sessions{Store: st, Expired: ErrNoSession}
 	return s
 }
@@ -118,9 +123,6 @@ func (s *Service) codes() flow.Codes {
 	p := s.cfg.Policy
 	return flow.Codes{Store: s.st, Key: s.cfg.CodeKey, Length: p.CodeLength, MaxAttempts: p.CodeMaxAttempts, Lifetime: p.CodeLifetime}
 }
-
-// SetClock replaces time.Now (tests).
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // Policy returns the effective policy.
 func (s *Service) Policy() flow.Policy { return s.cfg.Policy }

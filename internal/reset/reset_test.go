@@ -162,8 +162,8 @@ func newFixture(t *testing.T, policy flow.Policy) *fixture {
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.svc = New(st, f.out, f.dir, Config{Policy: policy, Password: password.Default(),
 		CodeKey: bytes.Repeat([]byte("c"), 32), DecoyKey: bytes.Repeat([]byte("d"), 32), CompanyName: "Contoso",
-		PublicURL: "https://sspr.contoso.com", Hasher: questions.NewHasher(questions.HasherOptions{Params: cheapArgon2})}, log)
-	f.svc.SetClock(func() time.Time { return f.now })
+		PublicURL: "https://sspr.contoso.com", Hasher: questions.NewHasher(questions.HasherOptions{Params: cheapArgon2}),
+		Now: func() time.Time { return f.now }}, log)
 	return f
 }
 
