@@ -181,18 +181,24 @@ type configValues struct {
 	dir, ldapURL, adminDN, pwFile, addr, secretFile, outbox string
 }
 
-// debugTiming is the setting that makes sspr serve send Server-Timing (server time before the
-// padding) on public pages, where it exists: it is for benchmarks only.
-const debugTiming = "debugTiming"
+// optional are server settings that newer sspr versions know and older ones refuse: asked for
+// when this sspr knows them. server.debugTiming sends Server-Timing (the server's time before
+// the padding, for benchmarks only; older versions send it unasked); server.metricsListen
+// moves the metrics listener off its fixed default port, so that two benchmarks (or a demo)
+// can run side by side.
+func optional() [][2]string {
+	return [][2]string{{"debugTiming", "true"}, {"metricsListen", freeAddr()}}
+}
 
-// writeConfig writes the serve configuration and checks it with `sspr config validate`. It asks
-// for server.debugTiming and leaves it out when this sspr does not know the setting (older ones
-// send Server-Timing unasked). It returns what it did about Server-Timing.
+// writeConfig writes the serve configuration and checks it with `sspr config validate`,
+// leaving out each optional setting that this sspr does not know. It returns what it did about
+// Server-Timing.
 func writeConfig(bin, path string, v configValues) (string, error) {
-	for _, timing := range []bool{true, false} {
-		extra := ""
-		if timing {
-			extra = "  " + debugTiming + ": true\n"
+	opts := optional()
+	for {
+		var extra strings.Builder
+		for _, o := range opts {
+			fmt.Fprintf(&extra, "  %s: %s\n", o[0], o[1])
 		}
 		// Every browser comes from 127.0.0.1: the per-IP limits are raised for the benchmark.
 		text := fmt.Sprintf(`store: sqlite://%s/sspr.db
@@ -218,21 +224,23 @@ reset:
     failedProofsIP: {max: 100000000, window: 1m, lock: 1m}
 log:
   level: warn
-`, v.dir, v.ldapURL, v.adminDN, v.pwFile, suffix, v.addr, v.addr, v.secretFile, extra, v.outbox, *floor)
+`, v.dir, v.ldapURL, v.adminDN, v.pwFile, suffix, v.addr, v.addr, v.secretFile, extra.String(), v.outbox, *floor)
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			return "", err
 		}
 		out, err := exec.Command(bin, "-c", path, "config", "validate").CombinedOutput()
-		switch {
-		case err == nil && timing:
-			return "server." + debugTiming + " set (Server-Timing requested)", nil
-		case err == nil:
-			return "this sspr has no server." + debugTiming + " setting", nil
-		case !timing || !strings.Contains(string(out), debugTiming):
+		if err == nil {
+			if slices.ContainsFunc(opts, func(o [2]string) bool { return o[0] == "debugTiming" }) {
+				return "server.debugTiming set (Server-Timing requested)", nil
+			}
+			return "this sspr has no server.debugTiming setting", nil
+		}
+		n := len(opts)
+		opts = slices.DeleteFunc(opts, func(o [2]string) bool { return strings.Contains(string(out), "server."+o[0]) })
+		if len(opts) == n {
 			return "", fmt.Errorf("sspr config validate: %w\n%s", err, out)
 		}
 	}
-	panic("unreachable")
 }
 
 func freeAddr() string {
