@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sspr/sspr/internal/store"
 )
@@ -93,6 +95,93 @@ func TestFullDiskAtOpen(t *testing.T) {
 			!strings.Contains(msg, path) || !strings.Contains(msg, dir) {
 			t.Errorf("Open(%s) on a full file system: %q; want the path, the file system and \"no space left on device\"", path, msg)
 		}
+	}
+}
+
+// TestFullDiskWhileRunning: writes that fail because the file system filled up after Open say
+// so (wrapping syscall.ENOSPC, naming the folder), whether group-committed or in a SyncTx; once
+// space is freed, writes succeed again.
+func TestFullDiskWhileRunning(t *testing.T) {
+	ctx := t.Context()
+	dir := mountTmpfs(t, "4m")
+	s, err := Open(ctx, filepath.Join(dir, "sspr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	filler := filepath.Join(dir, "filler")
+	fill(t, filler)
+
+	check := func(what string, err error) {
+		t.Helper()
+		if err == nil {
+			t.Errorf("%s on a full file system: no error", what)
+			return
+		}
+		t.Logf("%s: %v", what, err)
+		if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), dir) {
+			t.Errorf("%s on a full file system: %v; want no space left on device, and where", what, err)
+		}
+	}
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	body := strings.Repeat("x", 4000)
+	var werr error
+	for i := 0; i < 1000 && werr == nil; i++ {
+		werr = s.Enqueue(ctx, &store.Message{Channel: "sms", To: body, Body: []byte(body), CreatedAt: at})
+	}
+	check("Enqueue", werr)
+
+	tx, err := s.BeginSync(ctx)
+	if err == nil {
+		for i := 0; i < 1000 && err == nil; i++ {
+			u := store.User{Source: store.SourceDirectory, Anchor: fmt.Appendf(nil, "a%d", i),
+				UserPrincipalName: fmt.Sprintf("u%d@example.com", i), DisplayName: body}
+			err = tx.PutUser(ctx, &u)
+		}
+		if err == nil {
+			err = tx.Commit()
+		}
+		tx.Rollback()
+	}
+	check("sync", err)
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Enqueue(ctx, &store.Message{Channel: "sms", To: "x", CreatedAt: at}); err != nil {
+		t.Errorf("Enqueue once space is freed: %v", err)
+	}
+}
+
+// TestCloseReleasesFiles: Close closes every file of the store (the writer connection, which its
+// prepared statements held open, included), so that SQLite checkpoints the WAL into the database
+// and removes it, after flow writes, an Update and a SyncTx alike.
+func TestCloseReleasesFiles(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sspr.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, "x", 3)
+	if _, err := s.CountUsers(ctx, store.UserFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, e := range ents {
+		if l, _ := os.Readlink("/proc/self/fd/" + e.Name()); strings.HasPrefix(l, dir) {
+			t.Errorf("after Close, file descriptor %s is still open on %s", e.Name(), l)
+		}
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after Close the WAL is still there (%v): it was not checkpointed", err)
 	}
 }
 

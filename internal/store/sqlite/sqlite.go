@@ -117,6 +117,7 @@ func open(ctx context.Context, path string, o options) (*Store, error) {
 		return nil, err
 	}
 	s.wr = newWriter(w)
+	s.wr.path = path
 	if s.wr.commits, err = checkCommits(ctx, path, w); err != nil {
 		w.Close()
 		return nil, err

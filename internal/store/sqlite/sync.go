@@ -139,6 +139,7 @@ func (t *syncTx) short(ctx context.Context) (context.Context, error) {
 // (a constraint failure).
 func (t *syncTx) fail(err error) error {
 	if !isConstraint(err) {
+		err = t.w.explain(err)
 		t.failed = err
 	}
 	return err
@@ -397,7 +398,7 @@ func (t *syncTx) Commit() error {
 	}
 	if err := t.w.commit(true); err != nil {
 		t.rollbackAndRelease()
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", t.w.explain(err))
 	}
 	t.release(false)
 	return nil

@@ -61,6 +61,8 @@ type writer struct {
 
 	// commits is the commit log (commits.go); nil while Open migrates.
 	commits *commitLog
+	// path is the database file's, for errors that say which file system failed.
+	path string
 }
 
 func newWriter(db *sql.DB) *writer {
@@ -167,6 +169,18 @@ func (w *writer) close() error {
 	c := w.conn
 	w.mu.Unlock()
 	w.batches.Unlock()
+	// The statements prepared on the connection hold it: database/sql would not close it (nor
+	// SQLite checkpoint the WAL into the database and remove it) while they are open. A SyncTx or
+	// Update still open has the connection: its statements stay, and the connection with them.
+	select {
+	case w.lock <- struct{}{}:
+		for q, st := range w.stmts {
+			st.Close()
+			delete(w.stmts, q)
+		}
+		w.release()
+	default:
+	}
 	if c != nil {
 		if err := c.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
 			return err
@@ -366,6 +380,7 @@ func (w *writer) runTx(ops []*op) (again []*op) {
 		if !isBusy(err) {
 			w.discard()
 		}
+		err = w.explain(err)
 		for _, o := range ops {
 			if o.claim() {
 				o.done <- fmt.Errorf("begin: %w", err)
@@ -380,7 +395,7 @@ func (w *writer) runTx(ops []*op) (again []*op) {
 		}
 		ok, err := w.runOne(o)
 		if err != nil {
-			o.done <- err
+			o.done <- w.explain(err)
 			w.rollback()
 			return append(ran, ops[i+1:]...)
 		}
@@ -390,6 +405,7 @@ func (w *writer) runTx(ops []*op) (again []*op) {
 	}
 	if err := w.commit(len(ran) > 0); err != nil {
 		w.rollback()
+		err = w.explain(err)
 		for _, o := range ran {
 			o.done <- fmt.Errorf("commit: %w", err)
 		}
@@ -460,6 +476,14 @@ func (w *writer) commit(changed bool) error {
 		_ = w.commits.record(n)
 	}
 	return nil
+}
+
+// explain says which file system failed, and whether it is full, for an I/O error (files.go).
+func (w *writer) explain(err error) error {
+	if w.path == "" {
+		return err
+	}
+	return explain(w.path, err)
 }
 
 // rollback ends the combiner's transaction; the connection is discarded if that fails for another
