@@ -123,6 +123,9 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		h.Refresh(ctx, a.store, time.Minute, func(err error) { a.log.Error("shared numbers index", "err", err) })
 		holders = h.Count
 	}
+	// Decoy pages are drawn from what real users' pages show, rebuilt every minute.
+	decoys := &reset.Decoys{}
+	decoys.Refresh(ctx, a.store, cfg.Reset, holders, time.Minute, func(err error) { a.log.Error("decoy model", "err", err) })
 	svc := reset.New(a.store, sender, dir, reset.Config{
 		Policy:             cfg.Reset,
 		Password:           cfg.Password,
@@ -134,6 +137,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		Questions:          qcat,
 		Hasher:             hasher,
 		Holders:            holders,
+		Decoys:             decoys,
 	}, a.log)
 	portal := register.New(a.store, sender, dir, register.Config{
 		Policy:      cfg.Registration,

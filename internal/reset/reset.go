@@ -74,6 +74,9 @@ type Config struct {
 	// Holders counts the users who hold a phone number (flow.Facts.Holders); nil: numbers are
 	// never treated as shared.
 	Holders func(number string) int
+	// Decoys draws the pages of names that match nobody from the real population (nil or
+	// empty: a fixed fallback derived from the name).
+	Decoys *Decoys
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -225,6 +228,10 @@ func (s *Service) Start(ctx context.Context, kind, name string, c flow.Client) (
 	if outcome != "ok" {
 		st.Decoy, userID = true, ""
 		st.Subject = "n:" + s.nameKey(name)
+		st.Strict, st.Required = false, s.cfg.Policy.MethodsRequired
+		if _, req := s.cfg.Decoys.draw(s.cfg.DecoyKey, st.UPN); req > 0 {
+			st.Required = req // as often 2 as real (privileged) users
+		}
 	}
 	token, _, err := s.sessions.Create(ctx, kind, userID, st, now, now.Add(s.cfg.Policy.SessionLifetime))
 	if err != nil {
@@ -265,6 +272,9 @@ func (s *Service) options(u store.User, st *state) []flow.Option {
 // decoyOptions derives, from the name alone, options that look like a real user's: the same
 // name always shows the same hints.
 func (s *Service) decoyOptions(st *state) []flow.Option {
+	if opts, _ := s.cfg.Decoys.draw(s.cfg.DecoyKey, st.UPN); len(opts) > 0 {
+		return s.enabledOnly(opts)
+	}
 	mac := hmac.New(sha256.New, s.cfg.DecoyKey)
 	mac.Write([]byte(strings.ToLower(st.UPN)))
 	h := mac.Sum(nil)
@@ -671,4 +681,16 @@ func truncate(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n])
+}
+
+// enabledOnly keeps the options whose method the policy enables (a model built under an older
+// policy may hold others until its next refresh).
+func (s *Service) enabledOnly(opts []flow.Option) []flow.Option {
+	out := opts[:0:0]
+	for _, o := range opts {
+		if s.cfg.Policy.Enabled(o.Method) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
