@@ -28,7 +28,7 @@ func (s *Store) SyncState(ctx context.Context, key string) (store.SyncState, err
 // r.Status and, when zero, r.StartedAt.
 //
 // With several instances, a run another instance is still doing is marked interrupted too; its
-// FinishRun sets the real outcome.
+// RecordRun (on commit) or FinishRun sets the real outcome.
 func (s *Store) StartRun(ctx context.Context, r *store.SyncRun) error {
 	now := ts(s.now())
 	started := now
