@@ -213,9 +213,22 @@ func sanitize(s string, max int) string {
 	return s[:cut] + "…"
 }
 
-// shown is sanitize without the control characters: a value kept only to be shown.
+// shown is sanitize with the control characters made visible and harmless (ESC as ␛, BEL as ␇:
+// Unicode's control pictures; C1 as U+FFFD): a value kept only to be shown.
 func shown(s string, max int) string {
-	s, _ = stripControl(s)
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			switch {
+			case r < 0x20:
+				return 0x2400 + r
+			case r == 0x7f:
+				return 0x2421
+			case unicode.IsControl(r):
+				return utf8.RuneError
+			}
+			return r
+		}, s)
+	}
 	return sanitize(s, max)
 }
 

@@ -104,17 +104,14 @@ type Change struct {
 }
 
 // shownDN is a DN to print: the store keeps it as the directory wrote it, terminal escapes included.
-func shownDN(dn string) string {
-	s, _ := stripControl(dn)
-	return s
-}
+func shownDN(dn string) string { return shown(dn, len(dn)) }
 
 // Rejection is an entry or a value that could not be used.
 type Rejection struct {
 	DN                string
 	UserPrincipalName string
 	Field             string // "" when the whole entry was rejected
-	Value             string // the offending value, sanitized for display
+	Value             string // the offending value, sanitized for display (no control characters)
 	Reason            string
 }
 
