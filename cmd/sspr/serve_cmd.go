@@ -175,6 +175,13 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 	}
 	defer apiHandler.Wait() // a sync run started through the API ends before the store closes
 	site.Handle(api.Prefix, apiHandler)
+	// Readiness (/readyz) for load balancers and orchestrators: the store accepts a write, the
+	// outbox delivers, and (with a directory) a sync succeeded within three intervals.
+	ready := web.ReadyConfig{Store: a.store}
+	if cfg.Directory.URL != "" || cfg.Directory.File != "" {
+		ready.MaxSyncAge = 3 * cfg.Sync.Interval
+	}
+	site.Handle("GET /readyz", web.Ready(ready))
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {

@@ -207,6 +207,16 @@ type Syncs interface {
 	ListRuns(ctx context.Context, limit int) ([]SyncRun, error)
 }
 
+// Health is what the readiness check (/readyz) asks of the store.
+type Health interface {
+	// Ping writes a row and reads it back: the store is reachable and accepts writes (a full
+	// disk or a read-only database fails it).
+	Ping(ctx context.Context, now time.Time) error
+	// OutboxBacklog returns how many messages are queued for delivery and when the oldest of
+	// them was queued (zero when none).
+	OutboxBacklog(ctx context.Context) (queued int, oldest time.Time, err error)
+}
+
 // Store is everything sspr keeps. Each backend (sqlite, postgres) implements it and passes the
 // conformance suite in storetest.
 type Store interface {
@@ -220,6 +230,7 @@ type Store interface {
 	Throttles
 	Outbox
 	Answers
+	Health
 	// Close releases the database.
 	Close() error
 }

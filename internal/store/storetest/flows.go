@@ -21,6 +21,7 @@ var flowTests = []struct {
 	fn   func(t *testing.T, s store.Store)
 }{
 	{"UpdateCreateUser", testUpdateCreateUser},
+	{"Health", testHealth},
 	{"UpdateUpdateUser", testUpdateUpdateUser},
 	{"UpdateRollback", testUpdateRollback},
 	{"UpdateCancelled", testUpdateCancelled},
@@ -1473,5 +1474,39 @@ func testFlowsContextCancelled(t *testing.T, s store.Store) {
 	// The store still works.
 	if _, err := s.Hit(t.Context(), "k", t0, t0); err != nil {
 		t.Errorf("Hit after cancelled calls: %v", err)
+	}
+}
+
+// testHealth: Ping writes and reads; OutboxBacklog counts the queued messages and finds the
+// oldest.
+func testHealth(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for range 2 {
+		if err := s.Ping(ctx, t0); err != nil {
+			t.Fatalf("Ping: %v", err)
+		}
+	}
+	if until, err := s.LockedUntil(ctx, "health:ping", t0); err != nil || !until.IsZero() {
+		t.Errorf("Ping's row locks something: %v %v", until, err)
+	}
+	if n, oldest, err := s.OutboxBacklog(ctx); err != nil || n != 0 || !oldest.IsZero() {
+		t.Fatalf("empty backlog: %d %v %v", n, oldest, err)
+	}
+	first := store.Message{Channel: "email", To: "a@example.com", Body: []byte("x"), CreatedAt: t0}
+	second := store.Message{Channel: "sms", To: "+1 4255550100", Body: []byte("y"), CreatedAt: t0.Add(time.Minute)}
+	for _, m := range []*store.Message{&first, &second} {
+		if err := s.Enqueue(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, oldest, err := s.OutboxBacklog(ctx); err != nil || n != 2 || !oldest.Equal(t0) {
+		t.Errorf("backlog: %d %v %v, want 2 since %v", n, oldest, err, t0)
+	}
+	if err := s.RecordAttempt(ctx, store.Attempt{MessageID: first.ID, At: t0.Add(2 * time.Minute)}, store.MessageSent, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, oldest, err := s.OutboxBacklog(ctx); err != nil || n != 1 || !oldest.Equal(t0.Add(time.Minute)) {
+		t.Errorf("backlog after a delivery: %d %v %v", n, oldest, err)
 	}
 }
