@@ -178,5 +178,6 @@ func (a *app) engine() (*syncer.Engine, error) {
 		DeleteThreshold:     a.cfg.Sync.DeleteThreshold,
 		OwnsAlternateEmails: a.cfg.Directory.Mapping.AlternateEmails != "",
 		DefaultRegion:       strings.ToUpper(a.cfg.Phone.DefaultRegion),
+		OnContactChange:     a.contactNotices(),
 	}, a.log), nil
 }

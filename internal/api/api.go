@@ -32,7 +32,8 @@ type Store interface {
 	TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
 	TouchToken(ctx context.Context, id string, at time.Time) error
 	AppendAudit(ctx context.Context, e *store.AuditEvent) error
-	// Throttle state, for explain.
+	// Throttle state and contact changes, for explain.
+	ListAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditEvent) error) error
 	CountEvents(ctx context.Context, key string, since time.Time) (int, error)
 	LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sspr/sspr/internal/email"
 	"github.com/sspr/sspr/internal/phone"
@@ -46,6 +47,11 @@ type Facts struct {
 	// Holders returns how many users hold a canonical phone number (nil: not known, no number
 	// is treated as shared).
 	Holders func(number string) int
+	// Changed says when directory contact fields (mobilePhone, officePhone, alternateEmails)
+	// last changed, for those that changed recently; Now is the time of the decision. A value
+	// that changed less than the policy's NewContactCooldown before Now is not offered.
+	Changed map[string]time.Time
+	Now     time.Time
 }
 
 // Note is one step of the rule's reasoning, in words an administrator understands.
@@ -114,6 +120,17 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 		}
 		d.Options = append(d.Options, o)
 	}
+	// fresh: a directory value that just changed is not trusted yet.
+	fresh := func(field, value string) bool {
+		at, ok := f.Changed[field]
+		cool := p.Cooldown()
+		if !ok || cool <= 0 || !f.Now.Before(at.Add(cool)) {
+			return false
+		}
+		problem(field, "%s %s is new (changed %s): usable for reset from %s, unless the user registers it",
+			field, value, at.UTC().Format("2006-01-02 15:04 MST"), at.Add(cool).UTC().Format("2006-01-02 15:04 MST"))
+		return true
+	}
 	shared := func(field, number string) bool {
 		if f.Holders == nil || p.SharedNumbers.Allow {
 			return false
@@ -133,6 +150,7 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 	switch {
 	case emailTo == "":
 		absent(store.FieldAlternateEmails, "no alternateEmails and no authenticationEmail")
+	case emailField == store.FieldAlternateEmails && fresh(emailField, email.Mask(emailTo)):
 	case !p.Enabled(MethodEmail):
 		problem(emailField, "%s %s: email is not enabled by the policy", emailField, email.Mask(emailTo))
 	default:
@@ -156,7 +174,7 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 	} else {
 		note(phoneField, "authenticationPhone %s (registered and verified by the user)", phoneTo)
 	}
-	if phoneTo != "" && !shared(phoneField, phoneTo) {
+	if phoneTo != "" && !shared(phoneField, phoneTo) && !(!verified && fresh(phoneField, phoneTo)) {
 		switch {
 		case !p.Enabled(MethodSMS):
 		case verified || typ.CanReceiveSMS():
@@ -189,6 +207,7 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 		note(store.FieldOfficePhone, "officePhone %q → %s (%s)", office.Raw, office.Number, typeWords(t))
 		switch {
 		case shared(store.FieldOfficePhone, office.Number):
+		case fresh(store.FieldOfficePhone, office.Number):
 		case !t.CanReceiveVoice():
 			problem(store.FieldOfficePhone, "officePhone %s is %s: cannot be called", office.Number, article(typeWords(t)))
 		case !p.Enabled(MethodVoice):

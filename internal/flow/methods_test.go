@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sspr/sspr/internal/store"
 )
@@ -27,6 +28,7 @@ func optionIDs(d Decision) []string {
 func TestMethods(t *testing.T) {
 	all := []string{MethodEmail, MethodSMS, MethodVoice, MethodQuestions}
 	mobileUS := ph("+1 425 555 0100", "+1 4255550100", "fixedLineOrMobile")
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name      string
 		u         store.User
@@ -92,6 +94,26 @@ func TestMethods(t *testing.T) {
 			u: store.User{AccountEnabled: true, MobilePhone: mobileUS},
 			p: func() Policy { p := policy(all, 1); p.SharedNumbers.Allow = true; return p }(),
 			f: Facts{Holders: func(string) int { return 12 }}, want: []string{"sms", "voice"}, ready: true},
+		{name: "a mobile that just changed in the directory waits",
+			u: store.User{AccountEnabled: true, MobilePhone: mobileUS, AlternateEmails: []string{"a@example.net"}},
+			p: policy(all, 1), f: Facts{Changed: map[string]time.Time{"mobilePhone": now.Add(-time.Hour)}, Now: now},
+			want: []string{"email"}, ready: true, noteHas: "mobilePhone +1 4255550100 is new (changed 2026-12-06 08:00 UTC): usable for reset from 2026-12-07 08:00 UTC"},
+		{name: "a new alternate email and a new office phone wait",
+			u: store.User{AccountEnabled: true, AlternateEmails: []string{"a@example.net"}, OfficePhone: ph("+1 425 555 0101", "+1 4255550101", "fixedLine")},
+			p: policy(all, 1), f: Facts{Changed: map[string]time.Time{"alternateEmails": now.Add(-time.Hour), "officePhone": now.Add(-23 * time.Hour)}, Now: now},
+			want: []string{}, ready: false, noteHas: "alternateEmails •••@example.net is new"},
+		{name: "after the cooldown the value is trusted",
+			u: store.User{AccountEnabled: true, MobilePhone: mobileUS},
+			p: policy(all, 1), f: Facts{Changed: map[string]time.Time{"mobilePhone": now.Add(-25 * time.Hour)}, Now: now},
+			want: []string{"sms", "voice"}, ready: true},
+		{name: "a registered phone is the user's own: no cooldown",
+			u: store.User{AccountEnabled: true, MobilePhone: mobileUS, AuthenticationPhone: "+44 7400123456"},
+			p: policy(all, 1), f: Facts{Changed: map[string]time.Time{"mobilePhone": now.Add(-time.Hour)}, Now: now},
+			want: []string{"sms", "voice"}, ready: true},
+		{name: "cooldown off",
+			u: store.User{AccountEnabled: true, MobilePhone: mobileUS},
+			p: func() Policy { p := policy(all, 1); off := time.Duration(0); p.NewContactCooldown = &off; return p }(),
+			f: Facts{Changed: map[string]time.Time{"mobilePhone": now.Add(-time.Hour)}, Now: now}, want: []string{"sms", "voice"}, ready: true},
 		{name: "unusable mobile explained",
 			u: store.User{AccountEnabled: true, MobilePhone: store.Phone{Raw: "555-0100", Problem: "no country code"}},
 			p: policy(all, 1), want: []string{}, ready: false, noteHas: `mobilePhone "555-0100" is not usable: no country code`},

@@ -69,7 +69,24 @@ type Policy struct {
 	// mobile, a placeholder) is not proof of one person: it is not offered for reset unless
 	// Allow is set. Max 0 means the default (3).
 	SharedNumbers SharedNumbers `yaml:"sharedNumbers"`
+
+	// NewContactCooldown: a phone or email read from the directory that changed less than this
+	// long ago is not offered for reset (whoever can edit a user's mobile in the directory could
+	// otherwise reset that user's password a minute later), unless the user registered it
+	// themselves. Default 24h; 0 turns it off.
+	NewContactCooldown *time.Duration `yaml:"newContactCooldown"`
 }
+
+// Cooldown is NewContactCooldown's value (0: off).
+func (p Policy) Cooldown() time.Duration {
+	if p.NewContactCooldown == nil {
+		return DefaultContactCooldown
+	}
+	return *p.NewContactCooldown
+}
+
+// DefaultContactCooldown is NewContactCooldown's default.
+const DefaultContactCooldown = 24 * time.Hour
 
 // SharedNumbers is the policy for phone numbers that several users hold.
 type SharedNumbers struct {
@@ -177,6 +194,9 @@ func (p Policy) Problems() []string {
 		if l.Max < 1 || l.Window < time.Second || l.Lock < 0 {
 			add("throttle.%s: max ≥ 1 and window ≥ 1s required", name)
 		}
+	}
+	if c := p.Cooldown(); c < 0 || c > 30*24*time.Hour {
+		add("newContactCooldown: %s: use 0 (off) to 720h", c)
 	}
 	if p.SharedNumbers.Max < 0 {
 		add("sharedNumbers.max: %d: use 1 or more", p.SharedNumbers.Max)

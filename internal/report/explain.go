@@ -16,6 +16,7 @@ import (
 // ExplainStore is what Explain reads.
 type ExplainStore interface {
 	flow.UserLister
+	flow.AuditLister
 	UserByUPN(ctx context.Context, upn string) (store.User, error)
 	CountEvents(ctx context.Context, key string, since time.Time) (int, error)
 	LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
@@ -101,7 +102,12 @@ func (e Explainer) Explain(ctx context.Context, upn string) (Explanation, error)
 		privLines = append(privLines, "membership of reset.adminGroups was not checked (no directory connection); the flow checks it")
 	}
 	step("Privileged", privLines...)
-	f.Holders = h.Count
+	f.Holders, f.Now = h.Count, now
+	if p.Cooldown() > 0 {
+		if f.Changed, err = flow.RecentChanges(ctx, e.Store, u, now.Add(-p.Cooldown())); err != nil {
+			return Explanation{}, fmt.Errorf("explain: %w", err)
+		}
+	}
 
 	d := flow.Methods(u, p, f)
 	var values []string

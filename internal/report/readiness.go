@@ -56,16 +56,30 @@ type Assessor struct {
 	Policy flow.Policy
 	// Holders counts the users of each number (nil: no number counts as shared).
 	Holders *flow.Holders
+	// Changed holds, per user ID, the directory contact fields that changed recently
+	// (flow.AllRecentChanges); Now is the report's time.
+	Changed map[string]map[string]time.Time
+	Now     time.Time
 }
 
-// NewAssessor returns an Assessor for policy p with the shared-number index built from st.
+// NewAssessor returns an Assessor for policy p with the shared-number index built from st, and
+// the recent directory contact changes when st also reads the audit log.
 func NewAssessor(ctx context.Context, st Lister, p flow.Policy) (Assessor, error) {
 	p = p.WithDefaults()
+	now := time.Now()
 	h := flow.NewHolders(p.SharedNumbers.Max)
-	if err := h.Build(ctx, st, time.Now()); err != nil {
+	if err := h.Build(ctx, st, now); err != nil {
 		return Assessor{}, fmt.Errorf("readiness: %w", err)
 	}
-	return Assessor{Policy: p, Holders: h}, nil
+	a := Assessor{Policy: p, Holders: h, Now: now}
+	if al, ok := st.(flow.AuditLister); ok && p.Cooldown() > 0 {
+		changed, err := flow.AllRecentChanges(ctx, al, now.Add(-p.Cooldown()))
+		if err != nil {
+			return Assessor{}, fmt.Errorf("readiness: %w", err)
+		}
+		a.Changed = changed
+	}
+	return a, nil
 }
 
 // Assess computes one user's readiness. Privilege comes from the synced record (AD
@@ -76,13 +90,14 @@ func (a Assessor) Assess(u store.User) Readiness {
 	if !u.Privileged {
 		f.Why = ""
 	}
-	return FromDecision(u, flow.Methods(u, a.Policy, a.facts(f)))
+	return FromDecision(u, flow.Methods(u, a.Policy, a.facts(f, u.ID)))
 }
 
-func (a Assessor) facts(f flow.Facts) flow.Facts {
+func (a Assessor) facts(f flow.Facts, userID string) flow.Facts {
 	if a.Holders != nil {
 		f.Holders = a.Holders.Count
 	}
+	f.Changed, f.Now = a.Changed[userID], a.Now
 	return f
 }
 

@@ -34,6 +34,8 @@ type Store interface {
 	store.Codes
 	store.Throttles
 	AppendAudit(ctx context.Context, e *store.AuditEvent) error
+	// ListAudit reads recent directory contact changes (reset.newContactCooldown).
+	ListAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditEvent) error) error
 	// SecurityAnswers returns the user's registered questions and answer hashes.
 	SecurityAnswers(ctx context.Context, userID string) ([]store.SecurityAnswer, error)
 }
@@ -167,6 +169,9 @@ type state struct {
 	Proven   []string `json:"proven"`   // hashes of the destinations verified
 	Pending  string   `json:"pending"`
 	Asked    []string `json:"asked,omitempty"` // question keys drawn, until answered right
+	// Changed: when the user's directory contact fields last changed, as read at the start
+	// (a value that just changed is not offered: reset.newContactCooldown).
+	Changed map[string]time.Time `json:"changed,omitempty"`
 	// Completing: a request is writing the password (or unlocking): the completion is claimed
 	// once, so concurrent requests on one session write nothing.
 	Completing bool      `json:"completing,omitempty"`
@@ -213,9 +218,12 @@ func (s *Service) Start(ctx context.Context, kind, name string, c flow.Client) (
 	userID := ""
 	if outcome == "ok" {
 		st.UPN, st.Subject, userID = u.UserPrincipalName, "u:"+u.ID, u.ID
-		f := s.facts(ctx, u)
+		f, err := s.facts(ctx, u, now)
+		if err != nil {
+			return "", View{}, err
+		}
 		d := flow.Methods(u, s.cfg.Policy, f)
-		st.Strict, st.Required = f.Privileged, d.Required
+		st.Strict, st.Required, st.Changed = f.Privileged, d.Required, f.Changed
 		switch {
 		case len(d.Options) == 0:
 			outcome = "noMethods"
@@ -258,15 +266,22 @@ func (s *Service) Start(ctx context.Context, kind, name string, c flow.Client) (
 // facts are what the rule needs beyond the user: privilege (AD adminCount=1, synced, or a
 // member of a configured admin group; when membership cannot be checked, the stricter policy
 // applies: fail closed) and who else holds the user's numbers.
-func (s *Service) facts(ctx context.Context, u store.User) flow.Facts {
+func (s *Service) facts(ctx context.Context, u store.User, now time.Time) (flow.Facts, error) {
 	f := flow.Privileged(ctx, s.dir, s.cfg.Policy.AdminGroups, u, s.log)
-	f.Holders = s.cfg.Holders
-	return f
+	f.Holders, f.Now = s.cfg.Holders, now
+	if cool := s.cfg.Policy.Cooldown(); cool > 0 {
+		changed, err := flow.RecentChanges(ctx, s.st, u, now.Add(-cool))
+		if err != nil {
+			return f, fmt.Errorf("reset: %w", err)
+		}
+		f.Changed = changed
+	}
+	return f, nil
 }
 
 // options lists the ways a real user can prove who they are: flow.Methods, the one rule.
 func (s *Service) options(u store.User, st *state) []flow.Option {
-	return flow.Methods(u, s.cfg.Policy, flow.Facts{Privileged: st.Strict, Holders: s.cfg.Holders}).Options
+	return flow.Methods(u, s.cfg.Policy, flow.Facts{Privileged: st.Strict, Holders: s.cfg.Holders, Changed: st.Changed, Now: s.now()}).Options
 }
 
 // decoyOptions derives, from the name alone, options that look like a real user's: the same

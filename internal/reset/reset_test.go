@@ -621,3 +621,33 @@ func TestIPv6ClientsCountByNetwork(t *testing.T) {
 		t.Errorf("audit client addresses %v, want full addresses", ips)
 	}
 }
+
+// TestNewContactCooldownAtReset: a mobile number the directory changed an hour ago is not
+// offered (the sync's audit event says so); the email still is; after a day the number is.
+func TestNewContactCooldownAtReset(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, flow.DefaultPolicy())
+	u, _ := f.st.UserByUPN(ctx, "alice@contoso.com")
+	if err := f.st.AppendAudit(ctx, &store.AuditEvent{Time: f.now.Add(-time.Hour), Type: flow.ContactChangedEvent, Actor: "sync",
+		UserID: u.ID, UserPrincipalName: u.UserPrincipalName, Details: map[string]string{"field": "mobilePhone"}}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func() []string {
+		_, v, err := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, o := range v.Options {
+			out = append(out, o.ID)
+		}
+		return out
+	}
+	if got := ids(); !slices.Equal(got, []string{"email", "voice-office"}) {
+		t.Errorf("an hour after the change: %v", got)
+	}
+	f.advance(24 * time.Hour)
+	if got := ids(); !slices.Equal(got, []string{"email", "sms", "voice", "voice-office"}) {
+		t.Errorf("a day later: %v", got)
+	}
+}

@@ -143,6 +143,9 @@ type SyncTx interface {
 	DeleteUserByAnchor(ctx context.Context, anchor []byte) error
 	// SetSyncState stores the watermark that the next delta run starts from.
 	SetSyncState(ctx context.Context, s SyncState) error
+	// AppendAudit records an event in the transaction (a directory contact value that
+	// changed): it is kept exactly when the sync's changes are.
+	AppendAudit(ctx context.Context, e *AuditEvent) error
 	// RecordRun stores r's status, counters, errors and FinishedAt (nil: now) on the run r.ID that
 	// StartRun recorded, as FinishRun does, but inside the transaction: the record is kept exactly
 	// when the run's changes are, so a process killed after Commit leaves a run that says what it

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sspr/sspr/internal/email"
+	"github.com/sspr/sspr/internal/flow"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/sspr/sspr/internal/directory"
@@ -34,7 +37,28 @@ type Config struct {
 	OwnsAlternateEmails bool
 	// DefaultRegion is part of every fingerprint: changing it re-normalizes every phone.
 	DefaultRegion string
+	// OnContactChange, when set, is told of every directory contact value (mobilePhone,
+	// officePhone, a new alternateEmails address) that a committed run changed, so that the
+	// previous value's owner can be told (the reset flow does not trust such a value at once:
+	// reset.newContactCooldown).
+	OnContactChange func(ctx context.Context, c ContactChange)
 }
+
+// ContactChange is a directory contact value that changed for an existing user.
+type ContactChange struct {
+	User  store.User // as stored after the change
+	Field string     // store.FieldMobilePhone, FieldOfficePhone or FieldAlternateEmails
+	// Old and New are the values, masked (never in full in an audit event or a mail).
+	Old, New string
+	// Notify are the addresses the user was known by before the change (registered
+	// authenticationEmail and the old alternateEmails), who are told of it.
+	Notify []string
+	At     time.Time
+}
+
+// AuditContactChanged is the audit event of a directory contact value that changed; the
+// reset flow reads it to apply reset.newContactCooldown.
+const AuditContactChanged = flow.ContactChangedEvent
 
 // Engine runs full and delta syncs from one directory Reader into the store.
 type Engine struct {
@@ -143,6 +167,9 @@ type Report struct {
 	Run        store.SyncRun
 	Rejections []Rejection // the first maxRejections; Run.Rejected counts them all
 	Watermark  string
+	// ContactChanges are the contact values the run changed (told to OnContactChange after
+	// the commit).
+	ContactChanges []ContactChange
 }
 
 const (
@@ -176,6 +203,11 @@ func (e *Engine) Run(ctx context.Context, opts Options) (Report, error) {
 	if err == nil && !opts.DryRun {
 		// run recorded the outcome in its transaction, committed with the changes.
 		e.logRun(rep.Run)
+		if e.cfg.OnContactChange != nil {
+			for _, c := range rep.ContactChanges {
+				e.cfg.OnContactChange(ctx, c)
+			}
+		}
 		return rep, nil
 	}
 	e.settle(&rep.Run, err, opts.DryRun)
@@ -385,6 +417,9 @@ func (h *handler) apply(ctx context.Context, j *job, mayRetry bool) error {
 	}
 	h.reject(rejections...)
 	if j.found {
+		if err := h.contactChanges(ctx, old, *u); err != nil {
+			return err
+		}
 		h.rep.Run.Updated++
 		if h.opts.OnChange != nil {
 			h.opts.OnChange(Change{Kind: Update, UserPrincipalName: u.UserPrincipalName, DN: shownDN(u.DN), Fields: diff(old, *u)})
@@ -452,4 +487,59 @@ func (h *handler) reject(rs ...Rejection) {
 			h.rep.Run.Errors = append(h.rep.Run.Errors, r.String())
 		}
 	}
+}
+
+// contactChanges records, in the sync's transaction, every directory contact value of an
+// existing user that the update changes to a new, usable value: an audit event each, which the
+// reset flow reads (a value that just changed is not trusted at once), and a ContactChange for
+// the notice to the user.
+func (h *handler) contactChanges(ctx context.Context, old, u store.User) error {
+	type change struct{ field, old, new string }
+	var cs []change
+	if u.MobilePhone.Number != "" && u.MobilePhone.Number != old.MobilePhone.Number && !u.MobilePhoneOverridden {
+		cs = append(cs, change{store.FieldMobilePhone, maskPhone(old.MobilePhone.Number), maskPhone(u.MobilePhone.Number)})
+	}
+	if u.OfficePhone.Number != "" && u.OfficePhone.Number != old.OfficePhone.Number {
+		cs = append(cs, change{store.FieldOfficePhone, maskPhone(old.OfficePhone.Number), maskPhone(u.OfficePhone.Number)})
+	}
+	known := map[string]bool{}
+	for _, a := range old.AlternateEmails {
+		known[strings.ToLower(a)] = true
+	}
+	for _, a := range u.AlternateEmails {
+		if !known[strings.ToLower(a)] {
+			cs = append(cs, change{store.FieldAlternateEmails, "", email.Mask(a)})
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	at := h.e.now().UTC()
+	notify := []string{}
+	seen := map[string]bool{}
+	for _, a := range append([]string{old.AuthenticationEmail}, old.AlternateEmails...) {
+		if a != "" && !seen[strings.ToLower(a)] {
+			seen[strings.ToLower(a)] = true
+			notify = append(notify, a)
+		}
+	}
+	for _, c := range cs {
+		details := map[string]string{"field": c.field, "new": c.new}
+		if c.old != "" {
+			details["old"] = c.old
+		}
+		if err := h.tx.AppendAudit(ctx, &store.AuditEvent{Time: at, Type: AuditContactChanged, Actor: "sync", UserID: u.ID,
+			UserPrincipalName: u.UserPrincipalName, Details: details}); err != nil {
+			return fmt.Errorf("sync: record a contact change of %s: %w", u.UserPrincipalName, err)
+		}
+		h.rep.ContactChanges = append(h.rep.ContactChanges, ContactChange{User: u, Field: c.field, Old: c.old, New: c.new, Notify: notify, At: at})
+	}
+	return nil
+}
+
+func maskPhone(number string) string {
+	if number == "" {
+		return ""
+	}
+	return phone.Mask(number)
 }

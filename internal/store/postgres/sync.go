@@ -453,6 +453,17 @@ func (t *syncTx) SetSyncState(ctx context.Context, s store.SyncState) error {
 	return nil
 }
 
+// AppendAudit records e in the transaction.
+func (t *syncTx) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
+	if err := t.begin(ctx); err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	}
+	if err := t.s.insertAudit(ctx, t.tx, e); err != nil {
+		return fmt.Errorf("append audit: %w", t.fail(ctx, err))
+	}
+	return nil
+}
+
 // Commit makes the transaction's writes durable and visible and releases the sync lock. After a
 // failed Commit nothing is kept.
 func (t *syncTx) Commit() error {

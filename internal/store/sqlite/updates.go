@@ -118,3 +118,11 @@ func (x usersTx) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	e.ID, e.Time = id, a.at
 	return nil
 }
+
+// AppendAudit records e in the sync's transaction: it is kept only if the transaction commits.
+func (t *syncTx) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
+	if err := t.usable(); err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	}
+	return usersTx{t}.AppendAudit(ctx, e)
+}
