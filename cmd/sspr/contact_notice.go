@@ -53,4 +53,3 @@ func (a *app) contactNotices() func(context.Context, syncer.ContactChange) {
 		}
 	}
 }
-
