@@ -92,7 +92,7 @@ func openApp(ctx context.Context, cfg config.Config, logTo io.Writer) (*app, err
 
 func newApp(ctx context.Context, cfg config.Config, logTo io.Writer, use storeUse) (*app, error) {
 	a := &app{cfg: cfg, log: newLogger(cfg.Log, logTo)}
-	st, err := openStore(ctx, cfg.Store, a.log, use)
+	st, err := openStore(ctx, cfg.StoreDSN(), a.log, use)
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ type check struct {
 // connectChecks runs every connection test the configuration calls for and prints one line
 // each; the error says how many failed.
 func connectChecks(ctx context.Context, cfg config.Config, out io.Writer) error {
-	checks := []check{{"store", func(ctx context.Context) (string, error) { return checkStore(ctx, cfg.Store) }}}
+	checks := []check{{"store", func(ctx context.Context) (string, error) { return checkStore(ctx, cfg.StoreDSN()) }}}
 	if cfg.Directory.URL != "" {
 		checks = append(checks, check{"directory", func(ctx context.Context) (string, error) { return checkDirectory(ctx, cfg.Directory) }})
 	} else {

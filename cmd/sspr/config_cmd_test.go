@@ -153,7 +153,8 @@ func TestConfigValidateConnect(t *testing.T) {
 	}
 
 	pg := closedPort(t)
-	r = connect(strings.Replace(good, "sqlite://"+d.store, "postgres://sspr:Pg-S3cret@"+pg+"/sspr?connect_timeout=5", 1))
+	pgPW := writeFile(t, d.dir, "pg-pw", "Pg-S3cret\n", 0o600)
+	r = connect(strings.Replace(good, "sqlite://"+d.store, "postgres://sspr@"+pg+"/sspr?connect_timeout=5\nstorePasswordFile: "+pgPW, 1))
 	unreachable := lineOf(r, "FAIL store:")
 	if r.code != 1 || !strings.Contains(unreachable, "cannot reach the PostgreSQL store at "+pg) || strings.Contains(r.stdout+r.stderr, "Pg-S3cret") {
 		t.Errorf("unreachable store:\n%s", r)

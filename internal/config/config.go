@@ -42,6 +42,14 @@ type Config struct {
 	// Password is the rules a new password must meet before it is written back.
 	Password password.Policy `yaml:"password"`
 	Notify   Notify          `yaml:"notify"`
+
+	// StorePasswordFile holds the PostgreSQL store's password ($SSPR_STORE_PASSWORD_FILE wins);
+	// never in the URL. StorePassword is what it holds.
+	StorePasswordFile string       `yaml:"storePasswordFile"`
+	StorePassword     secret.Value `yaml:"-"`
+	// StoreAllowInsecure lets sspr reach a PostgreSQL store on another host without TLS that
+	// checks the server (sslmode=verify-full): tests only.
+	StoreAllowInsecure bool `yaml:"storeAllowInsecure"`
 }
 
 // Directory says where users come from: a live LDAP directory (url) or an export file (file).
@@ -211,8 +219,10 @@ func Parse(data []byte, env Env) (Config, error) {
 	}
 	c.applyDefaults()
 	problems = append(problems, c.readSecrets(env)...)
+	problems = append(problems, c.readStoreSecret(env)...)
 	problems = append(problems, c.readServerSecrets()...)
 	problems = append(problems, c.validate(env)...)
+	problems = append(problems, c.validateStore()...)
 	problems = append(problems, c.validateServer()...)
 	if len(problems) > 0 {
 		return c, &Error{Problems: dedupe(problems)}
@@ -498,11 +508,16 @@ func ParseStore(s string) (StoreKind, string, error) {
 	}
 }
 
-// RedactURL hides a password in a URL so that it can appear in an error.
+// RedactURL hides a password in a URL (user info or a password parameter) so that it can
+// appear in an error.
 func RedactURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	if err != nil {
 		return s
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

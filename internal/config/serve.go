@@ -71,7 +71,7 @@ type secretFile struct{ key, path string }
 
 // secretFiles lists every secret file the configuration names, by key.
 func (c Config) secretFiles() []secretFile {
-	fs := []secretFile{{"server.secretFile", c.Server.SecretFile}, {"directory.bindPasswordFile", c.Directory.BindPasswordFile}}
+	fs := []secretFile{{"server.secretFile", c.Server.SecretFile}, {"directory.bindPasswordFile", c.Directory.BindPasswordFile}, {"storePasswordFile", c.StorePasswordFile}}
 	for _, ch := range []struct {
 		name string
 		ch   NotifyChannel
