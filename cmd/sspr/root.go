@@ -38,6 +38,7 @@ normalizes phone numbers to +CC NUMBER, and reports who can reset today and what
 		newServeCmd(g),
 		newTokenCmd(g),
 		newDemoCmd(),
+		newStoreCmd(g),
 	)
 	strictUsage(root)
 	return root

@@ -120,3 +120,21 @@ func (c Config) StoreDSN() string {
 	u.User = url.UserPassword(u.User.Username(), c.StorePassword.Reveal())
 	return u.String()
 }
+
+// StoreURL checks a store URL given outside the configuration file (sspr store copy --to) as
+// the store setting is checked, reads the password from passwordFile (or
+// $SSPR_STORE_PASSWORD_FILE), and returns what the backend opens, like StoreDSN.
+func StoreURL(raw, passwordFile string, allowInsecure bool, env Env) (string, error) {
+	if env == nil {
+		env = func(string) string { return "" }
+	}
+	c := Config{Store: raw, StorePasswordFile: passwordFile, StoreAllowInsecure: allowInsecure}
+	if _, _, err := ParseStore(raw); err != nil {
+		return "", err
+	}
+	ps := append(c.readStoreSecret(env), c.validateStore()...)
+	if len(ps) > 0 {
+		return "", &Error{Problems: ps}
+	}
+	return c.StoreDSN(), nil
+}

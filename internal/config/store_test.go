@@ -77,3 +77,22 @@ func TestStoreSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreURL: a URL from the command line gets the checks and the password of the store setting.
+func TestStoreURL(t *testing.T) {
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("Pg-S3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if dsn, err := StoreURL("postgres://sspr@127.0.0.1/sspr", pw, false, nil); err != nil || dsn != "postgres://sspr:Pg-S3cret@127.0.0.1/sspr" {
+		t.Errorf("StoreURL = %q, %v", dsn, err)
+	}
+	for _, bad := range []string{"postgres://sspr@db.contoso.com/sspr", "postgres://sspr:x@127.0.0.1/sspr", "mysql://x"} {
+		if _, err := StoreURL(bad, "", false, nil); err == nil {
+			t.Errorf("StoreURL(%q) accepted", bad)
+		}
+	}
+	if _, err := StoreURL("postgres://sspr@db.contoso.com/sspr", "", true, nil); err != nil {
+		t.Errorf("allowInsecure: %v", err)
+	}
+}

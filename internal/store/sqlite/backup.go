@@ -189,6 +189,10 @@ func restore(ctx context.Context, backupPath, path string) (BackupInfo, error) {
 	return info, nil
 }
 
+// InUse reports whether another process (sspr serve, a sync) has the SQLite store at path open.
+// It cannot see this process's own connections.
+func InUse(path string) (bool, error) { return inUse(path) }
+
 // copySynced copies src to a new file dst (mode 0600), synced to disk.
 func copySynced(src, dst string) error {
 	in, err := os.Open(src)

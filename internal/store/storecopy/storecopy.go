@@ -122,6 +122,11 @@ var sqliteOnly = []string{"throttle_counts", "store_commits", "schema_migrations
 // be stopped: what it writes to the SQLite store after the copy's snapshot is not copied.
 func SQLiteToPostgres(ctx context.Context, path, dsn string, opt Options) (Result, error) {
 	start := time.Now()
+	if busy, err := sqlite.InUse(path); err != nil {
+		return Result{}, fmt.Errorf("storecopy: source: %w", err)
+	} else if busy {
+		return Result{}, fmt.Errorf("storecopy: source: %w: a process has %s open; stop sspr first, or what it writes after the copy's snapshot is lost", sqlite.ErrInUse, path)
+	}
 	s, err := sqlite.Open(ctx, path, sqlite.MustExist())
 	if err != nil {
 		return Result{}, fmt.Errorf("storecopy: source: %w", err)
