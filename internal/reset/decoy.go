@@ -29,6 +29,15 @@ type Decoys struct {
 	mu     sync.RWMutex
 	shapes []shape
 	cum    []uint64 // cumulative counts: shape i is drawn for r in [cum[i-1], cum[i])
+	// the sets of questions real users registered, and how many registered each: a decoy
+	// "registered" one of them, in these proportions (popular questions, and the ones chosen
+	// together, come up as often as for real users).
+	questions map[string]int
+}
+
+// questionCounter is the store's count of registered question sets (store.Answers).
+type questionCounter interface {
+	QuestionSets(ctx context.Context) (map[string]int, error)
 }
 
 // shape is what one real user's methods page shows, with the values that identify them left
@@ -139,10 +148,58 @@ func (d *Decoys) Build(ctx context.Context, st flow.UserLister, p flow.Policy, h
 		list = append(list, shapes[k])
 		cum = append(cum, total)
 	}
+	var questions map[string]int
+	if qc, ok := st.(questionCounter); ok {
+		if questions, err = qc.QuestionSets(ctx); err != nil {
+			return fmt.Errorf("decoys: %w", err)
+		}
+	}
 	d.mu.Lock()
-	d.shapes, d.cum = list, cum
+	d.shapes, d.cum, d.questions = list, cum, questions
 	d.mu.Unlock()
 	return nil
+}
+
+// drawQuestions draws a set of n questions real users registered, in their proportions, keyed
+// by the name (the same name, the same questions); nil when no such set is known.
+func (d *Decoys) drawQuestions(key []byte, name string, n int, usable func(string) bool) []string {
+	if d == nil {
+		return nil
+	}
+	d.mu.RLock()
+	counts := d.questions
+	d.mu.RUnlock()
+	var sets []string
+	var total uint64
+	for set, c := range counts {
+		keys := strings.Split(set, "\n")
+		if len(keys) != n || !allUsable(keys, usable) {
+			continue
+		}
+		sets = append(sets, set)
+		total += uint64(c)
+	}
+	if total == 0 {
+		return nil
+	}
+	sort.Strings(sets)
+	r := newStream(key, "decoy-questions:"+strings.ToLower(name)).uint64() % total
+	for _, set := range sets {
+		if r < uint64(counts[set]) {
+			return strings.Split(set, "\n")
+		}
+		r -= uint64(counts[set])
+	}
+	return nil
+}
+
+func allUsable(keys []string, usable func(string) bool) bool {
+	for _, k := range keys {
+		if !usable(k) {
+			return false
+		}
+	}
+	return true
 }
 
 // Refresh builds the model now and then every interval until ctx ends.

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +225,78 @@ func TestDecoysMatchThePopulation(t *testing.T) {
 		len(users), n, len(realCount)+len(unknownCount), acc, len(test), limit)
 	if acc > limit {
 		t.Errorf("one methods page tells real names from unknown ones: accuracy %.3f > %.3f", acc, limit)
+	}
+}
+
+// TestDecoyQuestionsFollowThePopulation: the questions a decoy "registered" come up as often as
+// real users registered them, so a popular question is no sign of a real name. Threshold: the
+// share of decoys with the popular question is within 4 standard errors of the real share.
+func TestDecoyQuestionsFollowThePopulation(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sspr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	r := rand.New(rand.NewPCG(5, 6))
+	users := decoyPopulation(r, 600)
+	if err := st.Update(ctx, func(tx store.UsersTx) error {
+		for i := range users {
+			users[i].Source, users[i].SecurityQuestionsCount = store.SourceCloud, 0
+			if err := tx.CreateUser(ctx, &users[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// 80% of real users chose firstPet; the other two of three from the rest of the catalog.
+	others := []string{"birthCity", "firstCar", "childhoodHero", "firstJob", "favoriteTeacher", "firstConcert"}
+	withPet := 0
+	for _, u := range users {
+		keys := []string{}
+		if r.IntN(10) < 8 {
+			keys = append(keys, "firstPet")
+			withPet++
+		}
+		for _, i := range r.Perm(len(others)) {
+			if len(keys) == 3 {
+				break
+			}
+			keys = append(keys, others[i])
+		}
+		var answers []store.SecurityAnswer
+		for _, k := range keys {
+			answers = append(answers, store.SecurityAnswer{QuestionKey: k, Hash: "x"})
+		}
+		if err := st.SetSecurityAnswers(ctx, u.ID, answers, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := flow.DefaultPolicy()
+	p.Methods = []string{flow.MethodEmail, flow.MethodQuestions}
+	decoys := &Decoys{}
+	if err := decoys.Build(ctx, st, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	svc := New(st, &outbox{}, &fakeDirectory{}, Config{Policy: p, Password: password.Default(), CodeKey: bytes.Repeat([]byte("c"), 32),
+		DecoyKey: bytes.Repeat([]byte("d"), 32), Decoys: decoys}, slog.New(slog.DiscardHandler))
+	const n = 2000
+	decoyPet := 0
+	for i := range n {
+		qs := svc.decoyQuestions(fmt.Sprintf("nobody%d@contoso.com", i))
+		if len(qs) != 3 {
+			t.Fatalf("decoy questions %v", qs)
+		}
+		if slices.Contains(qs, "firstPet") {
+			decoyPet++
+		}
+	}
+	real, fake := float64(withPet)/float64(len(users)), float64(decoyPet)/n
+	se := math.Sqrt(real*(1-real)/float64(len(users)) + fake*(1-fake)/n)
+	t.Logf("firstPet registered by %.3f of real users, by %.3f of decoys (standard error %.3f)", real, fake, se)
+	if math.Abs(real-fake) > 4*se {
+		t.Errorf("decoys register the popular question at %.3f, real users at %.3f", fake, real)
 	}
 }

@@ -59,6 +59,9 @@ func (s *Service) drawQuestions(ctx context.Context, st *state, u *store.User) (
 // decoyQuestions are the questions a name that matches nobody "registered": Register questions
 // of the catalog, chosen by a keyed hash of the name.
 func (s *Service) decoyQuestions(name string) []string {
+	if qs := s.cfg.Decoys.drawQuestions(s.cfg.DecoyKey, name, s.cfg.Policy.Questions.Register, s.cfg.Questions.Has); qs != nil {
+		return qs
+	}
 	mac := hmac.New(sha256.New, s.cfg.DecoyKey)
 	mac.Write([]byte("questions:" + strings.ToLower(name)))
 	var seed [32]byte

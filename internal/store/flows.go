@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -217,4 +218,40 @@ type Answers interface {
 	// SecurityQuestionsCount and SecurityQuestionsRegisteredAt.
 	SetSecurityAnswers(ctx context.Context, userID string, answers []SecurityAnswer, at time.Time) error
 	SecurityAnswers(ctx context.Context, userID string) ([]SecurityAnswer, error)
+	// QuestionSets returns each set of questions users registered (its keys sorted, joined by
+	// "\n") and how many users registered exactly that set (never who, never an answer): decoy
+	// flows draw their questions from this distribution.
+	QuestionSets(ctx context.Context) (map[string]int, error)
+}
+
+// QuestionSetCounter builds QuestionSets' result from rows ordered by user, then key.
+type QuestionSetCounter struct {
+	user   string
+	keys   []string
+	counts map[string]int
+}
+
+// NewQuestionSets returns an empty counter.
+func NewQuestionSets() *QuestionSetCounter { return &QuestionSetCounter{counts: map[string]int{}} }
+
+// Add counts one row.
+func (c *QuestionSetCounter) Add(user, key string) {
+	if user != c.user {
+		c.flush()
+		c.user = user
+	}
+	c.keys = append(c.keys, key)
+}
+
+func (c *QuestionSetCounter) flush() {
+	if len(c.keys) > 0 {
+		c.counts[strings.Join(c.keys, "\n")]++
+	}
+	c.keys = c.keys[:0]
+}
+
+// Counts returns the sets and how many users registered each.
+func (c *QuestionSetCounter) Counts() map[string]int {
+	c.flush()
+	return c.counts
 }

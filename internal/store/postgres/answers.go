@@ -98,3 +98,24 @@ func (s *Store) SecurityAnswers(ctx context.Context, userID string) ([]store.Sec
 	}
 	return l, nil
 }
+
+// QuestionSets returns each registered set of questions and how many users registered it.
+func (s *Store) QuestionSets(ctx context.Context) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT user_id, question_key FROM security_answers ORDER BY user_id, question_key`)
+	if err != nil {
+		return nil, fmt.Errorf("question sets: %w", withCtx(ctx, err))
+	}
+	defer rows.Close()
+	sets := store.NewQuestionSets()
+	for rows.Next() {
+		var user, key string
+		if err := rows.Scan(&user, &key); err != nil {
+			return nil, fmt.Errorf("question sets: %w", err)
+		}
+		sets.Add(user, key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("question sets: %w", withCtx(ctx, err))
+	}
+	return sets.Counts(), nil
+}

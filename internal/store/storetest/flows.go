@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -1341,6 +1342,9 @@ func testAnswers(t *testing.T, s store.Store) {
 	got, err := s.SecurityAnswers(ctx, u.ID)
 	if err != nil || !slices.Equal(got, answers) {
 		t.Errorf("SecurityAnswers = %+v, %v; want %+v in order", got, err, answers)
+	}
+	if sets, err := s.QuestionSets(ctx); err != nil || !maps.Equal(sets, map[string]int{"city\ncustom:7\npet": 1, "pet": 1}) {
+		t.Errorf("QuestionSets = %v, %v", sets, err)
 	}
 	after, err := s.UserByUPN(ctx, u.UserPrincipalName)
 	if err != nil {
