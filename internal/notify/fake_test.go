@@ -129,7 +129,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 // channel is a notify.Channel that records messages and answers with fn's error.
 type channel struct {
 	mu   sync.Mutex
-	got  []notify.Message
+	got  []notify.Message // as sent, without the idempotency key (kept in keys)
+	keys []string
 	fn   func(ctx context.Context, m notify.Message) error
 	sent chan notify.Message // receives each delivered message when not nil
 }
@@ -140,6 +141,8 @@ func (c *channel) Send(ctx context.Context, m notify.Message) error {
 		err = c.fn(ctx, m)
 	}
 	c.mu.Lock()
+	c.keys = append(c.keys, m.IdempotencyKey)
+	m.IdempotencyKey = ""
 	c.got = append(c.got, m)
 	c.mu.Unlock()
 	if err == nil && c.sent != nil {
@@ -152,4 +155,10 @@ func (c *channel) messages() []notify.Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.got)
+}
+
+func (c *channel) idempotencyKeys() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.keys)
 }

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sspr/sspr/internal/email"
+	"github.com/sspr/sspr/internal/store"
 )
 
 // Channel names: the kind of message, which decides the Channel that delivers it.
@@ -31,6 +33,19 @@ type Message struct {
 	To      string // an email address, or an E.164 number "+14255550100" for sms and voice
 	Subject string // email only; kept in clear in the outbox, so never put a code in it
 	Body    string // sealed in the outbox; may hold a one-time code
+	// IdempotencyKey names the message across delivery attempts and instances (the worker
+	// sets it from the outbox row: IdempotencyKey): a provider that sees it twice, because an
+	// instance died between sending and recording, can drop the second. It holds no secret.
+	IdempotencyKey string
+}
+
+// IdempotencyKey is the key of the outbox message sm: "sspr-" its ID and a hash of its
+// channel, destination and creation time, so that IDs that restart (a new or restored
+// database) do not collide. Neither the body nor the code enters it.
+func IdempotencyKey(sm store.Message) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d", sm.Channel, sm.To, sm.CreatedAt.UnixNano())
+	return fmt.Sprintf("sspr-%d-%x", sm.ID, h.Sum(nil)[:8])
 }
 
 // Channel delivers messages: an SMTP relay, an SMS/voice provider, a file, the console.

@@ -265,6 +265,34 @@ func TestCrashedWorkerMessageDeliveredAfterLease(t *testing.T) {
 	if got := ch.messages(); len(got) != 1 || got[0] != smsMsg() {
 		t.Errorf("channel got %+v", got)
 	}
+	// The delivery carries the key worker A would have sent: a provider that got A's request
+	// drops B's.
+	if keys, want := ch.idempotencyKeys(), notify.IdempotencyKey(claimed[0]); len(keys) != 1 || keys[0] != want || want == "" {
+		t.Errorf("idempotency keys %q, want [%q]", keys, want)
+	}
+}
+
+// TestIdempotencyKey: one key per message, the same on every attempt, different for another
+// message or the same ID in another database (another creation time); no code in it.
+func TestIdempotencyKey(t *testing.T) {
+	at := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	m := store.Message{ID: 7, Channel: "sms", To: "+14255550100", Body: []byte("sealed 482913"), CreatedAt: at}
+	k := notify.IdempotencyKey(m)
+	retry := m
+	retry.Attempts, retry.LastError = 3, "timeout"
+	other, restarted := m, m
+	other.ID = 8
+	restarted.CreatedAt = at.Add(time.Second)
+	switch {
+	case !strings.HasPrefix(k, "sspr-7-") || len(k) != len("sspr-7-")+16:
+		t.Errorf("key %q", k)
+	case notify.IdempotencyKey(retry) != k:
+		t.Error("a retry has another key")
+	case notify.IdempotencyKey(other) == k, notify.IdempotencyKey(restarted) == k:
+		t.Error("two messages share a key")
+	case strings.Contains(k, "482913"):
+		t.Error("the key holds the code")
+	}
 }
 
 func TestNoChannelConfigured(t *testing.T) {

@@ -118,6 +118,9 @@ func New(cfg Config) (*Channel, error) {
 	return &Channel{cfg: cfg, base: base, client: transport.NewHTTPClient(Timeout)}, nil
 }
 
+// IdempotencyHeader carries notify.Message.IdempotencyKey on every request for a message.
+const IdempotencyHeader = "I-Twilio-Idempotency-Token"
+
 // Send sends m as an SMS (channel sms) or places a call that reads it (channel voice).
 func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	form := url.Values{"To": {m.To}}
@@ -156,6 +159,11 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "sspr")
+	if m.IdempotencyKey != "" {
+		// Twilio keeps no documented idempotency header; this is the one its own clients
+		// send, and a proxy in front of it can deduplicate on it.
+		req.Header.Set(IdempotencyHeader, m.IdempotencyKey)
+	}
 	req.SetBasicAuth(c.cfg.AccountSID, c.cfg.AuthToken.Reveal())
 	resp, err := c.client.Do(req)
 	if err != nil {

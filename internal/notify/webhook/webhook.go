@@ -63,6 +63,10 @@ func (c Config) Validate() error {
 	return e.Err()
 }
 
+// IdempotencyHeader carries notify.Message.IdempotencyKey: one value per message, the same
+// on every attempt.
+const IdempotencyHeader = "Idempotency-Key"
+
 // Payload is the JSON body of a webhook call.
 type Payload struct {
 	Channel string `json:"channel"`           // "sms", "voice" or "email"
@@ -116,6 +120,11 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "sspr")
+	if m.IdempotencyKey != "" {
+		// The same message sent again (a retry, or another instance after a lease) carries
+		// the same key, so that the receiver can drop it.
+		req.Header.Set(IdempotencyHeader, m.IdempotencyKey)
+	}
 	if c.cfg.HeaderValue != "" {
 		req.Header.Set(c.cfg.HeaderName, c.cfg.HeaderValue.Reveal())
 	}
