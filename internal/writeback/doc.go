@@ -7,6 +7,14 @@
 //	              lists it, else the deprecated .2066), critical.
 //	              OpenLDAP: Password Modify extended operation (RFC 3062, no old password) with
 //	              the ppolicy request control; the response control says which rule failed.
+//	ChangePassword  the user's own change, checked by the directory as one (old password,
+//	              history, minimum age): AD/Samba a Modify deleting the old unicodePwd value and
+//	              adding the new one, bound as the service account (AD grants "Change Password"
+//	              to Everyone; the old password proves the user), so it works for users who
+//	              cannot bind: must change at next logon (773) and expired password (532).
+//	              OpenLDAP: bind as the user (changeAfterReset and grace logins allow it), then
+//	              Password Modify with oldPasswd and the ppolicy control.
+//	              With Config.MustChangeAfterReset, SetPassword on AD also sets pwdLastSet=0.
 //	Unlock        AD/Samba: lockoutTime = 0.  OpenLDAP: delete pwdAccountLockedTime ("no such
 //	              attribute" = not locked = success).
 //	IsMember      AD/Samba: base search of the user, (memberOf:1.2.840.113556.1.4.1941:=<group>).
@@ -38,6 +46,14 @@
 // The previous password keeps working for simple binds during "old password allowed period"
 // (smb.conf, 60 minutes by default). A reset does not unlock: call Unlock as well. Bind
 // failures carry AD's data codes (52e, 533, 701, 773, 775 seen).
+//
+// A user's change on Samba (ChangePassword): the old password is checked first (a wrong
+// one is 00000056 "The old password specified doesn't match!", whatever else is wrong), then
+// minimum age (the domain's default of a day applies: "too young"), length, complexity and
+// history ("already used (previous password)" for the current one, "in history" for older
+// ones). The previous password still binds for the old password allowed period, as after a
+// reset. LDAP refuses to set pwdLastSet to anything but 0 or -1, so the tests age a password
+// on the DC's own sam.ldb.
 //
 // Active Directory (not tested here; documented behaviour): with the hints control on 2012 R2
 // and later (.2066 on 2008 R2) history and minimum age apply to the reset; AD's 0000052D text

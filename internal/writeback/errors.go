@@ -160,7 +160,7 @@ func adPasswordReason(err error) string {
 	switch {
 	case strings.Contains(msg, "too short"):
 		return ReasonTooShort
-	case strings.Contains(msg, "history"):
+	case strings.Contains(msg, "history"), strings.Contains(msg, "already used"): // Samba: "(previous password)" for the current one
 		return ReasonHistory
 	case strings.Contains(msg, "too young"):
 		return ReasonTooYoung

@@ -62,6 +62,9 @@ func (d *Directory) setUnicodePwd(ctx context.Context, c *conn, userDN, password
 	}
 	mod := goldap.NewModifyRequest(userDN, []goldap.Control{goldap.NewControlString(oid, true, policyHintsValue)})
 	mod.Replace("unicodePwd", []string{unicodePwd(password)})
+	if d.cfg.MustChangeAfterReset {
+		mod.Replace("pwdLastSet", []string{"0"})
+	}
 	if err := c.Modify(mod); err != nil {
 		return classify(ctx, op, fmt.Sprintf("modify unicodePwd of %q (policy hints %s)", userDN, oid), err, adPasswordReason)
 	}

@@ -28,6 +28,10 @@ type Config struct {
 	// give it write on userPassword and manage on pwdAccountLockedTime by ACL. Each call as a
 	// whole is bounded by its CallTimeout, each wait for an answer by its OperationTimeout.
 	Endpoint ldapconn.Endpoint
+	// MustChangeAfterReset: SetPassword also makes the user change the new password at next
+	// logon (AD/Samba: pwdLastSet=0 in the same Modify). OpenLDAP ignores it (pwdReset is
+	// set by ppolicy only for a password administrator: see doc.go).
+	MustChangeAfterReset bool
 }
 
 // Directory writes passwords back, unlocks accounts, checks group membership and checks a
