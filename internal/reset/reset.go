@@ -600,6 +600,16 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 	} else {
 		if err := s.dir.Unlock(ctx, u.DN); err != nil {
 			reason := reasonOf(err)
+			if reason == "unavailable" || reason == "failed" {
+				// The answer may have been lost after the unlock was made: say so, not
+				// "nothing was changed" (a retry is harmless: unlocking twice is a no-op).
+				s.log.Error("unlock outcome unknown", "user", u.UserPrincipalName, "reason", reason, "err", err)
+				s.audit(ctx, "unlock.unknown", st, u.ID, c, map[string]string{"reason": reason})
+				release()
+				e := userErr(flow.KindDirectory, "unlock.unknown")
+				e.Reason = "unknown"
+				return e
+			}
 			s.log.Warn("unlock failed", "user", u.UserPrincipalName, "reason", reason, "err", err)
 			s.audit(ctx, "unlock.failed", st, u.ID, c, map[string]string{"reason": reason})
 			release()

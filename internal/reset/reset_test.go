@@ -651,3 +651,21 @@ func TestNewContactCooldownAtReset(t *testing.T) {
 		t.Errorf("a day later: %v", got)
 	}
 }
+
+// TestUnlockLostAnswer: an unlock whose answer was lost does not claim "nothing was changed".
+func TestUnlockLostAnswer(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, flow.DefaultPolicy())
+	tok, _, _ := f.svc.Start(ctx, KindUnlock, "alice@contoso.com", f.c)
+	if _, err := f.svc.VerifyCode(ctx, tok, "email", f.sendAndRead(t, tok, "email"), f.c); err != nil {
+		t.Fatal(err)
+	}
+	f.dir.fail = reasonErr("unavailable")
+	if err := f.svc.Complete(ctx, tok, "", f.c); userErrKey(err) != "unlock.unknown" {
+		t.Errorf("got %v", err)
+	}
+	f.dir.fail = nil
+	if err := f.svc.Complete(ctx, tok, "", f.c); err != nil {
+		t.Errorf("retry: %v", err)
+	}
+}

@@ -147,6 +147,7 @@ var english = map[string]string{
 	"writeback.notPermitted": "Your password cannot be reset here. Contact your helpdesk.",
 	"writeback.unavailable":  "The directory cannot be reached right now. Nothing was changed. Try again in a few minutes.",
 	"writeback.failed":       "Your password could not be changed. Nothing was changed. Contact your helpdesk.",
+	"unlock.unknown":         "The directory stopped answering, and we could not confirm whether your account was unlocked. Try signing in; if it is still locked, start again in a few minutes.",
 	"writeback.unknown":      "The directory stopped answering, and we could not confirm whether your password was changed. Try signing in with the new password; if that does not work, start again in a few minutes.",
 
 	// Security questions at reset.
