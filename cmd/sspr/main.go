@@ -30,7 +30,7 @@ func main() {
 	defer stop()
 	// SSPR_CPUPROFILE=file writes a CPU profile of the command (for benchmarks).
 	if p := os.Getenv("SSPR_CPUPROFILE"); p != "" {
-		if f, err := os.Create(p); err == nil {
+		if f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
 				defer pprof.StopCPUProfile()
 			}
@@ -38,7 +38,7 @@ func main() {
 	}
 	// SSPR_TRACE=file writes an execution trace (go tool trace), for benchmarks.
 	if p := os.Getenv("SSPR_TRACE"); p != "" {
-		if f, err := os.Create(p); err == nil {
+		if f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err == nil {
 			if trace.Start(f) == nil {
 				defer trace.Stop()
 			}
