@@ -99,3 +99,28 @@ func TestStoreCopy(t *testing.T) {
 		t.Errorf("copy from postgres:\n%s", r)
 	}
 }
+
+// TestStoreMigrateFromPreviousRelease: sspr store migrate on the store that the previous release
+// (f316a55) wrote says what it did, and this build then reads its users.
+func TestStoreMigrateFromPreviousRelease(t *testing.T) {
+	cfg, db := fileStore(t)
+	old, err := os.ReadFile("../../internal/store/upgradetest/testdata/sspr-f316a55.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm", "-commits"} {
+		os.Remove(db + suffix)
+	}
+	if err := os.WriteFile(db, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, cfg, "store", "migrate"); r.code != 0 || !strings.Contains(r.stdout, "schema version 3 → ") {
+		t.Fatalf("migrate:\n%s", r)
+	}
+	if r := run(t, cfg, "store", "migrate"); r.code != 0 || !strings.Contains(r.stdout, "up to date") {
+		t.Errorf("second migrate:\n%s", r)
+	}
+	if r := run(t, cfg, "user", "get", "contractor@contoso.com", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"source": "cloud"`) {
+		t.Errorf("user get:\n%s", r)
+	}
+}
