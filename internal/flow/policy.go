@@ -75,6 +75,10 @@ type Policy struct {
 	// otherwise reset that user's password a minute later), unless the user registered it
 	// themselves. Default 24h; 0 turns it off.
 	NewContactCooldown *time.Duration `yaml:"newContactCooldown"`
+
+	// MustChangeAfterReset: a reset also sets "user must change password at next logon"
+	// (AD/Samba pwdLastSet=0), and the done page links to /change. Default off.
+	MustChangeAfterReset bool `yaml:"mustChangeAfterReset"`
 }
 
 // Cooldown is NewContactCooldown's value (0: off).
