@@ -198,9 +198,9 @@ target (and storePasswordFile at the password) and start sspr.`,
 				Progress: func(table string, n int64) { fmt.Fprintf(errOut, "copied %s: %d rows\n", table, n) }})
 			if len(res.Tables) > 0 {
 				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(w, "TABLE\tSOURCE\tTARGET")
+				fmt.Fprintln(w, "TABLE\tSOURCE\tTARGET\tTIME")
 				for _, c := range res.Tables {
-					fmt.Fprintf(w, "%s\t%d\t%d\n", c.Table, c.Source, c.Target)
+					fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", c.Table, c.Source, c.Target, c.Duration.Round(time.Millisecond))
 				}
 				w.Flush()
 			}

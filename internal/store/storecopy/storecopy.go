@@ -37,6 +37,7 @@ type Options struct {
 type Count struct {
 	Table          string
 	Source, Target int64
+	Duration       time.Duration // reading, writing and counting the table
 }
 
 // Result says what a copy moved.
@@ -170,6 +171,7 @@ func SQLiteToPostgres(ctx context.Context, path, dsn string, opt Options) (Resul
 	var res Result
 	var mismatched []string
 	for _, t := range tables {
+		tableStart := time.Now()
 		n, err := copyTable(ctx, stx, dtx, t)
 		if err != nil {
 			return Result{}, fmt.Errorf("storecopy: %s: %w", t.name, err)
@@ -186,6 +188,7 @@ func SQLiteToPostgres(ctx context.Context, path, dsn string, opt Options) (Resul
 		if err := dtx.QueryRow(ctx, `SELECT count(*) FROM `+t.name).Scan(&c.Target); err != nil {
 			return Result{}, fmt.Errorf("storecopy: %s: count target: %w", t.name, err)
 		}
+		c.Duration = time.Since(tableStart)
 		if c.Source != c.Target || c.Source != n {
 			mismatched = append(mismatched, fmt.Sprintf("%s: %d in the source, %d copied, %d in the target", t.name, c.Source, n, c.Target))
 		}

@@ -1,0 +1,10 @@
+#!/bin/sh
+# sspr store copy of a 100,000-user SQLite store (security answers for a tenth, 200,000 audit
+# events, 1,000 queued messages) into PostgreSQL, three times, with the load average: the
+# figure in the README's "Moving to PostgreSQL". Needs the test PostgreSQL
+# (SSPR_TEST_POSTGRES_URL, as scripts/testservers/postgres.sh writes it). Users and runs:
+# SSPR_COPY_BENCH_USERS, SSPR_COPY_BENCH_RUNS.
+set -eu
+cd "$(dirname "$0")/.."
+: "${SSPR_TEST_POSTGRES_URL:?set it, e.g. . /tmp/sspr-shared/postgres.env}"
+SSPR_COPY_BENCH=1 exec go test -count=1 -timeout 30m -run '^TestCopyBenchmark$' -v ./internal/store/storecopy/
