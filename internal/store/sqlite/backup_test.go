@@ -173,3 +173,51 @@ func TestRestoreInUse(t *testing.T) {
 		t.Errorf("restore once the process is gone: %v", err)
 	}
 }
+
+// TestBackupWhileWriting: a backup taken while another store on the file commits all the time
+// succeeds without stopping the writes, and holds what was committed at one moment between them.
+func TestBackupWhileWriting(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sspr.db")
+	s := openWithUsers(t, path, 100)
+	defer s.Close()
+	stop, done := make(chan struct{}), make(chan int)
+	go func() {
+		n := 100
+		for {
+			select {
+			case <-stop:
+				done <- n
+				return
+			default:
+			}
+			u := store.User{Source: store.SourceCloud, UserPrincipalName: fmt.Sprintf("w%d@example.com", n)}
+			if err := s.Update(ctx, func(tx store.UsersTx) error { return tx.CreateUser(ctx, &u) }); err != nil {
+				t.Error(err)
+				done <- n
+				return
+			}
+			n++
+		}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	dest := filepath.Join(dir, "backup.db")
+	_, err := Backup(ctx, path, dest)
+	close(stop)
+	written := <-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if n := countUsers(t, b); n < 100 || n > written {
+		t.Errorf("backup holds %d users; %d before it, %d at its end", n, 100, written)
+	}
+	if written == 100 {
+		t.Error("no write went on during the backup")
+	}
+}
