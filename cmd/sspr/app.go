@@ -165,7 +165,11 @@ func newReader(d config.Directory) (directory.Reader, error) {
 	return r, nil
 }
 
-func (a *app) engine() (*syncer.Engine, error) {
+func (a *app) engine() (*syncer.Engine, error) { return a.engineLogging(a.log) }
+
+// engineLogging is engine with another logger (the sync command prints its own summary, so its
+// engine logs only warnings).
+func (a *app) engineLogging(log *slog.Logger) (*syncer.Engine, error) {
 	r, err := newReader(a.cfg.Directory)
 	if err != nil {
 		return nil, err
@@ -179,5 +183,14 @@ func (a *app) engine() (*syncer.Engine, error) {
 		OwnsAlternateEmails: a.cfg.Directory.Mapping.AlternateEmails != "",
 		DefaultRegion:       strings.ToUpper(a.cfg.Phone.DefaultRegion),
 		OnContactChange:     a.contactNotices(),
-	}, a.log), nil
+	}, log), nil
 }
+
+// warnOnly passes on warnings and errors only.
+type warnOnly struct{ slog.Handler }
+
+func (w warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+func (w warnOnly) WithAttrs(as []slog.Attr) slog.Handler { return warnOnly{w.Handler.WithAttrs(as)} }
+func (w warnOnly) WithGroup(name string) slog.Handler    { return warnOnly{w.Handler.WithGroup(name)} }

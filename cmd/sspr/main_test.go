@@ -139,10 +139,14 @@ func TestSyncAndRead(t *testing.T) {
 	}
 
 	r = run(t, d.cfg, "sync")
-	if r.code != 0 || !strings.Contains(r.stdout, "sync full succeeded") || !strings.Contains(r.stdout, "21 added, 0 updated, 0 deleted, 0 unchanged, 4 rejected") {
+	if r.code != 0 || !strings.Contains(r.stdout, "sync full succeeded") ||
+		!strings.Contains(r.stdout, "21 added, 0 updated, 0 deleted, 0 unchanged, 0 entries rejected; 4 unusable values left out") {
 		t.Fatalf("sync:\n%s", r)
 	}
-	if !strings.Contains(r.stdout, `rejected: trent: mobilePhone "+999 12345678": unknown country code`) {
+	if n := strings.Count(r.stdout+r.stderr, "succeeded"); n != 1 {
+		t.Errorf("the summary is printed %d times:\n%s", n, r)
+	}
+	if !strings.Contains(r.stdout, `unusable: trent: mobilePhone "+999 12345678": unknown country code`) {
 		t.Errorf("rejections not shown:\n%s", r.stdout)
 	}
 	r = run(t, d.cfg, "sync")

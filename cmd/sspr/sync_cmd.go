@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -49,7 +50,8 @@ transaction. A run that would delete more than sync.deleteThreshold users change
 }
 
 func runSync(ctx context.Context, a *app, opts syncer.Options, out io.Writer, listChanges, quiet bool) error {
-	eng, err := a.engine()
+	// The summary below says what the engine's "sync run" log line would: print it once.
+	eng, err := a.engineLogging(slog.New(warnOnly{a.log.Handler()}))
 	if err != nil {
 		return err
 	}
@@ -80,12 +82,20 @@ func runSync(ctx context.Context, a *app, opts syncer.Options, out io.Writer, li
 	}
 	for i, r := range rep.Rejections {
 		if i == 20 && !listChanges {
-			fmt.Fprintf(out, "  ... and %d more (sspr report readiness shows every unusable value)\n", rep.Run.Rejected-20)
+			fmt.Fprintf(out, "  ... and %d more (sspr report readiness shows every unusable value)\n", rep.Run.Rejected+rep.UnusableValues-20)
 			break
 		}
-		fmt.Fprintf(out, "  rejected: %s\n", r)
+		what := "rejected" // the whole entry: no user written
+		if r.Field != "" {
+			what = "unusable" // one value left out of a user who was written
+		}
+		fmt.Fprintf(out, "  %s: %s\n", what, r)
 	}
-	fmt.Fprintln(out, summary(rep.Run))
+	line := summary(rep.Run)
+	if rep.UnusableValues > 0 {
+		line += fmt.Sprintf("; %d unusable values left out", rep.UnusableValues)
+	}
+	fmt.Fprintln(out, line)
 	return err
 }
 
@@ -120,7 +130,7 @@ func summary(r store.SyncRun) string {
 	if r.FinishedAt != nil {
 		d = " in " + r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
 	}
-	return fmt.Sprintf("sync %s %s%s: %d added, %d updated, %d deleted, %d unchanged, %d rejected",
+	return fmt.Sprintf("sync %s %s%s: %d added, %d updated, %d deleted, %d unchanged, %d entries rejected",
 		r.Mode, r.Status, d, r.Added, r.Updated, r.Deleted, r.Unchanged, r.Rejected)
 }
 

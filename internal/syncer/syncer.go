@@ -165,7 +165,10 @@ func (e *GuardError) Error() string {
 // Report is the outcome of a run.
 type Report struct {
 	Run        store.SyncRun
-	Rejections []Rejection // the first maxRejections; Run.Rejected counts them all
+	Rejections []Rejection // the first maxRejections
+	// Run.Rejected counts the entries rejected whole (no user written); UnusableValues the
+	// values left out of users who were written (a phone that cannot be read, an invalid email).
+	UnusableValues int
 	Watermark  string
 	// ContactChanges are the contact values the run changed (told to OnContactChange after
 	// the commit).
@@ -479,7 +482,11 @@ func (h *handler) Reject(ctx context.Context, r directory.Rejection) error {
 
 func (h *handler) reject(rs ...Rejection) {
 	for _, r := range rs {
-		h.rep.Run.Rejected++
+		if r.Field == "" {
+			h.rep.Run.Rejected++
+		} else {
+			h.rep.UnusableValues++
+		}
 		if len(h.rep.Rejections) < maxRejections {
 			h.rep.Rejections = append(h.rep.Rejections, r)
 		}
