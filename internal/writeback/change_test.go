@@ -1,9 +1,6 @@
 package writeback_test
 
 import (
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,13 +21,13 @@ func TestSambaChangePassword(t *testing.T) {
 	c := ctx(t)
 	pw := "Initial-Pass-123x!"
 	u := f.user(t, "chg", pw, nil)
-	f.psoWith(t, "wbc-chg-"+f.tag, u, nil) // history 24, no minimum age
-	young := f.user(t, "young", pw, nil)   // the domain's policy: a minimum age of a day
+	f.dc.PSO(t, "wbc-chg-"+f.tag, u, nil) // history 24, no minimum age
+	young := f.user(t, "young", pw, nil)  // the domain's policy: a minimum age of a day
 	must := f.user(t, "must", pw, nil)
 	f.modify(t, must, "pwdLastSet", "0")
 	exp := f.user(t, "exp", pw, nil)
-	f.psoWith(t, "wbc-exp-"+f.tag, exp, map[string]string{"msDS-MaximumPasswordAge": "-1728000000000"}) // maximum age 2 days
-	f.agePassword(t, exp, 72*time.Hour)
+	f.dc.PSO(t, "wbc-exp-"+f.tag, exp, map[string]string{"msDS-MaximumPasswordAge": "-1728000000000"}) // maximum age 2 days
+	f.dc.AgePassword(t, exp, 72*time.Hour)
 	wantReason(t, f.dir.Authenticate(c, exp, pw), writeback.ReasonExpired, pw)
 	wantReason(t, f.dir.Authenticate(c, must, pw), writeback.ReasonMustChange, pw)
 
@@ -59,36 +56,6 @@ func TestSambaChangePassword(t *testing.T) {
 	// Samba keeps accepting the previous password for simple binds for "old password allowed
 	// period" (smb.conf, 60 minutes by default), after a change as after a reset.
 	wantReason(t, f.dir.Authenticate(c, u, pw), "")
-}
-
-// agePasswordScript sets pwdLastSet to any value, which LDAP refuses (0 or -1 only): on the
-// DC's own sam.ldb, as the system, with the control Samba's upgrades use to import a
-// password's age (DSDB_CONTROL_PASSWORD_BYPASS_LAST_SET_OID).
-const agePasswordScript = `
-import sys, ldb
-from samba.samdb import SamDB
-from samba.auth import system_session
-from samba.param import LoadParm
-lp = LoadParm(); lp.load(sys.argv[1])
-db = SamDB(url=lp.private_path("sam.ldb"), session_info=system_session(), lp=lp)
-m = ldb.Message(); m.dn = ldb.Dn(db, sys.argv[2])
-m["pwdLastSet"] = ldb.MessageElement(sys.argv[3], ldb.FLAG_MOD_REPLACE, "pwdLastSet")
-db.modify(m, controls=["local_oid:1.3.6.1.4.1.7165.4.3.20:0"])
-`
-
-// agePassword makes dn's password look set ago (needs the DC's smb.conf: the shared DC of
-// the project's test script, SSPR_TEST_SAMBA_SMBCONF).
-func (f *sambaFixture) agePassword(t *testing.T, dn string, ago time.Duration) {
-	t.Helper()
-	conf := os.Getenv("SSPR_TEST_SAMBA_SMBCONF")
-	if conf == "" {
-		t.Skip("SSPR_TEST_SAMBA_SMBCONF not set: cannot age a password on this DC")
-	}
-	filetime := (time.Now().Add(-ago).Unix() + 11644473600) * 10000000
-	out, err := exec.Command("/usr/bin/python3", "-c", agePasswordScript, conf, dn, strconv.FormatInt(filetime, 10)).CombinedOutput()
-	if err != nil {
-		t.Fatalf("age the password of %s: %v\n%s", dn, err, out)
-	}
 }
 
 // TestOpenLDAPChangePassword: Password Modify with the old password, bound as the user, under
@@ -141,7 +108,7 @@ func TestSambaMustChangeAfterReset(t *testing.T) {
 	f := newSambaFixture(t)
 	c := ctx(t)
 	u := f.user(t, "mcr", "", nil)
-	f.psoWith(t, "wbc-mcr-"+f.tag, u, nil)
+	f.dc.PSO(t, "wbc-mcr-"+f.tag, u, nil)
 	d, err := writeback.New(writeback.Config{Kind: directory.ActiveDirectory, MustChangeAfterReset: true,
 		Endpoint: ldapconn.Endpoint{URL: f.dc.URL, StartTLS: strings.HasPrefix(strings.ToLower(f.dc.URL), "ldap://"),
 			CAFile: f.dc.CAFile, BindDN: f.dc.BindDN, BindPassword: secret.Value(f.dc.Password)}})

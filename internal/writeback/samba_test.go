@@ -3,7 +3,6 @@ package writeback_test
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -190,59 +189,7 @@ func TestSambaLockoutAndUnlock(t *testing.T) {
 // deletes it when the test ends.
 func (f *sambaFixture) pso(t *testing.T, dn string, threshold int) {
 	t.Helper()
-	f.psoWith(t, "wb-"+f.tag, dn, map[string]string{"msDS-LockoutThreshold": strconv.Itoa(threshold)})
-}
-
-// psoWith applies the fine-grained password policy name to dn (history 24, complexity,
-// length 7, no minimum age, maximum 42 days, no lockout, with set's attributes instead), and
-// deletes it when the test ends. A PSO leaves the domain's policy as it is for the other tests
-// sharing the DC.
-func (f *sambaFixture) psoWith(t *testing.T, name, dn string, set map[string]string) {
-	t.Helper()
-	psoDN := "CN=" + name + ",CN=Password Settings Container,CN=System," + f.dc.BaseDN
-	attrs := map[string]string{
-		"objectClass":                              "msDS-PasswordSettings",
-		"msDS-PasswordSettingsPrecedence":          "10",
-		"msDS-PasswordReversibleEncryptionEnabled": "FALSE",
-		"msDS-PasswordHistoryLength":               "24",
-		"msDS-PasswordComplexityEnabled":           "TRUE",
-		"msDS-MinimumPasswordLength":               "7",
-		"msDS-MinimumPasswordAge":                  "0",
-		"msDS-MaximumPasswordAge":                  "-36288000000000",
-		"msDS-LockoutThreshold":                    "0",
-		"msDS-LockoutObservationWindow":            "-18000000000",
-		"msDS-LockoutDuration":                     "-18000000000",
-		"msDS-PSOAppliesTo":                        dn,
-	}
-	maps.Copy(attrs, set)
-	add := goldap.NewAddRequest(psoDN, nil)
-	for k, v := range attrs {
-		add.Attribute(k, []string{v})
-	}
-	if err := f.dc.Dial(t).Add(add); err != nil {
-		t.Fatalf("add PSO: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := goldap.DialURL(f.dc.URL, goldap.DialWithTLSConfig(f.dc.TLSConfig(t)))
-		if err != nil {
-			t.Errorf("PSO cleanup: %v", err)
-			return
-		}
-		defer c.Close()
-		if strings.HasPrefix(strings.ToLower(f.dc.URL), "ldap://") {
-			if err := c.StartTLS(f.dc.TLSConfig(t)); err != nil {
-				t.Errorf("PSO cleanup: StartTLS: %v", err)
-				return
-			}
-		}
-		if err := c.Bind(f.dc.BindDN, f.dc.Password); err != nil {
-			t.Errorf("PSO cleanup: %v", err)
-			return
-		}
-		if err := c.Del(goldap.NewDelRequest(psoDN, nil)); err != nil {
-			t.Errorf("PSO cleanup: delete %s: %v", psoDN, err)
-		}
-	})
+	f.dc.PSO(t, "wb-"+f.tag, dn, map[string]string{"msDS-LockoutThreshold": strconv.Itoa(threshold)})
 }
 
 func TestSambaIsMember(t *testing.T) {
