@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -20,7 +21,7 @@ func newDemoCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Start a throwaway directory with sample users, sync them and print the readiness report",
-		Long: `Starts a throwaway OpenLDAP on 127.0.0.1 seeded with ~20 sample users (phone numbers in many
+		Long: `Starts a throwaway OpenLDAP on 127.0.0.1 seeded with 21 sample users (phone numbers in many
 formats, some broken), syncs them into an embedded SQLite store under --dir and prints the
 readiness report. When slapd is not installed, the same users are read from the bundled LDIF
 export instead. The demo keeps running (so you can try the other commands with the config it
@@ -40,6 +41,15 @@ wrote) until Ctrl-C, unless --once.`,
 func runDemo(cmd *cobra.Command, dir, listen string, once, noSlapd bool) error {
 	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
+	// A busy port is said before anything else happens, with the way out.
+	var pre net.Listener
+	if !once {
+		ln, err := net.Listen("tcp", listen)
+		if err != nil {
+			return usagef("%s is not free (%v): pick another address with make demo LISTEN=127.0.0.1:8081 (or sspr demo --listen 127.0.0.1:8081)", listen, err)
+		}
+		pre = ln
+	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -88,6 +98,8 @@ func runDemo(cmd *cobra.Command, dir, listen string, once, noSlapd bool) error {
 		return err
 	}
 	cfgText += demo.Server(listen, secretPath, filepath.Join(dir, "outbox.jsonl"))
+	// Security questions, as the banner below promises (registered at /register).
+	cfgText += "reset:\n  methods: [email, sms, voice, questions]\n"
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o640); err != nil {
 		return err
 	}
@@ -109,13 +121,17 @@ func runDemo(cmd *cobra.Command, dir, listen string, once, noSlapd bool) error {
 	if err := writeReadiness(cmd, a.store, a.cfg.Reset, formatTable, false); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nTry: sspr -c %s user list\n     sspr -c %s user get carol -o table\n     sspr -c %s report readiness -o csv\n", cfgPath, cfgPath, cfgPath)
+	// The commands to try, as they can be typed here: the binary as it was started (bin/sspr
+	// from make demo), not a bare "sspr" that may not be on PATH.
+	self := os.Args[0]
+	fmt.Fprintf(out, "\nTry: %[1]s -c %[2]s user list\n     %[1]s -c %[2]s user get carol -o table\n     %[1]s -c %[2]s report readiness -o csv\n     %[1]s -c %[2]s explain heidi\n", self, cfgPath)
 	if srv != nil {
-		fmt.Fprintf(out, "     sspr -c %s sync --full --dry-run\n", cfgPath)
+		fmt.Fprintf(out, "     %s -c %s sync --full --dry-run\n", self, cfgPath)
 	}
 	if once {
 		return nil
 	}
+	pre.Close() // serve opens it again at once
 	return serve(ctx, a, key, serveOptions{out: out, ready: func(addr string) {
 		fmt.Fprintf(out, "\nReset a password: open http://%s/reset and enter alice (or carol, victor, zoe).\n", addr)
 		fmt.Fprintf(out, "Unlock an account: http://%s/unlock\n", addr)
