@@ -13,7 +13,7 @@ build:
 
 demo: build
 	scripts/install-deps.sh demo
-	bin/sspr demo
+	bin/sspr demo $(if $(LISTEN),--listen $(LISTEN))
 
 test:
 	scripts/test.sh
