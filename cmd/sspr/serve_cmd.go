@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +33,7 @@ import (
 	"github.com/sspr/sspr/internal/register"
 	"github.com/sspr/sspr/internal/reset"
 	"github.com/sspr/sspr/internal/secret"
+	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/syncer"
 	"github.com/sspr/sspr/internal/web"
 	"github.com/sspr/sspr/internal/writeback"
@@ -93,7 +97,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		return err
 	}
 	outbox := notify.NewOutbox(a.store, sealer, time.Now)
-	worker := notify.NewWorker(a.store, sealer, channels, notify.WorkerOptions{Registerer: reg}, a.log)
+	worker := notify.NewWorker(a.store, sealer, channels, notify.WorkerOptions{Registerer: reg, Lease: testDuration(a, outboxLeaseEnv)}, a.log)
 
 	dir, err := newWriteback(cfg)
 	if err != nil {
@@ -183,6 +187,12 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 	}
 	site.Handle("GET /readyz", web.Ready(ready))
 
+	var certs *certReloader
+	if cfg.Server.TLSCertFile != "" {
+		if certs, err = newCertReloader(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile); err != nil {
+			return &config.Error{Problems: []config.Problem{{Key: "server.tlsCertFile", Message: err.Error()}}}
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -196,14 +206,17 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
+	if certs != nil {
+		srv.TLSConfig = certs.tlsConfig() // HTTP/2 by ALPN, as net/http does for ServeTLS
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	wg.Go(func() {
 		var err error
-		if cfg.Server.TLSCertFile != "" {
-			err = srv.ServeTLS(ln, cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile)
+		if certs != nil {
+			err = srv.ServeTLS(ln, "", "") // the certificate comes from certs.get
 		} else {
 			err = srv.Serve(ln)
 		}
@@ -229,18 +242,39 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 			msrv.Close()
 		})
 	}
-	wg.Go(func() { housekeeping(ctx, a) })
-	if opts.sync {
-		wg.Go(func() { syncLoop(ctx, a) })
+	// Several instances may share a PostgreSQL store: housekeeping and the scheduled sync run
+	// on the one holding each job's lease (store.Leader); with SQLite this process leads.
+	interval := syncInterval(a)
+	retry := min(leaseRetry, interval)
+	lead := func(job string, run func(ctx context.Context)) {
+		wg.Go(func() {
+			err := store.Lead(ctx, a.store, job, retry, func(ctx context.Context) {
+				a.log.Info("leading", "job", job)
+				run(ctx)
+			})
+			if err != nil {
+				a.log.Error("lease", "job", job, "err", err)
+			}
+		})
 	}
+	lead("housekeeping", func(ctx context.Context) { housekeeping(ctx, a) })
+	if opts.sync {
+		lead("sync", func(ctx context.Context) { syncLoop(ctx, a, interval) })
+	}
+	wg.Go(func() { reloadOnHangup(ctx, certs, a.log) })
 	a.log.Info("serving", "listen", ln.Addr().String(), "publicURL", cfg.Server.PublicURL)
 	if opts.ready != nil {
 		opts.ready(ln.Addr().String())
 	}
 	<-ctx.Done()
-	shutdown, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	// SIGTERM or SIGINT: stop accepting, let the requests in flight (a writeback included)
+	// answer, then return; a request still running after shutdownGrace is cut.
+	a.log.Info("shutting down: finishing the requests in flight", "grace", shutdownGrace)
+	shutdown, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancelShutdown()
-	_ = srv.Shutdown(shutdown)
+	if err := srv.Shutdown(shutdown); err != nil {
+		a.log.Warn("shutdown: requests cut", "err", err)
+	}
 	wg.Wait()
 	select {
 	case err := <-errc:
@@ -344,6 +378,62 @@ func (readOnlyDirectory) IsMember(context.Context, string, string) (bool, error)
 	return false, nil
 }
 
+const (
+	// shutdownGrace is how long requests in flight have to finish at SIGTERM: the server's
+	// write timeout, so that a request that may run is never cut short.
+	shutdownGrace = 60 * time.Second
+	// leaseRetry is how often an instance that does not lead a job tries to take it over.
+	leaseRetry = 15 * time.Second
+	// syncIntervalEnv overrides sync.interval below the configuration's minimum of 1m, and
+	// outboxLeaseEnv the outbox lease (2 min), for the multi-instance tests only
+	// (undocumented).
+	syncIntervalEnv = "SSPR_TEST_SYNC_INTERVAL"
+	outboxLeaseEnv  = "SSPR_TEST_OUTBOX_LEASE"
+)
+
+// syncInterval is sync.interval, or SSPR_TEST_SYNC_INTERVAL when set (tests).
+func syncInterval(a *app) time.Duration {
+	if d := testDuration(a, syncIntervalEnv); d > 0 {
+		return d
+	}
+	return a.cfg.Sync.Interval
+}
+
+// testDuration is the duration in the environment variable name, or 0.
+func testDuration(a *app, name string) time.Duration {
+	d, err := time.ParseDuration(os.Getenv(name))
+	if err != nil || d <= 0 {
+		return 0
+	}
+	a.log.Warn("overridden for a test", "env", name, "value", d)
+	return d
+}
+
+// reloadOnHangup reads the TLS certificate and key again at each SIGHUP until ctx ends;
+// connections already open keep the certificate they started with.
+func reloadOnHangup(ctx context.Context, certs *certReloader, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		switch {
+		case certs == nil:
+			log.Info("SIGHUP: no TLS certificate to reload (server.tlsCertFile is not set)")
+		default:
+			if err := certs.reload(); err != nil {
+				log.Error("SIGHUP: TLS certificate not reloaded; the previous one stays", "err", err)
+				continue
+			}
+			log.Info("SIGHUP: TLS certificate reloaded", "certFile", certs.certFile)
+		}
+	}
+}
+
 // housekeeping removes expired sessions, codes and throttle events every minute.
 func housekeeping(ctx context.Context, a *app) {
 	t := time.NewTicker(time.Minute)
@@ -361,14 +451,15 @@ func housekeeping(ctx context.Context, a *app) {
 	}
 }
 
-// syncLoop syncs now and every sync.interval.
-func syncLoop(ctx context.Context, a *app) {
+// syncLoop syncs now and every interval (sync.interval), while this instance leads.
+func syncLoop(ctx context.Context, a *app, interval time.Duration) {
 	eng, err := a.engine()
 	if err != nil {
 		a.log.Error("sync disabled", "err", err)
+		<-ctx.Done() // keep the lease: another instance would fail alike
 		return
 	}
-	t := time.NewTicker(a.cfg.Sync.Interval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if _, err := eng.Run(ctx, syncer.Options{}); err != nil && ctx.Err() == nil {
