@@ -3,8 +3,8 @@
 # events, 1,000 queued messages) into PostgreSQL, three times, with the load average: the
 # figure in the README's "Moving to PostgreSQL". Needs the test PostgreSQL
 # (SSPR_TEST_POSTGRES_URL, as scripts/testservers/postgres.sh writes it). Users and runs:
-# SSPR_COPY_BENCH_USERS, SSPR_COPY_BENCH_RUNS.
+# SSPR_COPY_BENCH_USERS=N, RUNS=N (default 3).
 set -eu
 cd "$(dirname "$0")/.."
 : "${SSPR_TEST_POSTGRES_URL:?set it, e.g. . /tmp/sspr-shared/postgres.env}"
-SSPR_COPY_BENCH=1 exec go test -count=1 -timeout 30m -run '^TestCopyBenchmark$' -v ./internal/store/storecopy/
+exec go test -count=1 -timeout 30m -run '^$' -bench '^BenchmarkCopy$' -benchtime "${RUNS:-3}x" ./internal/store/storecopy/

@@ -1,6 +1,7 @@
 package storecopy_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,27 +17,55 @@ import (
 	"github.com/sspr/sspr/internal/testenv"
 )
 
-// TestCopyBenchmark measures sspr store copy of a large SQLite store into PostgreSQL: users
+// BenchmarkCopy measures sspr store copy of a large SQLite store into PostgreSQL: users
 // (SSPR_COPY_BENCH_USERS, default 100000) synced from a directory, a tenth of them with two
-// security answers, two audit events per user, and a queued message per hundred users; three
-// copies (SSPR_COPY_BENCH_RUNS) into new databases, each printed with the load average before
-// and after, then the median. Slow: only with SSPR_COPY_BENCH=1 (scripts/storecopy-bench.sh).
-func TestCopyBenchmark(t *testing.T) {
-	if os.Getenv("SSPR_COPY_BENCH") != "1" || testing.Short() {
-		t.Skip("set SSPR_COPY_BENCH=1 (scripts/storecopy-bench.sh)")
+// security answers, two audit events per user, and a queued message per hundred users; b.N
+// copies (scripts/storecopy-bench.sh: -benchtime 3x) into new databases, each printed with the
+// load average before and after, then the median. The store is made once per process.
+func BenchmarkCopy(b *testing.B) {
+	ctx := b.Context()
+	path := filepath.Join(b.TempDir(), "sspr.db")
+	if err := makeStore(ctx, b, path, envInt(b, "SSPR_COPY_BENCH_USERS", 100000)); err != nil {
+		b.Fatal(err)
 	}
-	users := envInt(t, "SSPR_COPY_BENCH_USERS", 100000)
-	runs := envInt(t, "SSPR_COPY_BENCH_RUNS", 3)
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "sspr.db")
+	var times []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		dsn := testenv.PostgresDSN(b)
+		before := loadavg()
+		b.StartTimer()
+		res, err := storecopy.SQLiteToPostgres(ctx, path, dsn, storecopy.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var rows int64
+		var per []string
+		for _, c := range res.Tables {
+			rows += c.Target
+			if c.Duration >= 100*time.Millisecond {
+				per = append(per, fmt.Sprintf("%s %s", c.Table, c.Duration.Round(10*time.Millisecond)))
+			}
+		}
+		b.Logf("run %d: %s for %d rows (%s; load average before %s, after %s)", len(times)+1, res.Duration.Round(time.Millisecond), rows,
+			strings.Join(per, ", "), before, loadavg())
+		times = append(times, res.Duration)
+	}
+	slices.Sort(times)
+	b.Logf("median of %d: %s (range %s to %s)", len(times), times[len(times)/2].Round(time.Millisecond),
+		times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
+}
+
+// makeStore makes the SQLite store that BenchmarkCopy copies.
+func makeStore(ctx context.Context, b *testing.B, path string, users int) error {
 	s, err := sqlite.Open(ctx, path)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
+	defer s.Close()
 	start := time.Now()
 	tx, err := s.BeginSync(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	ids := make([]string, users)
 	for i := range users {
@@ -46,19 +75,19 @@ func TestCopyBenchmark(t *testing.T) {
 			MobilePhone:     store.Phone{Raw: fmt.Sprintf("+1 425 555 %04d", i%10000), Number: fmt.Sprintf("+1 425555%04d", i%10000), Type: "mobile"},
 			AlternateEmails: []string{fmt.Sprintf("user%d@example.net", i)}, DirectoryFields: []string{"officePhone", "mobilePhone"}}
 		if err := tx.PutUser(ctx, &u); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		ids[i] = u.ID
 	}
 	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < users; i += 10 {
 		if err := s.SetSecurityAnswers(ctx, ids[i], []store.SecurityAnswer{
 			{QuestionKey: "firstPet", Hash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"},
 			{QuestionKey: "birthCity", Hash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdDJzYWx0MnM$aGFzaDJoYXNoMmhhc2gyaGFzaDJoYXNoMmhhc2gyaA"}}, at); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 	const batch = 10000
@@ -74,45 +103,24 @@ func TestCopyBenchmark(t *testing.T) {
 			}
 			return nil
 		}); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 	for i := 0; i < users; i += 100 {
 		if err := s.Enqueue(ctx, &store.Message{Channel: "sms", To: "+14255550100", Body: make([]byte, 200), NextAttemptAt: at}); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
-	s.Close()
+	if err := s.Close(); err != nil {
+		return err
+	}
 	st, _ := os.Stat(path)
-	t.Logf("source: %d users, %d with security answers, %d audit events, %d messages; %.1f MB; made in %s",
+	b.Logf("source: %d users, %d with security answers, %d audit events, %d messages; %.1f MB; made in %s",
 		users, (users+9)/10, 2*users, (users+99)/100, float64(st.Size())/1e6, time.Since(start).Round(time.Millisecond))
-
-	var times []time.Duration
-	for r := range runs {
-		dsn := testenv.PostgresDSN(t)
-		before := loadavg()
-		res, err := storecopy.SQLiteToPostgres(ctx, path, dsn, storecopy.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rows int64
-		var per []string
-		for _, c := range res.Tables {
-			rows += c.Target
-			if c.Duration >= 100*time.Millisecond {
-				per = append(per, fmt.Sprintf("%s %s", c.Table, c.Duration.Round(10*time.Millisecond)))
-			}
-		}
-		t.Logf("run %d tables: %s", r+1, strings.Join(per, ", "))
-		t.Logf("run %d: %s for %d rows (load average before %s, after %s)", r+1, res.Duration.Round(time.Millisecond), rows, before, loadavg())
-		times = append(times, res.Duration)
-	}
-	slices.Sort(times)
-	t.Logf("median of %d: %s (range %s to %s)", runs, times[len(times)/2].Round(time.Millisecond),
-		times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
+	return nil
 }
 
-func envInt(t *testing.T, name string, def int) int {
+func envInt(t testing.TB, name string, def int) int {
 	v := os.Getenv(name)
 	if v == "" {
 		return def

@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/password"
@@ -342,5 +345,31 @@ func TestResetAfterCopy(t *testing.T) {
 	var n int
 	if err := pg.ListAudit(ctx, store.AuditFilter{TypePrefix: "reset.done"}, func(store.AuditEvent) error { n++; return nil }); err != nil || n != 1 {
 		t.Errorf("reset.done audited %d times (%v)", n, err)
+	}
+}
+
+// TestCopyCountMismatch: when the target does not end up with the source's rows (here a trigger
+// drops one audit event), the copy fails, names the table, and commits nothing.
+func TestCopyCountMismatch(t *testing.T) {
+	ctx := t.Context()
+	path := fillSQLite(t)
+	dsn := testenv.PostgresDSN(t)
+	openPostgres(t, dsn) // the schema
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `CREATE FUNCTION drop_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+		CREATE TRIGGER drop_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION drop_row()`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = storecopy.SQLiteToPostgres(ctx, path, dsn, storecopy.Options{})
+	if !errors.Is(err, storecopy.ErrCountMismatch) || !strings.Contains(err.Error(), "audit_events: 1 in the source") {
+		t.Fatalf("copy with a lost row: %v", err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d users committed after a failed copy (%v)", n, err)
 	}
 }
