@@ -39,7 +39,11 @@ normalizes phone numbers to +CC NUMBER, and reports who can reset today and what
 		newTokenCmd(g),
 		newDemoCmd(),
 		newStoreCmd(g),
+		newVersionCmd(),
+		newHealthCmd(),
+		newDocsCmd(),
 	)
+	completeUsers(root, g)
 	strictUsage(root)
 	return root
 }
