@@ -6,7 +6,7 @@ export CGO_ENABLED := 0
 GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build demo test bench-sync bench-reset vet fmt clean
+.PHONY: build demo test image bench-sync bench-reset vet fmt clean
 
 build:
 	$(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION)' -o bin/sspr ./cmd/sspr
@@ -17,6 +17,12 @@ demo: build
 
 test:
 	scripts/test.sh
+
+# The container image (Containerfile), built with buildah without a registry: see scripts/image.sh
+# (IMAGE, GO_IMAGE, BUILDAH_ROOT).
+IMAGE ?= localhost/sspr:$(VERSION)
+image:
+	IMAGE=$(IMAGE) VERSION=$(VERSION) GO=$(GO) scripts/image.sh
 
 # The benchmarks run with these flags (the README's figures come from them); BENCHFLAGS adds to
 # them, and of a flag given twice the last wins: `make bench-reset BENCHFLAGS='-floor 1ms'`.

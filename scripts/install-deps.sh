@@ -8,7 +8,7 @@ set -euo pipefail
 
 case "${1:-test}" in
   demo) pkgs=(slapd ldap-utils) ;;
-  test) pkgs=(slapd ldap-utils samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind krb5-user postgresql openssl chromium haproxy nginx) ;;
+  test) pkgs=(slapd ldap-utils samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind krb5-user postgresql openssl chromium haproxy nginx buildah systemd) ;;
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac
 
