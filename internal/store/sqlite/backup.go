@@ -145,7 +145,8 @@ func check(ctx context.Context, path string) (BackupInfo, error) {
 
 // Restore puts the backup file at backupPath in place as the SQLite store at path, for a store
 // that no process has open (ErrInUse otherwise: stop sspr first). It checks the backup, copies it
-// beside path and renames it over path (so path is never half written), and removes path's -wal
+// beside path, with the owner of the file it replaces (root restoring for an sspr that runs as
+// its own user), and renames it over path (so path is never half written), and removes path's -wal
 // and -shm (they belong to the database replaced) and its -commits (which counts the commits of
 // the database replaced, more than the backup holds: left, it would make Open refuse the
 // backup as a store that lost commits). The next Open counts the backup's commits afresh. A
@@ -175,6 +176,10 @@ func restore(ctx context.Context, backupPath, path string) (BackupInfo, error) {
 	if err := copySynced(backupPath, tmp); err != nil {
 		os.Remove(tmp)
 		return BackupInfo{}, err
+	}
+	if err := takeOwner(tmp, path); err != nil {
+		os.Remove(tmp)
+		return BackupInfo{}, fmt.Errorf("give the restored store the owner of %s: %w", path, err)
 	}
 	for _, suffix := range []string{"-wal", "-shm", commitsSuffix} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -219,5 +220,35 @@ func TestBackupWhileWriting(t *testing.T) {
 	}
 	if written == 100 {
 		t.Error("no write went on during the backup")
+	}
+}
+
+// TestRestoreKeepsOwner: run as root, Restore gives the restored store the owner of the file it
+// replaces (the user sspr runs as), not root.
+func TestRestoreKeepsOwner(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sspr.db")
+	openWithUsers(t, path, 1).Close()
+	dest := filepath.Join(dir, "backup.db")
+	if _, err := Backup(ctx, path, dest); err != nil {
+		t.Fatal(err)
+	}
+	owner := os.Getuid() // not root: files can only be our own
+	if owner == 0 {
+		owner = 65534
+		if err := os.Chown(path, owner, owner); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Restore(ctx, dest, path); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != owner || fi.Mode().Perm() != 0o600 {
+		t.Errorf("restored store owned by %d mode %v, want %d 0600", st.Uid, fi.Mode(), owner)
 	}
 }

@@ -31,3 +31,25 @@ func inUse(path string) (bool, error) {
 	}
 	return lk.Type != syscall.F_UNLCK, nil
 }
+
+// takeOwner gives file the owner and group of like (when like exists and they differ): a backup
+// restored by root for an sspr that runs as its own user stays readable by that user.
+func takeOwner(file, like string) error {
+	fi, err := os.Stat(like)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if mine, err := os.Stat(file); err == nil {
+		if m, ok := mine.Sys().(*syscall.Stat_t); ok && m.Uid == st.Uid && m.Gid == st.Gid {
+			return nil
+		}
+	}
+	return os.Chown(file, int(st.Uid), int(st.Gid))
+}
