@@ -246,4 +246,19 @@ var english = map[string]string{
 	"answers.containsQuestion":          "The answer may not repeat words of the question.",
 	"done.register.title":               "You are registered",
 	"done.register.body":                "Your information is saved and you are signed out. You can close this page.",
+
+	// Changing a known password (/change).
+	"change.title":          "Change your password",
+	"change.intro":          "Know your password? Change it here, also when it has expired or you must change it before you can sign in.",
+	"change.link":           "Know your password and want to change it?",
+	"change.current":        "Current password",
+	"change.submit":         "Change password",
+	"change.required":       "Enter your user name, your current password and a new password.",
+	"change.failed":         "The user name or the current password is not right, or the account is locked.",
+	"change.expired":        "Your password has expired and can no longer be changed with it. Reset your password instead.",
+	"change.mustChange":     "Your password must be changed by a reset. Reset your password instead.",
+	"change.notPermitted":   "Your password cannot be changed here. Contact your helpdesk.",
+	"done.change.title":     "Your password was changed",
+	"done.change.body":      "You can now sign in with your new password.",
+	"done.reset.mustChange": "Your organization asks you to change this password before you sign in: change it now.",
 }

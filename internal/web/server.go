@@ -66,6 +66,11 @@ type Config struct {
 	DebugTiming bool
 	// Registration, when set, serves the registration portal under /register.
 	Registration Registration
+	// Change, when set, serves /change: a user changes a password they know.
+	Change Change
+	// MustChangeAfterReset: a reset makes the user change the new password at next logon
+	// (reset.mustChangeAfterReset); the reset's done page links to /change.
+	MustChangeAfterReset bool
 }
 
 // Server serves the end-user pages.
@@ -104,7 +109,7 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, flows: flows, log: log, pages: map[string]*template.Template{},
 		origin: u.Scheme + "://" + u.Host, secure: cfg.TLS || u.Scheme == "https", mux: http.NewServeMux()}
-	for _, p := range []string{"start", "verify", "password", "done", "error", "signin", "register", "questions"} {
+	for _, p := range []string{"start", "verify", "password", "done", "error", "signin", "register", "questions", "change"} {
 		t, err := template.New("layout").ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", p, err)
@@ -132,6 +137,9 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.Registration != nil {
 		s.registrationRoutes()
+	}
+	if cfg.Change != nil {
+		s.changeRoutes()
 	}
 	return s, nil
 }
@@ -262,6 +270,8 @@ type page struct {
 	Reg        registerPage
 	ErrorField string // the id of the input the error is about
 	Notice     string
+	// ChangeOn: /change is served (the pages link to it); ChangeLink: the done page does.
+	ChangeOn, ChangeLink bool
 }
 
 type questionItem struct {
@@ -271,7 +281,7 @@ type questionItem struct {
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, kind, titleKey string) *page {
 	tr := newTranslator(r)
 	return &page{Tr: tr, Title: tr.T(titleKey), Company: s.cfg.CompanyName, Helpdesk: s.cfg.HelpdeskURL,
-		Kind: kind, CSRF: s.csrfToken(w, r)}
+		Kind: kind, CSRF: s.csrfToken(w, r), ChangeOn: s.cfg.Change != nil}
 }
 
 func (s *Server) render(w http.ResponseWriter, name string, status int, p *page) {
@@ -595,6 +605,9 @@ func (s *Server) donePage(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := s.newPage(w, r, kind, "done."+kind+".title")
 		p.Body = p.Tr.T("done." + kind + ".body")
+		if kind == reset.KindReset && s.cfg.MustChangeAfterReset && s.cfg.Change != nil {
+			p.Body, p.ChangeLink = p.Tr.T("done.reset.mustChange"), true
+		}
 		s.render(w, "done", http.StatusOK, p)
 	}
 }
