@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sspr/sspr/internal/api"
+	"github.com/sspr/sspr/internal/change"
 	"github.com/sspr/sspr/internal/config"
 	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/notify"
@@ -154,6 +155,12 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		CompanyName: cfg.Server.CompanyName,
 		PublicURL:   cfg.Server.PublicURL,
 	}, a.log)
+	changer := change.New(a.store, sender, dir, change.Config{
+		Policy:      cfg.Reset,
+		Password:    cfg.Password,
+		NameKey:     key.Derive("decoy"), // the reset and registration flows' name key
+		CompanyName: cfg.Server.CompanyName,
+	}, a.log)
 	site, err := web.New(web.Config{
 		PublicURL:       cfg.Server.PublicURL,
 		TLS:             cfg.Server.TLSCertFile != "",
@@ -164,7 +171,10 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		ResponseFloor:   cfg.Reset.ResponseFloor,
 		SessionLifetime: cfg.Reset.SessionLifetime,
 		Registration:    portal,
-		DebugTiming:     cfg.Server.DebugTiming,
+		Change:          changer,
+		// A reset that must be changed at next logon links to /change.
+		MustChangeAfterReset: cfg.Reset.MustChangeAfterReset,
+		DebugTiming:          cfg.Server.DebugTiming,
 	}, svc, a.log)
 	if err != nil {
 		return err
@@ -350,6 +360,7 @@ func (f fanout) Send(ctx context.Context, m notify.Message) error {
 type flowDirectory interface {
 	reset.Directory
 	register.Directory
+	change.Directory
 }
 
 // newWriteback connects the flows to the directory for writeback. A directory read from an
@@ -359,7 +370,7 @@ func newWriteback(cfg config.Config) (flowDirectory, error) {
 	if d.URL == "" {
 		return readOnlyDirectory{}, nil
 	}
-	return writeback.New(writeback.Config{Kind: d.Type, Endpoint: d.Endpoint})
+	return writeback.New(writeback.Config{Kind: d.Type, Endpoint: d.Endpoint, MustChangeAfterReset: cfg.Reset.MustChangeAfterReset})
 }
 
 type readOnlyDirectory struct{}
@@ -374,6 +385,9 @@ func (notPermitted) Reason() string { return "notPermitted" }
 func (readOnlyDirectory) SetPassword(context.Context, string, string) error  { return notPermitted{} }
 func (readOnlyDirectory) Unlock(context.Context, string) error               { return notPermitted{} }
 func (readOnlyDirectory) Authenticate(context.Context, string, string) error { return notPermitted{} }
+func (readOnlyDirectory) ChangePassword(context.Context, string, string, string) error {
+	return notPermitted{}
+}
 func (readOnlyDirectory) IsMember(context.Context, string, string) (bool, error) {
 	return false, nil
 }
