@@ -27,6 +27,11 @@
 //	POST /register/confirm         Confirm (ends the session) → 303 /register/done
 //	POST /register/signout         SignOut → 303 /register
 //
+// Changing a known password (Config.Change; no session):
+//
+//	GET  /change                   name, current password, new password twice, the rules first
+//	POST /change                   Change.Change → 303 /change/done, or the form with the error (padded)
+//
 // Every POST carries a CSRF token (HMAC of an HttpOnly SameSite=Strict cookie nonce) and, when
 // the browser sends one, an Origin equal to the public URL's. Every response has CSP,
 // Referrer-Policy no-referrer, X-Frame-Options DENY, and HSTS when served over TLS. The steps that
