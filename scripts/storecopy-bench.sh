@@ -3,7 +3,8 @@
 # events, 1,000 queued messages) into PostgreSQL, three times, with the load average: the
 # figure in the README's "Moving to PostgreSQL". Needs the test PostgreSQL
 # (SSPR_TEST_POSTGRES_URL, as scripts/testservers/postgres.sh writes it). Users and runs:
-# SSPR_COPY_BENCH_USERS=N, RUNS=N (default 3).
+# SSPR_COPY_BENCH_USERS=N, RUNS=N (default 3); SSPR_COPY_BENCH_STORE=FILE keeps the SQLite store
+# there (made when missing), to time `sspr store copy --from sqlite://FILE` itself.
 set -eu
 cd "$(dirname "$0")/.."
 : "${SSPR_TEST_POSTGRES_URL:?set it, e.g. . /tmp/sspr-shared/postgres.env}"
