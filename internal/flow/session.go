@@ -41,16 +41,25 @@ type Sessions struct {
 // Create stores a new session of kind for userID ("" for a decoy) with state, and returns the
 // token for the cookie.
 func (s Sessions) Create(ctx context.Context, kind, userID string, state any, now, expires time.Time) (string, *store.Session, error) {
+	token, sess, err := NewSession(kind, userID, state, now, expires)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.Store.CreateSession(ctx, sess); err != nil {
+		return "", nil, fmt.Errorf("flow: session: %w", err)
+	}
+	return token, sess, nil
+}
+
+// NewSession is Create without the store: the session for the caller to store with the rest of
+// its step (store.StepWrite.CreateSession), and the token for the cookie.
+func NewSession(kind, userID string, state any, now, expires time.Time) (string, *store.Session, error) {
 	raw, err := json.Marshal(state)
 	if err != nil {
 		return "", nil, fmt.Errorf("flow: session state: %w", err)
 	}
 	token, id := NewToken()
-	sess := &store.Session{ID: id, Kind: kind, UserID: userID, State: raw, CreatedAt: now, ExpiresAt: expires}
-	if err := s.Store.CreateSession(ctx, sess); err != nil {
-		return "", nil, fmt.Errorf("flow: session: %w", err)
-	}
-	return token, sess, nil
+	return token, &store.Session{ID: id, Kind: kind, UserID: userID, State: raw, CreatedAt: now, ExpiresAt: expires}, nil
 }
 
 // Load finds the session of token, which must be of one of kinds, and decodes its state into

@@ -10,13 +10,29 @@ import (
 
 // Enforce counts an event of key against l at now and refuses it (KindThrottled) when key is
 // locked or the event is one too many; a Limit with Lock then locks key.
+//
+// A store that is also a store.ThrottleGates checks the lock and counts the event in one call
+// (one round trip on PostgreSQL).
 func Enforce(ctx context.Context, st store.Throttles, key string, l Limit, now time.Time) error {
-	if err := CheckLocks(ctx, st, now, key); err != nil {
-		return err
-	}
-	n, err := st.Hit(ctx, key, now, now.Add(-l.Window))
-	if err != nil {
-		return fmt.Errorf("throttle: %w", err)
+	var n int
+	if g, ok := st.(store.ThrottleGates); ok {
+		hits, until, err := g.HitUnlessLocked(ctx, key, now, now.Add(-l.Window))
+		if err != nil {
+			return fmt.Errorf("throttle: %w", err)
+		}
+		if !until.IsZero() {
+			return Locked(until)
+		}
+		n = hits
+	} else {
+		if err := CheckLocks(ctx, st, now, key); err != nil {
+			return err
+		}
+		hits, err := st.Hit(ctx, key, now, now.Add(-l.Window))
+		if err != nil {
+			return fmt.Errorf("throttle: %w", err)
+		}
+		n = hits
 	}
 	if n > l.Max {
 		if l.Lock > 0 {
@@ -31,16 +47,32 @@ func Enforce(ctx context.Context, st store.Throttles, key string, l Limit, now t
 	return nil
 }
 
-// CheckLocks returns a KindThrottled error for the first of keys that is locked at now.
+// CheckLocks returns a KindThrottled error when any of keys is locked at now, until the latest
+// of their locks' ends. A store that is also a store.ThrottleGates reads every key's lock in one
+// statement.
 func CheckLocks(ctx context.Context, st store.Throttles, now time.Time, keys ...string) error {
-	for _, key := range keys {
-		until, err := st.LockedUntil(ctx, key, now)
+	if g, ok := st.(store.ThrottleGates); ok {
+		until, err := g.LockedUntilAny(ctx, now, keys...)
 		if err != nil {
 			return fmt.Errorf("throttle: %w", err)
 		}
 		if !until.IsZero() {
 			return Locked(until)
 		}
+		return nil
+	}
+	var latest time.Time
+	for _, key := range keys {
+		until, err := st.LockedUntil(ctx, key, now)
+		if err != nil {
+			return fmt.Errorf("throttle: %w", err)
+		}
+		if until.After(latest) {
+			latest = until
+		}
+	}
+	if !latest.IsZero() {
+		return Locked(latest)
 	}
 	return nil
 }

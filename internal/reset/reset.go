@@ -33,6 +33,8 @@ type Store interface {
 	store.Sessions
 	store.Codes
 	store.Throttles
+	// Steps writes a step's session, throttles and audit together (one round trip on PostgreSQL).
+	store.Steps
 	AppendAudit(ctx context.Context, e *store.AuditEvent) error
 	// ListAudit reads recent directory contact changes (reset.newContactCooldown).
 	ListAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditEvent) error) error
@@ -178,10 +180,14 @@ type state struct {
 	Started    time.Time `json:"started"`
 }
 
-func (s *Service) audit(ctx context.Context, typ string, st *state, userID string, c flow.Client, details map[string]string) {
-	e := &store.AuditEvent{Time: s.now().UTC(), Type: typ, Actor: "user", UserID: userID, UserPrincipalName: st.UPN,
+// event is an audit event of the flow.
+func (s *Service) event(typ string, st *state, userID string, c flow.Client, details map[string]string) *store.AuditEvent {
+	return &store.AuditEvent{Time: s.now().UTC(), Type: typ, Actor: "user", UserID: userID, UserPrincipalName: st.UPN,
 		ClientIP: c.IP, UserAgent: truncate(c.UserAgent, 256), Details: details}
-	if err := s.st.AppendAudit(ctx, e); err != nil {
+}
+
+func (s *Service) audit(ctx context.Context, typ string, st *state, userID string, c flow.Client, details map[string]string) {
+	if err := s.st.AppendAudit(ctx, s.event(typ, st, userID, c, details)); err != nil {
 		s.log.Error("audit", "type", typ, "err", err)
 	}
 }
@@ -241,11 +247,10 @@ func (s *Service) Start(ctx context.Context, kind, name string, c flow.Client) (
 			st.Required = req // as often 2 as real (privileged) users
 		}
 	}
-	token, _, err := s.sessions.Create(ctx, kind, userID, st, now, now.Add(s.cfg.Policy.SessionLifetime))
+	token, sess, err := flow.NewSession(kind, userID, st, now, now.Add(s.cfg.Policy.SessionLifetime))
 	if err != nil {
 		return "", View{}, fmt.Errorf("reset: %w", err)
 	}
-	s.audit(ctx, kind+".started", st, userID, c, map[string]string{"outcome": outcome})
 	var v View
 	if st.Decoy {
 		v = s.view(kind, st, nil)
@@ -258,8 +263,14 @@ func (s *Service) Start(ctx context.Context, kind, name string, c flow.Client) (
 	for _, o := range v.Options {
 		offered = append(offered, o.ID+" "+o.Hint)
 	}
-	s.audit(ctx, kind+".methods.offered", st, userID, c, map[string]string{"methods": strings.Join(offered, "; "),
-		"required": strconv.Itoa(v.Required), "decoy": strconv.FormatBool(st.Decoy)})
+	// The session and both audit events in one write (one round trip on PostgreSQL).
+	if err := s.st.WriteStep(ctx, store.StepWrite{CreateSession: sess, Audit: []*store.AuditEvent{
+		s.event(kind+".started", st, userID, c, map[string]string{"outcome": outcome}),
+		s.event(kind+".methods.offered", st, userID, c, map[string]string{"methods": strings.Join(offered, "; "),
+			"required": strconv.Itoa(v.Required), "decoy": strconv.FormatBool(st.Decoy)}),
+	}}); err != nil {
+		return "", View{}, fmt.Errorf("reset: start: %w", err)
+	}
 	return token, v, nil
 }
 
@@ -568,6 +579,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 			s.log.Error("release the completion", "err", err)
 		}
 	}
+	var done *store.AuditEvent
 	if sess.Kind == KindReset {
 		if err := s.dir.SetPassword(ctx, u.DN, newPassword); err != nil {
 			outcome := s.outcomeOf(ctx, u, newPassword, err)
@@ -575,7 +587,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 			switch outcome {
 			case writeDone:
 				s.log.Warn("password writeback answer lost; the new password binds: done", "user", u.UserPrincipalName, "err", err)
-				s.audit(ctx, "reset.done", st, u.ID, c, map[string]string{"verified": "bind after a lost answer"})
+				done = s.event("reset.done", st, u.ID, c, map[string]string{"verified": "bind after a lost answer"})
 			case writeUnknown:
 				s.log.Error("password writeback outcome unknown", "user", u.UserPrincipalName, "err", err)
 				s.audit(ctx, "reset.writeback.unknown", st, u.ID, c, map[string]string{"reason": reason})
@@ -592,7 +604,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 				return e
 			}
 		} else {
-			s.audit(ctx, "reset.done", st, u.ID, c, nil)
+			done = s.event("reset.done", st, u.ID, c, nil)
 		}
 		s.notifyChanged(ctx, u, "Your password was reset",
 			fmt.Sprintf("The password of your account %s was reset at %s.\n\nIf this was not you, contact your helpdesk at once.\n",
@@ -617,17 +629,16 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 			e.Reason = reason
 			return e
 		}
-		s.audit(ctx, "unlock.done", st, u.ID, c, nil)
+		done = s.event("unlock.done", st, u.ID, c, nil)
 		s.notifyChanged(ctx, u, "Your account was unlocked",
 			fmt.Sprintf("Your account %s was unlocked at %s.\n\nIf this was not you, contact your helpdesk at once.\n",
 				u.UserPrincipalName, s.now().UTC().Format("2006-01-02 15:04 MST")))
 	}
-	// A successful reset clears the counters (Entra SSPR does the same).
-	if err := s.st.ClearThrottles(ctx, st.Subject+":failed", st.Subject+":phone", st.Subject+":email", st.Subject+":questions"); err != nil {
-		s.log.Error("clear throttles", "err", err)
-	}
-	if err := s.st.DeleteSession(ctx, sess.ID); err != nil {
-		s.log.Error("end session", "err", err)
+	// The end in one write (one round trip on PostgreSQL): the audit event, the counters
+	// cleared (a successful reset clears them; Entra SSPR does the same), the session ended.
+	if err := s.st.WriteStep(ctx, store.StepWrite{Audit: []*store.AuditEvent{done}, DeleteSession: sess.ID,
+		ClearThrottles: []string{st.Subject + ":failed", st.Subject + ":phone", st.Subject + ":email", st.Subject + ":questions"}}); err != nil {
+		s.log.Error("end the flow", "type", done.Type, "err", err)
 	}
 	return nil
 }

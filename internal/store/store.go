@@ -231,6 +231,8 @@ type Store interface {
 	Sessions
 	Codes
 	Throttles
+	ThrottleGates
+	Steps
 	Outbox
 	Answers
 	Health

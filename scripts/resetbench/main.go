@@ -22,8 +22,10 @@
 // replaced by a first step's. The medians of the runs close the output; the exit status is 1
 // if any request failed.
 //
-// It starts a throwaway slapd with -users users, syncs them into SQLite with the sspr binary,
-// runs `sspr serve`, and stops everything it started. Run with `make bench-reset`.
+// It starts a throwaway slapd with -users users, syncs them into SQLite (or, with -store
+// postgres://…, into a database of its own that it creates on that PostgreSQL server and drops
+// at the end) with the sspr binary, runs `sspr serve`, and stops everything it started. Run with
+// `make bench-reset`.
 package main
 
 import (
@@ -49,6 +51,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/slapd"
 	"github.com/sspr/sspr/scripts/internal/benchrun"
@@ -65,7 +69,59 @@ var (
 	rworkers = flag.Int("reset-workers", 32, "concurrent browsers for complete resets")
 	floor    = flag.Duration("floor", 250*time.Millisecond, "response floor of the padded requests (reset.responseFloor; 250ms is the product default)")
 	runs     = flag.Int("runs", 3, "runs of both phases; each run is printed, then the medians")
+	pgServer = &dsnFlag{}
 )
+
+func init() {
+	flag.Var(pgServer, "store", "a PostgreSQL server's URL (postgres://user:password@host:port/db): the store is a database that the benchmark creates there and drops at the end; empty: SQLite")
+}
+
+// dsnFlag holds a URL that may carry a password, printed without it.
+type dsnFlag struct{ v string }
+
+func (d *dsnFlag) Set(v string) error { d.v = v; return nil }
+func (d *dsnFlag) String() string {
+	if u, err := url.Parse(d.v); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return d.v
+}
+
+// benchDatabase creates an empty database on the server, and returns its URL without the
+// password (handed to sspr in PGPASSWORD, so that no configuration holds it), the password and
+// a function that drops the database.
+func benchDatabase(ctx context.Context, server string) (dsn, password string, drop func(), err error) {
+	conn, err := pgx.Connect(ctx, server)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("-store: %w", err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("sspr_resetbench_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
+		return "", "", nil, fmt.Errorf("-store: %w", err)
+	}
+	drop = func() {
+		c, err := pgx.Connect(context.Background(), server)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "resetbench: drop", name+":", err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
+			fmt.Fprintln(os.Stderr, "resetbench: drop", name+":", err)
+		}
+	}
+	u, err := url.Parse(server)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		drop()
+		return "", "", nil, errors.New("-store: a postgres:// URL")
+	}
+	password, _ = u.User.Password()
+	u.User = url.User(u.User.Username())
+	u.Path = "/" + name
+	return u.String(), password, drop, nil
+}
 
 func main() {
 	flag.Parse()
@@ -122,24 +178,38 @@ func run() error {
 	if err := os.WriteFile(pw, []byte(srv.AdminPassword), 0o600); err != nil {
 		return err
 	}
+	storeURL, storeName := "sqlite://"+dir+"/sspr.db", "SQLite"
+	env := os.Environ()
+	if pgServer.v != "" {
+		dsn, password, drop, err := benchDatabase(ctx, pgServer.v)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		storeURL, storeName = dsn, "PostgreSQL"
+		env = append(env, "PGPASSWORD="+password)
+	}
 	addr := freeAddr()
 	outbox := filepath.Join(dir, "outbox.jsonl")
 	cfg := filepath.Join(dir, "sspr.yaml")
-	timingNote, err := writeConfig(abs, cfg, configValues{dir: dir, ldapURL: srv.URL, adminDN: srv.AdminDN, pwFile: pw,
+	timingNote, err := writeConfig(abs, cfg, configValues{store: storeURL, ldapURL: srv.URL, adminDN: srv.AdminDN, pwFile: pw,
 		addr: addr, secretFile: secretPath, outbox: outbox})
 	if err != nil {
 		return err
 	}
 	t0 := time.Now()
-	if out, err := exec.Command(abs, "-c", cfg, "sync", "-q").CombinedOutput(); err != nil {
+	syncCmd := exec.Command(abs, "-c", cfg, "sync", "-q")
+	syncCmd.Env = env
+	if out, err := syncCmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("sync: %w\n%s", err, out)
 	}
-	fmt.Printf("setup: %d users in slapd, synced into SQLite in %s; response floor %s; %s\n",
-		*users, time.Since(t0).Round(time.Millisecond), *floor, timingNote)
+	fmt.Printf("setup: %d users in slapd, synced into %s in %s; response floor %s; %s\n",
+		*users, storeName, time.Since(t0).Round(time.Millisecond), *floor, timingNote)
 
 	serve := exec.Command(abs, "-c", cfg, "serve", "--no-sync")
+	serve.Env = env
 	if p := os.Getenv("RESETBENCH_PROFILE"); p != "" {
-		serve.Env = append(os.Environ(), "SSPR_CPUPROFILE="+p)
+		serve.Env = append(serve.Env, "SSPR_CPUPROFILE="+p)
 	}
 	serve.Stdout, serve.Stderr = os.Stderr, os.Stderr
 	if err := serve.Start(); err != nil {
@@ -178,7 +248,7 @@ func run() error {
 }
 
 type configValues struct {
-	dir, ldapURL, adminDN, pwFile, addr, secretFile, outbox string
+	store, ldapURL, adminDN, pwFile, addr, secretFile, outbox string
 }
 
 // optional are server settings that newer sspr versions know and older ones refuse: asked for
@@ -201,7 +271,7 @@ func writeConfig(bin, path string, v configValues) (string, error) {
 			fmt.Fprintf(&extra, "  %s: %s\n", o[0], o[1])
 		}
 		// Every browser comes from 127.0.0.1: the per-IP limits are raised for the benchmark.
-		text := fmt.Sprintf(`store: sqlite://%s/sspr.db
+		text := fmt.Sprintf(`store: %q
 directory:
   type: openldap
   url: %s
@@ -224,7 +294,7 @@ reset:
     failedProofsIP: {max: 100000000, window: 1m, lock: 1m}
 log:
   level: warn
-`, v.dir, v.ldapURL, v.adminDN, v.pwFile, suffix, v.addr, v.addr, v.secretFile, extra.String(), v.outbox, *floor)
+`, v.store, v.ldapURL, v.adminDN, v.pwFile, suffix, v.addr, v.addr, v.secretFile, extra.String(), v.outbox, *floor)
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			return "", err
 		}

@@ -17,6 +17,9 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+const qInsertAudit = `INSERT INTO audit_events (at, type, actor, user_id, user_principal_name, upn_key,
+	client_ip, user_agent, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
+
 // insertAudit inserts e with q (a zero Time means now) and sets e.ID and e.Time.
 func (s *Store) insertAudit(ctx context.Context, q querier, e *store.AuditEvent) error {
 	if e.Type == "" {
@@ -28,9 +31,7 @@ func (s *Store) insertAudit(ctx context.Context, q querier, e *store.AuditEvent)
 	}
 	t := s.orNow(e.Time)
 	var id int64
-	if err := q.QueryRow(ctx, `INSERT INTO audit_events (at, type, actor, user_id, user_principal_name, upn_key,
-		client_ip, user_agent, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		t, e.Type, e.Actor, e.UserID, e.UserPrincipalName, key(e.UserPrincipalName), e.ClientIP, e.UserAgent,
+	if err := q.QueryRow(ctx, qInsertAudit, t, e.Type, e.Actor, e.UserID, e.UserPrincipalName, key(e.UserPrincipalName), e.ClientIP, e.UserAgent,
 		details).Scan(&id); err != nil {
 		return fmt.Errorf("audit event %s: %w", e.Type, withCtx(ctx, err))
 	}

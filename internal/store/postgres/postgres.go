@@ -38,12 +38,24 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// Option changes how Open connects.
+type Option func(*pgxpool.Config)
+
+// WithTracer has t see every statement and batch the store sends (a pgx.QueryTracer that may
+// also be a pgx.BatchTracer): the tests count round trips per step with it.
+func WithTracer(t pgx.QueryTracer) Option {
+	return func(c *pgxpool.Config) { c.ConnConfig.Tracer = t }
+}
+
 // Open connects to the database named by dsn (a postgres:// URL or key=value string, as
 // libpq takes) and applies the embedded migrations it lacks.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	// A cancelled context cancels the statement on the server (a waiting pg_advisory_xact_lock
 	// included) and keeps the connection, instead of cutting the connection and leaving the

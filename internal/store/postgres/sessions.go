@@ -29,13 +29,8 @@ func scanSession(row pgx.Row) (store.Session, error) {
 // CreateSession stores s at Version 1 (CreatedAt now when zero) and sets s's Version and
 // CreatedAt. ErrConflict when the ID is taken, ErrNotFound when s.UserID names no user.
 func (s *Store) CreateSession(ctx context.Context, ses *store.Session) error {
-	switch {
-	case ses.ID == "":
-		return errors.New("create session: empty id")
-	case ses.Kind == "":
-		return errors.New("create session: empty kind")
-	case ses.ExpiresAt.IsZero():
-		return errors.New("create session: no expiry")
+	if err := ses.CheckNew(); err != nil {
+		return fmt.Errorf("create session: %w", err)
 	}
 	uid, err := optionalUserID(ses.UserID)
 	if err != nil {
@@ -167,25 +162,25 @@ func (s *Store) CreateCode(ctx context.Context, c *store.Code) error {
 		id = uuid.Must(uuid.NewV7()).String()
 	}
 	created := s.orNow(c.CreatedAt)
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var one int
-		err := tx.QueryRow(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, c.SessionID).Scan(&one)
+	// One batch: one round trip, one implicit transaction. The insert reads the session row it
+	// locked: no session, no code.
+	var inserted bool
+	b := &pgx.Batch{}
+	b.Queue(`SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, c.SessionID)
+	b.Queue(`UPDATE codes SET retired_at = $1
+		WHERE session_id = $2 AND purpose = $3 AND used_at IS NULL AND retired_at IS NULL`,
+		created, c.SessionID, c.Purpose)
+	b.Queue(`INSERT INTO codes (id, session_id, user_id, purpose, destination, mac, attempts,
+		max_attempts, created_at, expires_at) SELECT $1, id, $3, $4, $5, $6, 0, $7, $8, $9 FROM sessions WHERE id = $2
+		RETURNING true`,
+		id, c.SessionID, uid, c.Purpose, c.Destination, c.MAC, c.MaxAttempts, created, ts(c.ExpiresAt)).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&inserted)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("session: %w", store.ErrNotFound)
 		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE codes SET retired_at = $1
-			WHERE session_id = $2 AND purpose = $3 AND used_at IS NULL AND retired_at IS NULL`,
-			created, c.SessionID, c.Purpose); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO codes (id, session_id, user_id, purpose, destination, mac, attempts,
-			max_attempts, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9)`,
-			id, c.SessionID, uid, c.Purpose, c.Destination, c.MAC, c.MaxAttempts, created, ts(c.ExpiresAt))
 		return err
 	})
+	err = s.pool.SendBatch(ctx, b).Close()
 	switch {
 	case isUniqueViolation(err):
 		return fmt.Errorf("create code %s: id taken: %w", c.Purpose, store.ErrConflict)

@@ -23,28 +23,72 @@ func keyHash(key string) int32 {
 	return int32(h.Sum32())
 }
 
-// Hit records an event for key at `at` and counts the key's events at or after since. The
-// transaction first takes an advisory lock on the key, so concurrent hits on one key, from any
-// instance, take turns and each sees the ones before it (under READ COMMITTED each statement
-// sees what was committed when it started): they get different counts.
+// Hit records an event for key at `at` and counts the key's events at or after since, in one
+// batch: one round trip, one implicit transaction. The transaction first takes an advisory lock
+// on the key, so concurrent hits on one key, from any instance, take turns and each sees the
+// ones before it (under READ COMMITTED each statement sees what was committed when it started):
+// they get different counts.
 func (s *Store) Hit(ctx context.Context, key string, at, since time.Time) (int, error) {
 	if key == "" {
 		return 0, errors.New("throttle hit: empty key")
 	}
 	var n int
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, throttleLockSpace, keyHash(key))
-		b.Queue(`INSERT INTO throttle_events (key, at) VALUES ($1, $2)`, key, ts(at))
-		b.Queue(`SELECT count(*) FROM throttle_events WHERE key = $1 AND at >= $2`, key, ts(since)).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&n)
-		})
-		return tx.SendBatch(ctx, b).Close()
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, throttleLockSpace, keyHash(key))
+	b.Queue(`INSERT INTO throttle_events (key, at) VALUES ($1, $2)`, key, ts(at))
+	b.Queue(`SELECT count(*) FROM throttle_events WHERE key = $1 AND at >= $2`, key, ts(since)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&n)
 	})
-	if err != nil {
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return 0, fmt.Errorf("throttle hit: %w", withCtx(ctx, err))
 	}
 	return n, nil
+}
+
+// HitUnlessLocked is Hit in the same one round trip, unless key is locked at `at`: then the
+// event is not inserted and the lock's end is returned with a count of 0.
+func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.Time) (int, time.Time, error) {
+	if key == "" {
+		return 0, time.Time{}, errors.New("throttle hit: empty key")
+	}
+	var (
+		n     int
+		until *time.Time
+	)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, throttleLockSpace, keyHash(key))
+	b.Queue(`SELECT max(locked_until) FROM throttle_locks WHERE key = $1 AND locked_until > $2`, key, ts(at)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&until)
+	})
+	b.Queue(`INSERT INTO throttle_events (key, at) SELECT $1, $2
+		WHERE NOT EXISTS (SELECT 1 FROM throttle_locks WHERE key = $1 AND locked_until > $2)`, key, ts(at))
+	b.Queue(`SELECT count(*) FROM throttle_events WHERE key = $1 AND at >= $2`, key, ts(since)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&n)
+	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return 0, time.Time{}, fmt.Errorf("throttle hit: %w", withCtx(ctx, err))
+	}
+	if until != nil {
+		return 0, until.UTC(), nil
+	}
+	return n, time.Time{}, nil
+}
+
+// LockedUntilAny returns the latest end of the locks of keys at now (zero when none), in one
+// statement.
+func (s *Store) LockedUntilAny(ctx context.Context, now time.Time, keys ...string) (time.Time, error) {
+	if len(keys) == 0 {
+		return time.Time{}, nil
+	}
+	var until *time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT max(locked_until) FROM throttle_locks WHERE key = ANY($1) AND locked_until > $2`,
+		keys, ts(now)).Scan(&until); err != nil {
+		return time.Time{}, fmt.Errorf("throttle locked until: %w", withCtx(ctx, err))
+	}
+	if until == nil {
+		return time.Time{}, nil
+	}
+	return until.UTC(), nil
 }
 
 // CountEvents returns how many events key has at or after since.
@@ -84,18 +128,16 @@ func (s *Store) LockedUntil(ctx context.Context, key string, now time.Time) (tim
 	return until.UTC(), nil
 }
 
-// ClearThrottles removes the events and locks of these keys, in one transaction.
+// ClearThrottles removes the events and locks of these keys, in one batch (one round trip, one
+// implicit transaction).
 func (s *Store) ClearThrottles(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(`DELETE FROM throttle_events WHERE key = ANY($1)`, keys)
-		b.Queue(`DELETE FROM throttle_locks WHERE key = ANY($1)`, keys)
-		return tx.SendBatch(ctx, b).Close()
-	})
-	if err != nil {
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM throttle_events WHERE key = ANY($1)`, keys)
+	b.Queue(`DELETE FROM throttle_locks WHERE key = ANY($1)`, keys)
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("clear throttles: %w", withCtx(ctx, err))
 	}
 	return nil

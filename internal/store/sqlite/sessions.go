@@ -47,13 +47,8 @@ func blob(b []byte) []byte {
 // CreateSession stores s at Version 1 (CreatedAt now when zero) and sets s's Version and
 // CreatedAt. ErrConflict when the ID is taken, ErrNotFound when s.UserID names no user.
 func (s *Store) CreateSession(ctx context.Context, ses *store.Session) error {
-	switch {
-	case ses.ID == "":
-		return errors.New("create session: empty id")
-	case ses.Kind == "":
-		return errors.New("create session: empty kind")
-	case ses.ExpiresAt.IsZero():
-		return errors.New("create session: no expiry")
+	if err := ses.CheckNew(); err != nil {
+		return fmt.Errorf("create session: %w", err)
 	}
 	created := s.orNow(ses.CreatedAt)
 	err := s.wr.write(ctx, func(c wconn) error {

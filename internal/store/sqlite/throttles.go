@@ -54,19 +54,23 @@ func (s *Store) Hit(ctx context.Context, key string, at, since time.Time) (int, 
 	a := micros(at)
 	args := countArgs(key, since)
 	var n int
-	err := s.wr.writeMany(ctx, func(c wconn) error {
-		if _, err := c.exec(qHitEvent, key, a); err != nil {
-			return err
-		}
-		if _, err := c.exec(qHitCounts, key, floorDiv(a, secondSpan), floorDiv(a, minuteSpan)); err != nil {
-			return err
-		}
-		return c.row(qCountEvents, args...).Scan(&n)
-	})
+	err := s.wr.writeMany(ctx, func(c wconn) error { return hit(c, key, a, args, &n) })
 	if err != nil {
 		return 0, fmt.Errorf("throttle hit: %w", err)
 	}
 	return n, nil
+}
+
+// hit records an event of key at a (microseconds) and counts into n the events that countArgs'
+// args select.
+func hit(c wconn, key string, a int64, args []any, n *int) error {
+	if _, err := c.exec(qHitEvent, key, a); err != nil {
+		return err
+	}
+	if _, err := c.exec(qHitCounts, key, floorDiv(a, secondSpan), floorDiv(a, minuteSpan)); err != nil {
+		return err
+	}
+	return c.row(qCountEvents, args...).Scan(n)
 }
 
 // CountEvents returns how many events key has at or after since.
@@ -144,20 +148,22 @@ func (s *Store) ClearThrottles(ctx context.Context, keys ...string) error {
 	if err != nil {
 		return fmt.Errorf("clear throttles: %w", err)
 	}
-	err = s.wr.writeMany(ctx, func(c wconn) error {
-		for _, q := range []string{
-			`DELETE FROM throttle_events WHERE key IN (SELECT value FROM json_each(?))`,
-			`DELETE FROM throttle_counts WHERE key IN (SELECT value FROM json_each(?))`,
-			`DELETE FROM throttle_locks WHERE key IN (SELECT value FROM json_each(?))`,
-		} {
-			if _, err := c.exec(q, l); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.wr.writeMany(ctx, func(c wconn) error { return clearKeys(c, l) }); err != nil {
 		return fmt.Errorf("clear throttles: %w", err)
+	}
+	return nil
+}
+
+// clearKeys removes the events, counts and locks of the keys in l (a JSON list).
+func clearKeys(c wconn, l string) error {
+	for _, q := range []string{
+		`DELETE FROM throttle_events WHERE key IN (SELECT value FROM json_each(?))`,
+		`DELETE FROM throttle_counts WHERE key IN (SELECT value FROM json_each(?))`,
+		`DELETE FROM throttle_locks WHERE key IN (SELECT value FROM json_each(?))`,
+	} {
+		if _, err := c.exec(q, l); err != nil {
+			return err
+		}
 	}
 	return nil
 }

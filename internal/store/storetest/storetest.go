@@ -43,7 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ContextCancelled", testContextCancelled},
 		{"CancelledPutAbortsTx", testCancelledPut},
 	}
-	for _, tc := range append(tests, flowTests...) {
+	for _, tc := range append(append(tests, flowTests...), stepTests...) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
 		})

@@ -1,0 +1,133 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sspr/sspr/internal/store"
+)
+
+// HitUnlessLocked is Hit, in the same transaction on the single writer, unless key is locked at
+// `at`: then nothing is recorded and the lock's end is returned with a count of 0.
+func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.Time) (int, time.Time, error) {
+	if key == "" {
+		return 0, time.Time{}, errors.New("throttle hit: empty key")
+	}
+	a := micros(at)
+	args := countArgs(key, since)
+	var (
+		n     int
+		until sql.NullInt64
+	)
+	err := s.wr.writeMany(ctx, func(c wconn) error {
+		n, until = 0, sql.NullInt64{}
+		if err := c.row(`SELECT max(locked_until) FROM throttle_locks WHERE key = ? AND locked_until > ?`, key, a).Scan(&until); err != nil {
+			return err
+		}
+		if until.Valid {
+			return nil
+		}
+		return hit(c, key, a, args, &n)
+	})
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("throttle hit: %w", err)
+	}
+	if until.Valid {
+		return 0, fromMicros(until.Int64), nil
+	}
+	return n, time.Time{}, nil
+}
+
+// LockedUntilAny returns the latest end of the locks of keys at now (zero when none), in one
+// statement.
+func (s *Store) LockedUntilAny(ctx context.Context, now time.Time, keys ...string) (time.Time, error) {
+	if len(keys) == 0 {
+		return time.Time{}, nil
+	}
+	l, err := encodeList(keys)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("throttle locked until: %w", err)
+	}
+	var until sql.NullInt64
+	if err := s.readRow(ctx, `SELECT max(locked_until) FROM throttle_locks
+		WHERE key IN (SELECT value FROM json_each(?)) AND locked_until > ?`, l, micros(now)).Scan(&until); err != nil {
+		return time.Time{}, fmt.Errorf("throttle locked until: %w", err)
+	}
+	if !until.Valid {
+		return time.Time{}, nil
+	}
+	return fromMicros(until.Int64), nil
+}
+
+// WriteStep does w's writes in one transaction on the single writer, all or nothing.
+func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
+	if err := w.Check(); err != nil {
+		return fmt.Errorf("write step: %w", err)
+	}
+	ses := w.CreateSession
+	var created time.Time
+	if ses != nil {
+		created = s.orNow(ses.CreatedAt)
+	}
+	var clear string
+	if len(w.ClearThrottles) > 0 {
+		l, err := encodeList(w.ClearThrottles)
+		if err != nil {
+			return fmt.Errorf("write step: %w", err)
+		}
+		clear = l
+	}
+	rows := make([]auditRow, len(w.Audit))
+	for i, e := range w.Audit {
+		a, err := s.auditArgs(e)
+		if err != nil {
+			return fmt.Errorf("write step: %w", err)
+		}
+		rows[i] = a
+	}
+	ids := make([]int64, len(rows))
+	err := s.wr.writeMany(ctx, func(c wconn) error {
+		if ses != nil {
+			if _, err := c.exec(`INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, 1)`,
+				ses.ID, ses.Kind, nullString(ses.UserID), blob(ses.State), micros(created), micros(ses.ExpiresAt)); err != nil {
+				return err
+			}
+		}
+		if w.DeleteSession != "" {
+			if _, err := c.exec(`DELETE FROM sessions WHERE id = ?`, w.DeleteSession); err != nil {
+				return err
+			}
+		}
+		if clear != "" {
+			if err := clearKeys(c, clear); err != nil {
+				return err
+			}
+		}
+		for i, a := range rows {
+			id, err := a.insert(func(args ...any) (sql.Result, error) { return c.exec(qInsertAudit, args...) })
+			if err != nil {
+				return err
+			}
+			ids[i] = id
+		}
+		return nil
+	})
+	switch {
+	case ses != nil && isUniqueViolation(err):
+		return fmt.Errorf("write step: create session: id taken: %w", store.ErrConflict)
+	case ses != nil && isForeignKeyViolation(err):
+		return fmt.Errorf("write step: create session: user %s: %w", ses.UserID, store.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("write step: %w", err)
+	}
+	if ses != nil {
+		ses.Version, ses.CreatedAt, ses.ExpiresAt = 1, created, asStored(ses.ExpiresAt)
+	}
+	for i, e := range w.Audit {
+		e.ID, e.Time = ids[i], rows[i].at
+	}
+	return nil
+}

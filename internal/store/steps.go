@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ThrottleGates are the throttle checks of a flow step in one statement (or one round trip)
+// each, where Throttles needs several.
+type ThrottleGates interface {
+	// HitUnlessLocked is Hit, unless key is locked at `at`: then it records nothing and returns
+	// 0 and the lock's end. Concurrent calls on one key see different counts, as with Hit.
+	HitUnlessLocked(ctx context.Context, key string, at, since time.Time) (n int, lockedUntil time.Time, err error)
+	// LockedUntilAny returns the latest end of the locks of keys at now, or the zero time when
+	// none of them is locked.
+	LockedUntilAny(ctx context.Context, now time.Time, keys ...string) (time.Time, error)
+}
+
+// StepWrite is what a step of a web flow writes at its end, done by Steps.WriteStep in one
+// transaction (on PostgreSQL in one round trip). Zero fields write nothing.
+type StepWrite struct {
+	// CreateSession is stored as Sessions.CreateSession stores it (its Version and CreatedAt
+	// set); ErrConflict or ErrNotFound as there, and then nothing of the step is written.
+	CreateSession *Session
+	// DeleteSession removes the session with this ID and its codes; one already gone is no
+	// error.
+	DeleteSession string
+	// ClearThrottles removes the events and locks of these keys.
+	ClearThrottles []string
+	// Audit events are appended as Audit.AppendAudit appends them (their ID and Time set).
+	Audit []*AuditEvent
+}
+
+// Steps writes a flow step's writes together.
+type Steps interface {
+	// WriteStep does every write of w, all or nothing.
+	WriteStep(ctx context.Context, w StepWrite) error
+}
+
+// Check reports what makes w unwritable before anything is written: a session to create
+// without an ID, a kind or an expiry; an audit event without a type.
+func (w StepWrite) Check() error {
+	if ses := w.CreateSession; ses != nil {
+		if err := ses.CheckNew(); err != nil {
+			return fmt.Errorf("create session: %w", err)
+		}
+	}
+	for _, e := range w.Audit {
+		if e.Type == "" {
+			return errors.New("audit event without type")
+		}
+	}
+	return nil
+}
+
+// CheckNew reports what makes s a session that cannot be created: no ID, kind or expiry.
+func (s *Session) CheckNew() error {
+	switch {
+	case s.ID == "":
+		return errors.New("empty id")
+	case s.Kind == "":
+		return errors.New("empty kind")
+	case s.ExpiresAt.IsZero():
+		return errors.New("no expiry")
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+package storetest
+
+import (
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sspr/sspr/internal/store"
+)
+
+// stepTests cover store.ThrottleGates and store.Steps: the writes and checks of a flow step
+// done together.
+var stepTests = []struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
+}{
+	{"HitUnlessLocked", testHitUnlessLocked},
+	{"HitUnlessLockedConcurrent", testHitUnlessLockedConcurrent},
+	{"LockedUntilAny", testLockedUntilAny},
+	{"WriteStep", testWriteStep},
+	{"WriteStepAllOrNothing", testWriteStepAllOrNothing},
+}
+
+func testHitUnlessLocked(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	since := t0.Add(-time.Hour)
+	for i := 1; i <= 3; i++ {
+		n, until, err := s.HitUnlessLocked(ctx, "user:alice", t0.Add(time.Duration(i)*time.Second), since)
+		if err != nil || n != i || !until.IsZero() {
+			t.Fatalf("HitUnlessLocked #%d = %d, %v, %v; want %d, zero, nil", i, n, until, err, i)
+		}
+	}
+	end := t0.Add(time.Hour)
+	if err := s.Lock(ctx, "user:alice", end); err != nil {
+		t.Fatal(err)
+	}
+	n, until, err := s.HitUnlessLocked(ctx, "user:alice", t0.Add(time.Minute), since)
+	if err != nil || n != 0 || !until.Equal(end) {
+		t.Errorf("HitUnlessLocked on a locked key = %d, %v, %v; want 0, %v, nil", n, until, err, end)
+	}
+	wantUTC(t, "HitUnlessLocked's lock end", until)
+	if c, err := s.CountEvents(ctx, "user:alice", since); err != nil || c != 3 {
+		t.Errorf("events after a hit on a locked key: %d, %v; want 3 (nothing recorded)", c, err)
+	}
+	// Another key is not locked by alice's lock; the lock's end is no longer locked.
+	if n, until, err := s.HitUnlessLocked(ctx, "user:bob", t0.Add(time.Minute), since); err != nil || n != 1 || !until.IsZero() {
+		t.Errorf("HitUnlessLocked(bob) = %d, %v, %v; want 1, zero, nil", n, until, err)
+	}
+	if n, until, err := s.HitUnlessLocked(ctx, "user:alice", end, since); err != nil || n != 4 || !until.IsZero() {
+		t.Errorf("HitUnlessLocked at the lock's end = %d, %v, %v; want 4, zero, nil", n, until, err)
+	}
+	if _, _, err := s.HitUnlessLocked(ctx, "", t0, since); err == nil {
+		t.Error("HitUnlessLocked with an empty key succeeded")
+	}
+}
+
+// testHitUnlessLockedConcurrent: concurrent hits on one key each see a different count.
+func testHitUnlessLockedConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 20
+	counts := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			c, _, err := s.HitUnlessLocked(ctx, "ip:192.0.2.1:start", t0.Add(time.Duration(i)*time.Millisecond), t0.Add(-time.Hour))
+			if err != nil {
+				t.Errorf("HitUnlessLocked: %v", err)
+			}
+			counts[i] = c
+		})
+	}
+	wg.Wait()
+	sort.Ints(counts)
+	for i, c := range counts {
+		if c != i+1 {
+			t.Fatalf("counts of concurrent hits = %v, want 1..%d each once", counts, n)
+		}
+	}
+}
+
+func testLockedUntilAny(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if until, err := s.LockedUntilAny(ctx, t0); err != nil || !until.IsZero() {
+		t.Errorf("LockedUntilAny() = %v, %v; want zero", until, err)
+	}
+	if until, err := s.LockedUntilAny(ctx, t0, "a", "b"); err != nil || !until.IsZero() {
+		t.Errorf("LockedUntilAny of unlocked keys = %v, %v; want zero", until, err)
+	}
+	early, late := t0.Add(time.Minute), t0.Add(time.Hour)
+	for k, u := range map[string]time.Time{"a": early, "b": late, "c": t0.Add(-time.Minute)} {
+		if err := s.Lock(ctx, k, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		keys []string
+		want time.Time
+	}{
+		{t0, []string{"a"}, early},
+		{t0, []string{"a", "b", "x"}, late},
+		{t0, []string{"c", "x"}, time.Time{}}, // c's lock ended
+		{early, []string{"a"}, time.Time{}},   // at the lock's end: unlocked
+		{early, []string{"a", "b"}, late},
+	} {
+		until, err := s.LockedUntilAny(ctx, tc.at, tc.keys...)
+		if err != nil || !until.Equal(tc.want) {
+			t.Errorf("LockedUntilAny(%v, %v) = %v, %v; want %v", tc.at, tc.keys, until, err, tc.want)
+		}
+		if !until.IsZero() {
+			wantUTC(t, "LockedUntilAny", until)
+		}
+	}
+}
+
+func stepAudits(t *testing.T, s store.Store, upn string) []store.AuditEvent {
+	t.Helper()
+	var got []store.AuditEvent
+	if err := s.ListAudit(t.Context(), store.AuditFilter{UserPrincipalName: upn}, func(e store.AuditEvent) error {
+		got = append(got, e)
+		return nil
+	}); err != nil {
+		t.Fatalf("ListAudit: %v", err)
+	}
+	return got
+}
+
+func testWriteStep(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if err := s.WriteStep(ctx, store.StepWrite{}); err != nil {
+		t.Errorf("an empty step: %v", err)
+	}
+	u := createUser(t, s, cloudUser("alice@example.com", "Alice"))
+	ses := &store.Session{ID: "s1", Kind: "reset", UserID: u.ID, State: []byte(`{}`), CreatedAt: t0, ExpiresAt: t0.Add(15 * time.Minute)}
+	started := &store.AuditEvent{Time: t0, Type: "reset.started", Actor: "user", UserID: u.ID, UserPrincipalName: u.UserPrincipalName,
+		Details: map[string]string{"outcome": "ok"}}
+	offered := &store.AuditEvent{Time: t0, Type: "reset.methods.offered", Actor: "user", UserPrincipalName: u.UserPrincipalName}
+	if err := s.WriteStep(ctx, store.StepWrite{CreateSession: ses, Audit: []*store.AuditEvent{started, offered}}); err != nil {
+		t.Fatalf("WriteStep(create, audit): %v", err)
+	}
+	if ses.Version != 1 || !ses.CreatedAt.Equal(t0.Truncate(time.Microsecond)) {
+		t.Errorf("session after WriteStep: Version %d, CreatedAt %v", ses.Version, ses.CreatedAt)
+	}
+	if started.ID == 0 || offered.ID == 0 || started.ID == offered.ID || started.Time.IsZero() {
+		t.Errorf("audit IDs and times not set: %+v %+v", started, offered)
+	}
+	got, err := s.Session(ctx, "s1", t0)
+	if err != nil || got.UserID != u.ID || got.Version != 1 || string(got.State) != `{}` {
+		t.Errorf("Session after WriteStep = %+v, %v", got, err)
+	}
+	if a := stepAudits(t, s, u.UserPrincipalName); len(a) != 2 || a[0].Type == a[1].Type || a[0].Details == nil && a[1].Details == nil {
+		t.Errorf("audit after WriteStep: %+v", a)
+	}
+
+	// The end of a flow: its session deleted, its throttles cleared, audited; other keys kept.
+	for _, k := range []string{"u:1:failed", "u:1:email", "other"} {
+		if _, err := s.Hit(ctx, k, t0, t0.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Lock(ctx, k, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := &store.AuditEvent{Type: "reset.done", Actor: "user", UserPrincipalName: u.UserPrincipalName}
+	if err := s.WriteStep(ctx, store.StepWrite{DeleteSession: "s1", ClearThrottles: []string{"u:1:failed", "u:1:email"},
+		Audit: []*store.AuditEvent{done}}); err != nil {
+		t.Fatalf("WriteStep(delete, clear, audit): %v", err)
+	}
+	if done.Time.IsZero() {
+		t.Error("a zero audit Time was not set to now")
+	}
+	wantErr(t, "Session after WriteStep deleted it", func() error { _, err := s.Session(ctx, "s1", t0); return err }(), store.ErrNotFound)
+	for k, want := range map[string]int{"u:1:failed": 0, "u:1:email": 0, "other": 1} {
+		if n, err := s.CountEvents(ctx, k, t0.Add(-time.Hour)); err != nil || n != want {
+			t.Errorf("CountEvents(%s) after WriteStep = %d, %v; want %d", k, n, err, want)
+		}
+		until, err := s.LockedUntil(ctx, k, t0)
+		if err != nil || until.IsZero() != (want == 0) {
+			t.Errorf("LockedUntil(%s) after WriteStep = %v, %v", k, until, err)
+		}
+	}
+	if a := stepAudits(t, s, u.UserPrincipalName); len(a) != 3 {
+		t.Errorf("%d audit events, want 3", len(a))
+	}
+	// A session already gone is no error.
+	if err := s.WriteStep(ctx, store.StepWrite{DeleteSession: "s1"}); err != nil {
+		t.Errorf("WriteStep deleting a session already gone: %v", err)
+	}
+}
+
+// testWriteStepAllOrNothing: a step whose session cannot be created writes none of its audit.
+func testWriteStepAllOrNothing(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if err := s.CreateSession(ctx, &store.Session{ID: "taken", Kind: "reset", ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		ses  store.Session
+		want error
+	}{
+		{"id taken", store.Session{ID: "taken", Kind: "reset", ExpiresAt: t0.Add(time.Hour)}, store.ErrConflict},
+		{"unknown user", store.Session{ID: "new", Kind: "reset", UserID: "00000000-0000-4000-8000-000000000000", ExpiresAt: t0.Add(time.Hour)}, store.ErrNotFound},
+	} {
+		e := &store.AuditEvent{Time: t0, Type: "reset.started", Actor: "user", UserPrincipalName: "nobody-" + tc.ses.ID}
+		ses := tc.ses
+		wantErr(t, "WriteStep("+tc.name+")", s.WriteStep(ctx, store.StepWrite{CreateSession: &ses, Audit: []*store.AuditEvent{e}}), tc.want)
+		if a := stepAudits(t, s, e.UserPrincipalName); len(a) != 0 {
+			t.Errorf("%s: the failed step's audit was written: %+v", tc.name, a)
+		}
+	}
+	for _, bad := range []store.StepWrite{
+		{CreateSession: &store.Session{Kind: "reset", ExpiresAt: t0}},
+		{Audit: []*store.AuditEvent{{Actor: "user"}}},
+	} {
+		if err := s.WriteStep(ctx, bad); err == nil {
+			t.Errorf("WriteStep(%+v) succeeded", bad)
+		}
+	}
+}
