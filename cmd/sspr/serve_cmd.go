@@ -258,7 +258,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 	retry := min(leaseRetry, interval)
 	lead := func(job string, run func(ctx context.Context)) {
 		wg.Go(func() {
-			err := store.Lead(ctx, a.store, job, retry, func(ctx context.Context) {
+			err := store.Lead(ctx, a.store, job, retry, a.log, func(ctx context.Context) {
 				a.log.Info("leading", "job", job)
 				run(ctx)
 			})

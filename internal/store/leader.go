@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -12,14 +13,15 @@ import (
 type Leader interface {
 	// Lead blocks until ctx ends. It tries to take the lease every retry; holding it, it runs
 	// job with a context that ends when ctx ends or the lease is lost, and releases the
-	// lease when job returns. It returns an error only for a name it cannot use.
-	Lead(ctx context.Context, name string, retry time.Duration, job func(ctx context.Context)) error
+	// lease when job returns. Trouble with the lease (a lost connection) goes to log; it
+	// returns an error only for a name it cannot use.
+	Lead(ctx context.Context, name string, retry time.Duration, log *slog.Logger, job func(ctx context.Context)) error
 }
 
 // Lead runs job under s's lease called name when s is a Leader, and at once otherwise.
-func Lead(ctx context.Context, s any, name string, retry time.Duration, job func(ctx context.Context)) error {
+func Lead(ctx context.Context, s any, name string, retry time.Duration, log *slog.Logger, job func(ctx context.Context)) error {
 	if l, ok := s.(Leader); ok {
-		return l.Lead(ctx, name, retry, job)
+		return l.Lead(ctx, name, retry, log, job)
 	}
 	job(ctx)
 	return nil

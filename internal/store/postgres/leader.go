@@ -34,7 +34,7 @@ const leaderCheck = 5 * time.Second
 // instance that dies (SIGKILL included) frees it as soon as PostgreSQL sees the connection
 // close, and the next instance to try takes it within retry. The leader pings its connection
 // every 5 s and stops job when the ping fails (the server may then have freed the lock).
-func (s *Store) Lead(ctx context.Context, name string, retry time.Duration, job func(ctx context.Context)) error {
+func (s *Store) Lead(ctx context.Context, name string, retry time.Duration, log *slog.Logger, job func(ctx context.Context)) error {
 	if name == "" {
 		return errors.New("postgres: lead: empty lease name")
 	}
@@ -66,7 +66,7 @@ func (s *Store) Lead(ctx context.Context, name string, retry time.Duration, job 
 			}
 		}
 		if err != nil && ctx.Err() == nil {
-			slog.Default().Warn("lease", "name", name, "err", err)
+			log.Warn("lease", "job", name, "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,7 +18,7 @@ func TestLeadOneAtATime(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, s := range stores {
 		wg.Go(func() {
-			s.Lead(ctx, "test", 20*time.Millisecond, func(jctx context.Context) {
+			s.Lead(ctx, "test", 20*time.Millisecond, slog.Default(), func(jctx context.Context) {
 				n := running.Add(1)
 				for {
 					m := maxRunning.Load()
@@ -34,7 +35,7 @@ func TestLeadOneAtATime(t *testing.T) {
 			})
 		})
 		wg.Go(func() {
-			s.Lead(ctx, "other", 20*time.Millisecond, func(jctx context.Context) {
+			s.Lead(ctx, "other", 20*time.Millisecond, slog.Default(), func(jctx context.Context) {
 				other.Add(1)
 				<-jctx.Done()
 			})
@@ -60,7 +61,7 @@ func TestLeadOneAtATime(t *testing.T) {
 // TestLeadEmptyName is refused.
 func TestLeadEmptyName(t *testing.T) {
 	_, stores := openInstances(t, 1)
-	if err := stores[0].Lead(t.Context(), "", time.Second, func(context.Context) {}); err == nil {
+	if err := stores[0].Lead(t.Context(), "", time.Second, slog.Default(), func(context.Context) {}); err == nil {
 		t.Error("empty name accepted")
 	}
 }
