@@ -260,5 +260,5 @@ var english = map[string]string{
 	"change.notPermitted":   "Your password cannot be changed here. Contact your helpdesk.",
 	"done.change.title":     "Your password was changed",
 	"done.change.body":      "You can now sign in with your new password.",
-	"done.reset.mustChange": "Your organization asks you to change this password before you sign in: change it now.",
+	"done.reset.mustChange": "Before you sign in with your new password, your organization asks you to change it: change it now.",
 }
