@@ -36,6 +36,11 @@ func TestSambaChangePassword(t *testing.T) {
 		name, dn, old, new, want string
 	}{
 		{"wrong old password", u, "Wrong-Pass-9x!", p1, writeback.ReasonWrongPassword},
+		// The old password is checked first: nothing about the policy (nor that the user
+		// exists) shows to someone who does not know it.
+		{"wrong old password, too short", u, "Wrong-Pass-9x!", "Ab1!x", writeback.ReasonWrongPassword},
+		{"wrong old password, in history", u, "Wrong-Pass-9x!", pw, writeback.ReasonWrongPassword},
+		{"wrong old password, too young", young, "Wrong-Pass-9x!", p1, writeback.ReasonWrongPassword},
 		{"no such user", "CN=nobody," + f.ou, pw, p1, writeback.ReasonWrongPassword},
 		{"too short", u, pw, "Ab1!x", writeback.ReasonTooShort},
 		{"not complex", u, pw, "alllowercaseletters", writeback.ReasonComplexity},
@@ -126,4 +131,21 @@ func TestSambaMustChangeAfterReset(t *testing.T) {
 	// Without the option the reset leaves the user free to sign in.
 	wantReason(t, f.dir.SetPassword(c, u, p1+"b"), "")
 	wantReason(t, f.dir.Authenticate(c, u, p1+"b"), "")
+}
+
+// TestSambaChangeLocked: a locked-out user cannot change the password, even with the right
+// one (Samba checks the lockout first); unlocked, they can.
+func TestSambaChangeLocked(t *testing.T) {
+	f := newSambaFixture(t)
+	c := ctx(t)
+	pw := "Initial-Pass-123x!"
+	u := f.user(t, "lck", pw, nil)
+	f.dc.PSO(t, "wbc-lck-"+f.tag, u, map[string]string{"msDS-LockoutThreshold": "3"})
+	for range 3 {
+		wantReason(t, f.dir.Authenticate(c, u, "Wrong-Pass-1x!"), writeback.ReasonWrongPassword)
+	}
+	// 00000775 "Password change not permitted, account locked out!"
+	wantReason(t, f.dir.ChangePassword(c, u, pw, "Changed-Pass-1x!"), writeback.ReasonLocked, pw)
+	wantReason(t, f.dir.Unlock(c, u), "")
+	wantReason(t, f.dir.ChangePassword(c, u, pw, "Changed-Pass-1x!"), "")
 }

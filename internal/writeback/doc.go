@@ -47,7 +47,8 @@
 // (smb.conf, 60 minutes by default). A reset does not unlock: call Unlock as well. Bind
 // failures carry AD's data codes (52e, 533, 701, 773, 775 seen).
 //
-// A user's change on Samba (ChangePassword): the old password is checked first (a wrong
+// A user's change on Samba (ChangePassword): a locked-out account is refused first
+// (00000775, locked), then the old password is checked (a wrong
 // one is 00000056 "The old password specified doesn't match!", whatever else is wrong), then
 // minimum age (the domain's default of a day applies: "too young"), length, complexity and
 // history ("already used (previous password)" for the current one, "in history" for older
