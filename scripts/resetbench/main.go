@@ -24,8 +24,11 @@
 //
 // It starts a throwaway slapd with -users users, syncs them into SQLite (or, with -store
 // postgres://…, into a database of its own that it creates on that PostgreSQL server and drops
-// at the end) with the sspr binary, runs `sspr serve`, and stops everything it started. Run with
-// `make bench-reset`.
+// at the end) with the sspr binary, runs `sspr serve` (with -instances N, N of them on the one
+// PostgreSQL store behind HAProxy, round robin, no stickiness), and stops everything it started.
+// The CPU per step is counted for sspr serve (all instances), slapd, HAProxy and the PostgreSQL
+// server processes of the benchmark's database (when that server runs on this machine). Run
+// with `make bench-reset`.
 package main
 
 import (
@@ -61,15 +64,16 @@ import (
 const suffix = "dc=bench,dc=test"
 
 var (
-	bin      = flag.String("sspr", "bin/sspr", "the sspr binary")
-	users    = flag.Int("users", 100000, "users in the directory")
-	workers  = flag.Int("workers", 400, "concurrent browsers for the first step")
-	duration = flag.Duration("duration", 10*time.Second, "how long the first step is driven, per run")
-	resets   = flag.Int("resets", 500, "complete resets per run")
-	rworkers = flag.Int("reset-workers", 32, "concurrent browsers for complete resets")
-	floor    = flag.Duration("floor", 250*time.Millisecond, "response floor of the padded requests (reset.responseFloor; 250ms is the product default)")
-	runs     = flag.Int("runs", 3, "runs of both phases; each run is printed, then the medians")
-	pgServer = &dsnFlag{}
+	bin       = flag.String("sspr", "bin/sspr", "the sspr binary")
+	users     = flag.Int("users", 100000, "users in the directory")
+	workers   = flag.Int("workers", 400, "concurrent browsers for the first step")
+	duration  = flag.Duration("duration", 10*time.Second, "how long the first step is driven, per run")
+	resets    = flag.Int("resets", 500, "complete resets per run")
+	rworkers  = flag.Int("reset-workers", 32, "concurrent browsers for complete resets")
+	floor     = flag.Duration("floor", 250*time.Millisecond, "response floor of the padded requests (reset.responseFloor; 250ms is the product default)")
+	runs      = flag.Int("runs", 3, "runs of both phases; each run is printed, then the medians")
+	pgServer  = &dsnFlag{}
+	instances = flag.Int("instances", 1, "sspr serve processes on the one store, behind HAProxy (round robin) when more than one; more than one needs -store")
 )
 
 func init() {
@@ -189,14 +193,26 @@ func run() error {
 		storeURL, storeName = dsn, "PostgreSQL"
 		env = append(env, "PGPASSWORD="+password)
 	}
-	addr := freeAddr()
-	outbox := filepath.Join(dir, "outbox.jsonl")
-	cfg := filepath.Join(dir, "sspr.yaml")
-	timingNote, err := writeConfig(abs, cfg, configValues{store: storeURL, ldapURL: srv.URL, adminDN: srv.AdminDN, pwFile: pw,
-		addr: addr, secretFile: secretPath, outbox: outbox})
-	if err != nil {
-		return err
+	if *instances < 1 || (*instances > 1 && pgServer.v == "") {
+		return errors.New("-instances: 1, or more with -store postgres://… (SQLite serves one process)")
 	}
+	addr := freeAddr() // the one instance, or the balancer
+	outbox := filepath.Join(dir, "outbox.jsonl")
+	var cfgs, listens []string
+	var timingNote string
+	for i := range *instances {
+		cfg, listen := filepath.Join(dir, fmt.Sprintf("sspr%d.yaml", i+1)), addr
+		if *instances > 1 {
+			listen = freeAddr()
+		}
+		timingNote, err = writeConfig(abs, cfg, configValues{store: storeURL, ldapURL: srv.URL, adminDN: srv.AdminDN, pwFile: pw,
+			addr: listen, public: addr, secretFile: secretPath, outbox: outbox})
+		if err != nil {
+			return err
+		}
+		cfgs, listens = append(cfgs, cfg), append(listens, listen)
+	}
+	cfg := cfgs[0]
 	t0 := time.Now()
 	syncCmd := exec.Command(abs, "-c", cfg, "sync", "-q")
 	syncCmd.Env = env
@@ -206,31 +222,55 @@ func run() error {
 	fmt.Printf("setup: %d users in slapd, synced into %s in %s; response floor %s; %s\n",
 		*users, storeName, time.Since(t0).Round(time.Millisecond), *floor, timingNote)
 
-	serve := exec.Command(abs, "-c", cfg, "serve", "--no-sync")
-	serve.Env = env
-	if p := os.Getenv("RESETBENCH_PROFILE"); p != "" {
-		serve.Env = append(serve.Env, "SSPR_CPUPROFILE="+p)
+	var servePIDs []int
+	for i, cfg := range cfgs {
+		serve := exec.Command(abs, "-c", cfg, "serve", "--no-sync")
+		serve.Env = env
+		if p := os.Getenv("RESETBENCH_PROFILE"); p != "" {
+			serve.Env = append(serve.Env, fmt.Sprintf("SSPR_CPUPROFILE=%s.%d", p, i+1))
+		}
+		serve.Stdout, serve.Stderr = os.Stderr, os.Stderr
+		if err := serve.Start(); err != nil {
+			return err
+		}
+		defer func() { serve.Process.Signal(os.Interrupt); serve.Wait() }()
+		if err := waitUp("http://" + listens[i]); err != nil {
+			return err
+		}
+		servePIDs = append(servePIDs, serve.Process.Pid)
 	}
-	serve.Stdout, serve.Stderr = os.Stderr, os.Stderr
-	if err := serve.Start(); err != nil {
-		return err
+	layout = procLayout{serves: len(servePIDs)}
+	extra := []int{srv.PID}
+	if *instances > 1 {
+		lb, err := startHAProxy(dir, addr, listens)
+		if err != nil {
+			return err
+		}
+		defer func() { lb.Process.Signal(os.Interrupt); lb.Wait() }()
+		layout.proxy = true
+		extra = append(extra, lb.Process.Pid)
+		fmt.Printf("serving: %d sspr serve on one PostgreSQL behind HAProxy (round robin, no stickiness) on %s\n", *instances, addr)
 	}
-	defer func() { serve.Process.Signal(os.Interrupt); serve.Wait() }()
 	base := "http://" + addr
-	if err := waitUp(base); err != nil {
-		return err
-	}
 	codes := newCodeReader(outbox)
 	defer codes.stop()
-	pids := []int{serve.Process.Pid, srv.PID}
+	// The processes metered for each phase: the instances, slapd, HAProxy, then the
+	// PostgreSQL backends of the benchmark's database as they are at the phase's start.
+	procs := func() []int {
+		pids := append(slices.Clone(servePIDs), extra...)
+		if pgServer.v != "" {
+			pids = append(pids, pgBackends(ctx, storeURL, pgPassword(env))...)
+		}
+		return pids
+	}
 
 	var firsts, completes []phase
 	for r := range *runs {
 		fmt.Printf("\nrun %d/%d\n", r+1, *runs)
-		f := firstStep(base, r, firstUsers, pids)
+		f := firstStep(base, r, firstUsers, procs())
 		f.print()
 		firsts = append(firsts, f)
-		c := completeResets(base, codes, r, firstUsers, pids)
+		c := completeResets(base, codes, r, firstUsers, procs())
 		c.print()
 		completes = append(completes, c)
 	}
@@ -249,6 +289,7 @@ func run() error {
 
 type configValues struct {
 	store, ldapURL, adminDN, pwFile, addr, secretFile, outbox string
+	public                                                    string // the address users reach: addr, or the balancer's
 }
 
 // optional are server settings that newer sspr versions know and older ones refuse: asked for
@@ -294,7 +335,7 @@ reset:
     failedProofsIP: {max: 100000000, window: 1m, lock: 1m}
 log:
   level: warn
-`, v.store, v.ldapURL, v.adminDN, v.pwFile, suffix, v.addr, v.addr, v.secretFile, extra.String(), v.outbox, *floor)
+`, v.store, v.ldapURL, v.adminDN, v.pwFile, suffix, v.addr, v.public, v.secretFile, extra.String(), v.outbox, *floor)
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			return "", err
 		}
@@ -417,6 +458,7 @@ type phase struct {
 	firstErr string
 	// cpu is what sspr serve and slapd spent during the phase (-1: unknown).
 	serveCPU, slapdCPU time.Duration
+	proxyCPU, pgCPU    time.Duration // HAProxy, PostgreSQL backends; -1 when not metered
 	kinds              []kindStats
 	loadBefore         string
 	loadAfter          string
@@ -481,7 +523,15 @@ func measure(p *phase, pids []int, fn func()) {
 	fn()
 	p.elapsed = time.Since(start)
 	cpu := m.Stop()
-	p.serveCPU, p.slapdCPU = cpu[0], cpu[1]
+	n := layout.serves
+	p.serveCPU, p.slapdCPU, p.proxyCPU, p.pgCPU = sumCPU(cpu[:n]), cpu[n], -1, -1
+	rest := cpu[n+1:]
+	if layout.proxy {
+		p.proxyCPU, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		p.pgCPU = sumCPU(rest)
+	}
 	p.loadAfter = benchrun.Load()
 }
 
@@ -549,8 +599,8 @@ func (p *phase) print() {
 	}
 	fmt.Printf("    padding: %d requests per %s never answered faster than the %s floor (padded) → ceiling %.0f %s/s = %d browsers / (%d × %s); %s\n",
 		p.padded(), strings.TrimSuffix(p.unit, "s"), *floor, p.ceiling(), p.unit, p.browsers, p.padded(), *floor, verdict(p.paddingShare()))
-	fmt.Printf("    CPU per %s (from /proc, independent of the machine's load): sspr serve %s, slapd %s\n",
-		strings.TrimSuffix(p.unit, "s"), p.cpuPer(p.serveCPU), p.cpuPer(p.slapdCPU))
+	fmt.Printf("    CPU per %s (from /proc, independent of the machine's load): sspr serve %s (%d), slapd %s%s\n",
+		strings.TrimSuffix(p.unit, "s"), p.cpuPer(p.serveCPU), layout.serves, p.cpuPer(p.slapdCPU), p.otherCPU())
 	for _, k := range p.kinds {
 		server := "server time: not exposed (no Server-Timing)"
 		switch {
@@ -569,7 +619,7 @@ func (p *phase) print() {
 
 // summarize prints the medians of one phase over the runs.
 func summarize(ps []phase) {
-	var rate, ceiling, share, serveCPU, slapdCPU benchrun.Series
+	var rate, ceiling, share, serveCPU, slapdCPU, proxyCPU, pgCPU benchrun.Series
 	var failures int64
 	for _, p := range ps {
 		rate = append(rate, p.rate())
@@ -581,12 +631,25 @@ func summarize(ps []phase) {
 		if p.slapdCPU >= 0 && p.done > 0 {
 			slapdCPU = append(slapdCPU, float64(p.slapdCPU)/float64(time.Millisecond)/float64(p.done))
 		}
+		if p.proxyCPU >= 0 && p.done > 0 {
+			proxyCPU = append(proxyCPU, float64(p.proxyCPU)/float64(time.Millisecond)/float64(p.done))
+		}
+		if p.pgCPU >= 0 && p.done > 0 {
+			pgCPU = append(pgCPU, float64(p.pgCPU)/float64(time.Millisecond)/float64(p.done))
+		}
 		failures += p.failures
 	}
 	fmt.Printf("  %s: %s %s/s; padding ceiling %s/s at a %s floor; %s; %d failures\n",
 		ps[0].name, rate.Summary("%.0f"), ps[0].unit, ceiling.Summary("%.0f"), *floor, verdict(share.Median()), failures)
-	fmt.Printf("  %s CPU per %s (from /proc): sspr serve %s ms, slapd %s ms\n",
-		ps[0].name, strings.TrimSuffix(ps[0].unit, "s"), serveCPU.Summary("%.2f"), slapdCPU.Summary("%.2f"))
+	others := ""
+	if len(proxyCPU) > 0 {
+		others += fmt.Sprintf(", HAProxy %s ms", proxyCPU.Summary("%.2f"))
+	}
+	if len(pgCPU) > 0 {
+		others += fmt.Sprintf(", PostgreSQL %s ms", pgCPU.Summary("%.2f"))
+	}
+	fmt.Printf("  %s CPU per %s (from /proc): sspr serve (%d) %s ms, slapd %s ms%s\n",
+		ps[0].name, strings.TrimSuffix(ps[0].unit, "s"), layout.serves, serveCPU.Summary("%.2f"), slapdCPU.Summary("%.2f"), others)
 	for i, k := range ps[0].kinds {
 		if !k.server {
 			continue
