@@ -49,8 +49,11 @@ func newServeCmd(g *globals) *cobra.Command {
 health at /healthz) and the administrators' REST API (/api/v1/, bearer tokens from sspr token
 create) on server.listen, Prometheus metrics at /metrics on server.metricsListen (loopback by
 default, never the public listener), delivers queued email/SMS/voice messages, and syncs the
-directory every sync.interval (unless --no-sync). It refuses to start on a configuration that
-sspr config validate refuses.`,
+directory every sync.interval (unless --no-sync). Instances that share a PostgreSQL store take
+turns: the sync and housekeeping run on one of them at a time. With server.tlsCertFile it serves
+TLS and HTTP/2; SIGHUP reloads the certificate without dropping connections; SIGTERM lets the
+requests in flight finish, then exits 0. It refuses to start on a configuration that sspr config
+validate refuses.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := g.open(cmd.Context())
@@ -72,7 +75,7 @@ sspr config validate refuses.`,
 			return serve(cmd.Context(), a, key, serveOptions{sync: !noSync, out: cmd.OutOrStdout()})
 		},
 	}
-	cmd.Flags().BoolVar(&noSync, "no-sync", false, "do not sync the directory on schedule (another instance or a timer does)")
+	cmd.Flags().BoolVar(&noSync, "no-sync", false, "do not sync the directory on schedule (a timer or other instances do; instances on one PostgreSQL already take turns)")
 	return cmd
 }
 
