@@ -124,16 +124,16 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 	}
 	sender := &queueSender{outbox: outbox, worker: worker}
 	// Numbers held by many users are not offered for reset (flow.Methods): an index of who
-	// holds each number, rebuilt every minute.
+	// holds each number, rebuilt every five minutes.
 	var holders func(string) int
 	if pol := cfg.Reset.WithDefaults(); !pol.SharedNumbers.Allow {
 		h := flow.NewHolders(pol.SharedNumbers.Max)
-		h.Refresh(ctx, a.store, time.Minute, func(err error) { a.log.Error("shared numbers index", "err", err) })
+		h.Refresh(ctx, a.store, 5*time.Minute, func(err error) { a.log.Error("shared numbers index", "err", err) })
 		holders = h.Count
 	}
-	// Decoy pages are drawn from what real users' pages show, rebuilt every minute.
+	// Decoy pages are drawn from what real users' pages show, rebuilt every five minutes.
 	decoys := &reset.Decoys{}
-	decoys.Refresh(ctx, a.store, cfg.Reset, holders, time.Minute, func(err error) { a.log.Error("decoy model", "err", err) })
+	decoys.Refresh(ctx, a.store, cfg.Reset, holders, 5*time.Minute, func(err error) { a.log.Error("decoy model", "err", err) })
 	svc := reset.New(a.store, sender, dir, reset.Config{
 		Policy:             cfg.Reset,
 		Password:           cfg.Password,
