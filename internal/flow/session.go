@@ -69,6 +69,25 @@ func (s Sessions) Load(ctx context.Context, token string, now time.Time, state a
 		return nil, s.Expired
 	}
 	sess, err := s.Store.Session(ctx, TokenID(token), now)
+	return s.decode(sess, err, state, kinds)
+}
+
+// LoadUser is Load with the session's user read with it by reads (one round trip on
+// PostgreSQL): a zero User when the session has none or the user is gone.
+func (s Sessions) LoadUser(ctx context.Context, reads store.StepReads, token string, now time.Time, state any, kinds ...string) (*store.Session, store.User, error) {
+	if token == "" {
+		return nil, store.User{}, s.Expired
+	}
+	sess, u, err := reads.SessionUser(ctx, TokenID(token), now)
+	out, err := s.decode(sess, err, state, kinds)
+	if err != nil {
+		return nil, store.User{}, err
+	}
+	return out, u, nil
+}
+
+// decode is Load's answer for the session read, err: the session, or s.Expired.
+func (s Sessions) decode(sess store.Session, err error, state any, kinds []string) (*store.Session, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, s.Expired
 	}
@@ -86,12 +105,24 @@ func (s Sessions) Load(ctx context.Context, token string, now time.Time, state a
 
 // Save stores state in sess (and its ExpiresAt); a concurrent change is a KindConflict error.
 func (s Sessions) Save(ctx context.Context, sess *store.Session, state any) error {
+	return s.save(sess, state, func() error { return s.Store.UpdateSession(ctx, sess) })
+}
+
+// SaveStep is Save with the step's audit events written in the same transaction by steps (one
+// round trip on PostgreSQL): a session that is not saved has none of them written.
+func (s Sessions) SaveStep(ctx context.Context, steps store.Steps, sess *store.Session, state any, events ...*store.AuditEvent) error {
+	return s.save(sess, state, func() error {
+		return steps.WriteStep(ctx, store.StepWrite{UpdateSession: sess, Audit: events})
+	})
+}
+
+func (s Sessions) save(sess *store.Session, state any, write func() error) error {
 	raw, err := json.Marshal(state)
 	if err != nil {
 		return fmt.Errorf("flow: session state: %w", err)
 	}
 	sess.State = raw
-	if err := s.Store.UpdateSession(ctx, sess); err != nil {
+	if err := write(); err != nil {
 		if errors.Is(err, store.ErrVersionMismatch) {
 			return Errorf(KindConflict, "session.conflict")
 		}

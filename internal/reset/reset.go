@@ -33,8 +33,10 @@ type Store interface {
 	store.Sessions
 	store.Codes
 	store.Throttles
-	// Steps writes a step's session, throttles and audit together (one round trip on PostgreSQL).
+	// Steps writes a step's session, throttles and audit together, StepReads reads a session
+	// with its user (one round trip each on PostgreSQL).
 	store.Steps
+	store.StepReads
 	AppendAudit(ctx context.Context, e *store.AuditEvent) error
 	// ListAudit reads recent directory contact changes (reset.newContactCooldown).
 	ListAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditEvent) error) error
@@ -348,15 +350,15 @@ func (s *Service) nameKey(name string) string {
 // load finds the session and its user; ErrNoSession when the session is gone or expired.
 func (s *Service) load(ctx context.Context, token string) (*store.Session, *state, *store.User, error) {
 	st := &state{}
-	sess, err := s.sessions.Load(ctx, token, s.now().UTC(), st, KindReset, KindUnlock)
+	// The session and its user in one read (one round trip on PostgreSQL).
+	sess, u, err := s.sessions.LoadUser(ctx, s.st, token, s.now().UTC(), st, KindReset, KindUnlock)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if st.Decoy {
 		return sess, st, nil, nil
 	}
-	u, err := s.st.UserByUPN(ctx, st.UPN)
-	if err != nil || u.ID != sess.UserID || !u.AccountEnabled {
+	if u.ID == "" || u.ID != sess.UserID || !strings.EqualFold(u.UserPrincipalName, st.UPN) || !u.AccountEnabled {
 		// Renamed, deleted or disabled since the flow started: end it.
 		return nil, nil, nil, ErrNoSession
 	}
@@ -445,14 +447,22 @@ func (s *Service) SendCode(ctx context.Context, token, optionID string, c flow.C
 	if err != nil {
 		return View{}, fmt.Errorf("reset: %w", err)
 	}
+	var sent []*store.AuditEvent
 	if !st.Decoy {
 		if err := s.send.Send(ctx, s.codeMessage(opt, code, sess.Kind)); err != nil {
 			return View{}, fmt.Errorf("reset: queue code: %w", err)
 		}
-		s.audit(ctx, sess.Kind+".code.sent", st, sess.UserID, c, map[string]string{"method": opt.Method, "to": opt.Hint})
+		sent = append(sent, s.event(sess.Kind+".code.sent", st, sess.UserID, c, map[string]string{"method": opt.Method, "to": opt.Hint}))
 	}
 	st.Pending = opt.ID
-	if err := s.save(ctx, sess, st); err != nil {
+	// The session and the audit event in one write (one round trip on PostgreSQL).
+	if err := s.sessions.SaveStep(ctx, s.st, sess, st, sent...); err != nil {
+		// The code went out all the same: the audit says so.
+		for _, e := range sent {
+			if aerr := s.st.AppendAudit(ctx, e); aerr != nil {
+				s.log.Error("audit", "type", e.Type, "err", aerr)
+			}
+		}
 		return View{}, err
 	}
 	return s.view(sess.Kind, st, u), nil
@@ -519,10 +529,12 @@ func (s *Service) VerifyCode(ctx context.Context, token, optionID, code string, 
 		st.Proven = append(st.Proven, k)
 	}
 	st.Pending = ""
-	if err := s.save(ctx, sess, st); err != nil {
+	// The session and the audit event in one write (one round trip on PostgreSQL): an unsaved
+	// proof is not audited.
+	if err := s.sessions.SaveStep(ctx, s.st, sess, st,
+		s.event(sess.Kind+".code.verified", st, sess.UserID, c, map[string]string{"method": strings.TrimSuffix(optionID, "-office")})); err != nil {
 		return View{}, err
 	}
-	s.audit(ctx, sess.Kind+".code.verified", st, sess.UserID, c, map[string]string{"method": strings.TrimSuffix(optionID, "-office")})
 	return s.view(sess.Kind, st, u), nil
 }
 

@@ -24,6 +24,10 @@ type StepWrite struct {
 	// CreateSession is stored as Sessions.CreateSession stores it (its Version and CreatedAt
 	// set); ErrConflict or ErrNotFound as there, and then nothing of the step is written.
 	CreateSession *Session
+	// UpdateSession is written as Sessions.UpdateSession writes it (its Version set); when it
+	// fails (ErrVersionMismatch, ErrNotFound) nothing of the step is written. It goes with
+	// Audit only.
+	UpdateSession *Session
 	// DeleteSession removes the session with this ID and its codes; one already gone is no
 	// error.
 	DeleteSession string
@@ -33,6 +37,14 @@ type StepWrite struct {
 	Audit []*AuditEvent
 }
 
+// StepReads reads what a flow step starts from together.
+type StepReads interface {
+	// SessionUser returns the session (as Sessions.Session: ErrNotFound when absent or expired
+	// at now) and, read with it (one round trip on PostgreSQL), the user it belongs to: a zero
+	// User when the session has none or the user is gone.
+	SessionUser(ctx context.Context, id string, now time.Time) (Session, User, error)
+}
+
 // Steps writes a flow step's writes together.
 type Steps interface {
 	// WriteStep does every write of w, all or nothing.
@@ -40,11 +52,20 @@ type Steps interface {
 }
 
 // Check reports what makes w unwritable before anything is written: a session to create
-// without an ID, a kind or an expiry; an audit event without a type.
+// without an ID, a kind or an expiry; a session to update without an expiry or with other
+// writes than audit events; an audit event without a type.
 func (w StepWrite) Check() error {
 	if ses := w.CreateSession; ses != nil {
 		if err := ses.CheckNew(); err != nil {
 			return fmt.Errorf("create session: %w", err)
+		}
+	}
+	if ses := w.UpdateSession; ses != nil {
+		switch {
+		case w.CreateSession != nil || w.DeleteSession != "" || len(w.ClearThrottles) > 0:
+			return errors.New("update session: only audit events go with it")
+		case ses.ExpiresAt.IsZero():
+			return errors.New("update session: no expiry")
 		}
 	}
 	for _, e := range w.Audit {

@@ -232,6 +232,7 @@ type Store interface {
 	Codes
 	Throttles
 	ThrottleGates
+	StepReads
 	Steps
 	Outbox
 	Answers

@@ -65,6 +65,9 @@ func (s *Store) Session(ctx context.Context, id string, now time.Time) (store.Se
 	return ses, nil
 }
 
+const qUpdateSession = `UPDATE sessions SET state = $1, expires_at = $2, version = version + 1
+	WHERE id = $3 AND version = $4 RETURNING version`
+
 // UpdateSession writes s.State and s.ExpiresAt when the stored version is s.Version, and sets
 // s.Version to the new one. The other fields are left as created.
 func (s *Store) UpdateSession(ctx context.Context, ses *store.Session) error {
@@ -72,25 +75,29 @@ func (s *Store) UpdateSession(ctx context.Context, ses *store.Session) error {
 		return errors.New("update session: no expiry")
 	}
 	var version int64
-	err := s.pool.QueryRow(ctx, `UPDATE sessions SET state = $1, expires_at = $2, version = version + 1
-		WHERE id = $3 AND version = $4 RETURNING version`,
-		bytes0(ses.State), ts(ses.ExpiresAt), ses.ID, ses.Version).Scan(&version)
+	err := s.pool.QueryRow(ctx, qUpdateSession, bytes0(ses.State), ts(ses.ExpiresAt), ses.ID, ses.Version).Scan(&version)
 	if errors.Is(err, pgx.ErrNoRows) {
-		var stored int64
-		switch err := s.pool.QueryRow(ctx, `SELECT version FROM sessions WHERE id = $1`, ses.ID).Scan(&stored); {
-		case errors.Is(err, pgx.ErrNoRows):
-			return fmt.Errorf("update session: %w", store.ErrNotFound)
-		case err != nil:
-			return fmt.Errorf("update session: %w", withCtx(ctx, err))
-		default:
-			return fmt.Errorf("update session: stored version %d, given %d: %w", stored, ses.Version, store.ErrVersionMismatch)
-		}
+		return s.notUpdated(ctx, ses)
 	}
 	if err != nil {
 		return fmt.Errorf("update session: %w", withCtx(ctx, err))
 	}
 	ses.Version, ses.ExpiresAt = version, ts(ses.ExpiresAt)
 	return nil
+}
+
+// notUpdated is the error of an update of ses that matched no row: ErrNotFound or
+// ErrVersionMismatch.
+func (s *Store) notUpdated(ctx context.Context, ses *store.Session) error {
+	var stored int64
+	switch err := s.pool.QueryRow(ctx, `SELECT version FROM sessions WHERE id = $1`, ses.ID).Scan(&stored); {
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("update session: %w", store.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("update session: %w", withCtx(ctx, err))
+	default:
+		return fmt.Errorf("update session: stored version %d, given %d: %w", stored, ses.Version, store.ErrVersionMismatch)
+	}
 }
 
 // DeleteSession removes the session and its codes. ErrNotFound when there is none.

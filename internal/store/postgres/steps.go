@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,6 +10,11 @@ import (
 
 	"github.com/sspr/sspr/internal/store"
 )
+
+// qInsertAuditIfUpdated is qInsertAudit when this transaction wrote the session $10.
+const qInsertAuditIfUpdated = `INSERT INTO audit_events (at, type, actor, user_id, user_principal_name, upn_key,
+	client_ip, user_agent, details) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+	WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $10 AND xmin = pg_current_xact_id()::xid) RETURNING id`
 
 // WriteStep does w's writes in one batch: one round trip and one implicit transaction, which
 // an error in any statement undoes entirely.
@@ -36,6 +42,23 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 		b.Queue(`DELETE FROM throttle_events WHERE key = ANY($1)`, w.ClearThrottles)
 		b.Queue(`DELETE FROM throttle_locks WHERE key = ANY($1)`, w.ClearThrottles)
 	}
+	// An update's audit events are inserted only when the update wrote the row in this
+	// transaction (the row's xmin is this transaction's ID): no session saved, no audit.
+	upd := w.UpdateSession
+	var (
+		version int64
+		updated bool
+	)
+	if upd != nil {
+		b.Queue(qUpdateSession, bytes0(upd.State), ts(upd.ExpiresAt), upd.ID, upd.Version).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&version)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			updated = err == nil
+			return err
+		})
+	}
 	ids := make([]int64, len(w.Audit))
 	times := make([]time.Time, len(w.Audit))
 	for i, e := range w.Audit {
@@ -44,8 +67,17 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 			details = map[string]string{}
 		}
 		times[i] = s.orNow(e.Time)
-		b.Queue(qInsertAudit, times[i], e.Type, e.Actor, e.UserID, e.UserPrincipalName, key(e.UserPrincipalName),
-			e.ClientIP, e.UserAgent, details).QueryRow(func(row pgx.Row) error { return row.Scan(&ids[i]) })
+		args := []any{times[i], e.Type, e.Actor, e.UserID, e.UserPrincipalName, key(e.UserPrincipalName), e.ClientIP, e.UserAgent, details}
+		q := qInsertAudit
+		if upd != nil {
+			q, args = qInsertAuditIfUpdated, append(args, upd.ID)
+		}
+		b.Queue(q, args...).QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&ids[i]); !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			return nil
+		})
 	}
 	if b.Len() == 0 {
 		return nil
@@ -59,6 +91,12 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 	case err != nil:
 		return fmt.Errorf("write step: %w", withCtx(ctx, err))
 	}
+	if upd != nil {
+		if !updated {
+			return fmt.Errorf("write step: %w", s.notUpdated(ctx, upd))
+		}
+		upd.Version, upd.ExpiresAt = version, ts(upd.ExpiresAt)
+	}
 	if ses != nil {
 		ses.Version, ses.CreatedAt, ses.ExpiresAt = 1, created, ts(ses.ExpiresAt)
 	}
@@ -66,4 +104,43 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 		e.ID, e.Time = ids[i], times[i]
 	}
 	return nil
+}
+
+// SessionUser reads the session and its user in one batch.
+func (s *Store) SessionUser(ctx context.Context, id string, now time.Time) (store.Session, store.User, error) {
+	var (
+		ses   store.Session
+		u     store.User
+		found bool
+	)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+sessionColumns+` FROM sessions WHERE id = $1 AND expires_at > $2`, id, ts(now)).QueryRow(func(row pgx.Row) error {
+		var err error
+		ses, err = scanSession(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	b.Queue(`SELECT `+userColumns+` FROM users WHERE id = (SELECT user_id FROM sessions WHERE id = $1 AND expires_at > $2)`,
+		id, ts(now)).QueryRow(func(row pgx.Row) error {
+		var err error
+		u, err = scanUser(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			u = store.User{}
+			return nil
+		}
+		return err
+	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return store.Session{}, store.User{}, fmt.Errorf("session: %w", withCtx(ctx, err))
+	}
+	if !found {
+		return store.Session{}, store.User{}, fmt.Errorf("session: %w", store.ErrNotFound)
+	}
+	if u.ID != ses.UserID {
+		u = store.User{} // the session changed hands between the two statements: impossible, but never another's user
+	}
+	return ses, u, nil
 }

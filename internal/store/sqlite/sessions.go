@@ -88,28 +88,36 @@ func (s *Store) UpdateSession(ctx context.Context, ses *store.Session) error {
 		return errors.New("update session: no expiry")
 	}
 	var version int64
-	err := s.wr.write(ctx, func(c wconn) error {
-		err := c.row(`UPDATE sessions SET state = ?, expires_at = ?, version = version + 1
-			WHERE id = ? AND version = ? RETURNING version`,
-			blob(ses.State), micros(ses.ExpiresAt), ses.ID, ses.Version).Scan(&version)
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		var stored int64
-		switch err := c.row(`SELECT version FROM sessions WHERE id = ?`, ses.ID).Scan(&stored); {
-		case errors.Is(err, sql.ErrNoRows):
-			return store.ErrNotFound
-		case err != nil:
-			return err
-		default:
-			return fmt.Errorf("stored version %d, given %d: %w", stored, ses.Version, store.ErrVersionMismatch)
-		}
+	err := s.wr.write(ctx, func(c wconn) (err error) {
+		version, err = updateSession(c, ses)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("update session: %w", err)
 	}
 	ses.Version, ses.ExpiresAt = version, asStored(ses.ExpiresAt)
 	return nil
+}
+
+// updateSession writes ses's State and ExpiresAt when its Version is the stored one, and returns
+// the new version; ErrNotFound or ErrVersionMismatch otherwise, having changed nothing.
+func updateSession(c wconn, ses *store.Session) (int64, error) {
+	var version int64
+	err := c.row(`UPDATE sessions SET state = ?, expires_at = ?, version = version + 1
+		WHERE id = ? AND version = ? RETURNING version`,
+		blob(ses.State), micros(ses.ExpiresAt), ses.ID, ses.Version).Scan(&version)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return version, err
+	}
+	var stored int64
+	switch err := c.row(`SELECT version FROM sessions WHERE id = ?`, ses.ID).Scan(&stored); {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, store.ErrNotFound
+	case err != nil:
+		return 0, err
+	default:
+		return 0, fmt.Errorf("stored version %d, given %d: %w", stored, ses.Version, store.ErrVersionMismatch)
+	}
 }
 
 // DeleteSession removes the session and its codes. ErrNotFound when there is none.

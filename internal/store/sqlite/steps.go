@@ -89,7 +89,15 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 		rows[i] = a
 	}
 	ids := make([]int64, len(rows))
+	var version int64
 	err := s.wr.writeMany(ctx, func(c wconn) error {
+		if w.UpdateSession != nil {
+			v, err := updateSession(c, w.UpdateSession)
+			if err != nil {
+				return err
+			}
+			version = v
+		}
 		if ses != nil {
 			if _, err := c.exec(`INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, 1)`,
 				ses.ID, ses.Kind, nullString(ses.UserID), blob(ses.State), micros(created), micros(ses.ExpiresAt)); err != nil {
@@ -126,8 +134,27 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 	if ses != nil {
 		ses.Version, ses.CreatedAt, ses.ExpiresAt = 1, created, asStored(ses.ExpiresAt)
 	}
+	if u := w.UpdateSession; u != nil {
+		u.Version, u.ExpiresAt = version, asStored(u.ExpiresAt)
+	}
 	for i, e := range w.Audit {
 		e.ID, e.Time = ids[i], rows[i].at
 	}
 	return nil
+}
+
+// SessionUser reads the session, then its user.
+func (s *Store) SessionUser(ctx context.Context, id string, now time.Time) (store.Session, store.User, error) {
+	ses, err := s.Session(ctx, id, now)
+	if err != nil || ses.UserID == "" {
+		return ses, store.User{}, err
+	}
+	u, err := scanUser(s.readRow(ctx, qUserByID, ses.UserID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ses, store.User{}, nil
+	}
+	if err != nil {
+		return store.Session{}, store.User{}, fmt.Errorf("session: user: %w", err)
+	}
+	return ses, u, nil
 }

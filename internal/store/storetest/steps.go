@@ -20,6 +20,8 @@ var stepTests = []struct {
 	{"LockedUntilAny", testLockedUntilAny},
 	{"WriteStep", testWriteStep},
 	{"WriteStepAllOrNothing", testWriteStepAllOrNothing},
+	{"WriteStepUpdate", testWriteStepUpdate},
+	{"SessionUser", testSessionUser},
 }
 
 func testHitUnlessLocked(t *testing.T, s store.Store) {
@@ -217,5 +219,85 @@ func testWriteStepAllOrNothing(t *testing.T, s store.Store) {
 		if err := s.WriteStep(ctx, bad); err == nil {
 			t.Errorf("WriteStep(%+v) succeeded", bad)
 		}
+	}
+}
+
+// testWriteStepUpdate: a session saved with its audit events; a stale or missing session saves
+// nothing and writes none of them.
+func testWriteStepUpdate(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ses := &store.Session{ID: "s1", Kind: "reset", State: []byte(`{"n":1}`), ExpiresAt: t0.Add(time.Hour)}
+	if err := s.CreateSession(ctx, ses); err != nil {
+		t.Fatal(err)
+	}
+	stale := *ses
+	ses.State, ses.ExpiresAt = []byte(`{"n":2}`), t0.Add(2*time.Hour)
+	ok := &store.AuditEvent{Time: t0, Type: "reset.code.verified", Actor: "user", UserPrincipalName: "saved"}
+	if err := s.WriteStep(ctx, store.StepWrite{UpdateSession: ses, Audit: []*store.AuditEvent{ok}}); err != nil {
+		t.Fatalf("WriteStep(update, audit): %v", err)
+	}
+	if ses.Version != 2 || ok.ID == 0 {
+		t.Errorf("after WriteStep: Version %d, audit ID %d", ses.Version, ok.ID)
+	}
+	if got, err := s.Session(ctx, "s1", t0); err != nil || got.Version != 2 || string(got.State) != `{"n":2}` || !got.ExpiresAt.Equal(t0.Add(2*time.Hour)) {
+		t.Errorf("Session after WriteStep = %+v, %v", got, err)
+	}
+	if a := stepAudits(t, s, "saved"); len(a) != 1 {
+		t.Errorf("%d audit events of the saved step, want 1", len(a))
+	}
+	for _, tc := range []struct {
+		name string
+		ses  store.Session
+		want error
+	}{
+		{"stale", stale, store.ErrVersionMismatch},
+		{"gone", store.Session{ID: "nope", Kind: "reset", Version: 1, ExpiresAt: t0.Add(time.Hour)}, store.ErrNotFound},
+	} {
+		e := &store.AuditEvent{Time: t0, Type: "reset.code.verified", Actor: "user", UserPrincipalName: "not-" + tc.name}
+		u := tc.ses
+		u.State = []byte(`{"n":9}`)
+		wantErr(t, "WriteStep(update "+tc.name+")", s.WriteStep(ctx, store.StepWrite{UpdateSession: &u, Audit: []*store.AuditEvent{e}}), tc.want)
+		if a := stepAudits(t, s, e.UserPrincipalName); len(a) != 0 {
+			t.Errorf("%s: the audit of an unsaved session was written: %+v", tc.name, a)
+		}
+	}
+	if got, err := s.Session(ctx, "s1", t0); err != nil || got.Version != 2 || string(got.State) != `{"n":2}` {
+		t.Errorf("Session after a stale WriteStep = %+v, %v", got, err)
+	}
+	for _, bad := range []store.StepWrite{
+		{UpdateSession: &store.Session{ID: "s1", Version: 2}},
+		{UpdateSession: ses, DeleteSession: "s1"},
+		{UpdateSession: ses, ClearThrottles: []string{"k"}},
+	} {
+		if err := s.WriteStep(ctx, bad); err == nil {
+			t.Errorf("WriteStep(%+v) succeeded", bad)
+		}
+	}
+}
+
+func testSessionUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, cloudUser("alice@example.com", "Alice"))
+	for _, ses := range []*store.Session{
+		{ID: "mine", Kind: "reset", UserID: u.ID, State: []byte(`{}`), ExpiresAt: t0.Add(time.Hour)},
+		{ID: "anon", Kind: "reset", ExpiresAt: t0.Add(time.Hour)},
+	} {
+		if err := s.CreateSession(ctx, ses); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ses, got, err := s.SessionUser(ctx, "mine", t0)
+	if err != nil || ses.ID != "mine" || ses.UserID != u.ID || ses.Version != 1 || got.ID != u.ID || got.UserPrincipalName != u.UserPrincipalName {
+		t.Errorf("SessionUser(mine) = %+v, %s %s, %v", ses, got.ID, got.UserPrincipalName, err)
+	}
+	if ses, got, err := s.SessionUser(ctx, "anon", t0); err != nil || ses.ID != "anon" || got.ID != "" {
+		t.Errorf("SessionUser(anon) = %+v, user %q, %v; want the session and no user", ses, got.ID, err)
+	}
+	for _, tc := range []struct {
+		id  string
+		now time.Time
+	}{{"nope", t0}, {"mine", t0.Add(time.Hour)}} {
+		_, _, err := s.SessionUser(ctx, tc.id, tc.now)
+		wantErr(t, "SessionUser("+tc.id+")", err, store.ErrNotFound)
 	}
 }
