@@ -224,7 +224,8 @@ func TestResetWithQuestionsThroughPages(t *testing.T) {
 	b.post("/reset", url.Values{"csrf": {tok}, "username": {"alice@contoso.com"}}, "")
 	_, page = b.get("/reset/verify")
 	page = html.UnescapeString(page)
-	if !strings.Contains(page, "Answer 3 security questions") || !strings.Contains(page, "+1 ••••••0199") || !strings.Contains(page, ">Continue<") {
+	if !strings.Contains(page, "Answer 3 security questions") || !strings.Contains(page, "+1 ••••••0199") || !strings.Contains(page, ">Continue<") ||
+		!strings.Contains(page, "choose how to prove who you are") {
 		t.Fatalf("methods:\n%s", page)
 	}
 	b.post("/reset/send", url.Values{"csrf": {tok}, "option": {"questions"}}, "")

@@ -117,7 +117,14 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 		s.pages[p] = t
 	}
 	static, _ := fs.Sub(staticFS, "static")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	s.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") { // no directory listings
+			s.notFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/reset", http.StatusSeeOther) })
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -147,8 +154,70 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 // Handle mounts another handler (health checks, metrics, the admin API) on the same server.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
-// Handler returns the server's handler with its security headers.
-func (s *Server) Handler() http.Handler { return s.headers(s.mux) }
+// Handler returns the server's handler with its security headers; the mux's own 404 and 405
+// answers become branded pages.
+func (s *Server) Handler() http.Handler { return s.headers(s.branded(s.mux)) }
+
+// notFound answers 404 with the branded page.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	p := s.newPage(w, r, "", "notFound.title")
+	p.Body = p.Tr.T("notFound.body")
+	s.render(w, "done", http.StatusNotFound, p)
+}
+
+// branded replaces the plain-text 404 and 405 answers of the mux (an unknown path, a wrong
+// method) with the site's pages, keeping their status and Allow header. Answers of the API and
+// the handlers' own errors are left as they are.
+func (s *Server) branded(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		bw := &brandedWriter{ResponseWriter: w}
+		next.ServeHTTP(bw, r)
+		if bw.code == 0 {
+			return
+		}
+		key := "notFound"
+		if bw.code == http.StatusMethodNotAllowed {
+			key = "methodNotAllowed"
+		}
+		p := s.newPage(w, r, "", key+".title")
+		p.Body = p.Tr.T(key + ".body")
+		s.render(w, "done", bw.code, p)
+	})
+}
+
+// brandedWriter holds back a plain-text 404 or 405 (http.Error's) so that branded can answer.
+type brandedWriter struct {
+	http.ResponseWriter
+	code    int // the held-back status, 0 when passing through
+	started bool
+}
+
+func (b *brandedWriter) WriteHeader(code int) {
+	if !b.started && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) &&
+		strings.HasPrefix(b.Header().Get("Content-Type"), "text/plain") {
+		b.code, b.started = code, true
+		return
+	}
+	b.started = true
+	b.ResponseWriter.WriteHeader(code)
+}
+
+func (b *brandedWriter) Write(p []byte) (int, error) {
+	if !b.started {
+		b.WriteHeader(http.StatusOK)
+	}
+	if b.code != 0 {
+		return len(p), nil
+	}
+	return b.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (b *brandedWriter) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 
 // headers sets the security headers of every response.
 func (s *Server) headers(next http.Handler) http.Handler {
@@ -272,6 +341,8 @@ type page struct {
 	Notice     string
 	// ChangeOn: /change is served (the pages link to it); ChangeLink: the done page does.
 	ChangeOn, ChangeLink bool
+	// RegisterOn: /register is served (the footer links to it).
+	RegisterOn bool
 }
 
 type questionItem struct {
@@ -281,7 +352,7 @@ type questionItem struct {
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, kind, titleKey string) *page {
 	tr := newTranslator(r)
 	return &page{Tr: tr, Title: tr.T(titleKey), Company: s.cfg.CompanyName, Helpdesk: s.cfg.HelpdeskURL,
-		Kind: kind, CSRF: s.csrfToken(w, r), ChangeOn: s.cfg.Change != nil}
+		Kind: kind, CSRF: s.csrfToken(w, r), ChangeOn: s.cfg.Change != nil, RegisterOn: s.cfg.Registration != nil}
 }
 
 func (s *Server) render(w http.ResponseWriter, name string, status int, p *page) {

@@ -439,3 +439,47 @@ func TestVerifyPageTiming(t *testing.T) {
 		t.Errorf("the verify page tells real flows from decoys by timing: D = %.3f > %.3f", stat, crit)
 	}
 }
+
+// TestRoughEdges: branded 404 and 405 pages, no listing of /static/, a footer that is never
+// empty and links the pages to each other, and a step title that fits security questions.
+func TestRoughEdges(t *testing.T) {
+	s := newSite(t, time.Millisecond)
+	b := s.browser(t)
+	for _, tt := range []struct {
+		method, path string
+		code         int
+		text         string
+	}{
+		{"GET", "/nothing-here", http.StatusNotFound, "Page not found"},
+		{"GET", "/static/", http.StatusNotFound, "Page not found"},
+		{"POST", "/reset/verify", http.StatusMethodNotAllowed, "This page cannot be used that way"},
+	} {
+		req, _ := http.NewRequest(tt.method, b.url+tt.path, nil)
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page := string(body)
+		if resp.StatusCode != tt.code || !strings.Contains(page, "<h1>"+tt.text+"</h1>") || !strings.Contains(page, `href="/reset"`) ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("%s %s: %d %s\n%.400s", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Content-Type"), page)
+		}
+		if tt.code == http.StatusMethodNotAllowed && resp.Header.Get("Allow") == "" {
+			t.Errorf("405 without Allow")
+		}
+	}
+	if resp, _ := b.get("/static/sspr.css"); resp.StatusCode != http.StatusOK {
+		t.Errorf("stylesheet: %d", resp.StatusCode)
+	}
+	_, page := b.get("/reset")
+	if !strings.Contains(page, `href="/unlock"`) || strings.Contains(page, `<li><a href="/reset">`) ||
+		!strings.Contains(page, "contact your IT helpdesk") {
+		t.Errorf("reset page footer:\n%s", page)
+	}
+	_, page = b.get("/unlock")
+	if !strings.Contains(page, `href="/reset"`) {
+		t.Errorf("unlock page does not link to reset:\n%s", page)
+	}
+}
