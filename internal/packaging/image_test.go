@@ -84,9 +84,9 @@ func TestImage(t *testing.T) {
 		_, _ = b.run("rmi", "--all", "--force")
 	})
 
-	make := exec.Command("make", "--no-print-directory", "-C", root, "image", "IMAGE="+testImage, "VERSION="+testVersion)
-	make.Env = append(os.Environ(), "BUILDAH_ROOT="+b.root)
-	if out, err := make.CombinedOutput(); err != nil {
+	build := exec.Command("make", "--no-print-directory", "-C", root, "image", "IMAGE="+testImage, "VERSION="+testVersion)
+	build.Env = append(os.Environ(), "BUILDAH_ROOT="+b.root)
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("make image: %v\n%s", err, out)
 	}
 	t.Logf("make image: %s", time.Since(start).Round(time.Second))
@@ -168,12 +168,13 @@ func TestImage(t *testing.T) {
 	t.Logf("image test: %s in all", time.Since(start).Round(time.Second))
 }
 
-// testServeInContainer runs `sspr serve` in container c on the host's network, with the
-// configuration, users and secret mounted read-only as a deployment would, and the state in the
-// image's /var/lib/sspr.
+// testServeInContainer runs `sspr serve` in container c on the host's network, with a state
+// volume at /var/lib/sspr owned by the image's user, as a deployment would mount one. The
+// configuration, users and secret are in that volume too: buildah 1.28's run shadows the second
+// of two -v mounts with the image's anonymous VOLUME when it is the VOLUME's path.
 func testServeInContainer(t *testing.T, b buildah, c string) {
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o755); err != nil {
+	state := filepath.Join(t.TempDir(), "state")
+	if err := os.Mkdir(state, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -183,26 +184,27 @@ func testServeInContainer(t *testing.T, b buildah, c string) {
 	addr := l.Addr().String()
 	l.Close()
 	write := func(name, content string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(state, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	write("users.ldif", string(demo.SampleLDIF))
-	if _, err := secret.Generate(filepath.Join(dir, "secret")); err != nil {
+	if _, err := secret.Generate(filepath.Join(state, "secret")); err != nil {
 		t.Fatal(err)
 	}
-	// The secret stays 0600, owned by the image's user as a mounted secret would be.
-	if err := os.Chown(filepath.Join(dir, "secret"), runtimeUID, runtimeUID); err != nil {
-		t.Fatal(err)
-	}
-	server := strings.Replace(demo.Server(addr, "/etc/sspr/secret", "/var/lib/sspr/outbox.jsonl"),
+	server := strings.Replace(demo.Server(addr, "/var/lib/sspr/secret", "/var/lib/sspr/outbox.jsonl"),
 		"server:\n", "server:\n  metricsListen: none\n", 1)
-	write("sspr.yaml", demo.FileConfig("/var/lib/sspr/sspr.db", "/etc/sspr/users.ldif")+server)
+	write("sspr.yaml", demo.FileConfig("/var/lib/sspr/sspr.db", "/var/lib/sspr/users.ldif")+server)
+	for _, name := range []string{"", "users.ldif", "secret", "sspr.yaml"} {
+		if err := os.Chown(filepath.Join(state, name), runtimeUID, runtimeUID); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	serve := exec.CommandContext(ctx, "buildah", b.args("run", "--isolation", "chroot", "--network", "host",
-		"-v", dir+":/etc/sspr:ro", c, "--", "/sspr", "serve")...)
+		"-v", state+":/var/lib/sspr", c, "--", "/sspr", "serve", "--config", "/var/lib/sspr/sspr.yaml")...)
 	// Its own process group, so that the test ends buildah and the server it started, and only them.
 	serve.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	serve.Cancel = func() error { return syscall.Kill(-serve.Process.Pid, syscall.SIGTERM) }
@@ -241,10 +243,18 @@ func testServeInContainer(t *testing.T, b buildah, c string) {
 		t.Errorf("the health check fails against a serving container: %v\n%s", err, out)
 	}
 	stop()
-	if !strings.Contains(log.String(), "listen") {
-		t.Logf("serve log:\n%s", log.String())
-	}
 	if _, err := b.run(health...); err == nil {
 		t.Error("the health check passes with the server stopped")
+	}
+	// The server ran as the image's user: the store it created is that user's, and private.
+	fi, err := os.Stat(filepath.Join(state, "sspr.db"))
+	if err != nil {
+		t.Fatalf("serve left no store in /var/lib/sspr: %v\n%s", err, log.String())
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != runtimeUID || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the store is owned by uid %d with mode %v, want uid %d and 0600", st.Uid, fi.Mode().Perm(), runtimeUID)
+	}
+	if t.Failed() {
+		t.Logf("serve log:\n%s", log.String())
 	}
 }
