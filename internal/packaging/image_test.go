@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,8 +63,9 @@ func (b buildah) must(args ...string) string {
 // isolation, the builder image made from this machine's Go toolchain), then checks the image:
 // its binary prints the stamped version, it runs as a numeric non-root user with a health
 // check, the CA bundle and an empty state folder that user owns, and nothing else; and it
-// serves: `sspr serve` runs in a container (host network), answers /healthz, and the image's
-// own health check command passes against it and fails once it is gone.
+// serves: `sspr serve` runs in a container (host network), answers /healthz, the image's own
+// health check command passes against it, SIGTERM stops it gracefully (exit 0), and the health
+// check then fails.
 func TestImage(t *testing.T) {
 	if _, err := exec.LookPath("buildah"); err != nil {
 		testenv.Unavailable(t, "buildah is not installed (apt-get install buildah): %v", err)
@@ -242,6 +244,21 @@ func testServeInContainer(t *testing.T, b buildah, c string) {
 	if out, err := b.run(health...); err != nil {
 		t.Errorf("the health check fails against a serving container: %v\n%s", err, out)
 	}
+	// An engine stops a container with SIGTERM to its process: sspr finishes the requests in
+	// flight and exits 0, which buildah run passes on.
+	if pid := serverPID(serve.Process.Pid); pid == 0 {
+		t.Error("no sspr process under buildah run")
+	} else if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Error(err)
+	} else {
+		stopped = true
+		kill := time.AfterFunc(30*time.Second, cancel)
+		err := serve.Wait()
+		kill.Stop()
+		if err != nil || !strings.Contains(log.String(), "shutting down") {
+			t.Errorf("sspr serve in the container did not stop gracefully on SIGTERM: %v", err)
+		}
+	}
 	stop()
 	if _, err := b.run(health...); err == nil {
 		t.Error("the health check passes with the server stopped")
@@ -257,4 +274,23 @@ func testServeInContainer(t *testing.T, b buildah, c string) {
 	if t.Failed() {
 		t.Logf("serve log:\n%s", log.String())
 	}
+}
+
+// serverPID finds the sspr process among those of process group pgid (buildah run and the
+// processes it started): 0 when there is none.
+func serverPID(pgid int) int {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
+			continue
+		}
+		if comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm")); err == nil && strings.TrimSpace(string(comm)) == "sspr" {
+			return pid
+		}
+	}
+	return 0
 }
