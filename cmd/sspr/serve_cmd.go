@@ -385,8 +385,11 @@ func (notPermitted) Error() string {
 }
 func (notPermitted) Reason() string { return "notPermitted" }
 
-func (readOnlyDirectory) SetPassword(context.Context, string, string) error  { return notPermitted{} }
-func (readOnlyDirectory) Unlock(context.Context, string) error               { return notPermitted{} }
+func (readOnlyDirectory) SetPassword(context.Context, string, string) error { return notPermitted{} }
+func (readOnlyDirectory) Unlock(context.Context, string) error              { return notPermitted{} }
+func (readOnlyDirectory) IsLocked(context.Context, string) (bool, error) {
+	return false, notPermitted{}
+}
 func (readOnlyDirectory) Authenticate(context.Context, string, string) error { return notPermitted{} }
 func (readOnlyDirectory) ChangePassword(context.Context, string, string, string) error {
 	return notPermitted{}

@@ -29,6 +29,9 @@ const (
 	KindSignIn
 	// KindForbidden: the request is not allowed (CSRF, an option not offered) (403).
 	KindForbidden
+	// KindNotice: nothing failed and nothing needed doing (an account that was not locked):
+	// the flow ended, and the done page says what the key says.
+	KindNotice
 )
 
 // Error is what the user is told: a kind, a message catalog key and its arguments. Every error a

@@ -49,6 +49,9 @@ type Store interface {
 // which becomes the message the user sees; the full error goes to the log.
 type Directory interface {
 	SetPassword(ctx context.Context, dn, password string) error
+	// IsLocked tells whether the account is locked out now (an unlock of an account that is
+	// not locked says so, after the proof).
+	IsLocked(ctx context.Context, dn string) (bool, error)
 	// Authenticate binds as the user: after a write whose answer was lost, it tells whether
 	// the new password took effect.
 	Authenticate(ctx context.Context, dn, password string) error
@@ -622,6 +625,16 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 			fmt.Sprintf("The password of your account %s was reset at %s.\n\nIf this was not you, contact your helpdesk at once.\n",
 				u.UserPrincipalName, s.now().UTC().Format("2006-01-02 15:04 MST")))
 	} else {
+		if locked, err := s.dir.IsLocked(ctx, u.DN); err == nil && !locked {
+			// Proven, and nothing to unlock: say so (only now, so it reveals nothing).
+			s.audit(ctx, "unlock.notLocked", st, u.ID, c, nil)
+			if err := s.st.DeleteSession(ctx, sess.ID); err != nil {
+				s.log.Error("end session", "err", err)
+			}
+			return userErr(flow.KindNotice, "unlock.notLocked")
+		} else if err != nil {
+			s.log.Warn("could not tell whether the account is locked; unlocking", "user", u.UserPrincipalName, "err", err)
+		}
 		if err := s.dir.Unlock(ctx, u.DN); err != nil {
 			reason := reasonOf(err)
 			if reason == "unavailable" || reason == "failed" {

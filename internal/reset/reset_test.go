@@ -35,6 +35,7 @@ type fakeDirectory struct {
 	// bindFail: Authenticate returns it.
 	lostAnswer bool
 	bindFail   error
+	notLocked  map[string]bool // dn → not locked out
 }
 
 func (d *fakeDirectory) SetPassword(_ context.Context, dn, pw string) error {
@@ -50,6 +51,13 @@ func (d *fakeDirectory) SetPassword(_ context.Context, dn, pw string) error {
 	}
 	d.passwords[dn] = pw
 	return nil
+}
+
+// IsLocked: accounts are locked unless listed in notLocked.
+func (d *fakeDirectory) IsLocked(_ context.Context, dn string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return !d.notLocked[dn], nil
 }
 
 func (d *fakeDirectory) Authenticate(_ context.Context, dn, pw string) error {
@@ -667,5 +675,27 @@ func TestUnlockLostAnswer(t *testing.T) {
 	f.dir.fail = nil
 	if err := f.svc.Complete(ctx, tok, "", f.c); err != nil {
 		t.Errorf("retry: %v", err)
+	}
+}
+
+// TestUnlockNotLocked: unlocking an account that is not locked says so, after the proof, and
+// changes nothing.
+func TestUnlockNotLocked(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, flow.DefaultPolicy())
+	f.dir.notLocked = map[string]bool{"uid=alice,ou=Staff,dc=contoso,dc=com": true}
+	tok, _, _ := f.svc.Start(ctx, KindUnlock, "alice@contoso.com", f.c)
+	if err := f.svc.Complete(ctx, tok, "", f.c); userErrKey(err) != "complete.notVerified" {
+		t.Fatalf("before the proof: %v", err) // nothing is told before the proof
+	}
+	if _, err := f.svc.VerifyCode(ctx, tok, "email", f.sendAndRead(t, tok, "email"), f.c); err != nil {
+		t.Fatal(err)
+	}
+	err := f.svc.Complete(ctx, tok, "", f.c)
+	if !flow.IsKind(err, flow.KindNotice) || userErrKey(err) != "unlock.notLocked" || len(f.dir.unlocked) != 0 {
+		t.Errorf("got %v, unlocked %v", err, f.dir.unlocked)
+	}
+	if f.audits(t, "unlock.notLocked") != 1 {
+		t.Error("not audited")
 	}
 }

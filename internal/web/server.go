@@ -663,6 +663,12 @@ func (s *Server) complete(kind string) http.HandlerFunc {
 			s.renderComplete(w, r, kind, newTranslator(r).T(ue.Key, ue.Args...))
 			return
 		}
+		if ue := flow.AsError(err); ue != nil && ue.Kind == flow.KindNotice {
+			// The flow ended with nothing to do (an account that was not locked).
+			s.clearSession(w)
+			http.Redirect(w, r, "/"+kind+"/done?notice="+url.QueryEscape(ue.Key), http.StatusSeeOther)
+			return
+		}
 		if err != nil {
 			s.fail(w, r, kind, err)
 			return
@@ -676,6 +682,10 @@ func (s *Server) donePage(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := s.newPage(w, r, kind, "done."+kind+".title")
 		p.Body = p.Tr.T("done." + kind + ".body")
+		// Only the notices the flows end with; any other value is ignored.
+		if n := r.URL.Query().Get("notice"); n == "unlock.notLocked" && kind == reset.KindUnlock {
+			p.Title, p.Body = p.Tr.T("done.unlock.notLockedTitle"), p.Tr.T(n)
+		}
 		if kind == reset.KindReset && s.cfg.MustChangeAfterReset && s.cfg.Change != nil {
 			p.Body, p.ChangeLink = p.Tr.T("done.reset.mustChange"), true
 		}

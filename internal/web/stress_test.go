@@ -76,6 +76,7 @@ func (d *countingDirectory) SetPassword(_ context.Context, dn, pw string) error 
 	return nil
 }
 func (d *countingDirectory) Unlock(context.Context, string) error               { return nil }
+func (d *countingDirectory) IsLocked(context.Context, string) (bool, error)     { return true, nil }
 func (d *countingDirectory) Authenticate(context.Context, string, string) error { return nil }
 func (d *countingDirectory) IsMember(context.Context, string, string) (bool, error) {
 	return false, nil

@@ -29,6 +29,7 @@ import (
 type memDirectory struct {
 	mu        sync.Mutex
 	passwords map[string]string
+	notLocked bool // IsLocked says no
 }
 
 func (d *memDirectory) SetPassword(_ context.Context, dn, pw string) error {
@@ -39,6 +40,7 @@ func (d *memDirectory) SetPassword(_ context.Context, dn, pw string) error {
 }
 func (d *memDirectory) Unlock(context.Context, string) error                   { return nil }
 func (d *memDirectory) Authenticate(context.Context, string, string) error     { return nil }
+func (d *memDirectory) IsLocked(context.Context, string) (bool, error)         { return !d.notLocked, nil }
 func (d *memDirectory) IsMember(context.Context, string, string) (bool, error) { return false, nil }
 
 type memSender struct {
@@ -481,5 +483,33 @@ func TestRoughEdges(t *testing.T) {
 	_, page = b.get("/unlock")
 	if !strings.Contains(page, `href="/reset"`) {
 		t.Errorf("unlock page does not link to reset:\n%s", page)
+	}
+}
+
+// TestUnlockNotLockedThroughPages: after the proof, unlocking an account that was not locked
+// ends on a page that says so.
+func TestUnlockNotLockedThroughPages(t *testing.T) {
+	s := newSite(t, time.Millisecond)
+	s.dir.notLocked = true
+	b := s.browser(t)
+	_, page := b.get("/unlock")
+	tok := b.csrf(page)
+	b.post("/unlock", url.Values{"csrf": {tok}, "username": {"alice@contoso.com"}}, "")
+	b.post("/unlock/send", url.Values{"csrf": {tok}, "option": {"email"}}, "")
+	resp, _ := b.post("/unlock/code", url.Values{"csrf": {tok}, "option": {"email"}, "code": {s.sent.lastCode(t)}}, "")
+	if resp.Header.Get("Location") != "/unlock/complete" {
+		t.Fatalf("code: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, _ = b.post("/unlock/complete", url.Values{"csrf": {tok}}, "")
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/unlock/done") {
+		t.Fatalf("complete: %d %s", resp.StatusCode, loc)
+	}
+	_, page = b.get(loc)
+	if !strings.Contains(page, "Your account was not locked") {
+		t.Errorf("done page at %s:\n%s", loc, page)
+	}
+	if _, page = b.get("/unlock/done?notice=anything"); strings.Contains(page, "not locked") {
+		t.Error("the done page shows an arbitrary notice")
 	}
 }

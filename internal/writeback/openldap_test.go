@@ -309,6 +309,9 @@ func TestOpenLDAPLockoutAndUnlock(t *testing.T) {
 	bob := f.dn["bob"]
 
 	wantReason(t, f.dir.Unlock(c, bob), "") // not locked: nothing to do
+	if locked, err := f.dir.IsLocked(c, bob); err != nil || locked {
+		t.Errorf("IsLocked before the failures: %v %v", locked, err)
+	}
 	for i := 0; i < 3; i++ {
 		wantReason(t, f.dir.Authenticate(c, bob, fmt.Sprintf("wrong-%d", i)), writeback.ReasonWrongPassword)
 	}
@@ -317,6 +320,9 @@ func TestOpenLDAPLockoutAndUnlock(t *testing.T) {
 	}
 	// Even the right password: locked.
 	wantReason(t, f.dir.Authenticate(c, bob, f.pass["bob"]), writeback.ReasonLocked, f.pass["bob"])
+	if locked, err := f.dir.IsLocked(c, bob); err != nil || !locked {
+		t.Errorf("IsLocked after 3 failures: %v %v", locked, err)
+	}
 
 	wantReason(t, f.dir.Unlock(c, bob), "")
 	if got := f.attr(t, bob, "pwdAccountLockedTime"); len(got) != 0 {

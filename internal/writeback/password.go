@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"unicode/utf16"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -164,6 +165,42 @@ func responsePolicy(err error) *goldap.ControlBeheraPasswordPolicy {
 
 // Unlock clears userDN's lockout: AD/Samba lockoutTime=0; OpenLDAP removes
 // pwdAccountLockedTime (an account that is not locked is a success).
+// IsLocked reports whether the account is locked out now: AD's computed UF_LOCKOUT
+// (msDS-User-Account-Control-Computed, which honours the lockout duration), OpenLDAP's
+// pwdAccountLockedTime (its administrative lock, "000001010000Z", is a disabled account, not
+// a lockout).
+func (d *Directory) IsLocked(ctx context.Context, userDN string) (bool, error) {
+	const op = "is locked"
+	if userDN == "" {
+		return false, newErr(op, ReasonFailed, errors.New("no user DN"))
+	}
+	ctx, cancel := d.bound(ctx)
+	defer cancel()
+	c, err := d.connect(ctx, op)
+	if err != nil {
+		return false, err
+	}
+	defer c.close()
+	attr := "pwdAccountLockedTime"
+	if d.cfg.Kind == directory.ActiveDirectory {
+		attr = "msDS-User-Account-Control-Computed"
+	}
+	res, err := c.Search(goldap.NewSearchRequest(userDN, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 1, 0, false,
+		"(objectClass=*)", []string{attr}, nil))
+	if err != nil {
+		return false, classify(ctx, op, fmt.Sprintf("read %s of %q", attr, userDN), err, nil)
+	}
+	if len(res.Entries) != 1 {
+		return false, newErr(op, ReasonNotFound, fmt.Errorf("%q not found", userDN))
+	}
+	v := res.Entries[0].GetAttributeValue(attr)
+	if d.cfg.Kind == directory.ActiveDirectory {
+		flags, _ := strconv.ParseInt(v, 10, 64)
+		return flags&0x10 != 0, nil // UF_LOCKOUT
+	}
+	return v != "" && v != "000001010000Z", nil
+}
+
 func (d *Directory) Unlock(ctx context.Context, userDN string) error {
 	const op = "unlock"
 	if userDN == "" {

@@ -165,6 +165,9 @@ func TestSambaLockoutAndUnlock(t *testing.T) {
 	if lt := f.attr(t, u, "lockoutTime"); lt == "" || lt == "0" {
 		t.Fatalf("lockoutTime = %q after 3 failures", lt)
 	}
+	if locked, err := f.dir.IsLocked(ctx(t), u); err != nil || !locked {
+		t.Errorf("IsLocked after 3 failures: %v %v", locked, err)
+	}
 	wantReason(t, f.dir.Authenticate(c, u, pw), writeback.ReasonLocked, pw)
 	// A reset by itself does not unlock on AD and Samba; SetPassword clears lockoutTime after
 	// writing the password, so a user who just proved who they are can sign in.
@@ -179,6 +182,9 @@ func TestSambaLockoutAndUnlock(t *testing.T) {
 	wantReason(t, f.dir.Unlock(c, u), "")
 	if lt := f.attr(t, u, "lockoutTime"); lt != "0" {
 		t.Fatalf("lockoutTime = %q after Unlock", lt)
+	}
+	if locked, err := f.dir.IsLocked(ctx(t), u); err != nil || locked {
+		t.Errorf("IsLocked after Unlock: %v %v", locked, err)
 	}
 	wantReason(t, f.dir.Authenticate(c, u, "Fresh-Pass-3x!"), "")
 	wantReason(t, f.dir.Unlock(c, u), "") // not locked: fine
