@@ -169,7 +169,7 @@ type Report struct {
 	// Run.Rejected counts the entries rejected whole (no user written); UnusableValues the
 	// values left out of users who were written (a phone that cannot be read, an invalid email).
 	UnusableValues int
-	Watermark  string
+	Watermark      string
 	// ContactChanges are the contact values the run changed (told to OnContactChange after
 	// the commit).
 	ContactChanges []ContactChange
