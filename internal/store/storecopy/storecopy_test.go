@@ -287,6 +287,7 @@ func (d *directory) SetPassword(_ context.Context, dn, pw string) error {
 }
 func (d *directory) Authenticate(context.Context, string, string) error     { return nil }
 func (d *directory) Unlock(context.Context, string) error                   { return nil }
+func (d *directory) IsLocked(context.Context, string) (bool, error)         { return true, nil }
 func (d *directory) IsMember(context.Context, string, string) (bool, error) { return false, nil }
 func (o *sender) Send(_ context.Context, m flow.Message) error {
 	o.msgs = append(o.msgs, m)
