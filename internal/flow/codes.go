@@ -42,18 +42,13 @@ func (c Codes) Issue(ctx context.Context, sess *store.Session, purpose, dest, ma
 // ("verify.noCode", "verify.exhausted", "verify.wrong" with the tries left) otherwise, and
 // wrong reports whether the code was typed wrong (a failed proof, for the caller to count).
 func (c Codes) Check(ctx context.Context, sess *store.Session, purpose, dest, code string, now time.Time) (wrong bool, err error) {
-	rec, err := c.Store.ActiveCode(ctx, sess.ID, purpose, now)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, Errorf(KindProof, "verify.noCode")
-	}
-	if err != nil {
-		return false, fmt.Errorf("flow: code: %w", err)
-	}
-	rec, err = c.Store.CountAttempt(ctx, rec.ID, now)
-	if errors.Is(err, store.ErrExhausted) {
+	rec, err := c.countAttempt(ctx, sess.ID, purpose, now)
+	switch {
+	case errors.Is(err, store.ErrExhausted):
 		return false, Errorf(KindProof, "verify.exhausted")
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrNotFound):
+		return false, Errorf(KindProof, "verify.noCode")
+	case err != nil:
 		return false, fmt.Errorf("flow: code: %w", err)
 	}
 	code = strings.TrimSpace(strings.ReplaceAll(code, " ", ""))
@@ -70,6 +65,24 @@ func (c Codes) Check(ctx context.Context, sess *store.Session, purpose, dest, co
 		return false, fmt.Errorf("flow: code: %w", err)
 	}
 	return false, nil
+}
+
+// countAttempt counts an attempt at the session's live code for purpose: ErrNotFound when there
+// is none, ErrExhausted when it has no tries left. A store that is also a store.CodeAttempts
+// does it in one statement.
+func (c Codes) countAttempt(ctx context.Context, sessionID, purpose string, now time.Time) (store.Code, error) {
+	if ca, ok := c.Store.(store.CodeAttempts); ok {
+		return ca.CountActiveAttempt(ctx, sessionID, purpose, now)
+	}
+	rec, err := c.Store.ActiveCode(ctx, sessionID, purpose, now)
+	if err != nil {
+		return store.Code{}, err
+	}
+	rec, err = c.Store.CountAttempt(ctx, rec.ID, now)
+	if errors.Is(err, store.ErrExhausted) {
+		return store.Code{}, fmt.Errorf("count attempt: %w", store.ErrExhausted) // never ErrNotFound: the code was live
+	}
+	return rec, err
 }
 
 func (c Codes) mac(sessionID, purpose, dest, code string) []byte {

@@ -37,6 +37,15 @@ type StepWrite struct {
 	Audit []*AuditEvent
 }
 
+// CodeAttempts counts an attempt at a session's code in one statement (one round trip on
+// PostgreSQL), where Codes needs ActiveCode, then CountAttempt.
+type CodeAttempts interface {
+	// CountActiveAttempt adds one to the attempts of the session's live code for purpose (the
+	// code ActiveCode returns) and returns it as updated: ErrNotFound when there is no live code
+	// unexpired at now, ErrExhausted when it has no tries left.
+	CountActiveAttempt(ctx context.Context, sessionID, purpose string, now time.Time) (Code, error)
+}
+
 // StepReads reads what a flow step starts from together.
 type StepReads interface {
 	// SessionUser returns the session (as Sessions.Session: ErrNotFound when absent or expired

@@ -232,6 +232,7 @@ type Store interface {
 	Codes
 	Throttles
 	ThrottleGates
+	CodeAttempts
 	StepReads
 	Steps
 	Outbox

@@ -78,12 +78,13 @@ func (r *roundTrips) take() (queries, batches, txs int, sent []string) {
 //	send                      16 → 6   (locks of two keys → one statement; code: begin, lock,
 //	                                     retire, insert, commit → one batch; session saved
 //	                                     with its audit event in one batch)
-//	code                       9 → 6   (locks → one statement; session saved with its audit)
+//	code                       9 → 5   (locks → one statement; the code found and its attempt
+//	                                     counted in one batch; session saved with its audit)
 //	complete                   9 → 4   (audit, throttles cleared, session ended → one batch)
 //
 // What is left: the first step's user lookup and, for a known name, the read of recent contact
-// changes; send's outbox insert (the Sender is not the store); code's three statements on the
-// code (find, count the attempt, consume); complete's claim of the session before the password
+// changes; send's outbox insert (the Sender is not the store); code's consumption of the code
+// (after the comparison, which the store cannot do); complete's claim of the session before the password
 // write, which must be its own commit.
 func TestPostgresRoundTripsPerStep(t *testing.T) {
 	dsn := testenv.PostgresDSN(t)
@@ -120,7 +121,7 @@ func TestPostgresRoundTripsPerStep(t *testing.T) {
 		}, http.StatusSeeOther, 6},
 		{"code", "POST", "/reset/code", func(c, code string) url.Values {
 			return url.Values{"csrf": {c}, "option": {"email"}, "code": {code}}
-		}, http.StatusSeeOther, 6},
+		}, http.StatusSeeOther, 5},
 		{"complete", "POST", "/reset/complete", func(c, _ string) url.Values {
 			return url.Values{"csrf": {c}, "password": {"Round-Trips-1!x"}, "confirm": {"Round-Trips-1!x"}}
 		}, http.StatusSeeOther, 4},

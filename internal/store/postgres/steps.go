@@ -144,3 +144,44 @@ func (s *Store) SessionUser(ctx context.Context, id string, now time.Time) (stor
 	}
 	return ses, u, nil
 }
+
+// CountActiveAttempt counts the attempt in one batch: the update of the newest live code with
+// tries left, then, read only when nothing was updated, whether a live code exists at all.
+// Concurrent attempts on one code queue on its row and each re-checks the tries left, as in
+// CountAttempt.
+func (s *Store) CountActiveAttempt(ctx context.Context, sessionID, purpose string, now time.Time) (store.Code, error) {
+	var (
+		c       store.Code
+		counted bool
+		live    bool
+	)
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE codes SET attempts = attempts + 1
+		WHERE id = (SELECT id FROM codes WHERE session_id = $1 AND purpose = $2 AND used_at IS NULL AND retired_at IS NULL
+			AND expires_at > $3 ORDER BY created_at DESC LIMIT 1)
+		AND used_at IS NULL AND retired_at IS NULL AND expires_at > $3 AND attempts < max_attempts
+		RETURNING `+codeColumns, sessionID, purpose, ts(now)).QueryRow(func(row pgx.Row) error {
+		var err error
+		c, err = scanCode(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		counted = err == nil
+		return err
+	})
+	b.Queue(`SELECT EXISTS (SELECT 1 FROM codes WHERE session_id = $1 AND purpose = $2 AND used_at IS NULL
+		AND retired_at IS NULL AND expires_at > $3)`, sessionID, purpose, ts(now)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&live)
+	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return store.Code{}, fmt.Errorf("count attempt %s: %w", purpose, withCtx(ctx, err))
+	}
+	switch {
+	case counted:
+		return c, nil
+	case live:
+		return store.Code{}, fmt.Errorf("count attempt %s: out of tries: %w", purpose, store.ErrExhausted)
+	default:
+		return store.Code{}, fmt.Errorf("count attempt %s: no live code: %w", purpose, store.ErrNotFound)
+	}
+}

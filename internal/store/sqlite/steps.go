@@ -158,3 +158,17 @@ func (s *Store) SessionUser(ctx context.Context, id string, now time.Time) (stor
 	}
 	return ses, u, nil
 }
+
+// CountActiveAttempt is ActiveCode, then CountAttempt (SQLite has no round trips to save).
+func (s *Store) CountActiveAttempt(ctx context.Context, sessionID, purpose string, now time.Time) (store.Code, error) {
+	c, err := s.ActiveCode(ctx, sessionID, purpose, now)
+	if err != nil {
+		return store.Code{}, err
+	}
+	c, err = s.CountAttempt(ctx, c.ID, now)
+	if errors.Is(err, store.ErrExhausted) {
+		// Out of tries, or consumed or gone since: never ErrNotFound here.
+		return store.Code{}, fmt.Errorf("count attempt %s: %w", purpose, store.ErrExhausted)
+	}
+	return c, err
+}

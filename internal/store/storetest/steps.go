@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"bytes"
+	"errors"
 	"sort"
 	"sync"
 	"testing"
@@ -22,6 +24,7 @@ var stepTests = []struct {
 	{"WriteStepAllOrNothing", testWriteStepAllOrNothing},
 	{"WriteStepUpdate", testWriteStepUpdate},
 	{"SessionUser", testSessionUser},
+	{"CountActiveAttempt", testCountActiveAttempt},
 }
 
 func testHitUnlessLocked(t *testing.T, s store.Store) {
@@ -300,4 +303,44 @@ func testSessionUser(t *testing.T, s store.Store) {
 		_, _, err := s.SessionUser(ctx, tc.id, tc.now)
 		wantErr(t, "SessionUser("+tc.id+")", err, store.ErrNotFound)
 	}
+}
+
+func testCountActiveAttempt(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ses := newSession(t, s, "s1")
+	newCode := func(purpose string, max int, at time.Time) store.Code {
+		t.Helper()
+		c := store.Code{SessionID: ses.ID, Purpose: purpose, MAC: []byte{1}, MaxAttempts: max, CreatedAt: at, ExpiresAt: at.Add(10 * time.Minute)}
+		if err := s.CreateCode(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	_, err := s.CountActiveAttempt(ctx, ses.ID, "reset:sms", t0)
+	wantErr(t, "CountActiveAttempt without a code", err, store.ErrNotFound)
+	first := newCode("reset:sms", 2, t0)
+	for i := 1; i <= 2; i++ {
+		c, err := s.CountActiveAttempt(ctx, ses.ID, "reset:sms", t0)
+		if err != nil || c.ID != first.ID || c.Attempts != i || c.MaxAttempts != 2 || !bytes.Equal(c.MAC, first.MAC) {
+			t.Fatalf("CountActiveAttempt #%d = %+v, %v", i, c, err)
+		}
+	}
+	_, err = s.CountActiveAttempt(ctx, ses.ID, "reset:sms", t0)
+	if !errors.Is(err, store.ErrExhausted) || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CountActiveAttempt out of tries: %v, want ErrExhausted only", err)
+	}
+	// A newer code replaces it; another purpose has its own; an expired or used code is none.
+	second := newCode("reset:sms", 3, t0.Add(time.Second))
+	if c, err := s.CountActiveAttempt(ctx, ses.ID, "reset:sms", t0.Add(time.Second)); err != nil || c.ID != second.ID || c.Attempts != 1 {
+		t.Errorf("CountActiveAttempt after a new code = %+v, %v; want the new code, 1 attempt", c, err)
+	}
+	_, err = s.CountActiveAttempt(ctx, ses.ID, "reset:email", t0)
+	wantErr(t, "CountActiveAttempt of another purpose", err, store.ErrNotFound)
+	_, err = s.CountActiveAttempt(ctx, ses.ID, "reset:sms", second.ExpiresAt)
+	wantErr(t, "CountActiveAttempt at the code's expiry", err, store.ErrNotFound)
+	if err := s.ConsumeCode(ctx, second.ID, t0.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CountActiveAttempt(ctx, ses.ID, "reset:sms", t0.Add(2*time.Second))
+	wantErr(t, "CountActiveAttempt of a used code", err, store.ErrNotFound)
 }
