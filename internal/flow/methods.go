@@ -52,6 +52,10 @@ type Facts struct {
 	// that changed less than the policy's NewContactCooldown before Now is not offered.
 	Changed map[string]time.Time
 	Now     time.Time
+	// Quiet leaves Decision.Notes and Missing empty: the flows need only the options, and
+	// formatting the account of every value costs on every step (the report and explain
+	// leave it false).
+	Quiet bool
 }
 
 // Note is one step of the rule's reasoning, in words an administrator understands.
@@ -91,13 +95,19 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 	d := Decision{Enabled: u.AccountEnabled, Privileged: f.Privileged, Required: p.MethodsRequired,
 		Registered: u.AuthenticationPhone != "" || u.AuthenticationEmail != "" || u.SecurityQuestionsCount > 0}
 	note := func(field, format string, args ...any) {
-		d.Notes = append(d.Notes, Note{Field: field, Text: fmt.Sprintf(format, args...)})
+		if !f.Quiet {
+			d.Notes = append(d.Notes, Note{Field: field, Text: fmt.Sprintf(format, args...)})
+		}
 	}
 	absent := func(field, format string, args ...any) {
-		d.Notes = append(d.Notes, Note{Field: field, Text: fmt.Sprintf(format, args...), Absent: true})
+		if !f.Quiet {
+			d.Notes = append(d.Notes, Note{Field: field, Text: fmt.Sprintf(format, args...), Absent: true})
+		}
 	}
 	problem := func(field, format string, args ...any) {
-		d.Notes = append(d.Notes, Note{Field: field, Text: fmt.Sprintf(format, args...), Problem: true})
+		if !f.Quiet {
+			d.Notes = append(d.Notes, Note{Field: field, Text: fmt.Sprintf(format, args...), Problem: true})
+		}
 	}
 	if f.Privileged {
 		d.Required = 2
@@ -109,7 +119,9 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 	}
 	if !u.AccountEnabled {
 		problem("", "account disabled in the directory")
-		d.Missing = "account disabled in the directory"
+		if !f.Quiet {
+			d.Missing = "account disabled in the directory"
+		}
 		return d
 	}
 	add := func(o Option) {
@@ -241,7 +253,9 @@ func Methods(u store.User, p Policy, f Facts) Decision {
 	d.Destinations = len(seen)
 	d.Ready = d.Destinations >= d.Required
 	if !d.Ready {
-		d.Missing = missing(d, p, u)
+		if !f.Quiet {
+			d.Missing = missing(d, p, u)
+		}
 	}
 	return d
 }

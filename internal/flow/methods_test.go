@@ -148,6 +148,13 @@ func TestMethods(t *testing.T) {
 					t.Errorf("option %+v incomplete", o)
 				}
 			}
+			// The flows' quiet decision offers exactly the same, without the account.
+			qf := tt.f
+			qf.Quiet = true
+			q := Methods(tt.u, p, qf)
+			if !slices.Equal(optionIDs(q), optionIDs(d)) || q.Ready != d.Ready || q.Required != d.Required || len(q.Notes) != 0 || q.Missing != "" {
+				t.Errorf("quiet decision %+v differs from %+v", q, d)
+			}
 		})
 	}
 }

@@ -119,7 +119,7 @@ func (d *Decoys) Build(ctx context.Context, st flow.UserLister, p flow.Policy, h
 		if !u.AccountEnabled {
 			return nil
 		}
-		dec := flow.Methods(u, p, flow.Facts{Privileged: u.Privileged, Holders: holders})
+		dec := flow.Methods(u, p, flow.Facts{Privileged: u.Privileged, Holders: holders, Quiet: true})
 		if !dec.Ready {
 			return nil
 		}

@@ -284,7 +284,7 @@ func (s *Service) Start(ctx context.Context, kind, name string, c flow.Client) (
 // applies: fail closed) and who else holds the user's numbers.
 func (s *Service) facts(ctx context.Context, u store.User, now time.Time) (flow.Facts, error) {
 	f := flow.Privileged(ctx, s.dir, s.cfg.Policy.AdminGroups, u, s.log)
-	f.Holders, f.Now = s.cfg.Holders, now
+	f.Holders, f.Now, f.Quiet = s.cfg.Holders, now, true
 	if cool := s.cfg.Policy.Cooldown(); cool > 0 {
 		changed, err := flow.RecentChanges(ctx, s.st, u, now.Add(-cool))
 		if err != nil {
@@ -297,7 +297,7 @@ func (s *Service) facts(ctx context.Context, u store.User, now time.Time) (flow.
 
 // options lists the ways a real user can prove who they are: flow.Methods, the one rule.
 func (s *Service) options(u store.User, st *state) []flow.Option {
-	return flow.Methods(u, s.cfg.Policy, flow.Facts{Privileged: st.Strict, Holders: s.cfg.Holders, Changed: st.Changed, Now: s.now()}).Options
+	return flow.Methods(u, s.cfg.Policy, flow.Facts{Privileged: st.Strict, Holders: s.cfg.Holders, Changed: st.Changed, Now: s.now(), Quiet: true}).Options
 }
 
 // decoyOptions derives, from the name alone, options that look like a real user's: the same
