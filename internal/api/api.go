@@ -128,6 +128,7 @@ func New(st Store, adm Admin, sy Syncer, cfg Config) *API {
 	a.handle("GET", "/api/v1/reports/readiness", ScopeReports, a.readiness)
 	a.handle("GET", "/api/v1/sync/runs", ScopeSync, a.listRuns)
 	a.handle("POST", "/api/v1/sync/runs", ScopeSync, a.startRun)
+	a.handle("GET", "/api/v1/audit", ScopeAuditRead, a.listAudit)
 	a.mux.HandleFunc(Prefix, a.notFound)
 	return a
 }

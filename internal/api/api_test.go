@@ -107,17 +107,23 @@ func newEnv(t *testing.T, st testStore) *env {
 		a.Wait()
 	})
 	e := &env{t: t, st: st, api: a, srv: srv, dir: dir, tokens: map[string]string{}}
-	for name, scopes := range tokenScopes {
-		secret, tok, err := api.NewToken(name, scopes, time.Now())
+	e.createTokens(tokenScopes, time.Now())
+	return e
+}
+
+// createTokens stores a token of each name with its scopes and keeps its secret in e.tokens.
+func (e *env) createTokens(scopes map[string][]string, now time.Time) {
+	e.t.Helper()
+	for name, sc := range scopes {
+		secret, tok, err := api.NewToken(name, sc, now)
 		if err != nil {
-			t.Fatal(err)
+			e.t.Fatal(err)
 		}
-		if err := st.CreateToken(t.Context(), &tok); err != nil {
-			t.Fatal(err)
+		if err := e.st.CreateToken(e.t.Context(), &tok); err != nil {
+			e.t.Fatal(err)
 		}
 		e.tokens[name] = secret
 	}
-	return e
 }
 
 type response struct {

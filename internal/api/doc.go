@@ -10,6 +10,7 @@
 //	GET    /api/v1/reports/readiness   reports      who can reset today without registering, with totals
 //	GET    /api/v1/sync/runs           sync         recorded sync runs, newest first
 //	POST   /api/v1/sync/runs           sync         run a sync now (waits up to Config.SyncWait, then 202)
+//	GET    /api/v1/audit               audit:read   the audit log, newest first; ?since= ?until= ?user= ?type= ?actor= ?outcome= ?clientIP= ?limit=
 //
 // A request carries "Authorization: Bearer sspr_..." — a token made by `sspr token create`; only
 // its SHA-256 is stored. Without a valid token: 401; outside the token's scopes: 403.

@@ -44,12 +44,7 @@ func (a *API) readiness(w http.ResponseWriter, r *http.Request, _ principal) {
 		return nil
 	})
 	if err != nil {
-		if !started {
-			a.internal(w, r, err)
-			return
-		}
-		a.cfg.Log.Error("api: readiness", "err", err)
-		bw.Flush()
+		a.streamFailed(w, r, bw, started, "readiness", err)
 		return
 	}
 	if !started {

@@ -19,10 +19,11 @@ const (
 	ScopeUsersWrite = "users:write" // set fields, create and delete cloud users
 	ScopeSync       = "sync"        // list sync runs, start one
 	ScopeReports    = "reports"     // the readiness report
+	ScopeAuditRead  = "audit:read"  // read the audit log
 )
 
 // Scopes lists every scope.
-var Scopes = []string{ScopeUsersRead, ScopeUsersWrite, ScopeSync, ScopeReports}
+var Scopes = []string{ScopeUsersRead, ScopeUsersWrite, ScopeSync, ScopeReports, ScopeAuditRead}
 
 // TokenPrefix starts every token, so that secret scanners and people recognize one.
 const TokenPrefix = "sspr_"

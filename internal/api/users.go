@@ -153,14 +153,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request, _ principal) {
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		if !started {
-			a.internal(w, r, err)
-			return
-		}
-		// The status is sent: end the body without its closing brackets, so no client takes a
-		// cut listing for a whole one.
-		a.cfg.Log.Error("api: list users", "err", err)
-		bw.Flush()
+		a.streamFailed(w, r, bw, started, "list users", err)
 		return
 	}
 	if !started {
