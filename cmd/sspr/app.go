@@ -151,13 +151,14 @@ func newReader(d config.Directory) (directory.Reader, error) {
 		return ldif.New(d.File, schema, ldif.Options{ObjectClass: d.ObjectClass}), nil
 	}
 	r, err := ldap.New(ldap.Config{
-		Kind:     d.Type,
-		Endpoint: d.Endpoint,
-		BaseDNs:  d.BaseDNs,
-		Filter:   d.Filter,
-		Group:    d.Group,
-		Mapping:  d.Mapping,
-		PageSize: d.PageSize,
+		Kind:             d.Type,
+		Endpoint:         d.Endpoint,
+		BaseDNs:          d.BaseDNs,
+		Filter:           d.Filter,
+		Group:            d.Group,
+		Mapping:          d.Mapping,
+		PageSize:         d.PageSize,
+		PasswordPolicyDN: d.PasswordPolicyDN,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)

@@ -66,6 +66,9 @@ type Directory struct {
 	Group             string            `yaml:"group"`
 	Mapping           directory.Mapping `yaml:"mapping"`
 	PageSize          int               `yaml:"pageSize"`
+	// PasswordPolicyDN (openldap) is the default ppolicy entry (ppolicy_default): its
+	// pwdMaxAge gives the password expiry of users without a pwdPolicySubentry.
+	PasswordPolicyDN string `yaml:"passwordPolicyDN"`
 	// File is an ldifde/slapcat LDIF or csvde CSV export to sync from instead of a live directory.
 	File       string `yaml:"file"`
 	FileFormat string `yaml:"fileFormat"` // ldif | csv; default from the file's extension
@@ -430,6 +433,11 @@ func (c *Config) validate(env Env) []Problem {
 	if d.Group != "" {
 		if _, err := goldap.ParseDN(d.Group); err != nil {
 			add("directory.group", "%q is not a DN", d.Group)
+		}
+	}
+	if d.PasswordPolicyDN != "" {
+		if dn, err := goldap.ParseDN(d.PasswordPolicyDN); err != nil || len(dn.RDNs) == 0 {
+			add("directory.passwordPolicyDN", "%q is not a DN", d.PasswordPolicyDN)
 		}
 	}
 	if d.PageSize < 1 || d.PageSize > 100000 {

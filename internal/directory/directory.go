@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // ErrWatermark: a delta read cannot continue from the given watermark (another domain
@@ -22,6 +23,13 @@ type Record struct {
 	AlternateEmails   []string
 	AccountEnabled    bool
 	Privileged        bool // AD adminCount=1
+	// PasswordExpiresAt is when the password expires by the directory's policy; zero when it
+	// never expires or the directory does not say. A time in the past: expired (AD's "must
+	// change at next logon" reads as 1601-01-01).
+	PasswordExpiresAt time.Time
+	// PasswordNeverExpires: the policy says the password never expires (AD
+	// DONT_EXPIRE_PASSWORD or no maximum age; OpenLDAP pwdMaxAge 0 or absent).
+	PasswordNeverExpires bool
 }
 
 // Rejection is an entry in scope that cannot become a user (no anchor, no UPN, ...).

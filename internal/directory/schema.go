@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Kind is the flavour of directory, which decides the defaults: anchor attribute, mapping,
@@ -71,7 +72,13 @@ const (
 	attrUserAccountControl = "userAccountControl"
 	attrAdminCount         = "adminCount"
 	attrPwdLockedTime      = "pwdAccountLockedTime"
-	uacAccountDisable      = 0x2
+	// attrPwdExpiry is constructed by AD (and Samba): when the password expires under the
+	// domain's maxPwdAge or the user's fine-grained policy (FILETIME).
+	attrPwdExpiry      = "msDS-UserPasswordExpiryTimeComputed"
+	uacAccountDisable  = 0x2
+	uacDontExpirePwd   = 0x10000
+	filetimeNever      = 0x7FFFFFFFFFFFFFFF
+	filetimeUnixOffset = 11644473600 // seconds from 1601-01-01 to 1970-01-01
 	// ppolicy's value for "locked until an administrator unlocks": the account is disabled.
 	pwdLockedPermanently = "000001010000Z"
 )
@@ -90,7 +97,7 @@ func (s Schema) Attributes() []string {
 	if s.Kind == OpenLDAP {
 		attrs = append(attrs, attrPwdLockedTime)
 	} else {
-		attrs = append(attrs, attrUserAccountControl, attrAdminCount)
+		attrs = append(attrs, attrUserAccountControl, attrAdminCount, attrPwdExpiry)
 	}
 	for _, a := range []string{s.Mapping.UserPrincipalName, s.Mapping.DisplayName, s.Mapping.MobilePhone,
 		s.Mapping.OfficePhone, s.Mapping.AlternateEmails} {
@@ -141,15 +148,44 @@ func (s Schema) Record(dn string, values Values) (Record, *Rejection) {
 	if s.Kind == OpenLDAP {
 		r.AccountEnabled = string(first(values(attrPwdLockedTime))) != pwdLockedPermanently
 	} else {
+		var uacFlags int64
 		if uac := first(values(attrUserAccountControl)); uac != nil {
 			n, err := strconv.ParseInt(string(uac), 10, 64)
-			if err == nil && n&uacAccountDisable != 0 {
-				r.AccountEnabled = false
+			if err == nil {
+				uacFlags = n
 			}
 		}
+		r.AccountEnabled = uacFlags&uacAccountDisable == 0
 		r.Privileged = string(first(values(attrAdminCount))) == "1"
+		r.PasswordExpiresAt, r.PasswordNeverExpires = adPasswordExpiry(uacFlags, first(values(attrPwdExpiry)))
 	}
 	return r, nil
+}
+
+// adPasswordExpiry reads msDS-UserPasswordExpiryTimeComputed: 100 ns intervals since
+// 1601-01-01 UTC; 0x7FFFFFFFFFFFFFFF (or DONT_EXPIRE_PASSWORD in userAccountControl) is
+// never; 0 is "must change at next logon", returned as 1601-01-01 (expired). Absent or
+// unparsable: unknown (zero time).
+func adPasswordExpiry(uac int64, v []byte) (time.Time, bool) {
+	if uac&uacDontExpirePwd != 0 {
+		return time.Time{}, true
+	}
+	if v == nil {
+		return time.Time{}, false
+	}
+	ft, err := strconv.ParseInt(string(v), 10, 64)
+	switch {
+	case err != nil || ft < 0:
+		return time.Time{}, false
+	case ft == filetimeNever:
+		return time.Time{}, true
+	}
+	return FromFiletime(ft), false
+}
+
+// FromFiletime converts a Windows FILETIME (100 ns intervals since 1601-01-01 UTC).
+func FromFiletime(ft int64) time.Time {
+	return time.Unix(ft/10_000_000-filetimeUnixOffset, (ft%10_000_000)*100).UTC()
 }
 
 // ParseAnchor turns the anchor attribute's value into the 16 bytes stored: objectGUID is

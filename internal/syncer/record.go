@@ -51,6 +51,11 @@ func fingerprint(r directory.Record, cfg Config) uint64 {
 	}
 	w(strconv.FormatBool(r.AccountEnabled))
 	w(strconv.FormatBool(r.Privileged))
+	// A new password (AD pwdLastSet, OpenLDAP pwdChangedTime) or policy moves the expiry.
+	if !r.PasswordExpiresAt.IsZero() {
+		w(strconv.FormatInt(r.PasswordExpiresAt.Unix(), 10))
+	}
+	w(strconv.FormatBool(r.PasswordNeverExpires))
 	return h.Sum64()
 }
 

@@ -107,13 +107,14 @@ func TestReadExports(t *testing.T) {
 		AccountEnabled:    false, // userAccountControl 514
 	}
 	admin := directory.Record{
-		DN:                "CN=Administrator Two,OU=Staff,DC=corp,DC=example,DC=com",
-		Anchor:            mustHex(t, "00eeffc03412bc4a9def0123456789ab"),
-		UserPrincipalName: "admin2@corp.example.com",
-		DisplayName:       `Administrator "Two"`,
-		MobilePhone:       "004930 1234 5678",
-		AccountEnabled:    true,
-		Privileged:        true,
+		DN:                   "CN=Administrator Two,OU=Staff,DC=corp,DC=example,DC=com",
+		Anchor:               mustHex(t, "00eeffc03412bc4a9def0123456789ab"),
+		UserPrincipalName:    "admin2@corp.example.com",
+		DisplayName:          `Administrator "Two"`,
+		MobilePhone:          "004930 1234 5678",
+		AccountEnabled:       true,
+		Privileged:           true,
+		PasswordNeverExpires: true, // DONT_EXPIRE_PASSWORD
 	}
 	noUPN := directory.Rejection{
 		DN:     "CN=No UPN,OU=Staff,DC=corp,DC=example,DC=com",
@@ -210,7 +211,7 @@ func TestReadVariants(t *testing.T) {
 		{"empty field is absent", "DN,objectClass,objectGUID,userPrincipalName,mobile,userAccountControl\n\"CN=a,DC=x\",user," + guid + ",a@x,,\n", base},
 		{"blank lines skipped", "\nDN,objectClass,objectGUID,userPrincipalName\n\n\"CN=a,DC=x\",user," + guid + ",a@x\n\n", base},
 		{"disabled, privileged", "DN,objectClass,objectGUID,userPrincipalName,userAccountControl,adminCount\n\"CN=a,DC=x\",user," + guid + ",a@x,66050,1\n",
-			with(func(r *directory.Record) { r.AccountEnabled, r.Privileged = false, true })},
+			with(func(r *directory.Record) { r.AccountEnabled, r.Privileged, r.PasswordNeverExpires = false, true, true })}, // 66050: DONT_EXPIRE_PASSWORD too
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

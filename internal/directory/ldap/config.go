@@ -33,6 +33,9 @@ type Config struct {
 	Mapping directory.Mapping
 	// PageSize of the paged searches (RFC 2696); default 1000.
 	PageSize int
+	// PasswordPolicyDN (OpenLDAP) is the default ppolicy entry: its pwdMaxAge gives the
+	// password expiry of users without a pwdPolicySubentry. "": their expiry is unknown.
+	PasswordPolicyDN string
 }
 
 // Sentinel errors, for errors.Is; the messages say what to fix.
@@ -131,6 +134,12 @@ func New(cfg Config) (*Reader, error) {
 		r.groupDN = dn
 	}
 
+	if cfg.PasswordPolicyDN != "" {
+		if dn, err := goldap.ParseDN(cfg.PasswordPolicyDN); err != nil || len(dn.RDNs) == 0 {
+			bad("passwordPolicyDN %q: not a DN (%v)", cfg.PasswordPolicyDN, err)
+		}
+	}
+
 	if len(problems) > 0 {
 		kinds := []error{ErrConfig}
 		if insecure {
@@ -142,7 +151,7 @@ func New(cfg Config) (*Reader, error) {
 	r.schema = directory.Schema{Kind: cfg.Kind, Mapping: cfg.Mapping}
 	r.attrs = r.schema.Attributes()
 	if cfg.Kind == directory.OpenLDAP {
-		r.attrs = append(r.attrs, attrModifyTimestamp)
+		r.attrs = append(r.attrs, attrModifyTimestamp, attrPwdChangedTime, attrPwdPolicySubentry)
 	}
 	r.key = key(cfg, r.bases)
 	r.cfg = cfg

@@ -63,6 +63,8 @@ type read struct {
 	maxModified maxTime
 	cur         *entry
 	values      directory.Values
+	// policies are the OpenLDAP password policies, by normalized DN (loadPolicies).
+	policies map[string]policy
 }
 
 // adState is what a read learns from the DC's rootDSE before it starts.
@@ -140,8 +142,13 @@ func (r *Reader) Read(ctx context.Context, since string, h directory.Handler) (d
 		if ad, err = rd.adState(); err != nil {
 			return directory.Result{}, err
 		}
-	} else if rd.syncprov, err = rd.offersSync(); err != nil {
-		return directory.Result{}, err
+	} else {
+		if rd.syncprov, err = rd.offersSync(); err != nil {
+			return directory.Result{}, err
+		}
+		if err = rd.loadPolicies(); err != nil {
+			return directory.Result{}, err
+		}
 	}
 	if rd.sc, err = rd.scope(); err != nil {
 		return directory.Result{}, err
@@ -360,6 +367,9 @@ func (rd *read) upsert(e *entry) error {
 		rd.maxModified.see(e.first(attrModifyTimestamp))
 	}
 	rec, rej := rd.r.schema.Record(dn, rd.values)
+	if rej == nil && rd.r.cfg.Kind == directory.OpenLDAP {
+		rd.passwordExpiry(e, &rec)
+	}
 	rd.cur = nil
 	if rej != nil {
 		rd.mark(rej.Anchor)

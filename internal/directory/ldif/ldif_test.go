@@ -107,13 +107,14 @@ func TestReadExports(t *testing.T) {
 		AccountEnabled:    false, // userAccountControl 514
 	}
 	admin := directory.Record{
-		DN:                "CN=Administrator Two,OU=Staff,DC=corp,DC=example,DC=com",
-		Anchor:            mustHex(t, "00eeffc03412bc4a9def0123456789ab"),
-		UserPrincipalName: "administrator.two.with.a.rather.long.name.to.fold@corp.example.com", // folded
-		DisplayName:       "Administrator Two",
-		MobilePhone:       "004930 1234 5678",
-		AccountEnabled:    true, // 66048 = NORMAL_ACCOUNT | DONT_EXPIRE_PASSWORD
-		Privileged:        true,
+		DN:                   "CN=Administrator Two,OU=Staff,DC=corp,DC=example,DC=com",
+		Anchor:               mustHex(t, "00eeffc03412bc4a9def0123456789ab"),
+		UserPrincipalName:    "administrator.two.with.a.rather.long.name.to.fold@corp.example.com", // folded
+		DisplayName:          "Administrator Two",
+		MobilePhone:          "004930 1234 5678",
+		AccountEnabled:       true, // 66048 = NORMAL_ACCOUNT | DONT_EXPIRE_PASSWORD
+		Privileged:           true,
+		PasswordNeverExpires: true, // DONT_EXPIRE_PASSWORD
 	}
 	noUPN := directory.Rejection{
 		DN:     "CN=No UPN,OU=Staff,DC=corp,DC=example,DC=com",
