@@ -37,6 +37,7 @@ normalizes phone numbers to +CC NUMBER, and reports who can reset today and what
 		newExplainCmd(g),
 		newServeCmd(g),
 		newTokenCmd(g),
+		newAuditCmd(g),
 		newDemoCmd(),
 		newStoreCmd(g),
 		newVersionCmd(),

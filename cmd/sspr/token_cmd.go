@@ -24,7 +24,7 @@ func newTokenCmd(g *globals) *cobra.Command {
 		Short: "API tokens for the REST API (/api/v1/)",
 		Long: `Bearer tokens for the administrators' REST API. A token is shown once, when it is created;
 sspr keeps only its SHA-256. Scopes: users:read (list and read users), users:write (set fields,
-create and delete cloud users), sync (list sync runs, start one), reports (readiness report).`,
+create and delete cloud users), sync (list sync runs, start one), reports (readiness report), audit:read (read the audit log).`,
 	}
 	cmd.AddCommand(newTokenCreateCmd(g), newTokenListCmd(g), newTokenRevokeCmd(g))
 	return cmd
@@ -79,7 +79,7 @@ func newTokenCreateCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "a name for the token, recorded in the audit log of each change made with it (required)")
-	cmd.Flags().StringSliceVar(&scopes, "scope", nil, "users:read, users:write, sync, reports (repeatable or comma-separated; required)")
+	cmd.Flags().StringSliceVar(&scopes, "scope", nil, "users:read, users:write, sync, reports, audit:read (repeatable or comma-separated; required)")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table (the token alone on stdout) or json")
 	_ = cmd.MarkFlagRequired("name")
 	_ = cmd.MarkFlagRequired("scope")
