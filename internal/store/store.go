@@ -68,6 +68,9 @@ type User struct {
 	AccountEnabled    bool
 	// Privileged: member of an administrators' group or AD adminCount=1; reset policy is stricter.
 	Privileged bool
+	// PasswordExpiresAt is when the password expires by the directory's policy, as of the last
+	// sync; nil when it never expires or the directory does not say. In the past: expired.
+	PasswordExpiresAt *time.Time
 
 	// Private authentication data, set by the user at registration (verified).
 	AuthenticationPhone string

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -74,6 +75,7 @@ func (e *Engine) build(r directory.Record) (*store.User, []Rejection) {
 		UserPrincipalName: upn,
 		AccountEnabled:    r.AccountEnabled,
 		Privileged:        r.Privileged,
+		PasswordExpiresAt: passwordExpiry(r),
 		DirectoryFields: []string{store.FieldUserPrincipalName, store.FieldDisplayName,
 			store.FieldMobilePhone, store.FieldOfficePhone, store.FieldAccountEnabled},
 	}
@@ -119,6 +121,16 @@ func (e *Engine) build(r directory.Record) (*store.User, []Rejection) {
 		}
 	}
 	return u, rej
+}
+
+// passwordExpiry is the stored form of the record's expiry: nil when it never expires or is
+// unknown.
+func passwordExpiry(r directory.Record) *time.Time {
+	if r.PasswordNeverExpires || r.PasswordExpiresAt.IsZero() {
+		return nil
+	}
+	t := r.PasswordExpiresAt.UTC()
+	return &t
 }
 
 func checkUPN(upn string) string {

@@ -24,12 +24,12 @@ const (
 	office_phone_raw, office_phone_number, office_phone_type, office_phone_problem,
 	alternate_emails, account_enabled, privileged, authentication_phone, authentication_email,
 	directory_fields, directory_mobile_phone, mobile_phone_overridden, fingerprint,
-	security_questions_count, security_questions_registered_at, version, created_at, updated_at)
+	password_expires_at, security_questions_count, security_questions_registered_at, version, created_at, updated_at)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-	$21, $22, $23, $24, $25, $26, $27, 1, $28, $28)
+	$21, $22, $23, $24, $25, $26, $27, $28, 1, $29, $29)
 	ON CONFLICT DO NOTHING`
 
-	// qUpdateUser updates nothing when the version differs ($26; 0: any, -1: none) or another user
+	// qUpdateUser updates nothing when the version differs ($27; 0: any, -1: none) or another user
 	// has the userPrincipalName or anchor; the caller then finds out which. It leaves the security
 	// questions' count and date alone (SetSecurityAnswers alone writes them, without changing the
 	// version, so a writer holding an older copy of the user must not undo them) and returns them,
@@ -41,8 +41,8 @@ const (
 	office_phone_raw = $13, office_phone_number = $14, office_phone_type = $15, office_phone_problem = $16,
 	alternate_emails = $17, account_enabled = $18, privileged = $19, authentication_phone = $20, authentication_email = $21,
 	directory_fields = $22, directory_mobile_phone = $23, mobile_phone_overridden = $24, fingerprint = $25,
-	version = version + 1, updated_at = $27
-	WHERE id = $1 AND ($26::bigint = 0 OR version = $26)
+	password_expires_at = $26, version = version + 1, updated_at = $28
+	WHERE id = $1 AND ($27::bigint = 0 OR version = $27)
 	AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id <> $1 AND (o.upn_key = $6 OR o.anchor = $3))
 	RETURNING version, created_at, security_questions_count, security_questions_registered_at,
 	(SELECT upn_key FROM old), (SELECT anchor FROM old)`
@@ -278,12 +278,13 @@ func userArgs(u *store.User) (uuid.UUID, []any, error) {
 		anchor = u.Anchor
 	}
 	// Room for the parameters that insertArgs or updateUser add.
-	return id, append(make([]any, 0, 28), id, string(u.Source), anchor, u.DN, u.UserPrincipalName, key(u.UserPrincipalName),
+	return id, append(make([]any, 0, 29), id, string(u.Source), anchor, u.DN, u.UserPrincipalName, key(u.UserPrincipalName),
 		u.DisplayName, key(u.DisplayName),
 		u.MobilePhone.Raw, u.MobilePhone.Number, u.MobilePhone.Type, u.MobilePhone.Problem,
 		u.OfficePhone.Raw, u.OfficePhone.Number, u.OfficePhone.Type, u.OfficePhone.Problem,
 		list(u.AlternateEmails), u.AccountEnabled, u.Privileged, u.AuthenticationPhone, u.AuthenticationEmail,
-		list(u.DirectoryFields), u.DirectoryMobilePhone, u.MobilePhoneOverridden, int64(u.Fingerprint)), nil
+		list(u.DirectoryFields), u.DirectoryMobilePhone, u.MobilePhoneOverridden, int64(u.Fingerprint),
+		tsOrNil(u.PasswordExpiresAt)), nil
 }
 
 // insertArgs completes userArgs's parameters for qInsertUser.

@@ -19,7 +19,8 @@ const userColumns = `id::text, source, anchor, dn, user_principal_name, display_
 	office_phone_raw, office_phone_number, office_phone_type, office_phone_problem,
 	alternate_emails, account_enabled, privileged, authentication_phone, authentication_email,
 	directory_fields, directory_mobile_phone, mobile_phone_overridden, fingerprint,
-	security_questions_count, security_questions_registered_at, version, created_at, updated_at`
+	security_questions_count, security_questions_registered_at, version, created_at, updated_at,
+	password_expires_at`
 
 // scanUser reads one row of userColumns.
 func scanUser(row pgx.Row) (store.User, error) {
@@ -27,7 +28,7 @@ func scanUser(row pgx.Row) (store.User, error) {
 		u                store.User
 		source           string
 		fp               int64
-		sqAt             *time.Time
+		sqAt, pwExp      *time.Time
 		created, updated time.Time
 	)
 	err := row.Scan(&u.ID, &source, &u.Anchor, &u.DN, &u.UserPrincipalName, &u.DisplayName,
@@ -35,7 +36,7 @@ func scanUser(row pgx.Row) (store.User, error) {
 		&u.OfficePhone.Raw, &u.OfficePhone.Number, &u.OfficePhone.Type, &u.OfficePhone.Problem,
 		&u.AlternateEmails, &u.AccountEnabled, &u.Privileged, &u.AuthenticationPhone, &u.AuthenticationEmail,
 		&u.DirectoryFields, &u.DirectoryMobilePhone, &u.MobilePhoneOverridden, &fp,
-		&u.SecurityQuestionsCount, &sqAt, &u.Version, &created, &updated)
+		&u.SecurityQuestionsCount, &sqAt, &u.Version, &created, &updated, &pwExp)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -53,6 +54,10 @@ func scanUser(row pgx.Row) (store.User, error) {
 	if sqAt != nil {
 		t := sqAt.UTC()
 		u.SecurityQuestionsRegisteredAt = &t
+	}
+	if pwExp != nil {
+		t := pwExp.UTC()
+		u.PasswordExpiresAt = &t
 	}
 	u.CreatedAt, u.UpdatedAt = created.UTC(), updated.UTC()
 	return u, nil

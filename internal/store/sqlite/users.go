@@ -17,7 +17,8 @@ const userColumns = `id, source, anchor, dn, user_principal_name, display_name,
 	office_phone_raw, office_phone_number, office_phone_type, office_phone_problem,
 	alternate_emails, account_enabled, privileged, authentication_phone, authentication_email,
 	directory_fields, directory_mobile_phone, mobile_phone_overridden, fingerprint,
-	security_questions_count, security_questions_registered_at, version, created_at, updated_at`
+	security_questions_count, security_questions_registered_at, version, created_at, updated_at,
+	password_expires_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -27,7 +28,7 @@ func scanUser(sc scanner) (store.User, error) {
 		u                    store.User
 		source, emails, flds string
 		fp                   int64
-		sqAt                 sql.NullInt64
+		sqAt, pwExp          sql.NullInt64
 		created, updated     int64
 	)
 	err := sc.Scan(&u.ID, &source, &u.Anchor, &u.DN, &u.UserPrincipalName, &u.DisplayName,
@@ -35,7 +36,7 @@ func scanUser(sc scanner) (store.User, error) {
 		&u.OfficePhone.Raw, &u.OfficePhone.Number, &u.OfficePhone.Type, &u.OfficePhone.Problem,
 		&emails, &u.AccountEnabled, &u.Privileged, &u.AuthenticationPhone, &u.AuthenticationEmail,
 		&flds, &u.DirectoryMobilePhone, &u.MobilePhoneOverridden, &fp,
-		&u.SecurityQuestionsCount, &sqAt, &u.Version, &created, &updated)
+		&u.SecurityQuestionsCount, &sqAt, &u.Version, &created, &updated, &pwExp)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -54,6 +55,7 @@ func scanUser(sc scanner) (store.User, error) {
 		t := fromMicros(sqAt.Int64)
 		u.SecurityQuestionsRegisteredAt = &t
 	}
+	u.PasswordExpiresAt = timeOrNil(pwExp)
 	u.CreatedAt = fromMicros(created)
 	u.UpdatedAt = fromMicros(updated)
 	return u, nil

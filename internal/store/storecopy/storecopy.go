@@ -97,7 +97,8 @@ var tables = []table{
 		office_phone_raw:text office_phone_number:text office_phone_type:text office_phone_problem:text
 		alternate_emails:list account_enabled:bool privileged:bool authentication_phone:text authentication_email:text
 		directory_fields:list directory_mobile_phone:text mobile_phone_overridden:bool fingerprint:int
-		security_questions_count:int security_questions_registered_at:time? version:int created_at:time updated_at:time`)},
+		security_questions_count:int security_questions_registered_at:time? version:int created_at:time updated_at:time
+		password_expires_at:time?`)},
 	{name: "security_answers", columns: cols(`user_id:uuid position:int question_key:text hash:text`)},
 	{name: "sync_state", columns: cols(`key:text watermark:text updated_at:time`)},
 	{name: "sync_runs", identity: true, columns: cols(`id:int mode:text status:text started_at:time finished_at:time?

@@ -80,6 +80,7 @@ func put(t *testing.T, s store.Store, users ...store.User) []store.User {
 // dirUser is a directory user with every field set, numbered n.
 func dirUser(n int) store.User {
 	at := time.Date(2024, 3, 1, 12, 30, 45, 123456000, time.FixedZone("CET", 3600))
+	expires := at.AddDate(0, 0, 42+n)
 	return store.User{
 		Source:                        store.SourceDirectory,
 		Anchor:                        []byte{0xde, 0xad, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n), 0x00, 0xff},
@@ -99,6 +100,7 @@ func dirUser(n int) store.User {
 		Fingerprint:                   0xfedc_ba98_7654_3210 + uint64(n),
 		SecurityQuestionsCount:        3,
 		SecurityQuestionsRegisteredAt: &at,
+		PasswordExpiresAt:             &expires,
 	}
 }
 
@@ -121,6 +123,9 @@ func checkUser(t *testing.T, want, got store.User) {
 	if p := got.SecurityQuestionsRegisteredAt; p != nil && p.Location() != time.UTC {
 		t.Errorf("%s SecurityQuestionsRegisteredAt %v, want UTC", got.UserPrincipalName, *p)
 	}
+	if p := got.PasswordExpiresAt; p != nil && p.Location() != time.UTC {
+		t.Errorf("%s PasswordExpiresAt %v, want UTC", got.UserPrincipalName, *p)
+	}
 	w, g := normalize(want), normalize(got)
 	if !reflect.DeepEqual(w, g) {
 		t.Errorf("user %s differs:\n got  %+v\n want %+v", want.UserPrincipalName, g, w)
@@ -142,6 +147,10 @@ func normalize(u store.User) store.User {
 	if u.SecurityQuestionsRegisteredAt != nil {
 		at := utc(*u.SecurityQuestionsRegisteredAt)
 		u.SecurityQuestionsRegisteredAt = &at
+	}
+	if u.PasswordExpiresAt != nil {
+		at := utc(*u.PasswordExpiresAt)
+		u.PasswordExpiresAt = &at
 	}
 	return u
 }
@@ -196,6 +205,7 @@ func testRoundTrip(t *testing.T, s store.Store) {
 	zeroFP.SecurityQuestionsCount = 0
 	zeroFP.AlternateEmails = []string{}
 	zeroFP.DirectoryFields = nil
+	zeroFP.PasswordExpiresAt = nil // never expires
 	unicode := dirUser(3)
 	unicode.UserPrincipalName = "Élodie.Ñúñez@exämple.com"
 	unicode.DisplayName = "Élodie Ñúñez 李 🙂"
@@ -206,6 +216,8 @@ func testRoundTrip(t *testing.T, s store.Store) {
 	minFP := dirUser(4)
 	minFP.UserPrincipalName = "min@example.com"
 	minFP.Fingerprint = 1 << 63
+	mustChange := time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC) // AD's "must change at next logon"
+	minFP.PasswordExpiresAt = &mustChange
 	cloud := cloudUser("Cloud.Only@Example.com", "Cloud Only")
 	cloud.AuthenticationEmail = "me@example.net"
 	cloud.MobilePhone = store.Phone{Raw: "0612345678", Number: "+33 612345678", Type: "mobile"}
