@@ -166,7 +166,7 @@ func TestSyncAndRead(t *testing.T) {
 	}
 	slices.Sort(keys)
 	want := []string{"accountEnabled", "alternateEmails", "authenticationEmail", "authenticationPhone", "displayName",
-		"mobilePhone", "officePhone", "securityQuestionsRegistered", "source", "userPrincipalName"}
+		"mobilePhone", "officePhone", "passwordExpiresAt", "securityQuestionsRegistered", "source", "userPrincipalName"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("user JSON fields %v, want %v", keys, want)
 	}

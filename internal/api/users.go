@@ -309,7 +309,7 @@ func readAll(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 // readOnlyFields are fields of the user JSON that no administrator sets.
 var readOnlyFields = []string{store.FieldUserPrincipalName, store.FieldAuthenticationPhone, store.FieldAuthenticationEmail,
 	userview.FieldSecurityQuestionsRegistered, userview.FieldSecurityQuestionsCount, userview.FieldSecurityQuestionsRegisteredAt,
-	userview.FieldSource}
+	userview.FieldSource, userview.FieldPasswordExpiresAt}
 
 // changeFromJSON reads the members of a PATCH or POST body. A read-only field is accepted only
 // with the value it has (current, nil for a new user), so a GET document sent back changes
@@ -396,6 +396,8 @@ func readOnlyWhy(k string) string {
 		return ": security questions belong to the user alone"
 	case userview.FieldSource:
 		return ": the sync adds directory users"
+	case userview.FieldPasswordExpiresAt:
+		return ": the sync reads it from the directory's password policy"
 	case store.FieldUserPrincipalName:
 		return ": users are not renamed here"
 	}

@@ -25,6 +25,7 @@ const (
 	FieldSecurityQuestionsCount        = "securityQuestionsCount"
 	FieldSecurityQuestionsRegisteredAt = "securityQuestionsRegisteredAt"
 	FieldSource                        = "source"
+	FieldPasswordExpiresAt             = "passwordExpiresAt"
 )
 
 // User is the JSON form. Field names are the product's; unusable phones are null.
@@ -39,9 +40,12 @@ type User struct {
 	SecurityQuestionsRegistered bool     `json:"securityQuestionsRegistered"`
 	Source                      string   `json:"source"`
 	AccountEnabled              bool     `json:"accountEnabled"`
+	// PasswordExpiresAt is when the password expires by the directory's policy, as of the last
+	// sync (RFC 3339, UTC); null when it never expires or the directory does not say.
+	PasswordExpiresAt *time.Time `json:"passwordExpiresAt"`
 	// SecurityQuestionsCount and SecurityQuestionsRegisteredAt say how many questions the user
 	// registered and when; never which ones, never the answers. They are not in the default
-	// JSON (whose field names are exactly the ten above); select them by name.
+	// JSON (whose field names are exactly the eleven above); select them by name.
 	SecurityQuestionsCount        int        `json:"-"`
 	SecurityQuestionsRegisteredAt *time.Time `json:"-"`
 }
@@ -57,6 +61,11 @@ func FromStore(u store.User) User {
 		t := u.SecurityQuestionsRegisteredAt.UTC()
 		at = &t
 	}
+	var expires *time.Time
+	if u.PasswordExpiresAt != nil {
+		t := u.PasswordExpiresAt.UTC()
+		expires = &t
+	}
 	return User{
 		UserPrincipalName:             u.UserPrincipalName,
 		DisplayName:                   u.DisplayName,
@@ -68,6 +77,7 @@ func FromStore(u store.User) User {
 		SecurityQuestionsRegistered:   u.SecurityQuestionsCount > 0,
 		Source:                        string(u.Source),
 		AccountEnabled:                u.AccountEnabled,
+		PasswordExpiresAt:             expires,
 		SecurityQuestionsCount:        u.SecurityQuestionsCount,
 		SecurityQuestionsRegisteredAt: at,
 	}
@@ -84,7 +94,7 @@ func nullable(s string) *string {
 var Columns = []string{
 	store.FieldUserPrincipalName, store.FieldDisplayName, store.FieldMobilePhone, store.FieldOfficePhone,
 	store.FieldAlternateEmails, store.FieldAuthenticationPhone, store.FieldAuthenticationEmail,
-	FieldSecurityQuestionsRegistered, FieldSource, store.FieldAccountEnabled,
+	FieldSecurityQuestionsRegistered, FieldSource, store.FieldAccountEnabled, FieldPasswordExpiresAt,
 }
 
 // Extra are fields shown only when selected by name.
@@ -132,10 +142,9 @@ func (u User) Cell(field string) string {
 	case FieldSecurityQuestionsCount:
 		return strconv.Itoa(u.SecurityQuestionsCount)
 	case FieldSecurityQuestionsRegisteredAt:
-		if u.SecurityQuestionsRegisteredAt == nil {
-			return ""
-		}
-		return u.SecurityQuestionsRegisteredAt.UTC().Format(time.RFC3339)
+		return timeCell(u.SecurityQuestionsRegisteredAt)
+	case FieldPasswordExpiresAt:
+		return timeCell(u.PasswordExpiresAt)
 	}
 	return ""
 }
@@ -167,8 +176,17 @@ func (u User) Value(field string) any {
 		return u.SecurityQuestionsCount
 	case FieldSecurityQuestionsRegisteredAt:
 		return u.SecurityQuestionsRegisteredAt
+	case FieldPasswordExpiresAt:
+		return u.PasswordExpiresAt
 	}
 	return nil
+}
+
+func timeCell(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func deref(s *string) string {

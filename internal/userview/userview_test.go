@@ -45,12 +45,12 @@ func TestViews(t *testing.T) {
 		MobilePhone:     store.Phone{Raw: "+1 425 555 0100", Number: "+1 4255550100"},
 		OfficePhone:     store.Phone{Raw: "call me", Problem: "invalid character"},
 		AlternateEmails: []string{"a@example.org", "b@example.org"}, AuthenticationEmail: "p@example.net",
-		SecurityQuestionsCount: 3, SecurityQuestionsRegisteredAt: &at})
+		SecurityQuestionsCount: 3, SecurityQuestionsRegisteredAt: &at, PasswordExpiresAt: &at})
 
 	b, _ := json.Marshal(u)
 	want := `{"userPrincipalName":"alice","displayName":"Alice","mobilePhone":"+1 4255550100","officePhone":null,` +
 		`"alternateEmails":["a@example.org","b@example.org"],"authenticationPhone":null,"authenticationEmail":"p@example.net",` +
-		`"securityQuestionsRegistered":true,"source":"directory","accountEnabled":true}`
+		`"securityQuestionsRegistered":true,"source":"directory","accountEnabled":true,"passwordExpiresAt":"2025-03-04T04:06:07Z"}`
 	if string(b) != want {
 		t.Errorf("JSON\n%s\nwant\n%s", b, want)
 	}
@@ -65,7 +65,7 @@ func TestViews(t *testing.T) {
 	if s, _ := json.Marshal(u.Select(Extra)); string(s) != `{"securityQuestionsCount":3,"securityQuestionsRegisteredAt":"2025-03-04T04:06:07Z"}` {
 		t.Errorf("Select(Extra): %s", s)
 	}
-	if row != "alice|Alice|+1 4255550100||a@example.org;b@example.org||p@example.net|true|directory|true" {
+	if row != "alice|Alice|+1 4255550100||a@example.org;b@example.org||p@example.net|true|directory|true|2025-03-04T04:06:07Z" {
 		t.Errorf("Row: %s", row)
 	}
 	if len(Columns) != len(u.Row()) {
@@ -76,5 +76,9 @@ func TestViews(t *testing.T) {
 	v := FromStore(store.User{SecurityQuestionsRegisteredAt: &at})
 	if v.SecurityQuestionsRegistered || v.SecurityQuestionsRegisteredAt != nil || v.AlternateEmails == nil {
 		t.Errorf("no questions: %+v", v)
+	}
+	// A password that never expires (or an expiry the directory does not give) is null.
+	if b, _ := json.Marshal(v.Select([]string{FieldPasswordExpiresAt})); string(b) != `{"passwordExpiresAt":null}` || v.Cell(FieldPasswordExpiresAt) != "" {
+		t.Errorf("never expires: %s %q", b, v.Cell(FieldPasswordExpiresAt))
 	}
 }
