@@ -85,6 +85,7 @@ func (e Explainer) Explain(ctx context.Context, upn string) (Explanation, error)
 		return x, nil
 	}
 	step("Enabled", "yes")
+	step("Password", passwordLine(u.PasswordExpiresAt, now))
 
 	f := flow.Facts{}
 	switch {

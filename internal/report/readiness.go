@@ -31,6 +31,11 @@ type Readiness struct {
 	// Registered: the user registered an authentication phone, email or security questions.
 	Registered bool `json:"registered"`
 	Privileged bool `json:"privileged"`
+	// PasswordExpiresAt is when the password expires, as of the last sync (null: never, or the
+	// directory does not say); Password says it for people ("password expires in 12 days",
+	// "password expired"; "" when null).
+	PasswordExpiresAt *time.Time `json:"passwordExpiresAt"`
+	Password          string     `json:"password,omitempty"`
 }
 
 // Offer is one option the flow would offer: its method, where the value comes from and the
@@ -90,7 +95,13 @@ func (a Assessor) Assess(u store.User) Readiness {
 	if !u.Privileged {
 		f.Why = ""
 	}
-	return FromDecision(u, flow.Methods(u, a.Policy, a.facts(f, u.ID)))
+	r := FromDecision(u, flow.Methods(u, a.Policy, a.facts(f, u.ID)))
+	now := a.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	r.Password = PasswordStatus(r.PasswordExpiresAt, now)
+	return r
 }
 
 func (a Assessor) facts(f flow.Facts, userID string) flow.Facts {
@@ -106,6 +117,10 @@ func FromDecision(u store.User, d flow.Decision) Readiness {
 	r := Readiness{UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName, AccountEnabled: u.AccountEnabled,
 		Ready: d.Ready && d.Enabled, Required: d.Required, Methods: flow.MethodsOf(d.Options), Offers: []Offer{},
 		Missing: d.Missing, Problems: []string{}, Registered: d.Registered, Privileged: d.Privileged}
+	if u.PasswordExpiresAt != nil {
+		t := u.PasswordExpiresAt.UTC()
+		r.PasswordExpiresAt = &t
+	}
 	if r.Methods == nil {
 		r.Methods = []string{}
 	}
