@@ -44,7 +44,7 @@ func newReadinessCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-var readinessHeader = []string{"userPrincipalName", "displayName", "accountEnabled", "ready", "required", "email", "sms", "voice", "questions", "missing", "problems"}
+var readinessHeader = []string{"userPrincipalName", "displayName", "accountEnabled", "ready", "required", "email", "sms", "voice", "questions", "missing", "problems", "password"}
 
 func writeReadiness(cmd *cobra.Command, users report.Lister, p flow.Policy, f format, notReady bool) error {
 	out := cmd.OutOrStdout()
@@ -84,7 +84,7 @@ func writeReadiness(cmd *cobra.Command, users report.Lister, p flow.Policy, f fo
 		}
 		return rw.Write([]string{r.UserPrincipalName, r.DisplayName, yes(r.AccountEnabled), yes(r.Ready), strconv.Itoa(r.Required),
 			yes(r.Has(flow.MethodEmail)), yes(r.Has(flow.MethodSMS)), yes(r.Has(flow.MethodVoice)), yes(r.Has(flow.MethodQuestions)),
-			r.Missing, strings.Join(r.Problems, "; ")})
+			r.Missing, strings.Join(r.Problems, "; "), r.Password})
 	})
 	if err != nil {
 		return err
