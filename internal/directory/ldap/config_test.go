@@ -40,6 +40,8 @@ func TestNewValidates(t *testing.T) {
 		{"no base DN", func(c *ldap.Config) { c.BaseDNs = nil }, ldap.ErrConfig, "at least one base DN"},
 		{"bad base DN", func(c *ldap.Config) { c.BaseDNs = []string{"not a dn"} }, ldap.ErrConfig, `baseDN "not a dn"`},
 		{"bad group", func(c *ldap.Config) { c.Group = "oops" }, ldap.ErrConfig, `group "oops"`},
+		{"password policy DN", func(c *ldap.Config) { c.PasswordPolicyDN = "cn=default,ou=policies,dc=example,dc=com" }, nil, ""},
+		{"bad password policy DN", func(c *ldap.Config) { c.PasswordPolicyDN = "oops" }, ldap.ErrConfig, `passwordPolicyDN "oops"`},
 		{"bind DN without password", func(c *ldap.Config) { c.Endpoint.BindPassword = "" }, ldap.ErrConfig, "bindPassword: required"},
 		{"no bind DN", func(c *ldap.Config) { c.Endpoint.BindDN = "" }, ldap.ErrConfig, "bindDN: required"},
 		{"missing CA file", func(c *ldap.Config) { c.Endpoint.CAFile = "/nonexistent/ca.pem" }, ldap.ErrConfig, "caFile"},
