@@ -268,7 +268,7 @@ func checkPrivacy(t *testing.T, dir, cfg, addr, upn string) {
 			t.Errorf("sspr %s shows %v", strings.Join(args, " "), l)
 		}
 	}
-	r := run(t, cfg, "token", "create", "--name", "privacy", "--scope", "users:read,users:write,sync,reports")
+	r := run(t, cfg, "token", "create", "--name", "privacy", "--scope", "users:read,users:write,sync,reports,audit:read")
 	if r.code != 0 {
 		t.Fatal(r)
 	}
