@@ -223,6 +223,14 @@ type Health interface {
 	OutboxBacklog(ctx context.Context) (queued int, oldest time.Time, err error)
 }
 
+// Reminders records the password expiry reminders sent (internal/reminder).
+type Reminders interface {
+	// ClaimReminder records the reminder of threshold days before expiresAt for the user as sent
+	// at at, unless it is recorded already: true when this call recorded it, so that of several
+	// instances claiming the same reminder exactly one gets true. An unknown user is an error.
+	ClaimReminder(ctx context.Context, userID string, expiresAt time.Time, threshold int, at time.Time) (bool, error)
+}
+
 // Store is everything sspr keeps. Each backend (sqlite, postgres) implements it and passes the
 // conformance suite in storetest.
 type Store interface {
@@ -240,6 +248,7 @@ type Store interface {
 	Steps
 	Outbox
 	Answers
+	Reminders
 	Health
 	// Close releases the database.
 	Close() error

@@ -100,6 +100,7 @@ var tables = []table{
 		security_questions_count:int security_questions_registered_at:time? version:int created_at:time updated_at:time
 		password_expires_at:time?`)},
 	{name: "security_answers", columns: cols(`user_id:uuid position:int question_key:text hash:text`)},
+	{name: "password_reminders", columns: cols(`user_id:uuid expires_at:time threshold:int sent_at:time`)},
 	{name: "sync_state", columns: cols(`key:text watermark:text updated_at:time`)},
 	{name: "sync_runs", identity: true, columns: cols(`id:int mode:text status:text started_at:time finished_at:time?
 		added:int updated:int deleted:int unchanged:int rejected:int errors:json`)},

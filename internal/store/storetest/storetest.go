@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListUsersPaging", testListUsersPaging},
 		{"ContextCancelled", testContextCancelled},
 		{"CancelledPutAbortsTx", testCancelledPut},
+		{"ClaimReminder", testClaimReminder},
 	}
 	for _, tc := range append(append(tests, flowTests...), stepTests...) {
 		t.Run(tc.name, func(t *testing.T) {
