@@ -271,6 +271,9 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		})
 	}
 	lead("housekeeping", func(ctx context.Context) { housekeeping(ctx, a) })
+	if cfg.Reminders.On() {
+		lead("reminders", func(ctx context.Context) { reminderLoop(ctx, a, outbox, worker) })
+	}
 	if opts.sync {
 		lead("sync", func(ctx context.Context) { syncLoop(ctx, a, interval) })
 	}

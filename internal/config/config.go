@@ -22,6 +22,7 @@ import (
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/register"
+	"github.com/sspr/sspr/internal/reminder"
 	"github.com/sspr/sspr/internal/secret"
 )
 
@@ -42,6 +43,8 @@ type Config struct {
 	// Password is the rules a new password must meet before it is written back.
 	Password password.Policy `yaml:"password"`
 	Notify   Notify          `yaml:"notify"`
+	// Reminders are the password expiry reminders (package reminder).
+	Reminders reminder.Policy `yaml:"reminders"`
 
 	// StorePasswordFile holds the PostgreSQL store's password ($SSPR_STORE_PASSWORD_FILE wins);
 	// never in the URL. StorePassword is what it holds.

@@ -91,6 +91,7 @@ func (c *Config) applyServerDefaults() {
 	}
 	c.Reset = c.Reset.WithDefaults()
 	c.Registration = c.Registration.WithDefaults()
+	c.Reminders = c.Reminders.WithDefaults()
 	d := password.Default()
 	if c.Password.MinLength == 0 {
 		c.Password.MinLength = d.MinLength
@@ -187,6 +188,10 @@ func (c *Config) validateServer() []Problem {
 	for _, p := range c.Registration.Problems() {
 		key, msg, _ := strings.Cut(p, ": ")
 		add("registration."+key, "%s", msg)
+	}
+	for _, p := range c.Reminders.Problems() {
+		key, msg, _ := strings.Cut(p, ": ")
+		add("reminders."+key, "%s", msg)
 	}
 	if err := c.Password.Validate(); err != nil {
 		add("password", "%v", err)
