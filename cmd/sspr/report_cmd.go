@@ -16,6 +16,7 @@ import (
 func newReportCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "report", Short: "Reports for administrators"}
 	cmd.AddCommand(newReadinessCmd(g))
+	cmd.AddCommand(newExpiryCmd(g))
 	return cmd
 }
 
