@@ -126,6 +126,7 @@ func New(st Store, adm Admin, sy Syncer, cfg Config) *API {
 	a.handle("PATCH", "/api/v1/users/{upn}", ScopeUsersWrite, a.patchUser)
 	a.handle("DELETE", "/api/v1/users/{upn}", ScopeUsersWrite, a.deleteUser)
 	a.handle("GET", "/api/v1/reports/readiness", ScopeReports, a.readiness)
+	a.handle("GET", "/api/v1/reports/expiry", ScopeReports, a.expiry)
 	a.handle("GET", "/api/v1/sync/runs", ScopeSync, a.listRuns)
 	a.handle("POST", "/api/v1/sync/runs", ScopeSync, a.startRun)
 	a.handle("GET", "/api/v1/audit", ScopeAuditRead, a.listAudit)

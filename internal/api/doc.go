@@ -8,6 +8,7 @@
 //	PATCH  /api/v1/users/{upn}         users:write  set fields (If-Match required); 422 lists every refused field
 //	DELETE /api/v1/users/{upn}         users:write  delete a cloud user (If-Match required); directory users: 409
 //	GET    /api/v1/reports/readiness   reports      who can reset today without registering, with totals
+//	GET    /api/v1/reports/expiry      reports      users whose password expires within ?within= (default 14d)
 //	GET    /api/v1/sync/runs           sync         recorded sync runs, newest first
 //	POST   /api/v1/sync/runs           sync         run a sync now (waits up to Config.SyncWait, then 202)
 //	GET    /api/v1/audit               audit:read   the audit log, newest first; ?since= ?until= ?user= ?type= ?actor= ?outcome= ?clientIP= ?limit=
