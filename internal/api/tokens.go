@@ -18,7 +18,7 @@ const (
 	ScopeUsersRead  = "users:read"  // list and read users
 	ScopeUsersWrite = "users:write" // set fields, create and delete cloud users
 	ScopeSync       = "sync"        // list sync runs, start one
-	ScopeReports    = "reports"     // the readiness report
+	ScopeReports    = "reports"     // the readiness and expiry reports
 	ScopeAuditRead  = "audit:read"  // read the audit log
 )
 
