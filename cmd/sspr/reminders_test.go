@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"os"
 	"slices"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sspr/sspr/internal/store"
-	"github.com/sspr/sspr/internal/store/sqlite"
 )
 
 // TestServeSendsReminders: `sspr serve` queues a password expiry reminder, with a link to
@@ -23,35 +21,7 @@ func TestServeSendsReminders(t *testing.T) {
 	if r := run(t, d.cfg, "sync"); r.code != 0 {
 		t.Fatal(r)
 	}
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, d.store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var u store.User
-	st.ListUsers(ctx, store.UserFilter{}, func(x store.User) error {
-		if u.ID == "" && x.AccountEnabled && x.PasswordExpiresAt == nil {
-			u = x
-		}
-		return nil
-	})
-	if u.ID == "" {
-		t.Fatal("no enabled demo user")
-	}
-	exp := time.Now().Add(50 * time.Hour)
-	u.PasswordExpiresAt = &exp
-	u.AuthenticationEmail = "reminded@example.org"
-	tx, err := st.BeginSync(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.PutUser(ctx, &u); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	u := setExpiry(t, d.store, "alice", time.Now().Add(50*time.Hour), func(u *store.User) { u.AuthenticationEmail = "reminded@example.org" })
 
 	startServe(t, d.cfg)
 	count := func() (n, other int) {

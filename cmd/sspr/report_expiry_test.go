@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/sqlite"
 )
 
@@ -15,32 +16,8 @@ func TestReportExpiry(t *testing.T) {
 	if r := run(t, d.cfg, "sync"); r.code != 0 {
 		t.Fatal(r)
 	}
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, d.store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := func(upn string, exp time.Time) {
-		u, err := st.UserByUPN(ctx, upn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx, err := st.BeginSync(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		u.PasswordExpiresAt = &exp
-		if err := tx.PutUser(ctx, &u); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set("alice", time.Now().Add(50*time.Hour))
-	set("carol", time.Now().Add(30*24*time.Hour))
-	st.Close()
+	setExpiry(t, d.store, "alice", time.Now().Add(50*time.Hour), nil)
+	setExpiry(t, d.store, "carol", time.Now().Add(30*24*time.Hour), nil)
 
 	var got struct {
 		Users []struct {
@@ -63,4 +40,36 @@ func TestReportExpiry(t *testing.T) {
 	if r := run(t, d.cfg, "report", "expiry", "--within", "0d"); r.code != 2 || !strings.Contains(r.stderr, "--within") {
 		t.Errorf("--within 0d: want exit 2\n%s", r)
 	}
+}
+
+// setExpiry sets the stored user's password expiry, and whatever edit changes, as a sync would,
+// and returns the user as stored.
+func setExpiry(t *testing.T, path, upn string, exp time.Time, edit func(*store.User)) store.User {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByUPN(ctx, upn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.PasswordExpiresAt = &exp
+	if edit != nil {
+		edit(&u)
+	}
+	tx, err := st.BeginSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.PutUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
