@@ -90,6 +90,7 @@ func TestReadOnlyCommandsCreateNoStore(t *testing.T) {
 		{"user", "get", "carol"},
 		{"user", "list"},
 		{"report", "readiness"},
+		{"report", "expiry"},
 		{"sync", "runs"},
 		{"token", "list"},
 		{"user", "import", csv}, // a dry run
