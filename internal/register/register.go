@@ -2,9 +2,6 @@ package register
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 
 	"errors"
 	"fmt"
@@ -190,11 +187,7 @@ func (s *Service) audit(ctx context.Context, typ string, upn, userID string, c f
 	}
 }
 
-func (s *Service) nameKey(name string) string {
-	mac := hmac.New(sha256.New, s.cfg.NameKey)
-	mac.Write([]byte("throttle:" + strings.ToLower(name)))
-	return hex.EncodeToString(mac.Sum(nil)[:16])
-}
+func (s *Service) nameKey(name string) string { return flow.NameKey(s.cfg.NameKey, name) }
 
 // SignIn checks the user's directory password and opens a registration session. A name that
 // matches no enabled user fails exactly as a wrong password does.

@@ -344,11 +344,7 @@ func (s *Service) decoyOptions(st *state) []flow.Option {
 	return out
 }
 
-func (s *Service) nameKey(name string) string {
-	mac := hmac.New(sha256.New, s.cfg.DecoyKey)
-	mac.Write([]byte("throttle:" + strings.ToLower(name)))
-	return hex.EncodeToString(mac.Sum(nil)[:16])
-}
+func (s *Service) nameKey(name string) string { return flow.NameKey(s.cfg.DecoyKey, name) }
 
 // load finds the session and its user; ErrNoSession when the session is gone or expired.
 func (s *Service) load(ctx context.Context, token string) (*store.Session, *state, *store.User, error) {
@@ -670,16 +666,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 
 // notifyChanged mails every address the user is known by; the message never holds the password.
 func (s *Service) notifyChanged(ctx context.Context, u *store.User, subject, body string) {
-	seen := map[string]bool{}
-	for _, to := range append([]string{u.AuthenticationEmail}, u.AlternateEmails...) {
-		if to == "" || seen[strings.ToLower(to)] {
-			continue
-		}
-		seen[strings.ToLower(to)] = true
-		if err := s.send.Send(ctx, flow.Message{Channel: "email", To: to, Subject: subject, Body: body}); err != nil {
-			s.log.Error("queue notification", "err", err)
-		}
-	}
+	flow.NotifyByEmail(ctx, s.send, s.log, *u, subject, body)
 }
 
 // writeOutcome is what a password write that returned an error did.
