@@ -135,3 +135,61 @@ func Flags(fs *flag.FlagSet) string {
 	})
 	return strings.Join(parts, " ")
 }
+
+// TreeCPU returns the user plus system CPU time that process pid and its children have used
+// so far: its own, that of its children that have ended and been waited for (cutime and
+// cstime of /proc/PID/stat) and that of the children still running (with their own ended
+// children). A PostgreSQL postmaster's tree is the whole server: every backend and background
+// process, those that came and went during a measurement included.
+func TreeCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("cpu of pid %d: %w", pid, err)
+	}
+	_, total, err := parseStatTree(string(b))
+	if err != nil {
+		return 0, err
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("cpu of pid %d's children: %w", pid, err)
+	}
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // ended meanwhile: its time is now in our cutime or lost with it
+		}
+		if ppid, d, err := parseStatTree(string(b)); err == nil && ppid == pid {
+			total += d
+		}
+	}
+	return total, nil
+}
+
+// parseStatTree reads the parent PID (field 4) and utime, stime, cutime and cstime (fields
+// 14 to 17) of a /proc/PID/stat line.
+func parseStatTree(s string) (ppid int, cpu time.Duration, err error) {
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, fmt.Errorf("cpu: malformed stat line %q", s)
+	}
+	f := strings.Fields(s[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 15 {
+		return 0, 0, fmt.Errorf("cpu: short stat line %q", s)
+	}
+	if ppid, err = strconv.Atoi(f[1]); err != nil {
+		return 0, 0, fmt.Errorf("cpu: stat ppid %q: %w", f[1], err)
+	}
+	var ticks int64
+	for _, v := range f[11:15] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("cpu: stat field %q: %w", v, err)
+		}
+		ticks += n
+	}
+	return ppid, time.Duration(ticks) * time.Second / userHZ, nil
+}

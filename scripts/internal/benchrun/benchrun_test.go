@@ -3,6 +3,7 @@ package benchrun
 import (
 	"flag"
 	"os"
+	"os/exec"
 	"regexp"
 	"testing"
 	"time"
@@ -84,5 +85,48 @@ func TestFlags(t *testing.T) {
 	}
 	if got, want := Flags(fs), `-runs 5 -sspr ""`; got != want {
 		t.Fatalf("Flags = %q, want %q", got, want)
+	}
+}
+
+func TestParseStatTree(t *testing.T) {
+	tests := []struct {
+		name     string
+		line     string
+		wantPPID int
+		want     time.Duration
+		wantErr  bool
+	}{
+		{"own and ended children", "900 (postgres) S 1 900 900 0 -1 4194560 100 0 0 0 250 50 30 70 20 0 4 0 100 1000 10", 1, 4 * time.Second, false},
+		{"spaces in the name", "77 (postgres: a b) R 900 77 77 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 1 1 1", 900, 100 * time.Millisecond, false},
+		{"short", "1 (x) S 1 2 3 0 -1 0 0 0 0 0 1 1", 0, 0, true},
+		{"no name", "1234 S 1", 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ppid, got, err := parseStatTree(tt.line)
+			if (err != nil) != tt.wantErr || got != tt.want || ppid != tt.wantPPID {
+				t.Fatalf("parseStatTree = %d, %v, %v; want %d, %v, error %v", ppid, got, err, tt.wantPPID, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestTreeCPUCountsChildren: a child that burns CPU and ends is counted in its parent's tree.
+func TestTreeCPUCountsChildren(t *testing.T) {
+	before, err := TreeCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
+	if err := cmd.Run(); err != nil {
+		t.Skip("no sh:", err)
+	}
+	own, _ := CPU(os.Getpid())
+	after, err := TreeCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after-before < 50*time.Millisecond || after < own {
+		t.Fatalf("tree CPU grew %v (own %v, tree %v), want the child's time counted", after-before, own, after)
 	}
 }
