@@ -249,6 +249,7 @@ type Store interface {
 	Outbox
 	Answers
 	Reminders
+	Insights
 	Health
 	// Close releases the database.
 	Close() error

@@ -98,6 +98,14 @@ func fill(t *testing.T, s store.Store) {
 	if err := s.Lock(ctx, "user:"+alice.ID, t0.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	day := store.Day(t0)
+	if _, err := s.PutSnapshot(ctx, store.Snapshot{Day: day, TakenAt: t0, Users: 2, Enabled: 2, Ready: 1, NotReady: 1, Registered: 1,
+		ByMethod: map[string]int{"sms": 1}, Reasons: map[string]int{"noContact": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutDailyCounts(ctx, day, []store.DailyCount{{Day: day, Flow: "reset", Outcome: "done", Method: "sms", Count: 3}}); err != nil {
+		t.Fatal(err)
+	}
 	for i, ch := range []string{"sms", "email"} {
 		m := store.Message{Channel: ch, To: fmt.Sprint("to-", i), Subject: "s", Body: []byte{1, 2, 3}, NextAttemptAt: t0}
 		if err := s.Enqueue(ctx, &m); err != nil {
@@ -125,6 +133,9 @@ type dump struct {
 	Locked   time.Time
 	Messages []store.Message
 	Attempts []store.Attempt
+	Snaps    []store.Snapshot
+	Daily    []store.DailyCount
+	Counted  []time.Time
 }
 
 func read(t *testing.T, s store.Store) dump {
@@ -176,6 +187,16 @@ func read(t *testing.T, s store.Store) dump {
 		}
 		d.Attempts = append(d.Attempts, a...)
 	}
+	day := store.Day(t0)
+	if d.Snaps, err = s.ListSnapshots(ctx, day, day.AddDate(0, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if d.Daily, err = s.ListDailyCounts(ctx, day, day.AddDate(0, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if d.Counted, err = s.CountedDays(ctx, day, day.AddDate(0, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
 	return d
 }
 
@@ -214,7 +235,8 @@ func TestCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int64{"users": 2, "security_answers": 2, "sync_state": 1, "sync_runs": 1, "audit_events": 1, "api_tokens": 1,
-		"sessions": 2, "codes": 1, "throttle_events": 3, "throttle_locks": 1, "outbox_messages": 2, "outbox_attempts": 1}
+		"sessions": 2, "codes": 1, "throttle_events": 3, "throttle_locks": 1, "outbox_messages": 2, "outbox_attempts": 1,
+		"readiness_snapshots": 1, "audit_daily": 1, "audit_daily_days": 1}
 	for _, c := range res.Tables {
 		if c.Source != want[c.Table] || c.Target != c.Source {
 			t.Errorf("%s: %+v, want %d", c.Table, c, want[c.Table])

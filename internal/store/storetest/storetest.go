@@ -44,7 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CancelledPutAbortsTx", testCancelledPut},
 		{"ClaimReminder", testClaimReminder},
 	}
-	for _, tc := range append(append(tests, flowTests...), stepTests...) {
+	for _, tc := range append(append(append(tests, flowTests...), stepTests...), insightTests...) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
 		})
