@@ -23,4 +23,7 @@ type Client struct {
 	// "" means IP.
 	ThrottleKey string
 	UserAgent   string
+	// Lang is the language the user reads the pages in (BCP 47, "de"): the flow's messages
+	// to the user are composed in it.
+	Lang string
 }

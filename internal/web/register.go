@@ -152,7 +152,7 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, v registe
 	p := s.newPage(w, r, register.Kind, "register.profile.title")
 	p.Reg.View = v
 	if at := v.Questions.RegisteredAt; at != nil && v.Questions.Count > 0 {
-		p.Reg.QuestionsDate = at.Local().Format("January 2, 2006")
+		p.Reg.QuestionsDate = p.Tr.Date(*at)
 	}
 	switch {
 	case notice != "":
@@ -228,7 +228,7 @@ func (s *Server) renderQuestions(w http.ResponseWriter, r *http.Request, v regis
 	p.Reg.View = v
 	cat := s.cfg.Registration.Questions()
 	for _, k := range cat.Keys() {
-		p.Reg.Choices = append(p.Reg.Choices, questionItem{Key: k, Text: cat.Text(p.Tr.tag, k)})
+		p.Reg.Choices = append(p.Reg.Choices, questionItem{Key: k, Text: questionText(p.Tr, cat, k)})
 	}
 	for i := range v.Questions.Register {
 		sl := slot{Number: i + 1}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sspr/sspr/internal/clientip"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/questions"
 	"github.com/sspr/sspr/internal/reset"
@@ -68,6 +69,10 @@ type Config struct {
 	Registration Registration
 	// Change, when set, serves /change: a user changes a password they know.
 	Change Change
+	// Texts is the message catalog (nil: the built-in catalogs, English by default).
+	Texts *i18n.Bundle
+	// UserNameHint is the example user name the first page shows (default name@example.com).
+	UserNameHint string
 	// MustChangeAfterReset: a reset makes the user change the new password at next logon
 	// (reset.mustChangeAfterReset); the reset's done page links to /change.
 	MustChangeAfterReset bool
@@ -77,6 +82,7 @@ type Config struct {
 type Server struct {
 	cfg    Config
 	flows  Flows
+	texts  *i18n.Bundle
 	log    *slog.Logger
 	pages  map[string]*template.Template
 	origin string
@@ -107,10 +113,16 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 	if cfg.SessionLifetime == 0 {
 		cfg.SessionLifetime = 15 * time.Minute
 	}
-	s := &Server{cfg: cfg, flows: flows, log: log, pages: map[string]*template.Template{},
+	if cfg.UserNameHint == "" {
+		cfg.UserNameHint = "name@example.com"
+	}
+	s := &Server{cfg: cfg, flows: flows, texts: cfg.Texts, log: log, pages: map[string]*template.Template{},
 		origin: u.Scheme + "://" + u.Host, secure: cfg.TLS || u.Scheme == "https", mux: http.NewServeMux()}
+	if s.texts == nil {
+		s.texts = i18n.Default()
+	}
 	for _, p := range []string{"start", "verify", "password", "done", "error", "signin", "register", "questions", "change"} {
-		t, err := template.New("layout").ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
+		t, err := template.New("layout").ParseFS(templateFS, "templates/layout.html", "templates/langswitch.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", p, err)
 		}
@@ -343,6 +355,9 @@ type page struct {
 	ChangeOn, ChangeLink bool
 	// RegisterOn: /register is served (the footer links to it).
 	RegisterOn bool
+	// Langs is the language switcher; UserHint the example user name.
+	Langs    []langLink
+	UserHint string
 }
 
 type questionItem struct {
@@ -350,9 +365,10 @@ type questionItem struct {
 }
 
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, kind, titleKey string) *page {
-	tr := newTranslator(r)
+	tr := s.translator(w, r)
 	return &page{Tr: tr, Title: tr.T(titleKey), Company: s.cfg.CompanyName, Helpdesk: s.cfg.HelpdeskURL,
-		Kind: kind, CSRF: s.csrfToken(w, r), ChangeOn: s.cfg.Change != nil, RegisterOn: s.cfg.Registration != nil}
+		Kind: kind, CSRF: s.csrfToken(w, r), ChangeOn: s.cfg.Change != nil, RegisterOn: s.cfg.Registration != nil,
+		Langs: s.languages(r, kind, tr), UserHint: s.cfg.UserNameHint}
 }
 
 func (s *Server) render(w http.ResponseWriter, name string, status int, p *page) {
@@ -391,7 +407,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, kind string, err e
 
 func (s *Server) client(r *http.Request) flow.Client {
 	c := s.cfg.ClientIP.Client(r)
-	return flow.Client{IP: c.String(), ThrottleKey: c.ThrottleKey(s.cfg.ClientIP.IPv6Prefix), UserAgent: r.UserAgent()}
+	return flow.Client{IP: c.String(), ThrottleKey: c.ThrottleKey(s.cfg.ClientIP.IPv6Prefix), UserAgent: r.UserAgent(),
+		Lang: s.translator(nil, r).Lang()}
 }
 
 func (s *Server) setSession(w http.ResponseWriter, token string) {
@@ -538,7 +555,7 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, kind strin
 	if v.Pending == flow.MethodQuestions {
 		cat := s.flows.Questions()
 		for _, k := range v.Questions {
-			p.Questions = append(p.Questions, questionItem{Key: k, Text: cat.Text(p.Tr.tag, k)})
+			p.Questions = append(p.Questions, questionItem{Key: k, Text: questionText(p.Tr, cat, k)})
 		}
 		p.PendingHint = "questions"
 	}
@@ -655,12 +672,12 @@ func (s *Server) complete(kind string) http.HandlerFunc {
 		}
 		pw := r.PostFormValue("password")
 		if kind == reset.KindReset && pw != r.PostFormValue("confirm") {
-			s.renderComplete(w, r, kind, newTranslator(r).T("password.mismatch"))
+			s.renderComplete(w, r, kind, s.translator(w, r).T("password.mismatch"))
 			return
 		}
 		err := s.flows.Complete(r.Context(), sessionToken(r), pw, s.client(r))
 		if ue := flow.AsError(err); ue != nil && (ue.Kind == flow.KindPassword || ue.Kind == flow.KindDirectory) {
-			s.renderComplete(w, r, kind, newTranslator(r).T(ue.Key, ue.Args...))
+			s.renderComplete(w, r, kind, s.translator(w, r).T(ue.Key, ue.Args...))
 			return
 		}
 		if ue := flow.AsError(err); ue != nil && ue.Kind == flow.KindNotice {
