@@ -1,10 +1,14 @@
 package notify
 
 import (
-	"errors"
+	"context"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sspr/sspr/internal/promutil"
 )
 
 // Metric results.
@@ -48,17 +52,10 @@ func newMetrics(reg prometheus.Registerer, channels []string, log *slog.Logger) 
 // register registers c, or returns the collector already registered under its name (a second
 // Worker on the same registry shares the metrics).
 func register[C prometheus.Collector](reg prometheus.Registerer, c C, log *slog.Logger) C {
-	err := reg.Register(c)
-	if err == nil {
-		return c
+	c, err := promutil.Register(reg, c)
+	if err != nil {
+		log.Warn("notify: cannot register metrics", "error", err)
 	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	log.Warn("notify: cannot register metrics", "error", err)
 	return c
 }
 
@@ -70,4 +67,65 @@ func metricChannel(ch string) string {
 		return ch
 	}
 	return "other"
+}
+
+// BacklogReader is what the backlog metrics read of the store (store.Health).
+type BacklogReader interface {
+	OutboxBacklog(ctx context.Context) (queued int, oldest time.Time, err error)
+}
+
+// backlogTimeout bounds the store read of one scrape.
+const backlogTimeout = 5 * time.Second
+
+// backlog reads the outbox backlog from the store at each scrape, so that every instance on
+// one PostgreSQL reports the same shared queue.
+type backlog struct {
+	r      BacklogReader
+	now    func() time.Time
+	log    *slog.Logger
+	queued *prometheus.Desc
+	age    *prometheus.Desc
+}
+
+// RegisterBacklog registers sspr_outbox_queued (messages queued for delivery) and
+// sspr_outbox_oldest_age_seconds (how long the oldest of them has waited; 0 when none), read
+// through r at each scrape. now nil: time.Now; log nil: discarded.
+func RegisterBacklog(reg prometheus.Registerer, r BacklogReader, now func() time.Time, log *slog.Logger) error {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &backlog{r: r, now: now, log: log,
+		queued: prometheus.NewDesc("sspr_outbox_queued", "Messages queued in the outbox for delivery (the store's, shared by every instance).", nil, nil),
+		age:    prometheus.NewDesc("sspr_outbox_oldest_age_seconds", "How long the oldest queued message has waited, in seconds; 0 when none is queued.", nil, nil),
+	}
+	if err := reg.Register(b); err != nil {
+		return fmt.Errorf("notify: register backlog metrics: %w", err)
+	}
+	return nil
+}
+
+func (b *backlog) Describe(ch chan<- *prometheus.Desc) {
+	ch <- b.queued
+	ch <- b.age
+}
+
+// Collect reads the backlog; when the store cannot be read, the two metrics are left out of
+// the scrape (logged), and the rest of the registry is still served.
+func (b *backlog) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), backlogTimeout)
+	defer cancel()
+	n, oldest, err := b.r.OutboxBacklog(ctx)
+	if err != nil {
+		b.log.Warn("notify: backlog metrics: cannot read the outbox", "error", err)
+		return
+	}
+	age := 0.0
+	if n > 0 && !oldest.IsZero() {
+		age = max(b.now().Sub(oldest).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(b.queued, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(b.age, prometheus.GaugeValue, age)
 }

@@ -49,6 +49,10 @@ type WorkerOptions struct {
 	Now func() time.Time
 	// Registerer receives the worker's metrics; nil: not registered.
 	Registerer prometheus.Registerer
+	// Failed, when set, is called after a failed attempt is recorded (retried or given up),
+	// with the attempt's time: `sspr serve` counts them for the administrators' notifications
+	// (package alert).
+	Failed func(ctx context.Context, at time.Time)
 }
 
 func (o WorkerOptions) withDefaults() WorkerOptions {
@@ -240,6 +244,9 @@ func (w *Worker) deliver(ctx context.Context, sm store.Message) (sent bool, err 
 	}
 	w.metrics.messages.WithLabelValues(label, result).Inc()
 	w.metrics.seconds.WithLabelValues(label).Observe(dur.Seconds())
+	if result != resultSent && w.opts.Failed != nil {
+		w.opts.Failed(rctx, end)
+	}
 	switch result {
 	case resultSent:
 		log.Info("message sent", "duration", dur)

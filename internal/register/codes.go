@@ -24,6 +24,13 @@ const (
 // region, the extension stripped) and sends a code to it: a text message, or a call when the
 // number cannot receive texts or SMS is not enabled. Nothing is saved until VerifyPhone.
 func (s *Service) SendPhoneCode(ctx context.Context, token, number string, c flow.Client) (View, error) {
+	channel := ""
+	v, err := s.sendPhoneCode(ctx, token, number, c, &channel)
+	s.cfg.Metrics.Step(flow.FlowRegister, "send", channel, err)
+	return v, err
+}
+
+func (s *Service) sendPhoneCode(ctx context.Context, token, number string, c flow.Client, chosen *string) (View, error) {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return View{}, err
@@ -48,14 +55,18 @@ func (s *Service) SendPhoneCode(ctx context.Context, token, number string, c flo
 	default:
 		return View{}, userErr(flow.KindInput, "register.phone.cannotReceive")
 	}
+	*chosen = channel
 	now := s.now().UTC()
 	if err := flow.Enforce(ctx, s.st, st.Subject+":phone", s.cfg.Reset.Throttle.Phone, now); err != nil {
 		s.audit(ctx, "register.throttled", u.UserPrincipalName, u.ID, c, map[string]string{"step": "send", "method": channel})
+		s.cfg.Metrics.Code(flow.FlowRegister, channel, flow.CodeThrottled)
 		return View{}, err
 	}
 	if err := s.sendCode(ctx, sess, u, purposePhone, n.Canonical, channel, now); err != nil {
+		s.cfg.Metrics.Code(flow.FlowRegister, channel, flow.CodeFailed)
 		return View{}, err
 	}
+	s.cfg.Metrics.Code(flow.FlowRegister, channel, flow.CodeQueued)
 	s.audit(ctx, "register.code.sent", u.UserPrincipalName, u.ID, c, map[string]string{"method": channel, "to": phone.Mask(n.Canonical)})
 	st.PendingPhone, st.PhoneChannel = n.Canonical, channel
 	if err := s.save(ctx, sess, st); err != nil {
@@ -66,6 +77,12 @@ func (s *Service) SendPhoneCode(ctx context.Context, token, number string, c flo
 
 // SendEmailCode sends a code to the address the user typed. Nothing is saved until VerifyEmail.
 func (s *Service) SendEmailCode(ctx context.Context, token, address string, c flow.Client) (View, error) {
+	v, err := s.sendEmailCode(ctx, token, address, c)
+	s.cfg.Metrics.Step(flow.FlowRegister, "send", flow.MethodEmail, err)
+	return v, err
+}
+
+func (s *Service) sendEmailCode(ctx context.Context, token, address string, c flow.Client) (View, error) {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return View{}, err
@@ -80,11 +97,14 @@ func (s *Service) SendEmailCode(ctx context.Context, token, address string, c fl
 	now := s.now().UTC()
 	if err := flow.Enforce(ctx, s.st, st.Subject+":email", s.cfg.Reset.Throttle.Email, now); err != nil {
 		s.audit(ctx, "register.throttled", u.UserPrincipalName, u.ID, c, map[string]string{"step": "send", "method": "email"})
+		s.cfg.Metrics.Code(flow.FlowRegister, flow.MethodEmail, flow.CodeThrottled)
 		return View{}, err
 	}
 	if err := s.sendCode(ctx, sess, u, purposeEmail, address, flow.MethodEmail, now); err != nil {
+		s.cfg.Metrics.Code(flow.FlowRegister, flow.MethodEmail, flow.CodeFailed)
 		return View{}, err
 	}
+	s.cfg.Metrics.Code(flow.FlowRegister, flow.MethodEmail, flow.CodeQueued)
 	s.audit(ctx, "register.code.sent", u.UserPrincipalName, u.ID, c, map[string]string{"method": "email", "to": email.Mask(address)})
 	st.PendingEmail = address
 	if err := s.save(ctx, sess, st); err != nil {
@@ -143,6 +163,16 @@ func (s *Service) VerifyEmail(ctx context.Context, token, code string, c flow.Cl
 }
 
 func (s *Service) verify(ctx context.Context, token, purpose, code string, c flow.Client) (View, error) {
+	method := flow.MethodEmail
+	if purpose == purposePhone {
+		method = "phone"
+	}
+	v, err := s.verifyCode(ctx, token, purpose, code, c)
+	s.cfg.Metrics.Step(flow.FlowRegister, "verify", method, err)
+	return v, err
+}
+
+func (s *Service) verifyCode(ctx context.Context, token, purpose, code string, c flow.Client) (View, error) {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return View{}, err
@@ -205,6 +235,7 @@ func (s *Service) verify(ctx context.Context, token, purpose, code string, c flo
 		st.PendingPhone, st.PhoneChannel = "", ""
 		s.notify(ctx, saved, "Authentication phone: "+mask(dest))
 	}
+	s.outcome(field, saved, c)
 	if err := s.save(ctx, sess, st); err != nil {
 		return View{}, err
 	}

@@ -16,6 +16,12 @@ import (
 // hashed (Argon2id, its own salt, the pepper); only the hashes are stored. The audit event and
 // the email say that the questions changed and how many there are, never which.
 func (s *Service) SetQuestions(ctx context.Context, token string, choices []questions.Choice, c flow.Client) error {
+	err := s.setQuestions(ctx, token, choices, c)
+	s.cfg.Metrics.Step(flow.FlowRegister, "questions", flow.MethodQuestions, err)
+	return err
+}
+
+func (s *Service) setQuestions(ctx context.Context, token string, choices []questions.Choice, c flow.Client) error {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return err
@@ -43,6 +49,7 @@ func (s *Service) SetQuestions(ctx context.Context, token string, choices []ques
 	}
 	s.audit(ctx, "register.questions.registered", u.UserPrincipalName, u.ID, c, map[string]string{"count": strconv.Itoa(len(answers))})
 	s.notify(ctx, u, fmt.Sprintf("Security questions: %d registered", len(answers)))
+	s.outcome("questions", u, c)
 	st.QuestionsDone = true
 	return s.save(ctx, sess, st)
 }

@@ -58,6 +58,8 @@ type Config struct {
 	PublicURL        string
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Metrics records the steps and registrations (nil: nothing is recorded).
+	Metrics *flow.Metrics
 }
 
 // Service runs the registration portal. Safe for concurrent use.
@@ -192,6 +194,21 @@ func (s *Service) nameKey(name string) string { return flow.NameKey(s.cfg.NameKe
 // SignIn checks the user's directory password and opens a registration session. A name that
 // matches no enabled user fails exactly as a wrong password does.
 func (s *Service) SignIn(ctx context.Context, name, password string, c flow.Client) (string, View, error) {
+	token, v, err := s.signIn(ctx, name, password, c)
+	s.cfg.Metrics.Step(flow.FlowRegister, "signin", "", err) // an unknown name as a wrong password
+	return token, v, err
+}
+
+// outcome records a registration (authenticationPhone, authenticationEmail, questions,
+// confirmed): its metric and its one log line (the user's name and the client IP, never the
+// value registered).
+func (s *Service) outcome(what string, u store.User, c flow.Client) {
+	s.cfg.Metrics.Registration(what)
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "flow outcome", slog.String("flow", flow.FlowRegister),
+		slog.String("outcome", what), slog.String("user", u.UserPrincipalName), slog.String("clientIP", c.IP))
+}
+
+func (s *Service) signIn(ctx context.Context, name, password string, c flow.Client) (string, View, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || password == "" {
 		return "", View{}, userErr(flow.KindSignIn, "signin.required")
@@ -253,10 +270,15 @@ func (s *Service) SignIn(ctx context.Context, name, password string, c flow.Clie
 	switch reason {
 	case "":
 	case "wrongPassword":
-		if _, until, err := flow.Failure(ctx, s.st, now, failed...); err != nil {
+		if hit, until, err := flow.Failure(ctx, s.st, now, failed...); err != nil {
 			return "", View{}, fmt.Errorf("register: %w", err)
 		} else if !until.IsZero() {
 			s.audit(ctx, "register.lockedOut", upn, userID, c, map[string]string{"until": until.Format(time.RFC3339)})
+			scope := "user"
+			if strings.HasPrefix(hit.Key, "ip:") {
+				scope = "ip"
+			}
+			s.cfg.Metrics.Lockout(flow.FlowRegister, scope)
 			return "", View{}, flow.Locked(until)
 		}
 		e := userErr(flow.KindSignIn, "signin.failed")
@@ -456,6 +478,12 @@ func (s *Service) SignOut(ctx context.Context, token string, c flow.Client) erro
 // Confirm records that the user confirmed their registration (first registration or
 // re-confirmation) and ends the session. The registration must be complete.
 func (s *Service) Confirm(ctx context.Context, token string, c flow.Client) error {
+	err := s.confirm(ctx, token, c)
+	s.cfg.Metrics.Step(flow.FlowRegister, "confirm", "", err)
+	return err
+}
+
+func (s *Service) confirm(ctx context.Context, token string, c flow.Client) error {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return err
@@ -466,6 +494,7 @@ func (s *Service) Confirm(ctx context.Context, token string, c flow.Client) erro
 	}
 	s.audit(ctx, "register.confirmed", u.UserPrincipalName, u.ID, c, map[string]string{
 		"methods": strconv.Itoa(v.Registered), "reconfirmation": strconv.FormatBool(st.Reconfirm)})
+	s.outcome("confirmed", u, c)
 	if err := s.st.DeleteSession(ctx, sess.ID); err != nil {
 		return fmt.Errorf("register: end session: %w", err)
 	}

@@ -74,10 +74,18 @@ func (s *Service) decoyQuestions(name string) []string {
 // every answer is checked, right or wrong, so the time does not tell which was wrong. Wrong
 // answers are a failed proof and draw other questions. Security questions count as one method.
 func (s *Service) VerifyAnswers(ctx context.Context, token string, answers []string, c flow.Client) (View, error) {
+	kind := ""
+	v, err := s.verifyAnswers(ctx, token, answers, c, &kind)
+	s.cfg.Metrics.Step(kind, "verify", MethodQuestions, err)
+	return v, err
+}
+
+func (s *Service) verifyAnswers(ctx context.Context, token string, answers []string, c flow.Client, kind *string) (View, error) {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return View{}, err
 	}
+	*kind = sess.Kind
 	now := s.now().UTC()
 	if err := s.locked(ctx, st, c, now); err != nil {
 		return View{}, err

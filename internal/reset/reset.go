@@ -88,6 +88,8 @@ type Config struct {
 	Decoys *Decoys
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Metrics records the steps and outcomes (nil: nothing is recorded).
+	Metrics *flow.Metrics
 }
 
 // Service runs the reset and unlock flows. Its methods are safe for concurrent use.
@@ -163,6 +165,9 @@ type View struct {
 	// order: the answers come back in this order.
 	Questions []string
 	Ready     bool // enough proof: show the new-password form (reset) or unlock
+	// UserName is the user's sign-in name (UPN), once Ready only: the new-password page gives
+	// it to password managers (autocomplete="username"). Decoys never get here.
+	UserName string
 }
 
 // state is the session's State.
@@ -201,6 +206,12 @@ func (s *Service) audit(ctx context.Context, typ string, st *state, userID strin
 // or not the name matches a user who can reset: names that match nobody, disabled accounts and
 // users without any method get a decoy flow that looks the same and can never succeed.
 func (s *Service) Start(ctx context.Context, kind, name string, c flow.Client) (string, View, error) {
+	token, v, err := s.start(ctx, kind, name, c)
+	s.cfg.Metrics.Step(kind, "start", "", err) // decoys too: the same outcome as a real name
+	return token, v, err
+}
+
+func (s *Service) start(ctx context.Context, kind, name string, c flow.Client) (string, View, error) {
 	if kind != KindReset && kind != KindUnlock {
 		return "", View{}, fmt.Errorf("reset: unknown flow %q", kind)
 	}
@@ -396,6 +407,9 @@ func (s *Service) view(kind string, st *state, u *store.User) View {
 		v.Questions = slices.Clone(st.Asked)
 	}
 	v.Ready = !st.Decoy && len(st.Proven) >= st.Required
+	if v.Ready {
+		v.UserName = st.UPN
+	}
 	return v
 }
 
@@ -411,10 +425,18 @@ func (s *Service) locked(ctx context.Context, st *state, c flow.Client, now time
 
 // SendCode sends a code to one of the options (a decoy flow sends nothing, alike otherwise).
 func (s *Service) SendCode(ctx context.Context, token, optionID string, c flow.Client) (View, error) {
+	kind := ""
+	v, err := s.sendCode(ctx, token, optionID, c, &kind)
+	s.cfg.Metrics.Step(kind, "send", optionID, err)
+	return v, err
+}
+
+func (s *Service) sendCode(ctx context.Context, token, optionID string, c flow.Client, kind *string) (View, error) {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return View{}, err
 	}
+	*kind = sess.Kind
 	now := s.now().UTC()
 	if err := s.locked(ctx, st, c, now); err != nil {
 		s.audit(ctx, sess.Kind+".throttled", st, sess.UserID, c, map[string]string{"step": "send"})
@@ -440,6 +462,7 @@ func (s *Service) SendCode(ctx context.Context, token, optionID string, c flow.C
 	}
 	if err := flow.Enforce(ctx, s.st, st.Subject+":"+bucket, lim, now); err != nil {
 		s.audit(ctx, sess.Kind+".throttled", st, sess.UserID, c, map[string]string{"step": "send", "method": opt.Method})
+		s.cfg.Metrics.Code(sess.Kind, opt.Method, flow.CodeThrottled)
 		return View{}, err
 	}
 	code, err := s.codes().Issue(ctx, sess, sess.Kind+":"+opt.ID, opt.Dest, opt.Hint, now)
@@ -449,10 +472,12 @@ func (s *Service) SendCode(ctx context.Context, token, optionID string, c flow.C
 	var sent []*store.AuditEvent
 	if !st.Decoy {
 		if err := s.send.Send(ctx, s.codeMessage(opt, code, sess.Kind)); err != nil {
+			s.cfg.Metrics.Code(sess.Kind, opt.Method, flow.CodeFailed)
 			return View{}, fmt.Errorf("reset: queue code: %w", err)
 		}
 		sent = append(sent, s.event(sess.Kind+".code.sent", st, sess.UserID, c, map[string]string{"method": opt.Method, "to": opt.Hint}))
 	}
+	s.cfg.Metrics.Code(sess.Kind, opt.Method, flow.CodeQueued) // a decoy's looks queued too
 	st.Pending = opt.ID
 	// The session and the audit event in one write (one round trip on PostgreSQL).
 	if err := s.sessions.SaveStep(ctx, s.st, sess, st, sent...); err != nil {
@@ -495,10 +520,18 @@ func e164(canonical string) string { return strings.ReplaceAll(canonical, " ", "
 // VerifyCode checks a code for the pending option. The attempt is counted before the
 // comparison; a wrong code counts as a failed proof for the user and the client IP.
 func (s *Service) VerifyCode(ctx context.Context, token, optionID, code string, c flow.Client) (View, error) {
+	kind := ""
+	v, err := s.verifyCode(ctx, token, optionID, code, c, &kind)
+	s.cfg.Metrics.Step(kind, "verify", optionID, err)
+	return v, err
+}
+
+func (s *Service) verifyCode(ctx context.Context, token, optionID, code string, c flow.Client, kind *string) (View, error) {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return View{}, err
 	}
+	*kind = sess.Kind
 	now := s.now().UTC()
 	if err := s.locked(ctx, st, c, now); err != nil {
 		return View{}, err
@@ -549,17 +582,55 @@ func (s *Service) failedProof(ctx context.Context, sess *store.Session, st *stat
 	if hit.Key == "" {
 		return nil
 	}
-	s.audit(ctx, sess.Kind+".lockedOut", st, sess.UserID, c, map[string]string{"until": until.Format(time.RFC3339), "scope": strings.SplitN(hit.Key, ":", 2)[0]})
+	scope := strings.SplitN(hit.Key, ":", 2)[0]
+	s.audit(ctx, sess.Kind+".lockedOut", st, sess.UserID, c, map[string]string{"until": until.Format(time.RFC3339), "scope": scope})
+	s.cfg.Metrics.Lockout(sess.Kind, scope)
 	return flow.Locked(until)
 }
 
 // Complete finishes a flow whose proofs are enough: it writes the new password back (reset) or
 // unlocks the account (unlock). newPassword is ignored for unlock.
 func (s *Service) Complete(ctx context.Context, token, newPassword string, c flow.Client) error {
+	kind := ""
+	err := s.complete(ctx, token, newPassword, c, &kind)
+	s.cfg.Metrics.Step(kind, "complete", "", err)
+	return err
+}
+
+// outcome records the end of a proven flow: its metric and its one log line (never a secret:
+// the user's name, the methods proven, the client IP).
+func (s *Service) outcome(kind string, st *state, u *store.User, c flow.Client, outcome, reason string) {
+	s.cfg.Metrics.FlowOutcome(kind, st.Verified, outcome)
+	level := slog.LevelInfo
+	if outcome != "done" && outcome != "notLocked" {
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{slog.String("flow", kind), slog.String("outcome", outcome), slog.String("user", u.UserPrincipalName),
+		slog.String("methods", flow.MethodsLabel(st.Verified)), slog.Bool("privileged", st.Strict), slog.String("clientIP", c.IP)}
+	if reason != "" {
+		attrs = append(attrs, slog.String("reason", reason))
+	}
+	s.log.LogAttrs(context.Background(), level, "flow outcome", attrs...)
+}
+
+// write runs a directory write of op and records its duration.
+func (s *Service) write(op string, fn func() error) error {
+	start := time.Now()
+	err := fn()
+	reason := "ok"
+	if err != nil {
+		reason = reasonOf(err)
+	}
+	s.cfg.Metrics.Writeback(op, time.Since(start), reason)
+	return err
+}
+
+func (s *Service) complete(ctx context.Context, token, newPassword string, c flow.Client, kind *string) error {
 	sess, st, u, err := s.load(ctx, token)
 	if err != nil {
 		return err
 	}
+	*kind = sess.Kind
 	if st.Decoy || u == nil || len(st.Proven) < st.Required {
 		return userErr(flow.KindProof, "complete.notVerified")
 	}
@@ -592,7 +663,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 	}
 	var done *store.AuditEvent
 	if sess.Kind == KindReset {
-		if err := s.dir.SetPassword(ctx, u.DN, newPassword); err != nil {
+		if err := s.write(flow.OpSetPassword, func() error { return s.dir.SetPassword(ctx, u.DN, newPassword) }); err != nil {
 			outcome := s.outcomeOf(ctx, u, newPassword, err)
 			reason := reasonOf(err)
 			switch outcome {
@@ -602,6 +673,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 			case writeUnknown:
 				s.log.Error("password writeback outcome unknown", "user", u.UserPrincipalName, "err", err)
 				s.audit(ctx, "reset.writeback.unknown", st, u.ID, c, map[string]string{"reason": reason})
+				s.outcome(sess.Kind, st, u, c, "unknown", reason)
 				release()
 				e := userErr(flow.KindDirectory, "writeback.unknown")
 				e.Reason = "unknown"
@@ -609,6 +681,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 			default:
 				s.log.Warn("password writeback failed", "user", u.UserPrincipalName, "reason", reason, "err", err)
 				s.audit(ctx, "reset.writeback.failed", st, u.ID, c, map[string]string{"reason": reason})
+				s.outcome(sess.Kind, st, u, c, "refused", reason)
 				release()
 				e := userErr(flow.KindDirectory, "writeback."+reason)
 				e.Reason = reason
@@ -624,6 +697,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 		if locked, err := s.dir.IsLocked(ctx, u.DN); err == nil && !locked {
 			// Proven, and nothing to unlock: say so (only now, so it reveals nothing).
 			s.audit(ctx, "unlock.notLocked", st, u.ID, c, nil)
+			s.outcome(sess.Kind, st, u, c, "notLocked", "")
 			if err := s.st.DeleteSession(ctx, sess.ID); err != nil {
 				s.log.Error("end session", "err", err)
 			}
@@ -631,13 +705,14 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 		} else if err != nil {
 			s.log.Warn("could not tell whether the account is locked; unlocking", "user", u.UserPrincipalName, "err", err)
 		}
-		if err := s.dir.Unlock(ctx, u.DN); err != nil {
+		if err := s.write(flow.OpUnlock, func() error { return s.dir.Unlock(ctx, u.DN) }); err != nil {
 			reason := reasonOf(err)
 			if reason == "unavailable" || reason == "failed" {
 				// The answer may have been lost after the unlock was made: say so, not
 				// "nothing was changed" (a retry is harmless: unlocking twice is a no-op).
 				s.log.Error("unlock outcome unknown", "user", u.UserPrincipalName, "reason", reason, "err", err)
 				s.audit(ctx, "unlock.unknown", st, u.ID, c, map[string]string{"reason": reason})
+				s.outcome(sess.Kind, st, u, c, "unknown", reason)
 				release()
 				e := userErr(flow.KindDirectory, "unlock.unknown")
 				e.Reason = "unknown"
@@ -645,6 +720,7 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 			}
 			s.log.Warn("unlock failed", "user", u.UserPrincipalName, "reason", reason, "err", err)
 			s.audit(ctx, "unlock.failed", st, u.ID, c, map[string]string{"reason": reason})
+			s.outcome(sess.Kind, st, u, c, "refused", reason)
 			release()
 			e := userErr(flow.KindDirectory, "writeback."+reason)
 			e.Reason = reason
@@ -655,6 +731,14 @@ func (s *Service) Complete(ctx context.Context, token, newPassword string, c flo
 			fmt.Sprintf("Your account %s was unlocked at %s.\n\nIf this was not you, contact your helpdesk at once.\n",
 				u.UserPrincipalName, s.now().UTC().Format("2006-01-02 15:04 MST")))
 	}
+	if st.Strict {
+		// Administrators are told (package alert).
+		if done.Details == nil {
+			done.Details = map[string]string{}
+		}
+		done.Details["privileged"] = "true"
+	}
+	s.outcome(sess.Kind, st, u, c, "done", "")
 	// The end in one write (one round trip on PostgreSQL): the audit event, the counters
 	// cleared (a successful reset clears them; Entra SSPR does the same), the session ended.
 	if err := s.st.WriteStep(ctx, store.StepWrite{Audit: []*store.AuditEvent{done}, DeleteSession: sess.ID,
