@@ -36,6 +36,43 @@ type Readiness struct {
 	// "password expired"; "" when null).
 	PasswordExpiresAt *time.Time `json:"passwordExpiresAt"`
 	Password          string     `json:"password,omitempty"`
+
+	reason string // Reason*: why an enabled user is not ready; "" when ready or disabled
+}
+
+// Reasons an enabled user is not ready, counted in the daily snapshot and the dashboard.
+const (
+	ReasonNoContact     = "noContact"          // no method at all and no value on file that could be one
+	ReasonUnusableValue = "unusableValue"      // a value on file cannot be used (invalid, shared, new, cannot receive)
+	ReasonPrivileged    = "privilegedNeedsTwo" // privileged: has one method, needs two
+	ReasonTooFewMethods = "tooFewMethods"      // has fewer methods than the policy requires
+)
+
+// AllReasons lists the reasons in the order reports show them.
+var AllReasons = []string{ReasonNoContact, ReasonUnusableValue, ReasonPrivileged, ReasonTooFewMethods}
+
+// Reason says why an enabled user is not ready (a Reason* constant); "" for a user who is
+// ready or disabled.
+func (r Readiness) Reason() string { return r.reason }
+
+// reasonOf classifies a decision of an enabled user who is not ready.
+func reasonOf(d flow.Decision) string {
+	if d.Ready || !d.Enabled {
+		return ""
+	}
+	for _, n := range d.Notes {
+		if n.Problem {
+			return ReasonUnusableValue
+		}
+	}
+	switch {
+	case d.Destinations == 0:
+		return ReasonNoContact
+	case d.Privileged:
+		return ReasonPrivileged
+	default:
+		return ReasonTooFewMethods
+	}
 }
 
 // Offer is one option the flow would offer: its method, where the value comes from and the
@@ -116,7 +153,7 @@ func (a Assessor) facts(f flow.Facts, userID string) flow.Facts {
 func FromDecision(u store.User, d flow.Decision) Readiness {
 	r := Readiness{UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName, AccountEnabled: u.AccountEnabled,
 		Ready: d.Ready && d.Enabled, Required: d.Required, Methods: flow.MethodsOf(d.Options), Offers: []Offer{},
-		Missing: d.Missing, Problems: []string{}, Registered: d.Registered, Privileged: d.Privileged}
+		Missing: d.Missing, Problems: []string{}, Registered: d.Registered, Privileged: d.Privileged, reason: reasonOf(d)}
 	if u.PasswordExpiresAt != nil {
 		t := u.PasswordExpiresAt.UTC()
 		r.PasswordExpiresAt = &t
@@ -143,6 +180,9 @@ type Totals struct {
 	Ready    int
 	NotReady int
 	ByMethod map[string]int
+	// Registered counts the enabled users who registered; Reasons the enabled users not ready, by Reason.
+	Registered int
+	Reasons    map[string]int
 	// Shared are the numbers held by more users than the policy allows.
 	Shared []flow.SharedNumber
 }
@@ -166,10 +206,19 @@ func (t *Totals) Add(r Readiness) {
 		return
 	}
 	t.Enabled++
+	if r.Registered {
+		t.Registered++
+	}
 	if r.Ready {
 		t.Ready++
 	} else {
 		t.NotReady++
+		if r.reason != "" {
+			if t.Reasons == nil {
+				t.Reasons = map[string]int{}
+			}
+			t.Reasons[r.reason]++
+		}
 	}
 	for _, m := range r.Methods {
 		t.ByMethod[m]++

@@ -1,0 +1,237 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/store"
+)
+
+// Flows counted in the activity report.
+const (
+	FlowReset    = "reset"
+	FlowUnlock   = "unlock"
+	FlowRegister = "register"
+)
+
+// Outcomes counted per flow and day. Started, Done, Abandoned, FailedProof, Throttled and
+// WritebackFailed are the outcomes the dashboard stacks; MethodUsed, MethodFailed and CodeSent
+// carry the method (or channel) in DailyCount.Method; Registered carries the field registered.
+const (
+	OutcomeStarted         = "started"         // a flow started for a known user (unknown names are not counted)
+	OutcomeDone            = "done"            // password reset, account unlocked, registration confirmed
+	OutcomeAbandoned       = "abandoned"       // started that day and neither done nor failed at the writeback (finished days only)
+	OutcomeFailedProof     = "failedProof"     // a wrong code or wrong answers
+	OutcomeThrottled       = "throttled"       // refused by a throttle or a lockout
+	OutcomeWritebackFailed = "writebackFailed" // proven, but the directory refused or did not answer
+	OutcomeMethodUsed      = "methodUsed"      // a method proven (Method: email, sms, voice, questions)
+	OutcomeMethodFailed    = "methodFailed"    // a failed proof by that method
+	OutcomeCodeSent        = "codeSent"        // a code queued on that channel
+	OutcomeRegistered      = "registered"      // a field registered (Method: authenticationPhone, authenticationEmail, securityQuestions)
+)
+
+// StackedOutcomes are the outcomes of the activity chart, in stacking order.
+var StackedOutcomes = []string{OutcomeDone, OutcomeAbandoned, OutcomeFailedProof, OutcomeThrottled, OutcomeWritebackFailed}
+
+// countKey is one cell of the daily counts.
+type countKey struct{ flow, outcome, method string }
+
+// Classify names what an audit event counts for: none, one or two cells (a failed code is a
+// failed proof and a failure of its method). The event types are those written by
+// internal/reset (reset.* and unlock.*) and internal/register (register.*).
+func classify(e store.AuditEvent) []countKey {
+	kind, rest, ok := strings.Cut(e.Type, ".")
+	if !ok {
+		return nil
+	}
+	switch kind {
+	case FlowReset, FlowUnlock:
+		switch rest {
+		case "started":
+			if e.Details["outcome"] == "ok" {
+				return []countKey{{kind, OutcomeStarted, ""}}
+			}
+		case "done":
+			return []countKey{{kind, OutcomeDone, ""}}
+		case "code.failed":
+			return []countKey{{kind, OutcomeFailedProof, ""}, {kind, OutcomeMethodFailed, optionMethod(e.Details["option"])}}
+		case "questions.failed":
+			return []countKey{{kind, OutcomeFailedProof, ""}, {kind, OutcomeMethodFailed, flow.MethodQuestions}}
+		case "throttled", "lockedOut":
+			return []countKey{{kind, OutcomeThrottled, ""}}
+		case "writeback.failed", "writeback.unknown", "failed", "unknown":
+			return []countKey{{kind, OutcomeWritebackFailed, ""}}
+		case "code.verified":
+			return []countKey{{kind, OutcomeMethodUsed, optionMethod(e.Details["method"])}}
+		case "questions.verified":
+			return []countKey{{kind, OutcomeMethodUsed, flow.MethodQuestions}}
+		case "code.sent":
+			return []countKey{{kind, OutcomeCodeSent, e.Details["method"]}}
+		}
+	case FlowRegister:
+		switch rest {
+		case "confirmed":
+			return []countKey{{kind, OutcomeDone, ""}}
+		case "phone.changed":
+			return []countKey{{kind, OutcomeRegistered, store.FieldAuthenticationPhone}}
+		case "email.changed":
+			return []countKey{{kind, OutcomeRegistered, store.FieldAuthenticationEmail}}
+		case "questions.registered":
+			return []countKey{{kind, OutcomeRegistered, "securityQuestions"}}
+		case "code.failed":
+			return []countKey{{kind, OutcomeFailedProof, ""}}
+		case "throttled", "lockedOut":
+			return []countKey{{kind, OutcomeThrottled, ""}}
+		case "code.sent":
+			return []countKey{{kind, OutcomeCodeSent, e.Details["method"]}}
+		case "signin":
+			if e.Details["outcome"] == "ok" {
+				return []countKey{{kind, OutcomeStarted, ""}}
+			}
+		}
+	}
+	return nil
+}
+
+// optionMethod is the method of an option ID ("voice-office" is a voice call).
+func optionMethod(id string) string {
+	if id == flow.OptionVoiceOffice {
+		return flow.MethodVoice
+	}
+	return id
+}
+
+// ActivityStore is what the activity counts read and write.
+type ActivityStore interface {
+	ListAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditEvent) error) error
+	ListDailyCounts(ctx context.Context, since, until time.Time) ([]store.DailyCount, error)
+	CountedDays(ctx context.Context, since, until time.Time) ([]time.Time, error)
+	PutDailyCounts(ctx context.Context, day time.Time, counts []store.DailyCount) error
+}
+
+// CountDay counts the audit events of day (UTC). finished: the day is over, and the flows
+// started that day that ended neither done nor at the writeback are counted as abandoned (a day
+// still going has flows in progress).
+func CountDay(ctx context.Context, st ActivityStore, day time.Time, finished bool) ([]store.DailyCount, error) {
+	day = store.Day(day)
+	m := map[countKey]int{}
+	err := st.ListAudit(ctx, store.AuditFilter{Since: day, Until: day.AddDate(0, 0, 1)}, func(e store.AuditEvent) error {
+		for _, k := range classify(e) {
+			m[k]++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count %s: %w", day.Format(time.DateOnly), err)
+	}
+	if finished {
+		for _, f := range []string{FlowReset, FlowUnlock} {
+			left := m[countKey{f, OutcomeStarted, ""}] - m[countKey{f, OutcomeDone, ""}] - m[countKey{f, OutcomeWritebackFailed, ""}]
+			if left > 0 {
+				m[countKey{f, OutcomeAbandoned, ""}] = left
+			}
+		}
+	}
+	out := make([]store.DailyCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, store.DailyCount{Day: day, Flow: k.flow, Outcome: k.outcome, Method: k.method, Count: n})
+	}
+	sortCounts(out)
+	return out, nil
+}
+
+func sortCounts(cs []store.DailyCount) {
+	sort.Slice(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if !a.Day.Equal(b.Day) {
+			return a.Day.Before(b.Day)
+		}
+		if a.Flow != b.Flow {
+			return a.Flow < b.Flow
+		}
+		if a.Outcome != b.Outcome {
+			return a.Outcome < b.Outcome
+		}
+		return a.Method < b.Method
+	})
+}
+
+// MaxBackfill is how many finished days UpdateDailyCounts counts at most, going back from yesterday.
+const MaxBackfill = 400
+
+// UpdateDailyCounts counts and stores every finished day of the last MaxBackfill that is not
+// counted yet; it returns how many days it counted. It is idempotent: run it as often as you
+// like (serve's housekeeping does, under its lease).
+func UpdateDailyCounts(ctx context.Context, st ActivityStore, now time.Time) (int, error) {
+	today := store.Day(now)
+	since := today.AddDate(0, 0, -MaxBackfill)
+	counted, err := st.CountedDays(ctx, since, today)
+	if err != nil {
+		return 0, fmt.Errorf("daily counts: %w", err)
+	}
+	done := make(map[time.Time]bool, len(counted))
+	for _, d := range counted {
+		done[d] = true
+	}
+	n := 0
+	for d := since; d.Before(today); d = d.AddDate(0, 0, 1) {
+		if done[d] {
+			continue
+		}
+		counts, err := CountDay(ctx, st, d, true)
+		if err != nil {
+			return n, fmt.Errorf("daily counts: %w", err)
+		}
+		if err := st.PutDailyCounts(ctx, d, counts); err != nil {
+			return n, fmt.Errorf("daily counts: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Activity returns the daily counts of the days from since's day to now's day included: the
+// stored counts of the days housekeeping counted, the others (today, and days not counted yet)
+// counted from the audit log now. Oldest day first.
+func Activity(ctx context.Context, st ActivityStore, since, now time.Time) ([]store.DailyCount, error) {
+	first, today := store.Day(since), store.Day(now)
+	counted, err := st.CountedDays(ctx, first, today)
+	if err != nil {
+		return nil, fmt.Errorf("activity: %w", err)
+	}
+	out, err := st.ListDailyCounts(ctx, first, today)
+	if err != nil {
+		return nil, fmt.Errorf("activity: %w", err)
+	}
+	done := make(map[time.Time]bool, len(counted))
+	for _, d := range counted {
+		done[d] = true
+	}
+	for d := first; !d.After(today); d = d.AddDate(0, 0, 1) {
+		if done[d] {
+			continue
+		}
+		live, err := CountDay(ctx, st, d, d.Before(today))
+		if err != nil {
+			return nil, fmt.Errorf("activity: %w", err)
+		}
+		out = append(out, live...)
+	}
+	sortCounts(out)
+	return out, nil
+}
+
+// Sum adds the counts of flow and outcome (and method, unless method is "*") over cs.
+func Sum(cs []store.DailyCount, flowName, outcome, method string) int {
+	n := 0
+	for _, c := range cs {
+		if c.Flow == flowName && c.Outcome == outcome && (method == "*" || c.Method == method) {
+			n += c.Count
+		}
+	}
+	return n
+}
