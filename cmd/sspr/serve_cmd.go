@@ -140,7 +140,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		CodeKey:            key.Derive("code-mac"),
 		DecoyKey:           key.Derive("decoy"),
 		DefaultCountryCode: cc,
-		CompanyName:        cfg.Server.CompanyName,
+		CompanyName:        cfg.Branding.CompanyName,
 		PublicURL:          cfg.Server.PublicURL,
 		Questions:          qcat,
 		Hasher:             hasher,
@@ -155,21 +155,21 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		Phones:      phones,
 		CodeKey:     key.Derive("register-code-mac"),
 		NameKey:     key.Derive("decoy"),
-		CompanyName: cfg.Server.CompanyName,
+		CompanyName: cfg.Branding.CompanyName,
 		PublicURL:   cfg.Server.PublicURL,
 	}, a.log)
 	changer := change.New(a.store, sender, dir, change.Config{
 		Policy:      cfg.Reset,
 		Password:    cfg.Password,
 		NameKey:     key.Derive("decoy"), // the reset and registration flows' name key
-		CompanyName: cfg.Server.CompanyName,
+		CompanyName: cfg.Branding.CompanyName,
 	}, a.log)
 	site, err := web.New(web.Config{
 		PublicURL:       cfg.Server.PublicURL,
 		TLS:             cfg.Server.TLSCertFile != "",
 		ClientIP:        cfg.Server.ClientIP(),
-		CompanyName:     cfg.Server.CompanyName,
-		HelpdeskURL:     cfg.Server.HelpdeskURL,
+		CompanyName:     cfg.Branding.CompanyName,
+		HelpdeskURL:     cfg.Branding.Helpdesk.URL,
 		CSRFKey:         key.Derive("csrf"),
 		ResponseFloor:   cfg.Reset.ResponseFloor,
 		SessionLifetime: cfg.Reset.SessionLifetime,
@@ -199,6 +199,14 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		ready.MaxSyncAge = 3 * cfg.Sync.Interval
 	}
 	site.Handle("GET /readyz", web.Ready(ready))
+	if cfg.Console.On() { // the administrators' console at /admin
+		con, err := newConsole(ctx, a, key, sender, dir)
+		if err != nil {
+			return err
+		}
+		defer con.Wait()
+		mountConsole(site, con)
+	}
 
 	var certs *certReloader
 	if cfg.Server.TLSCertFile != "" {

@@ -15,7 +15,9 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sspr/sspr/internal/branding"
 	"github.com/sspr/sspr/internal/config/problem"
+	"github.com/sspr/sspr/internal/console"
 	"github.com/sspr/sspr/internal/directory"
 	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/ldapconn"
@@ -45,6 +47,11 @@ type Config struct {
 	Notify   Notify          `yaml:"notify"`
 	// Reminders are the password expiry reminders (package reminder).
 	Reminders reminder.Policy `yaml:"reminders"`
+	// Console is the administrators' web console at /admin: who may sign in (package console).
+	Console console.Policy `yaml:"console"`
+	// Branding is the organization's name, logo, colours and helpdesk on every page, mail and
+	// text message (package branding).
+	Branding branding.Config `yaml:"branding"`
 
 	// StorePasswordFile holds the PostgreSQL store's password ($SSPR_STORE_PASSWORD_FILE wins);
 	// never in the URL. StorePassword is what it holds.
@@ -300,7 +307,9 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix string, lines map[int]string
 
 // renamed says where a key that no longer exists went.
 var renamed = map[string]string{
-	"directory.timeout": "replaced by operationTimeout, each wait for the directory, and callTimeout, a whole interactive call",
+	"directory.timeout":  "replaced by operationTimeout, each wait for the directory, and callTimeout, a whole interactive call",
+	"server.companyName": "moved to branding.companyName",
+	"server.helpdeskURL": "moved to branding.helpdesk.url",
 }
 
 func suggest(key string, fields map[string]reflect.StructField) string {

@@ -42,9 +42,7 @@ type Server struct {
 	MetricsListen string `yaml:"metricsListen"`
 	// DebugTiming adds Server-Timing (the server's time before padding) to every response:
 	// for benchmarks only; it undoes the response floor, and config validate warns about it.
-	DebugTiming bool   `yaml:"debugTiming"`
-	CompanyName string `yaml:"companyName"`
-	HelpdeskURL string `yaml:"helpdeskURL"`
+	DebugTiming bool `yaml:"debugTiming"`
 }
 
 // Notify says how each channel is delivered.
@@ -92,6 +90,8 @@ func (c *Config) applyServerDefaults() {
 	c.Reset = c.Reset.WithDefaults()
 	c.Registration = c.Registration.WithDefaults()
 	c.Reminders = c.Reminders.WithDefaults()
+	c.Console = c.Console.WithDefaults()
+	c.Branding = c.Branding.WithDefaults()
 	d := password.Default()
 	if c.Password.MinLength == 0 {
 		c.Password.MinLength = d.MinLength
@@ -193,6 +193,10 @@ func (c *Config) validateServer() []Problem {
 		key, msg, _ := strings.Cut(p, ": ")
 		add("reminders."+key, "%s", msg)
 	}
+	for _, p := range c.Console.Problems() {
+		add("console."+p.Key, "%s", p.Message)
+	}
+	l.Under("branding", c.Branding.Validate())
 	if err := c.Password.Validate(); err != nil {
 		add("password", "%v", err)
 	}

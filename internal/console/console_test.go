@@ -1,0 +1,535 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sspr/sspr/internal/admin"
+	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/store"
+	"github.com/sspr/sspr/internal/store/sqlite"
+)
+
+// fakeDirectory is our own Directory: passwords by DN, groups by DN.
+type fakeDirectory struct {
+	mu        sync.Mutex
+	passwords map[string]string
+	members   map[string][]string // group DN → member DNs
+	unlocked  []string
+}
+
+type dirErr struct{ reason string }
+
+func (e dirErr) Error() string  { return "directory: " + e.reason }
+func (e dirErr) Reason() string { return e.reason }
+
+func (d *fakeDirectory) Authenticate(_ context.Context, dn, pw string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if want, ok := d.passwords[dn]; !ok || want != pw {
+		return dirErr{"wrongPassword"}
+	}
+	return nil
+}
+
+func (d *fakeDirectory) IsMember(_ context.Context, userDN, groupDN string) (bool, error) {
+	for _, m := range d.members[groupDN] {
+		if strings.EqualFold(m, userDN) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (d *fakeDirectory) Unlock(_ context.Context, dn string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.unlocked = append(d.unlocked, dn)
+	return nil
+}
+
+// outbox is our own flow.Sender: it keeps the messages.
+type outbox struct {
+	mu   sync.Mutex
+	msgs []flow.Message
+}
+
+func (o *outbox) Send(_ context.Context, m flow.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.msgs = append(o.msgs, m)
+	return nil
+}
+
+func (o *outbox) codeTo(t *testing.T, to string) string {
+	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i := len(o.msgs) - 1; i >= 0; i-- {
+		if o.msgs[i].To == to {
+			return regexp.MustCompile(`\d{6,}`).FindString(o.msgs[i].Body)
+		}
+	}
+	t.Fatalf("no message to %s", to)
+	return ""
+}
+
+const (
+	adminGroup  = "CN=Console Admins,OU=Groups,DC=contoso,DC=com"
+	readerGroup = "CN=Helpdesk,OU=Groups,DC=contoso,DC=com"
+	annDN       = "CN=ann,OU=Staff,DC=contoso,DC=com"  // administrator
+	rayDN       = "CN=ray,OU=Staff,DC=contoso,DC=com"  // reader
+	nedDN       = "CN=ned,OU=Staff,DC=contoso,DC=com"  // in no group
+	carlDN      = "CN=carl,OU=Staff,DC=contoso,DC=com" // a user the administrators change
+	password    = "Correct-Horse-9"
+)
+
+type fixture struct {
+	st    store.Store
+	dir   *fakeDirectory
+	out   *outbox
+	srv   *Server
+	http  *httptest.Server
+	mu    sync.Mutex
+	now   time.Time
+	floor time.Duration
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fixture) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sspr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	users := []store.User{
+		{UserPrincipalName: "ann@contoso.com", DN: annDN, AccountEnabled: true, AuthenticationEmail: "ann.private@example.net"},
+		{UserPrincipalName: "ray@contoso.com", DN: rayDN, AccountEnabled: true,
+			MobilePhone: store.Phone{Raw: "+1 425 555 0101", Number: "+1 4255550101", Type: "mobile"}},
+		{UserPrincipalName: "ned@contoso.com", DN: nedDN, AccountEnabled: true, AlternateEmails: []string{"ned@example.net"}},
+		{UserPrincipalName: "carl@contoso.com", DN: carlDN, AccountEnabled: true, DisplayName: "Carl Cloud"},
+	}
+	if err := st.Update(ctx, func(tx store.UsersTx) error {
+		for i := range users {
+			users[i].Source = store.SourceCloud
+			if err := tx.CreateUser(ctx, &users[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{st: st, out: &outbox{}, now: time.Now().UTC(), dir: &fakeDirectory{
+		passwords: map[string]string{annDN: password, rayDN: password, nedDN: password, carlDN: password},
+		members:   map[string][]string{adminGroup: {annDN}, readerGroup: {rayDN, annDN}}}}
+	log := slog.New(slog.NewTextHandler(t.Output(), nil))
+	p := Policy{Readers: []string{readerGroup}, Administrators: []string{adminGroup}}
+	reset := flow.DefaultPolicy()
+	auth := NewAuth(st, f.out, f.dir, p, reset, bytes.Repeat([]byte("c"), 32), bytes.Repeat([]byte("n"), 32), f.clock, log)
+	norm, _ := phone.NewNormalizer("US")
+	f.http = httptest.NewServer(nil)
+	t.Cleanup(f.http.Close)
+	f.srv, err = New(Config{Policy: p, Reset: reset, PublicURL: f.http.URL, CSRFKey: bytes.Repeat([]byte("k"), 32),
+		Now: f.clock, ResponseFloor: 30 * time.Millisecond}, auth, st, admin.New(st, norm, f.clock), f.dir, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.http.Config.Handler = f.srv
+	return f
+}
+
+// browser is an HTTP client with cookies that does not follow redirects.
+type browser struct {
+	t    *testing.T
+	f    *fixture
+	c    *http.Client
+	csrf string
+}
+
+func (f *fixture) browser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, f: f, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *browser) get(path string) (int, string, http.Header) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.f.http.URL + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if m := csrfRE.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return resp.StatusCode, string(body), resp.Header
+}
+
+func (b *browser) post(path string, form url.Values) (int, string, string) {
+	b.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if form.Get("csrf") == "" {
+		form.Set("csrf", b.csrf)
+	}
+	resp, err := b.c.PostForm(b.f.http.URL+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if m := csrfRE.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return resp.StatusCode, string(body), resp.Header.Get("Location")
+}
+
+// signIn signs in with the password and the code sent to dest.
+func (b *browser) signIn(name, dest string) {
+	b.t.Helper()
+	b.get("/admin/signin")
+	status, body, loc := b.post("/admin/signin", url.Values{"username": {name}, "password": {password}})
+	if status != http.StatusSeeOther || loc != "/admin/signin/code" {
+		b.t.Fatalf("sign in %s: %d %s\n%s", name, status, loc, body)
+	}
+	b.get("/admin/signin/code")
+	status, body, loc = b.post("/admin/signin/code", url.Values{"code": {b.f.out.codeTo(b.t, dest)}})
+	if status != http.StatusSeeOther || loc != "/admin/dashboard" {
+		b.t.Fatalf("code %s: %d %s\n%s", name, status, loc, body)
+	}
+}
+
+func (f *fixture) events(t *testing.T, typ string) []store.AuditEvent {
+	t.Helper()
+	var out []store.AuditEvent
+	if err := f.st.ListAudit(t.Context(), store.AuditFilter{TypePrefix: typ}, func(e store.AuditEvent) error {
+		out = append(out, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestSignInRefusalsLookAlike(t *testing.T) {
+	f := newFixture(t)
+	csrfValue := regexp.MustCompile(`value="[A-Za-z0-9_-]{43}"`)
+	var pages []string
+	for _, tc := range []struct{ name, user, pw string }{
+		{"wrong password", "ann@contoso.com", "not-it"},
+		{"unknown name", "nobody@contoso.com", password},
+		{"not a member", "ned@contoso.com", password},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := f.browser(t)
+			b.get("/admin/signin")
+			start := time.Now()
+			status, body, _ := b.post("/admin/signin", url.Values{"username": {tc.user}, "password": {tc.pw}})
+			if took := time.Since(start); took < f.srv.cfg.ResponseFloor {
+				t.Errorf("answered in %s, under the floor", took)
+			}
+			if status != http.StatusOK || !strings.Contains(body, `id="error"`) {
+				t.Fatalf("status %d\n%s", status, body)
+			}
+			body = strings.ReplaceAll(body, tc.user, "USER") // the name typed is shown again
+			pages = append(pages, csrfValue.ReplaceAllString(body, `value="X"`))
+		})
+	}
+	for i := 1; i < len(pages); i++ {
+		if pages[i] != pages[0] {
+			t.Errorf("page %d differs from page 0:\n%s\n---\n%s", i, pages[i], pages[0])
+		}
+	}
+	if n := len(f.out.msgs); n != 0 {
+		t.Errorf("%d messages sent for refused sign-ins", n)
+	}
+	// The audit log tells them apart; the pages do not.
+	outcomes := map[string]int{}
+	for _, e := range f.events(t, EventSignIn) {
+		outcomes[e.Details["outcome"]]++
+	}
+	for _, o := range []string{"wrongPassword", "unknownName", "notMember"} {
+		if outcomes[o] == 0 {
+			t.Errorf("no %s sign-in audited: %v", o, outcomes)
+		}
+	}
+}
+
+func TestSignInTwoFactorsAndRoles(t *testing.T) {
+	f := newFixture(t)
+	ann := f.browser(t)
+	ann.signIn("ann@contoso.com", "ann.private@example.net") // authenticationEmail
+	status, body, _ := ann.get("/admin/dashboard")
+	if status != http.StatusOK || !strings.Contains(body, "ann@contoso.com (administrator)") {
+		t.Fatalf("dashboard %d\n%s", status, body)
+	}
+	ray := f.browser(t)
+	ray.signIn("ray@contoso.com", "+14255550101") // no registration: the directory's mobilePhone
+	if _, body, _ := ray.get("/admin/dashboard"); !strings.Contains(body, "ray@contoso.com (reader)") {
+		t.Fatalf("reader dashboard\n%s", body)
+	}
+	// A reader sees no action forms and is refused the actions.
+	_, body, _ = ray.get("/admin/users/carl@contoso.com")
+	if strings.Contains(body, `id="mobilePhone"`) {
+		t.Error("a reader sees the fields form")
+	}
+	status, _, _ = ray.post("/admin/users/carl@contoso.com/fields", url.Values{"mobilePhone": {"+1 425 555 0199"}})
+	if status != http.StatusForbidden {
+		t.Errorf("reader's change: %d, want 403", status)
+	}
+	if len(f.events(t, EventForbidden)) != 1 {
+		t.Error("the refusal is not audited")
+	}
+	// The administrator changes carl's mobilePhone with the CLI's rules.
+	_, body, _ = ann.get("/admin/users/carl@contoso.com")
+	if !strings.Contains(body, `id="mobilePhone"`) {
+		t.Fatalf("no fields form for the administrator\n%s", body)
+	}
+	status, body, _ = ann.post("/admin/users/carl@contoso.com/fields", url.Values{"mobilePhone": {"not a phone"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="mobilePhone-error"`) {
+		t.Errorf("invalid phone: %d\n%s", status, body)
+	}
+	status, body, _ = ann.post("/admin/users/carl@contoso.com/fields", url.Values{"mobilePhone": {"(425) 555-0199"}})
+	if status != http.StatusOK || !strings.Contains(body, "Saved: mobilePhone") {
+		t.Fatalf("change: %d\n%s", status, body)
+	}
+	u, _ := f.st.UserByUPN(t.Context(), "carl@contoso.com")
+	if u.MobilePhone.Number != "+1 4255550199" {
+		t.Errorf("mobilePhone %+v", u.MobilePhone)
+	}
+	ev := f.events(t, admin.EventUserUpdated)
+	if len(ev) != 1 || ev[0].Actor != "console:ann@contoso.com" || ev[0].Details["field"] != "mobilePhone" {
+		t.Errorf("audit %+v", ev)
+	}
+	// Without the CSRF token, nothing is done.
+	status, _, _ = ann.post("/admin/users/carl@contoso.com/unlock", url.Values{"csrf": {"forged"}})
+	if status != http.StatusForbidden || len(f.dir.unlocked) != 0 {
+		t.Errorf("forged unlock: %d, %v", status, f.dir.unlocked)
+	}
+	status, _, _ = ann.post("/admin/users/carl@contoso.com/unlock", nil)
+	if status != http.StatusOK || len(f.dir.unlocked) != 1 || len(f.events(t, EventUserUnlocked)) != 1 {
+		t.Errorf("unlock: %d, %v", status, f.dir.unlocked)
+	}
+	// Sign-out ends the session.
+	ann.post("/admin/signout", nil)
+	if status, _, h := ann.get("/admin/dashboard"); status != http.StatusSeeOther || h.Get("Location") != "/admin/signin" {
+		t.Errorf("after sign-out: %d %s", status, h.Get("Location"))
+	}
+}
+
+func TestSessionIdleTimeout(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.signIn("ray@contoso.com", "+14255550101")
+	for range 3 { // activity keeps it alive past the idle timeout
+		f.advance(10 * time.Minute)
+		if status, _, _ := b.get("/admin/users"); status != http.StatusOK {
+			t.Fatalf("active session refused: %d", status)
+		}
+	}
+	f.advance(DefaultIdleTimeout + time.Second)
+	if status, _, h := b.get("/admin/users"); status != http.StatusSeeOther || h.Get("Location") != "/admin/signin" {
+		t.Errorf("idle session: %d %s", status, h.Get("Location"))
+	}
+}
+
+func TestWrongPasswordsLockOut(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	for i := range 6 {
+		b.get("/admin/signin")
+		status, body, _ := b.post("/admin/signin", url.Values{"username": {"ann@contoso.com"}, "password": {"wrong"}})
+		want := http.StatusOK
+		if i >= 4 {
+			want = http.StatusTooManyRequests
+		}
+		if status != want {
+			t.Fatalf("attempt %d: %d, want %d\n%s", i+1, status, want, body)
+		}
+	}
+	// Locked: even the right password is refused now.
+	status, _, _ := b.post("/admin/signin", url.Values{"username": {"ann@contoso.com"}, "password": {password}})
+	if status != http.StatusTooManyRequests {
+		t.Errorf("right password while locked: %d", status)
+	}
+	if len(f.events(t, EventLockedOut)) == 0 {
+		t.Error("lockout not audited")
+	}
+}
+
+func TestAuditFiltersAndCSV(t *testing.T) {
+	f := newFixture(t)
+	for _, e := range []store.AuditEvent{
+		{Type: "reset.done", Actor: "user", UserPrincipalName: "carl@contoso.com", ClientIP: "192.0.2.7"},
+		{Type: "reset.code.failed", Actor: "user", UserPrincipalName: "carl@contoso.com", ClientIP: "198.51.100.1"},
+		{Type: "reset.started", Actor: "user", UserPrincipalName: "=cmd|' /C calc'!A0", ClientIP: "192.0.2.8", Details: map[string]string{"outcome": "unknownName"}},
+	} {
+		e.Time = f.clock()
+		if err := f.st.AppendAudit(t.Context(), &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := f.browser(t)
+	b.signIn("ray@contoso.com", "+14255550101")
+	status, body, _ := b.get("/admin/audit?type=reset.&clientIP=192.0.2.0/24")
+	if status != http.StatusOK || !strings.Contains(body, "reset.done") || strings.Contains(body, "reset.code.failed") {
+		t.Fatalf("filtered page %d\n%s", status, body)
+	}
+	if status, _, _ := b.get("/admin/audit?since=yesterday"); status != http.StatusBadRequest {
+		t.Errorf("bad since: %d", status)
+	}
+	status, body, h := b.get("/admin/audit.csv?type=reset.&clientIP=192.0.2.0/24")
+	if status != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv %d %v", status, h)
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || strings.Join(rows[0], ",") != strings.Join(auditHeader, ",") {
+		t.Fatalf("rows %q", rows)
+	}
+	for _, r := range rows[1:] {
+		if strings.HasPrefix(r[4], "=") {
+			t.Errorf("formula not defused: %q", r[4])
+		}
+	}
+	if len(f.events(t, EventAuditExported)) != 1 {
+		t.Error("export not audited")
+	}
+	status, body, _ = b.get("/admin/audit.json?user=carl@contoso.com")
+	if status != http.StatusOK || strings.Count(body, `"type":"reset.`) != 2 {
+		t.Errorf("json %d %s", status, body)
+	}
+}
+
+func TestDashboardCounts(t *testing.T) {
+	f := newFixture(t)
+	carl, _ := f.st.UserByUPN(t.Context(), "carl@contoso.com")
+	now := f.clock()
+	for _, e := range []store.AuditEvent{
+		{Type: "reset.started", UserID: carl.ID, Time: now.Add(-time.Hour)},
+		{Type: "reset.done", UserID: carl.ID, Time: now.Add(-time.Hour)},
+		{Type: "reset.started", UserID: carl.ID, Time: now.Add(-10 * 24 * time.Hour)},
+		{Type: "reset.code.failed", UserID: carl.ID, Time: now.Add(-10 * 24 * time.Hour)},
+		{Type: "reset.throttled", UserID: carl.ID, Time: now.Add(-2 * time.Hour)},
+		{Type: "reset.started", Time: now.Add(-time.Hour)}, // an unknown name: not counted as started
+	} {
+		e.Actor = "user"
+		if err := f.st.AppendAudit(t.Context(), &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := f.srv.dashboardFigures(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want int
+	}{
+		{"users", d.Totals.Users, 4}, {"registered", d.Registered, 1},
+		{"resets done 7d", d.Week.ResetsDone, 1}, {"resets done 30d", d.Month.ResetsDone, 1},
+		{"started 7d", d.Week.ResetsStarted, 1}, {"started 30d", d.Month.ResetsStarted, 2},
+		{"failed 7d", d.Week.FailedProofs, 0}, {"failed 30d", d.Month.FailedProofs, 1},
+		{"throttled 7d", d.Week.Throttled, 1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	if r := d.Month.SuccessRate(); r != 50 {
+		t.Errorf("success rate %v", r)
+	}
+}
+
+func TestPolicyProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    Policy
+		keys []string
+	}{
+		{"defaults", Policy{Readers: []string{readerGroup}}, nil},
+		{"not a DN", Policy{Administrators: []string{"helpdesk"}}, []string{"administrators[0]"}},
+		{"idle too long", Policy{IdleTimeout: 2 * time.Hour}, []string{"idleTimeout"}},
+		{"lifetime under idle", Policy{IdleTimeout: 30 * time.Minute, SessionLifetime: 20 * time.Minute}, []string{"sessionLifetime"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var keys []string
+			for _, p := range tc.p.WithDefaults().Problems() {
+				keys = append(keys, p.Key)
+			}
+			if strings.Join(keys, ",") != strings.Join(tc.keys, ",") {
+				t.Errorf("problems %v, want %v", keys, tc.keys)
+			}
+		})
+	}
+	if (Policy{}).On() {
+		t.Error("a console without groups is on")
+	}
+}
+
+func TestWrongCodeIsAFailedProof(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.get("/admin/signin")
+	b.post("/admin/signin", url.Values{"username": {"ann@contoso.com"}, "password": {password}})
+	b.get("/admin/signin/code")
+	status, body, _ := b.post("/admin/signin/code", url.Values{"code": {"00000000"}})
+	if status != http.StatusOK || !strings.Contains(body, "Tries left: 4") {
+		t.Fatalf("wrong code: %d\n%s", status, body)
+	}
+	if n, _ := f.st.CountEvents(t.Context(), "u:"+mustUser(t, f, "ann@contoso.com").ID+":console", f.clock().Add(-time.Hour)); n != 1 {
+		t.Errorf("failed proofs counted: %d", n)
+	}
+	// The pending session is not a signed-in one.
+	if status, _, _ := b.get("/admin/dashboard"); status != http.StatusSeeOther {
+		t.Errorf("dashboard before the code: %d", status)
+	}
+	status, _, loc := b.post("/admin/signin/code", url.Values{"code": {f.out.codeTo(t, "ann.private@example.net")}})
+	if status != http.StatusSeeOther || loc != "/admin/dashboard" {
+		t.Errorf("right code: %d %s", status, loc)
+	}
+}
+
+func mustUser(t *testing.T, f *fixture, upn string) store.User {
+	t.Helper()
+	u, err := f.st.UserByUPN(t.Context(), upn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

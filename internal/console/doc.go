@@ -1,0 +1,59 @@
+// Package console is the administrators' web console at /admin, mounted on the serve
+// listener beside the end-user pages (package web), whose security headers (CSP without inline
+// script or style, frame and referrer policy, HSTS) apply to it. Server-rendered
+// (html/template), no JavaScript, no external assets: the shared stylesheet /static/sspr.css and
+// the console's own /admin/static/console.css.
+//
+// Sign-in is two factors, for members of configured directory groups only (Policy: readers,
+// administrators), as Auth:
+//
+//	SignIn(name, password)  throttle per client IP → bind as the user (an unknown name binds a
+//	                        DN that cannot exist) → console group membership in the directory
+//	                        (administrators first; a group that cannot be checked grants
+//	                        nothing) → a one-time code (flow.Codes) to authenticationEmail,
+//	                        else authenticationPhone, else the first alternateEmails, else
+//	                        mobilePhone, through the outbox → a pending session
+//	                        A wrong password, an unknown name and a non-member get the same
+//	                        page (padded to the response floor) and count as a failed proof
+//	                        (reset.throttle.failedProofs per user and failedProofsIP).
+//	VerifyCode(code)        attempt counted first → a new session token (kind "console"),
+//	                        extended on each request by idleTimeout (15 min), never past
+//	                        sessionLifetime; a wrong code is a failed proof
+//
+// Routes (every POST carries the CSRF token of an HttpOnly SameSite=Strict cookie; actions
+// need the administrator role: a reader gets 403, audited as console.forbidden):
+//
+//	GET  /admin                          → /admin/dashboard or /admin/signin
+//	GET  /admin/signin                   user name and password
+//	POST /admin/signin                   Auth.SignIn → 303 /admin/signin/code        (padded)
+//	GET  /admin/signin/code              the code form (the masked destination)
+//	POST /admin/signin/code              Auth.VerifyCode → 303 /admin/dashboard      (padded)
+//	POST /admin/signout                  ends the session
+//	GET  /admin/dashboard                tiles: users, ready, registered, locked out, resets
+//	                                     and unlocks in 7 / 30 days by outcome, success rate,
+//	                                     outbox backlog, last sync
+//	GET  /admin/users                    search and filters: readiness, reason, source,
+//	                                     registered, locked; 50 per page (after=UPN)
+//	GET  /admin/users/{upn}              fields, readiness, explain (report.Explainer), the
+//	                                     registration (never questions or answers), recent
+//	                                     events, administrators' actions
+//	POST /admin/users/{upn}/fields       mobilePhone, officePhone, alternateEmails with the
+//	                                     CLI's rules (admin.Service.Update)            admin
+//	POST /admin/users/{upn}/unlock       directory unlock + sspr's failed-proof lock   admin
+//	POST /admin/users/{upn}/reregister   removes authenticationPhone, authenticationEmail
+//	                                     and the security questions                   admin
+//	GET  /admin/audit                    filters: since, until, user, type, actor, outcome,
+//	                                     clientIP (api.AuditQuery, as the CLI and the API);
+//	                                     50 per page
+//	GET  /admin/audit.csv, .json         the same filters, streamed (memory flat)
+//	GET  /admin/sync                     the last runs
+//	POST /admin/sync                     start a run (full=1: a full run)              admin
+//	POST /admin/sync/approve             the newest run was held by the delete guard: run
+//	                                     again with the deletes allowed                admin
+//
+// Every console action is an audit event with the actor "console:<userPrincipalName>":
+// console.signin (outcome codeSent, ok, wrongPassword, unknownName, notMember, wrongCode, ...),
+// console.code.sent, console.signout, console.user.viewed, console.users.searched,
+// console.audit.searched, console.audit.exported, and the actions (admin.user.updated for fields, console.user.unlocked,
+// console.user.reregistrationRequired, console.sync.requested, console.sync.approved).
+package console
