@@ -283,6 +283,7 @@ func startCluster(t *testing.T, d *testDir, dsn string, n int) *cluster {
   publicURL: %s
   secretFile: %s
   metricsListen: %s
+branding:
   companyName: Contoso (cluster)
 notify:
   file: %s

@@ -28,7 +28,7 @@ func (a *app) contactNotices() func(context.Context, syncer.ContactChange) {
 	}
 	outbox := notify.NewOutbox(a.store, sealer, nil)
 	cool := a.cfg.Reset.Cooldown()
-	company := a.cfg.Server.CompanyName
+	company := a.cfg.Branding.CompanyName
 	if company == "" {
 		company = "your organization"
 	}

@@ -29,6 +29,7 @@ func Server(listen, secretFile, outboxFile string) string {
   listen: %s
   publicURL: http://%s
   secretFile: %s
+branding:
   companyName: Contoso (demo)
 notify:
   console: true             # codes are printed by sspr demo
