@@ -42,6 +42,8 @@ type Config struct {
 	// previous value's owner can be told (the reset flow does not trust such a value at once:
 	// reset.newContactCooldown).
 	OnContactChange func(ctx context.Context, c ContactChange)
+	// Metrics records every run (nil: nothing is recorded).
+	Metrics *Metrics
 }
 
 // ContactChange is a directory contact value that changed for an existing user.
@@ -252,6 +254,7 @@ func (e *Engine) settle(r *store.SyncRun, err error, dryRun bool) {
 }
 
 func (e *Engine) logRun(r store.SyncRun) {
+	e.cfg.Metrics.observe(r)
 	var took time.Duration
 	if r.FinishedAt != nil {
 		took = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond)
