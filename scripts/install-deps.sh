@@ -10,9 +10,10 @@ set -euo pipefail
 
 case "${1:-test}" in
   demo) pkgs=(slapd ldap-utils) ;;
+  bench) pkgs=(slapd ldap-utils postgresql gcc libc6-dev) ;;
   test) pkgs=(slapd ldap-utils samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind krb5-user postgresql openssl chromium haproxy nginx buildah systemd)
         command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
-  *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+  *) echo "usage: $0 demo|test|bench" >&2; exit 2 ;;
 esac
 
 # axe-core, pinned (internal/testenv.AxeVersion), read by internal/testenv/axe.go from the cache.

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/sspr/sspr/internal/secret"
+	"github.com/sspr/sspr/internal/slapd"
+)
+
+const suffix = "dc=bench,dc=test"
+
+// userName, phoneOf and emailOf spell user i the same way in slapd (for sspr) and in Kratos.
+func userName(i int) string { return fmt.Sprintf("user%07d", i) }
+func phoneOf(i int) string  { return fmt.Sprintf("+1425%03d%04d", 200+i/10000%800, i%10000) }
+func emailOf(i int) string  { return userName(i) + "@bench.test" }
+
+// writeLDIF writes the suffix, ou=people and n users with a mobile number and an email.
+func writeLDIF(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintf(w, "dn: %s\nobjectClass: dcObject\nobjectClass: organization\no: bench\ndc: bench\n\n", suffix)
+	fmt.Fprintf(w, "dn: ou=people,%s\nobjectClass: organizationalUnit\nou: people\n\n", suffix)
+	for i := range n {
+		p := phoneOf(i)
+		fmt.Fprintf(w, "dn: uid=%[1]s,ou=people,%[2]s\nobjectClass: inetOrgPerson\nuid: %[1]s\ncn: User %[3]d\nsn: %[3]d\nmail: %[4]s\nmobile: +1 %[5]s %[6]s %[7]s\nuserPassword: Initial-Secret-%[3]d\n\n",
+			userName(i), suffix, i, emailOf(i), p[2:5], p[5:8], p[8:])
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// directory is the slapd both runs of sspr read, with the users.
+type directory struct {
+	srv    *slapd.Server
+	pwFile string
+}
+
+func startDirectory(ctx context.Context, dir string, users int) (*directory, error) {
+	ldif := filepath.Join(dir, "users.ldif")
+	if err := writeLDIF(ldif, users); err != nil {
+		return nil, err
+	}
+	srv, err := slapd.Start(ctx, slapd.Options{Dir: filepath.Join(dir, "slapd"), Suffix: suffix, LDIFFiles: []string{ldif}, NoSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("slapd: %w", err)
+	}
+	pw := filepath.Join(dir, "slapd-pw")
+	if err := os.WriteFile(pw, []byte(srv.AdminPassword), 0o600); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	return &directory{srv: srv, pwFile: pw}, nil
+}
+
+// sspr is one sspr store (SQLite file or PostgreSQL database) with its configuration; serve
+// runs `sspr serve` on it.
+type sspr struct {
+	bin, cfg, base string
+	codes          *receiver
+}
+
+// ssprConfig is the serve configuration: the SMS codes go to the receiver by the webhook
+// channel (as Kratos's go to it by its HTTP courier), the first step is padded to floor, and
+// the per-address limits are lifted (every browser comes from 127.0.0.1; Kratos has none).
+func ssprConfig(store, ldapURL, adminDN, pwFile, listen, metrics, secretFile, webhook string, floor time.Duration) string {
+	return fmt.Sprintf(`store: %q
+directory:
+  type: openldap
+  url: %s
+  allowInsecure: true
+  bindDN: %s
+  bindPasswordFile: %s
+  baseDNs: ["ou=people,%s"]
+phone:
+  defaultRegion: US
+server:
+  listen: %s
+  publicURL: http://%s
+  secretFile: %s
+  metricsListen: %s
+notify:
+  sms:
+    webhook:
+      url: %s
+reset:
+  methods: [sms]
+  responseFloor: %s
+  throttle:
+    startsIP: {max: 100000000, window: 1m}
+    failedProofsIP: {max: 100000000, window: 1m, lock: 1m}
+    phone: {max: 100000000, window: 1m}
+log:
+  level: warn
+`, store, ldapURL, adminDN, pwFile, suffix, listen, listen, secretFile, metrics, webhook, floor)
+}
+
+// setupSSPR writes the configuration for store and syncs the directory into it.
+func setupSSPR(bin, dir, store string, env []string, d *directory, codes *receiver, floor time.Duration) (*sspr, error) {
+	secretFile := filepath.Join(dir, "sspr-secret")
+	if _, err := secret.Generate(secretFile); err != nil {
+		return nil, err
+	}
+	listen, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	metrics, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cfg := filepath.Join(dir, "sspr.yaml")
+	text := ssprConfig(store, d.srv.URL, d.srv.AdminDN, d.pwFile, listen, metrics, secretFile, codes.url, floor)
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		return nil, err
+	}
+	if out, err := exec.Command(bin, "-c", cfg, "config", "validate").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("sspr config validate: %w\n%s", err, out)
+	}
+	sync := exec.Command(bin, "-c", cfg, "sync", "-q")
+	sync.Env = env
+	if out, err := sync.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("sspr sync: %w\n%s", err, out)
+	}
+	return &sspr{bin: bin, cfg: cfg, base: "http://" + listen, codes: codes}, nil
+}
+
+// serve starts `sspr serve`; stop it with the returned function.
+func (s *sspr) serve(env []string) (pid int, stop func(), err error) {
+	cmd := exec.Command(s.bin, "-c", s.cfg, "serve", "--no-sync")
+	cmd.Env = env
+	return startServer(cmd, s.base+"/healthz", 20*time.Second)
+}
+
+var (
+	csrfRE   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	optionRE = regexp.MustCompile(`name="option" id="option-[a-z-]+" value="([a-z-]+)"`)
+	alertRE  = regexp.MustCompile(`(?s)role="alert"[^>]*>(.*?)<`)
+)
+
+// ssprBrowser is one browser on sspr's reset pages, with the CSRF token of its session.
+type ssprBrowser struct {
+	c          *http.Client
+	base, csrf string
+}
+
+func (s *sspr) browser() (*ssprBrowser, error) {
+	b := &ssprBrowser{c: newClient(), base: s.base}
+	page, err := b.do("GET", "/reset", nil)
+	if err != nil {
+		return nil, err
+	}
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		return nil, errors.New("sspr: no CSRF token on /reset")
+	}
+	b.csrf = m[1]
+	return b, nil
+}
+
+// do sends one request (a form with the CSRF token when form is set) and returns the page.
+func (b *ssprBrowser) do(method, path string, form url.Values) (string, error) {
+	var body io.Reader
+	if form != nil {
+		form.Set("csrf", b.csrf)
+		body = strings.NewReader(form.Encode())
+	}
+	status, page, err := send(b.c, method, b.base+path, "application/x-www-form-urlencoded", body, "")
+	if err == nil && status >= 400 {
+		err = fmt.Errorf("sspr %s %s: %d", method, path, status)
+	}
+	return string(page), err
+}
+
+// start is sspr's first step: name → methods page → code asked for (queued, sent by SMS).
+func (b *ssprBrowser) start(name string) error {
+	if _, err := b.do("POST", "/reset", url.Values{"username": {name}}); err != nil {
+		return err
+	}
+	page, err := b.do("GET", "/reset/verify", nil)
+	if err != nil {
+		return err
+	}
+	opt := optionRE.FindStringSubmatch(page)
+	if opt == nil {
+		return errors.New("sspr GET /reset/verify: no method offered")
+	}
+	_, err = b.do("POST", "/reset/send", url.Values{"option": {opt[1]}})
+	return err
+}
+
+func (s *sspr) newStarter() (func(string) error, error) {
+	b, err := s.browser()
+	if err != nil {
+		return nil, err
+	}
+	return b.start, nil
+}
+
+// reset is a complete sspr reset; the new password is always written to the directory.
+func (s *sspr) reset(n int, _ bool) error {
+	b, err := s.browser()
+	if err != nil {
+		return err
+	}
+	if err := b.start(userName(n)); err != nil {
+		return err
+	}
+	code, err := s.codes.wait(phoneOf(n), 20*time.Second)
+	if err != nil {
+		return err
+	}
+	if _, err := b.do("POST", "/reset/code", url.Values{"option": {"sms"}, "code": {code}}); err != nil {
+		return err
+	}
+	pw := fmt.Sprintf("Quiet-Harbor-Lantern-%d", n)
+	page, err := b.do("POST", "/reset/complete", url.Values{"password": {pw}, "confirm": {pw}})
+	if err != nil {
+		return err
+	}
+	if m := alertRE.FindStringSubmatch(page); m != nil {
+		return fmt.Errorf("sspr complete refused: %s", strings.TrimSpace(m[1]))
+	}
+	return nil
+}
