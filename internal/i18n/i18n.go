@@ -475,3 +475,23 @@ func (t *Translator) Duration(d time.Duration) string {
 		return t.T("duration.seconds", int((d+time.Second-1)/time.Second))
 	}
 }
+
+// Texts returns the built-in plain texts whose keys start with prefix, by language, the prefix
+// cut off: the security-question catalog is Texts("question.").
+func Texts(prefix string) map[language.Tag]map[string]string {
+	out := map[language.Tag]map[string]string{}
+	for _, tag := range Languages {
+		cat, err := embedded(tag)
+		if err != nil {
+			panic(err) // the embedded catalogs are tested
+		}
+		m := map[string]string{}
+		for k, x := range cat {
+			if rest, ok := strings.CutPrefix(k, prefix); ok && x.forms == nil {
+				m[rest] = x.plain
+			}
+		}
+		out[tag] = m
+	}
+	return out
+}

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/questions"
@@ -76,6 +77,9 @@ type Config struct {
 	CompanyName string
 	// PublicURL is the only base for links in messages (never the request's Host).
 	PublicURL string
+	// Texts is the message catalog the messages are composed from, in the flow's language
+	// (nil: the built-in one).
+	Texts *i18n.Bundle
 	// Questions is the catalog of security questions (nil: the predefined ones and the
 	// policy's custom ones); Hasher checks answers (nil: an unpeppered one sized by the policy).
 	Questions *questions.Catalog
@@ -188,6 +192,8 @@ type state struct {
 	// once, so concurrent requests on one session write nothing.
 	Completing bool      `json:"completing,omitempty"`
 	Started    time.Time `json:"started"`
+	// Lang is the language of the user's pages, last seen: the flow's messages are in it.
+	Lang string `json:"lang,omitempty"`
 }
 
 // event is an audit event of the flow.
@@ -226,7 +232,7 @@ func (s *Service) start(ctx context.Context, kind, name string, c flow.Client) (
 	if err := flow.Enforce(ctx, s.st, flow.IPKey(c, "start"), s.cfg.Policy.Throttle.StartsIP, now); err != nil {
 		return "", View{}, err
 	}
-	st := &state{UPN: name, Required: s.cfg.Policy.MethodsRequired, Started: now}
+	st := &state{UPN: name, Required: s.cfg.Policy.MethodsRequired, Started: now, Lang: c.Lang}
 	u, err := s.st.UserByUPN(ctx, name)
 	outcome := "ok"
 	switch {
@@ -470,8 +476,11 @@ func (s *Service) sendCode(ctx context.Context, token, optionID string, c flow.C
 		return View{}, fmt.Errorf("reset: %w", err)
 	}
 	var sent []*store.AuditEvent
+	if c.Lang != "" {
+		st.Lang = c.Lang
+	}
 	if !st.Decoy {
-		if err := s.send.Send(ctx, s.codeMessage(opt, code, sess.Kind)); err != nil {
+		if err := s.send.Send(ctx, s.texts().CodeMessage(st.Lang, sess.Kind, opt.Method, opt.Dest, code, s.cfg.Policy.CodeLifetime)); err != nil {
 			s.cfg.Metrics.Code(sess.Kind, opt.Method, flow.CodeFailed)
 			return View{}, fmt.Errorf("reset: queue code: %w", err)
 		}
@@ -492,30 +501,10 @@ func (s *Service) sendCode(ctx context.Context, token, optionID string, c flow.C
 	return s.view(sess.Kind, st, u), nil
 }
 
-func (s *Service) codeMessage(o *flow.Option, code, kind string) flow.Message {
-	company := s.cfg.CompanyName
-	if company == "" {
-		company = "your organization"
-	}
-	action := "reset your password"
-	if kind == KindUnlock {
-		action = "unlock your account"
-	}
-	lifetime := int(s.cfg.Policy.CodeLifetime.Minutes())
-	switch o.Method {
-	case MethodEmail:
-		return flow.Message{Channel: "email", To: o.Dest, Subject: fmt.Sprintf("Your %s verification code", company),
-			Body: fmt.Sprintf("Your verification code is %s\n\nUse it to %s at %s. It expires in %d minutes.\n"+
-				"If you did not ask for it, ignore this message: your password has not changed.\n", code, action, s.cfg.PublicURL, lifetime)}
-	case MethodSMS:
-		return flow.Message{Channel: "sms", To: e164(o.Dest), Body: fmt.Sprintf("%s verification code: %s (valid %d min). Do not share it.", company, code, lifetime)}
-	default:
-		return flow.Message{Channel: "voice", To: e164(o.Dest), Body: code}
-	}
+// texts composes the flow's messages (codes, notices) in the user's language.
+func (s *Service) texts() flow.Texts {
+	return flow.Texts{Bundle: s.cfg.Texts, Company: s.cfg.CompanyName, PublicURL: s.cfg.PublicURL}
 }
-
-// e164 turns the canonical "+1 4255551234" into "+14255551234" for providers.
-func e164(canonical string) string { return strings.ReplaceAll(canonical, " ", "") }
 
 // VerifyCode checks a code for the pending option. The attempt is counted before the
 // comparison; a wrong code counts as a failed proof for the user and the client IP.
@@ -631,6 +620,10 @@ func (s *Service) complete(ctx context.Context, token, newPassword string, c flo
 		return err
 	}
 	*kind = sess.Kind
+	lang := st.Lang
+	if c.Lang != "" {
+		lang = c.Lang
+	}
 	if st.Decoy || u == nil || len(st.Proven) < st.Required {
 		return userErr(flow.KindProof, "complete.notVerified")
 	}
@@ -690,9 +683,7 @@ func (s *Service) complete(ctx context.Context, token, newPassword string, c flo
 		} else {
 			done = s.event("reset.done", st, u.ID, c, nil)
 		}
-		s.notifyChanged(ctx, u, "Your password was reset",
-			fmt.Sprintf("The password of your account %s was reset at %s.\n\nIf this was not you, contact your helpdesk at once.\n",
-				u.UserPrincipalName, s.now().UTC().Format("2006-01-02 15:04 MST")))
+		s.notifyChanged(ctx, u, lang, "reset")
 	} else {
 		if locked, err := s.dir.IsLocked(ctx, u.DN); err == nil && !locked {
 			// Proven, and nothing to unlock: say so (only now, so it reveals nothing).
@@ -727,9 +718,7 @@ func (s *Service) complete(ctx context.Context, token, newPassword string, c flo
 			return e
 		}
 		done = s.event("unlock.done", st, u.ID, c, nil)
-		s.notifyChanged(ctx, u, "Your account was unlocked",
-			fmt.Sprintf("Your account %s was unlocked at %s.\n\nIf this was not you, contact your helpdesk at once.\n",
-				u.UserPrincipalName, s.now().UTC().Format("2006-01-02 15:04 MST")))
+		s.notifyChanged(ctx, u, lang, "unlock")
 	}
 	if st.Strict {
 		// Administrators are told (package alert).
@@ -749,7 +738,8 @@ func (s *Service) complete(ctx context.Context, token, newPassword string, c flo
 }
 
 // notifyChanged mails every address the user is known by; the message never holds the password.
-func (s *Service) notifyChanged(ctx context.Context, u *store.User, subject, body string) {
+func (s *Service) notifyChanged(ctx context.Context, u *store.User, lang, kind string) {
+	subject, body := s.texts().Notice(lang, kind, u.UserPrincipalName, s.now(), "")
 	flow.NotifyByEmail(ctx, s.send, s.log, *u, subject, body)
 }
 

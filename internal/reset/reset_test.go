@@ -487,7 +487,7 @@ func TestUnlock(t *testing.T) {
 	f := newFixture(t, flow.DefaultPolicy())
 	tok, _, _ := f.svc.Start(ctx, KindUnlock, "alice@contoso.com", f.c)
 	code := f.sendAndRead(t, tok, "voice")
-	if m := f.out.last(t); m.Channel != "voice" || m.Body != code {
+	if m := f.out.last(t); m.Channel != "voice" || m.Body != "Your Contoso verification code is "+code {
 		t.Errorf("voice message %+v", m)
 	}
 	if _, err := f.svc.VerifyCode(ctx, tok, "voice", code, f.c); err != nil {
