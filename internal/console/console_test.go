@@ -440,13 +440,14 @@ func TestDashboardCounts(t *testing.T) {
 	f := newFixture(t)
 	carl, _ := f.st.UserByUPN(t.Context(), "carl@contoso.com")
 	now := f.clock()
+	ok := map[string]string{"outcome": "ok"}
 	for _, e := range []store.AuditEvent{
-		{Type: "reset.started", UserID: carl.ID, Time: now.Add(-time.Hour)},
+		{Type: "reset.started", UserID: carl.ID, Time: now.Add(-time.Hour), Details: ok},
 		{Type: "reset.done", UserID: carl.ID, Time: now.Add(-time.Hour)},
-		{Type: "reset.started", UserID: carl.ID, Time: now.Add(-10 * 24 * time.Hour)},
+		{Type: "reset.started", UserID: carl.ID, Time: now.Add(-10 * 24 * time.Hour), Details: ok},
 		{Type: "reset.code.failed", UserID: carl.ID, Time: now.Add(-10 * 24 * time.Hour)},
 		{Type: "reset.throttled", UserID: carl.ID, Time: now.Add(-2 * time.Hour)},
-		{Type: "reset.started", Time: now.Add(-time.Hour)}, // an unknown name: not counted as started
+		{Type: "reset.started", Time: now.Add(-time.Hour), Details: map[string]string{"outcome": "unknownName"}}, // not counted
 	} {
 		e.Actor = "user"
 		if err := f.st.AppendAudit(t.Context(), &e); err != nil {
@@ -532,4 +533,69 @@ func mustUser(t *testing.T, f *fixture, upn string) store.User {
 		t.Fatal(err)
 	}
 	return u
+}
+
+func TestUsersFiltersAndReregister(t *testing.T) {
+	f := newFixture(t)
+	carl := mustUser(t, f, "carl@contoso.com")
+	if err := f.st.Lock(t.Context(), lockKey(carl.ID), f.clock().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ann := f.browser(t)
+	ann.signIn("ann@contoso.com", "ann.private@example.net")
+	listed := func(query string) string {
+		t.Helper()
+		status, body, _ := ann.get("/admin/users?" + query)
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d", query, status)
+		}
+		var names []string
+		for _, m := range regexp.MustCompile(`href="/admin/users/([^"]+)"`).FindAllStringSubmatch(body, -1) {
+			names = append(names, strings.TrimSuffix(m[1], "@contoso.com"))
+		}
+		return strings.Join(names, ",")
+	}
+	for _, tc := range []struct{ query, want string }{
+		{"", "ann,carl,ned,ray"},
+		{"q=CAR", "carl"},
+		{"registered=yes", "ann"},
+		{"registered=no", "carl,ned,ray"},
+		{"readiness=ready", "ann,ned,ray"},
+		{"readiness=notReady", "carl"},
+		{"reason=noContact", "carl"},
+		{"reason=tooFewMethods", ""},
+		{"locked=yes", "carl"},
+		{"source=directory", ""},
+		{"source=cloud&locked=no&readiness=ready", "ann,ned,ray"},
+	} {
+		if got := listed(tc.query); got != tc.want {
+			t.Errorf("%q lists %q, want %q", tc.query, got, tc.want)
+		}
+	}
+	// Unlock clears sspr's lock; require re-registration removes what ann registered.
+	ann.get("/admin/users/carl@contoso.com")
+	ann.post("/admin/users/carl@contoso.com/unlock", nil)
+	if got := listed("locked=yes"); got != "" {
+		t.Errorf("after unlock, locked: %q", got)
+	}
+	if err := f.st.SetSecurityAnswers(t.Context(), mustUser(t, f, "ray@contoso.com").ID,
+		[]store.SecurityAnswer{{QuestionKey: "firstPet", Hash: "$argon2id$x"}}, f.clock()); err != nil {
+		t.Fatal(err)
+	}
+	// The user page says how many questions, never which.
+	if _, body, _ := ann.get("/admin/users/ray@contoso.com"); strings.Contains(body, "firstPet") || !strings.Contains(body, "1 registered") {
+		t.Errorf("questions on the user page:\n%s", body)
+	}
+	status, body, _ := ann.post("/admin/users/ray@contoso.com/reregister", nil)
+	if status != http.StatusOK || !strings.Contains(body, "must register again") {
+		t.Fatalf("reregister: %d\n%s", status, body)
+	}
+	ray := mustUser(t, f, "ray@contoso.com")
+	if ray.SecurityQuestionsCount != 0 || ray.AuthenticationEmail != "" || ray.AuthenticationPhone != "" {
+		t.Errorf("ray still registered: %+v", ray)
+	}
+	ev := f.events(t, EventReregister)
+	if len(ev) != 1 || ev[0].Actor != "console:ann@contoso.com" || ev[0].Details["securityQuestions"] != "1" {
+		t.Errorf("audit %+v", ev)
+	}
 }

@@ -10,15 +10,17 @@ import (
 	"github.com/sspr/sspr/internal/store"
 )
 
-// Activity counts the reset and unlock outcomes of one period, from the audit log.
+// Activity sums the reset and unlock outcomes of one period: report.Activity's daily counts
+// (the one classification of the audit log, shared with the reports and the charts).
 type Activity struct {
 	Days int
 	// Started counts flows started for a known user; Done the resets (or unlocks) completed.
 	ResetsStarted, ResetsDone   int
 	UnlocksStarted, UnlocksDone int
 	// FailedProofs are wrong codes and wrong answers; Throttled the steps refused by a limit
-	// (lockouts included); WritebackFailed the new passwords the directory refused.
-	FailedProofs, Throttled, WritebackFailed int
+	// (lockouts included); WritebackFailed the proven flows the directory refused; Abandoned
+	// the flows of finished days that ended none of these ways.
+	FailedProofs, Throttled, WritebackFailed, Abandoned int
 }
 
 // SuccessRate is completed ÷ started for known users, in percent; -1 when none started.
@@ -30,34 +32,30 @@ func (a Activity) SuccessRate() float64 {
 	return float64(a.ResetsDone+a.UnlocksDone) * 100 / float64(started)
 }
 
-// count adds one event.
-func (a *Activity) count(e store.AuditEvent) {
-	switch e.Type {
-	case "reset.started":
-		if e.UserID != "" {
-			a.ResetsStarted++
+// activity sums the counts of the last days days up to today (today included).
+func activity(counts []store.DailyCount, days int, now time.Time) Activity {
+	first := store.Day(now).AddDate(0, 0, 1-days)
+	var in []store.DailyCount
+	for _, c := range counts {
+		if !c.Day.Before(first) {
+			in = append(in, c)
 		}
-	case "unlock.started":
-		if e.UserID != "" {
-			a.UnlocksStarted++
-		}
-	case "reset.done":
-		a.ResetsDone++
-	case "unlock.done":
-		a.UnlocksDone++
-	case "reset.code.failed", "unlock.code.failed", "reset.questions.failed", "unlock.questions.failed":
-		a.FailedProofs++
-	case "reset.throttled", "unlock.throttled", "reset.lockedOut", "unlock.lockedOut":
-		a.Throttled++
-	case "reset.writeback.failed", "unlock.failed":
-		a.WritebackFailed++
 	}
+	both := func(outcome string) int {
+		return report.Sum(in, report.FlowReset, outcome, "") + report.Sum(in, report.FlowUnlock, outcome, "")
+	}
+	return Activity{Days: days,
+		ResetsStarted: report.Sum(in, report.FlowReset, report.OutcomeStarted, ""), ResetsDone: report.Sum(in, report.FlowReset, report.OutcomeDone, ""),
+		UnlocksStarted: report.Sum(in, report.FlowUnlock, report.OutcomeStarted, ""), UnlocksDone: report.Sum(in, report.FlowUnlock, report.OutcomeDone, ""),
+		FailedProofs: both(report.OutcomeFailedProof), Throttled: both(report.OutcomeThrottled),
+		WritebackFailed: both(report.OutcomeWritebackFailed), Abandoned: both(report.OutcomeAbandoned)}
 }
 
 // Dashboard is the figures of the dashboard's tiles.
 type Dashboard struct {
-	At         time.Time
-	Totals     report.TotalsJSON
+	At     time.Time
+	Totals report.TotalsJSON
+	// Registered counts the enabled users who registered something.
 	Registered int
 	Week       Activity
 	Month      Activity
@@ -89,34 +87,29 @@ func (d Dashboard) RunChanges() int {
 // current policy, and the last 30 days of reset and unlock events.
 func (s *Server) dashboardFigures(ctx context.Context) (Dashboard, error) {
 	now := s.cfg.Now()
-	d := Dashboard{At: now, Week: Activity{Days: 7}, Month: Activity{Days: 30}}
-	t, err := report.Build(ctx, s.st, s.cfg.Reset, store.UserFilter{}, func(r report.Readiness) error {
-		if r.Registered {
-			d.Registered++
-		}
-		return nil
-	})
+	d := Dashboard{At: now}
+	t, err := report.Build(ctx, s.st, s.cfg.Reset, store.UserFilter{}, nil)
 	if err != nil {
 		return d, err
 	}
-	d.Totals = t.JSON()
-	weekAgo := now.Add(-7 * 24 * time.Hour)
+	d.Totals, d.Registered = t.JSON(), t.Registered
+	counts, err := report.Activity(ctx, s.st, now.AddDate(0, 0, -29), now)
+	if err != nil {
+		return d, fmt.Errorf("console: %w", err)
+	}
+	d.Week, d.Month = activity(counts, 7, now), activity(counts, 30, now)
+	// Users locked out of reset: the lockouts of the last day (a lock lasts
+	// reset.throttle.failedProofs.lock), each checked in the throttle store.
 	lockedUsers := map[string]bool{}
 	for _, prefix := range []string{"reset.", "unlock."} {
-		err := s.st.ListAudit(ctx, store.AuditFilter{TypePrefix: prefix, Since: now.Add(-30 * 24 * time.Hour)}, func(e store.AuditEvent) error {
-			d.Month.count(e)
-			if !e.Time.Before(weekAgo) {
-				d.Week.count(e)
-			}
-			if e.Type == prefix+"lockedOut" && e.UserID != "" && e.Details["scope"] != "ip" {
-				if until, err := time.Parse(time.RFC3339, e.Details["until"]); err == nil && until.After(now) {
-					lockedUsers[e.UserID] = true
-				}
+		err := s.st.ListAudit(ctx, store.AuditFilter{TypePrefix: prefix + "lockedOut", Since: now.Add(-s.cfg.Reset.Throttle.FailedProofs.Lock)}, func(e store.AuditEvent) error {
+			if e.UserID != "" && e.Details["scope"] != "ip" {
+				lockedUsers[e.UserID] = true
 			}
 			return nil
 		})
 		if err != nil {
-			return d, fmt.Errorf("console: activity: %w", err)
+			return d, fmt.Errorf("console: lockouts: %w", err)
 		}
 	}
 	// A lockout event may have been cleared since (an unlock, a successful reset): ask the

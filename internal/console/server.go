@@ -46,6 +46,7 @@ type Store interface {
 	ClearThrottles(ctx context.Context, keys ...string) error
 	Update(ctx context.Context, fn func(store.UsersTx) error) error
 	SetSecurityAnswers(ctx context.Context, userID string, answers []store.SecurityAnswer, at time.Time) error
+	report.ActivityStore
 }
 
 // UserChanger applies a change to a user's fields with the CLI's and the API's rules (admin.Service).

@@ -22,7 +22,7 @@ const usersPageSize = 50
 type UserQuery struct {
 	Search     string // a substring of userPrincipalName or displayName
 	Readiness  string // ready | notReady
-	Reason     string // words in why the user is not ready (Missing and Problems)
+	Reason     string // why an enabled user is not ready: a report.Reason* key
 	Source     string // directory | cloud
 	Registered string // yes | no
 	Locked     string // yes | no: locked out of reset by sspr's failed-proof limit now
@@ -40,7 +40,7 @@ func parseUserQuery(v url.Values) UserQuery {
 		return ""
 	}
 	return UserQuery{Search: strings.TrimSpace(v.Get("q")), Readiness: pick("readiness", "ready", "notReady"),
-		Reason: strings.TrimSpace(v.Get("reason")), Source: pick("source", string(store.SourceDirectory), string(store.SourceCloud)),
+		Reason: pick("reason", report.AllReasons...), Source: pick("source", string(store.SourceDirectory), string(store.SourceCloud)),
 		Registered: pick("registered", "yes", "no"), Locked: pick("locked", "yes", "no"), After: v.Get("after")}
 }
 
@@ -78,7 +78,6 @@ func (s *Server) listUsers(ctx context.Context, q UserQuery) ([]UserRow, bool, e
 	var rows []UserRow
 	more := false
 	errEnough := errors.New("enough")
-	reason := strings.ToLower(q.Reason)
 	err = s.st.ListUsers(ctx, store.UserFilter{Search: q.Search, Source: store.Source(q.Source), AfterUPN: q.After}, func(u store.User) error {
 		r := as.Assess(u)
 		switch {
@@ -86,7 +85,7 @@ func (s *Server) listUsers(ctx context.Context, q UserQuery) ([]UserRow, bool, e
 			q.Registered == "yes" && !r.Registered, q.Registered == "no" && r.Registered:
 			return nil
 		}
-		if reason != "" && (r.Ready || !strings.Contains(strings.ToLower(r.Missing+"\n"+strings.Join(r.Problems, "\n")), reason)) {
+		if q.Reason != "" && r.Reason() != q.Reason {
 			return nil
 		}
 		var until time.Time
@@ -113,11 +112,23 @@ func (s *Server) listUsers(ctx context.Context, q UserQuery) ([]UserRow, bool, e
 	return rows, more, nil
 }
 
+// reasonLabels are the words of the reasons a user is not ready (report.Reason*).
+var reasonLabels = map[string]string{
+	report.ReasonNoContact:     "no phone or email at all",
+	report.ReasonUnusableValue: "a value cannot be used",
+	report.ReasonPrivileged:    "privileged: needs two methods",
+	report.ReasonTooFewMethods: "fewer methods than required",
+}
+
+// Choice is one option of a select.
+type Choice struct{ Value, Label string }
+
 type usersData struct {
-	Query UserQuery
-	Rows  []UserRow
-	More  bool
-	Next  string // the next page's URL
+	Reasons []Choice
+	Query   UserQuery
+	Rows    []UserRow
+	More    bool
+	Next    string // the next page's URL
 }
 
 func (s *Server) users(w http.ResponseWriter, r *http.Request, a *Admin) {
@@ -128,6 +139,9 @@ func (s *Server) users(w http.ResponseWriter, r *http.Request, a *Admin) {
 		return
 	}
 	d := usersData{Query: q, Rows: rows, More: more}
+	for _, k := range report.AllReasons {
+		d.Reasons = append(d.Reasons, Choice{k, reasonLabels[k]})
+	}
 	if more {
 		v := q.Values()
 		v.Set("after", rows[len(rows)-1].UserPrincipalName)
