@@ -62,7 +62,7 @@ func (s *Service) sendPhoneCode(ctx context.Context, token, number string, c flo
 		s.cfg.Metrics.Code(flow.FlowRegister, channel, flow.CodeThrottled)
 		return View{}, err
 	}
-	if err := s.sendCode(ctx, sess, u, purposePhone, n.Canonical, channel, now); err != nil {
+	if err := s.sendCode(ctx, sess, u, purposePhone, n.Canonical, channel, now, lang(st, c)); err != nil {
 		s.cfg.Metrics.Code(flow.FlowRegister, channel, flow.CodeFailed)
 		return View{}, err
 	}
@@ -100,7 +100,7 @@ func (s *Service) sendEmailCode(ctx context.Context, token, address string, c fl
 		s.cfg.Metrics.Code(flow.FlowRegister, flow.MethodEmail, flow.CodeThrottled)
 		return View{}, err
 	}
-	if err := s.sendCode(ctx, sess, u, purposeEmail, address, flow.MethodEmail, now); err != nil {
+	if err := s.sendCode(ctx, sess, u, purposeEmail, address, flow.MethodEmail, now, lang(st, c)); err != nil {
 		s.cfg.Metrics.Code(flow.FlowRegister, flow.MethodEmail, flow.CodeFailed)
 		return View{}, err
 	}
@@ -116,8 +116,8 @@ func (s *Service) sendEmailCode(ctx context.Context, token, address string, c fl
 func (s *Service) enabled(method string) bool { return slices.Contains(s.cfg.Reset.Methods, method) }
 
 // sendCode stores a code for (session, purpose) bound to dest (a newer code replaces the
-// older one), and queues it to dest.
-func (s *Service) sendCode(ctx context.Context, sess *store.Session, u store.User, purpose, dest, channel string, now time.Time) error {
+// older one), and queues it to dest in lang.
+func (s *Service) sendCode(ctx context.Context, sess *store.Session, u store.User, purpose, dest, channel string, now time.Time, lang string) error {
 	p := s.cfg.Reset
 	masked := email.Mask(dest)
 	if channel != flow.MethodEmail {
@@ -127,23 +127,7 @@ func (s *Service) sendCode(ctx context.Context, sess *store.Session, u store.Use
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
-	company := s.cfg.CompanyName
-	if company == "" {
-		company = "your organization"
-	}
-	minutes := int(p.CodeLifetime.Minutes())
-	var m flow.Message
-	switch channel {
-	case flow.MethodEmail:
-		m = flow.Message{Channel: "email", To: dest, Subject: fmt.Sprintf("Your %s verification code", company),
-			Body: fmt.Sprintf("Your verification code is %s\n\nEnter it at %s to register this address for password reset. "+
-				"It expires in %d minutes.\nIf you did not ask for it, ignore this message.\n", code, s.cfg.PublicURL, minutes)}
-	case flow.MethodSMS:
-		m = flow.Message{Channel: "sms", To: strings.ReplaceAll(dest, " ", ""),
-			Body: fmt.Sprintf("%s verification code: %s (valid %d min) to register this phone. Do not share it.", company, code, minutes)}
-	default:
-		m = flow.Message{Channel: "voice", To: strings.ReplaceAll(dest, " ", ""), Body: code}
-	}
+	m := s.texts().CodeMessage(lang, flow.PurposeRegister, channel, dest, code, p.CodeLifetime)
 	if err := s.send.Send(ctx, m); err != nil {
 		return fmt.Errorf("register: queue code: %w", err)
 	}
@@ -226,14 +210,17 @@ func (s *Service) verifyCode(ctx context.Context, token, purpose, code string, c
 	}
 	if purpose == purposeEmail {
 		st.PendingEmail = ""
-		what := "Authentication email: " + mask(dest)
+		l := lang(st, c)
+		tr := s.texts().For(l)
+		what := tr.T("mail.registration.email", mask(dest))
 		if old != "" && !strings.EqualFold(old, dest) {
-			what = fmt.Sprintf("Authentication email changed from %s to %s", mask(old), mask(dest))
+			what = tr.T("mail.registration.emailChanged", mask(old), mask(dest))
 		}
-		s.notify(ctx, saved, what, old)
+		s.notify(ctx, l, saved, what, old)
 	} else {
 		st.PendingPhone, st.PhoneChannel = "", ""
-		s.notify(ctx, saved, "Authentication phone: "+mask(dest))
+		l := lang(st, c)
+		s.notify(ctx, l, saved, s.texts().For(l).T("mail.registration.phone", mask(dest)))
 	}
 	s.outcome(field, saved, c)
 	if err := s.save(ctx, sess, st); err != nil {

@@ -48,7 +48,8 @@ func (s *Service) setQuestions(ctx context.Context, token string, choices []ques
 		return fmt.Errorf("register: save security answers: %w", err)
 	}
 	s.audit(ctx, "register.questions.registered", u.UserPrincipalName, u.ID, c, map[string]string{"count": strconv.Itoa(len(answers))})
-	s.notify(ctx, u, fmt.Sprintf("Security questions: %d registered", len(answers)))
+	l := lang(st, c)
+	s.notify(ctx, l, u, s.texts().For(l).T("mail.registration.questions", len(answers)))
 	s.outcome("questions", u, c)
 	st.QuestionsDone = true
 	return s.save(ctx, sess, st)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sspr/sspr/internal/email"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/questions"
 	"github.com/sspr/sspr/internal/store"
@@ -56,6 +57,8 @@ type Config struct {
 	CodeKey, NameKey []byte
 	CompanyName      string
 	PublicURL        string
+	// Texts is the message catalog (nil: the built-in one).
+	Texts *i18n.Bundle
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 	// Metrics records the steps and registrations (nil: nothing is recorded).
@@ -167,6 +170,21 @@ type state struct {
 	PhoneChannel  string    `json:"phoneChannel,omitempty"`
 	PendingEmail  string    `json:"pendingEmail,omitempty"`
 	QuestionsDone bool      `json:"questionsDone,omitempty"` // set in this session
+	// Lang is the language of the user's pages, last seen: the messages are in it.
+	Lang string `json:"lang,omitempty"`
+}
+
+// lang is the language of the messages of a step: the step's page's, else the session's.
+func lang(st *state, c flow.Client) string {
+	if c.Lang != "" {
+		st.Lang = c.Lang
+	}
+	return st.Lang
+}
+
+// texts composes the messages (codes, notices) in the user's language.
+func (s *Service) texts() flow.Texts {
+	return flow.Texts{Bundle: s.cfg.Texts, Company: s.cfg.CompanyName, PublicURL: s.cfg.PublicURL}
 }
 
 func userErr(k flow.Kind, key string, args ...any) *flow.Error { return flow.Errorf(k, key, args...) }
@@ -292,7 +310,7 @@ func (s *Service) signIn(ctx context.Context, name, password string, c flow.Clie
 	if err := s.st.ClearThrottles(ctx, subject+":signin"); err != nil {
 		s.log.Error("clear throttles", "err", err)
 	}
-	st := &state{UPN: u.UserPrincipalName, Subject: subject, SignedIn: now,
+	st := &state{UPN: u.UserPrincipalName, Subject: subject, SignedIn: now, Lang: c.Lang,
 		Strict: flow.Privileged(ctx, s.dir, s.cfg.Reset.AdminGroups, u, s.log).Privileged}
 	if st.Reconfirm, err = s.reconfirmDue(ctx, u, now); err != nil {
 		return "", View{}, err
@@ -503,21 +521,15 @@ func (s *Service) confirm(ctx context.Context, token string, c flow.Client) erro
 
 // notify mails the user's addresses (and extra ones: an old authentication email) that their
 // registration changed. Phones are never messaged for this.
-func (s *Service) notify(ctx context.Context, u store.User, what string, extra ...string) {
-	company := s.cfg.CompanyName
-	if company == "" {
-		company = "your organization"
-	}
-	body := fmt.Sprintf("The password reset registration of your account %s at %s changed on %s:\n\n  %s\n\n"+
-		"If this was not you, contact your helpdesk at once.\n", u.UserPrincipalName, company,
-		s.now().UTC().Format("2006-01-02 15:04 MST"), what)
+func (s *Service) notify(ctx context.Context, lang string, u store.User, what string, extra ...string) {
+	subject, body := s.texts().Notice(lang, "registration", u.UserPrincipalName, s.now(), what)
 	seen := map[string]bool{}
 	for _, to := range append(append([]string{u.AuthenticationEmail}, extra...), u.AlternateEmails...) {
 		if to == "" || seen[strings.ToLower(to)] {
 			continue
 		}
 		seen[strings.ToLower(to)] = true
-		m := flow.Message{Channel: "email", To: to, Subject: "Your password reset registration changed", Body: body}
+		m := flow.Message{Channel: flow.MethodEmail, To: to, Subject: subject, Body: body}
 		if err := s.send.Send(ctx, m); err != nil {
 			s.log.Error("queue notification", "err", err)
 		}
