@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -44,21 +45,105 @@ type AuditEvent struct {
 	ClientIP          string
 	UserAgent         string
 	Details           map[string]string // e.g. field, old, new (masked), method, reason
+
+	// Seq and Hash are the event's place in the tamper-evident chain (internal/audit), set by the
+	// store when it appends; Seq 0 and no Hash for events written before the chain began. An
+	// append in a transaction (UsersTx, SyncTx) sets them, and ID, when the transaction commits.
+	Seq  int64
+	Hash []byte
 }
 
-// AuditFilter narrows ListAudit. Zero values mean any.
+// AuditFilter narrows ListAudit. Zero values mean any; the filters combine (AND).
 type AuditFilter struct {
-	UserPrincipalName string // case-insensitive, exact
-	TypePrefix        string // "reset." matches every reset event
-	Since, Until      time.Time
-	Limit             int // newest first; 0: no limit
+	// UserPrincipalName matches the event's userPrincipalName exactly, in any case.
+	UserPrincipalName string
+	// TypePrefix keeps the types that start with it ("reset." every reset event, "reset.done"
+	// that type); not a pattern (% and _ are literal).
+	TypePrefix string
+	// Since (inclusive) and Until (exclusive) bound the event's Time.
+	Since, Until time.Time
+	// Actor matches the actor exactly, in any case ("sync", "admin:helpdesk"), or, when it ends
+	// with ":", every actor it starts ("admin:" for every API token).
+	Actor string
+	// Outcome matches the event's details["outcome"] exactly, in any case ("done", "failedProof").
+	Outcome string
+	// ClientIP, when valid, keeps the events from that address (a /32 or /128 prefix) or from
+	// that network (10.0.0.0/8). IPv4-mapped IPv6 addresses count as IPv4.
+	ClientIP netip.Prefix
+	// After continues a listing after this event (keyset paging): set it to the Time and ID of
+	// the last event of the previous page. Nil: from the newest.
+	After *AuditCursor
+	// Limit is the most events to return; 0: no limit.
+	Limit int
 }
 
-// Audit is the audit log.
+// AuditCursor is a position in ListAudit's order (newest first: by Time, then by ID).
+type AuditCursor struct {
+	Time time.Time
+	ID   int64
+}
+
+// Keep reports whether e passes f's Actor, Outcome and ClientIP filters (backends that do not
+// filter these in SQL call it on each row).
+func (f AuditFilter) Keep(e AuditEvent) bool {
+	if f.Actor != "" {
+		if prefix, ok := strings.CutSuffix(f.Actor, ":"); ok {
+			if len(e.Actor) <= len(prefix) || !strings.EqualFold(e.Actor[:len(prefix)+1], prefix+":") {
+				return false
+			}
+		} else if !strings.EqualFold(e.Actor, f.Actor) {
+			return false
+		}
+	}
+	if f.Outcome != "" && !strings.EqualFold(e.Details["outcome"], f.Outcome) {
+		return false
+	}
+	if f.ClientIP.IsValid() {
+		a, err := netip.ParseAddr(e.ClientIP)
+		if err != nil || !f.ClientIP.Contains(a.Unmap()) {
+			return false
+		}
+	}
+	return true
+}
+
+// AuditChain is the state of the audit log's chain (see internal/audit).
+type AuditChain struct {
+	// HeadSeq and HeadHash are the last event appended (0 and the genesis hash: none yet).
+	HeadSeq  int64
+	HeadHash []byte
+	// The anchor is where the chain starts: Seq 0 and the genesis hash (32 zero bytes) when the
+	// chain began, or the last event pruned; AnchorMAC signs a pruned anchor with the chain's
+	// key, over its seq, hash and AnchorBefore (the retention cut-off of that prune).
+	AnchorSeq    int64
+	AnchorHash   []byte
+	AnchorBefore time.Time
+	AnchorMAC    []byte
+	// Legacy counts the events written before the chain began (no Seq, not checked).
+	Legacy int64
+	// Unchained counts the events without Seq written after the chain began (there should be
+	// none); FirstUnchainedID is the oldest of them.
+	Unchained        int64
+	FirstUnchainedID int64
+}
+
+// Audit is the audit log. Every append extends a keyed hash chain (see internal/audit) with
+// the key the backend was given (SetAuditKey).
 type Audit interface {
+	// AppendAudit records e (a zero Time means now) and sets e.ID, e.Time, e.Seq and e.Hash.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
-	// ListAudit calls fn for matching events, newest first.
+	// ListAudit calls fn for matching events, newest first (by Time, then ID), one row at a
+	// time: memory stays flat however many match. It stops at fn's first error.
 	ListAudit(ctx context.Context, f AuditFilter, fn func(AuditEvent) error) error
+	// AuditChain reads the chain's head and anchor and counts the events outside it.
+	AuditChain(ctx context.Context) (AuditChain, error)
+	// WalkAuditChain calls fn for the chained events with Seq > after, in Seq order.
+	WalkAuditChain(ctx context.Context, after int64, fn func(AuditEvent) error) error
+	// PruneAudit deletes the events older than before (retention): first the chain's oldest
+	// events up to the first one at or after before, moving the anchor to the last one deleted
+	// (signed), so that the rest still verifies; then the events from before the chain that are
+	// older than before. It works in batches and returns how many events it deleted.
+	PruneAudit(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Token is an administrator's API bearer token. Only a hash of the secret is stored.

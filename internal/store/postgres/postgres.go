@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sspr/sspr/internal/audit"
 	"github.com/sspr/sspr/internal/store"
 )
 
@@ -34,6 +35,8 @@ const (
 type Store struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	// auditKey keys the audit chain; auditInner and auditOuter are its HMAC pads (SetAuditKey).
+	auditKey, auditInner, auditOuter []byte
 }
 
 var _ store.Store = (*Store)(nil)
@@ -68,6 +71,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s := &Store{pool: pool, now: time.Now}
+	s.SetAuditKey(audit.Unkeyed)
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)

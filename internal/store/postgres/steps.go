@@ -11,11 +11,6 @@ import (
 	"github.com/sspr/sspr/internal/store"
 )
 
-// qInsertAuditIfUpdated is qInsertAudit when this transaction wrote the session $10.
-const qInsertAuditIfUpdated = `INSERT INTO audit_events (at, type, actor, user_id, user_principal_name, upn_key,
-	client_ip, user_agent, details) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
-	WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $10 AND xmin = pg_current_xact_id()::xid) RETURNING id`
-
 // WriteStep does w's writes in one batch: one round trip and one implicit transaction, which
 // an error in any statement undoes entirely.
 func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
@@ -60,20 +55,19 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 		})
 	}
 	ids := make([]int64, len(w.Audit))
-	times := make([]time.Time, len(w.Audit))
+	seqs := make([]int64, len(w.Audit))
+	hashes := make([][]byte, len(w.Audit))
 	for i, e := range w.Audit {
-		details := e.Details
-		if details == nil {
-			details = map[string]string{}
+		args, err := s.auditArgs(e)
+		if err != nil {
+			return fmt.Errorf("write step: %w", err)
 		}
-		times[i] = s.orNow(e.Time)
-		args := []any{times[i], e.Type, e.Actor, e.UserID, e.UserPrincipalName, key(e.UserPrincipalName), e.ClientIP, e.UserAgent, details}
 		q := qInsertAudit
 		if upd != nil {
 			q, args = qInsertAuditIfUpdated, append(args, upd.ID)
 		}
 		b.Queue(q, args...).QueryRow(func(row pgx.Row) error {
-			if err := row.Scan(&ids[i]); !errors.Is(err, pgx.ErrNoRows) {
+			if err := row.Scan(&ids[i], &seqs[i], &hashes[i]); !errors.Is(err, pgx.ErrNoRows) {
 				return err
 			}
 			return nil
@@ -101,7 +95,7 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 		ses.Version, ses.CreatedAt, ses.ExpiresAt = 1, created, ts(ses.ExpiresAt)
 	}
 	for i, e := range w.Audit {
-		e.ID, e.Time = ids[i], times[i]
+		e.ID, e.Seq, e.Hash = ids[i], seqs[i], hashes[i]
 	}
 	return nil
 }

@@ -98,6 +98,8 @@ type syncTx struct {
 	anchors map[string]struct{} // anchor of every directory user
 	batch   pgx.Batch
 	queued  []string // userPrincipalName of each queued insert, for messages
+
+	audit pendingAudit // appended at the commit
 }
 
 var _ store.SyncTx = (*syncTx)(nil)
@@ -454,13 +456,15 @@ func (t *syncTx) SetSyncState(ctx context.Context, s store.SyncState) error {
 	return nil
 }
 
-// AppendAudit records e in the transaction.
+// AppendAudit records e in the transaction. It is inserted, and e.ID, e.Seq and e.Hash set, at
+// the commit: the audit chain's head stays locked from the insert to the commit, which must not
+// last the whole run (see pendingAudit).
 func (t *syncTx) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.usable(ctx); err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
-	if err := t.s.insertAudit(ctx, t.tx, e); err != nil {
-		return fmt.Errorf("append audit: %w", t.fail(ctx, err))
+	if err := t.audit.add(t.s, e); err != nil {
+		return fmt.Errorf("append audit: %w", err)
 	}
 	return nil
 }
@@ -475,6 +479,10 @@ func (t *syncTx) Commit() error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	if err := t.flush(context.Background()); err != nil {
+		t.Rollback()
+		return fmt.Errorf("commit: %w", err)
+	}
+	if err := t.audit.insert(context.Background(), t.s, t.tx); err != nil {
 		t.Rollback()
 		return fmt.Errorf("commit: %w", err)
 	}

@@ -28,6 +28,9 @@ func (s *Store) Update(ctx context.Context, fn func(store.UsersTx) error) error 
 	if err := fn(x); err != nil {
 		return err
 	}
+	if err := x.audit.insert(ctx, s, tx); err != nil {
+		return fmt.Errorf("update: %w", err)
+	}
 	x.done = true
 	if err := tx.Commit(context.Background()); err != nil {
 		return fmt.Errorf("update: commit: %w", err)
@@ -39,9 +42,10 @@ func (s *Store) Update(ctx context.Context, fn func(store.UsersTx) error) error 
 // without an error on the server, so the transaction goes on after them; any other error from
 // the server aborts it (PostgreSQL), and the commit then fails.
 type usersTx struct {
-	s    *Store
-	tx   pgx.Tx
-	done bool
+	s     *Store
+	tx    pgx.Tx
+	done  bool
+	audit pendingAudit // appended at the commit
 }
 
 var _ store.UsersTx = (*usersTx)(nil)
@@ -144,12 +148,13 @@ func (x *usersTx) DeleteUser(ctx context.Context, id string) error {
 	return oneRow(ctx, tag, err, "delete user "+id)
 }
 
-// AppendAudit records e in the transaction: it is kept only if the transaction commits.
+// AppendAudit records e in the transaction: it is kept only if the transaction commits. It is
+// inserted, and e.ID, e.Seq and e.Hash set, just before the commit (see pendingAudit).
 func (x *usersTx) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	if err := x.usable(); err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
-	if err := x.s.insertAudit(ctx, x.tx, e); err != nil {
+	if err := x.audit.add(x.s, e); err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	return nil

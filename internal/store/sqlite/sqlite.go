@@ -20,6 +20,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/sspr/sspr/internal/audit"
 	"github.com/sspr/sspr/internal/store"
 )
 
@@ -36,6 +37,8 @@ type Store struct {
 	r   *sql.DB   // readers (WAL: they never wait for the writer)
 	rs  readStmts // statements prepared on the readers
 	now func() time.Time
+	// auditKey keys the audit chain (SetAuditKey; audit.Unkeyed until then).
+	auditKey []byte
 }
 
 var _ store.Store = (*Store)(nil)
@@ -111,7 +114,7 @@ func open(ctx context.Context, path string, o options) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, now: time.Now}
+	s := &Store{w: w, now: time.Now, auditKey: audit.Unkeyed}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err

@@ -88,7 +88,7 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 		}
 		rows[i] = a
 	}
-	ids := make([]int64, len(rows))
+	links := make([]link, len(rows))
 	var version int64
 	err := s.wr.writeMany(ctx, func(c wconn) error {
 		if w.UpdateSession != nil {
@@ -115,11 +115,11 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 			}
 		}
 		for i, a := range rows {
-			id, err := a.insert(func(args ...any) (sql.Result, error) { return c.exec(qInsertAudit, args...) })
+			l, err := a.insert(c, s.auditKey)
 			if err != nil {
 				return err
 			}
-			ids[i] = id
+			links[i] = l
 		}
 		return nil
 	})
@@ -138,7 +138,7 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 		u.Version, u.ExpiresAt = version, asStored(u.ExpiresAt)
 	}
 	for i, e := range w.Audit {
-		e.ID, e.Time = ids[i], rows[i].at
+		links[i].set(e, rows[i].at)
 	}
 	return nil
 }

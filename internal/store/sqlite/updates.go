@@ -99,23 +99,18 @@ func (x usersTx) DeleteUser(ctx context.Context, id string) error {
 
 // AppendAudit records e in the transaction: it is kept only if the transaction commits.
 func (x usersTx) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
-	ctx, err := x.t.short(ctx)
-	if err != nil {
+	if _, err := x.t.short(ctx); err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	a, err := x.t.s.auditArgs(e)
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
-	st, err := x.t.stmt(qInsertAudit)
-	if err != nil {
-		return fmt.Errorf("append audit: %w", err)
-	}
-	id, err := a.insert(func(args ...any) (sql.Result, error) { return st.ExecContext(ctx, args...) })
+	l, err := a.insert(wconn{x.t.w}, x.t.s.auditKey)
 	if err != nil {
 		return fmt.Errorf("append audit: %w", x.t.fail(err))
 	}
-	e.ID, e.Time = id, a.at
+	l.set(e, a.at)
 	return nil
 }
 

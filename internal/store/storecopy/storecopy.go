@@ -52,6 +52,7 @@ type kind int
 const (
 	kText      kind = iota // TEXT → text
 	kInt                   // INTEGER → integer/bigint
+	kIntNull               // the same, NULL allowed
 	kBool                  // INTEGER 0/1 → boolean
 	kTime                  // INTEGER µs since the epoch → timestamptz
 	kTimeNull              // the same, NULL allowed
@@ -72,10 +73,13 @@ type table struct {
 	name     string
 	columns  []column
 	identity bool // id is a PostgreSQL identity column: its sequence is moved past the copied ids
+	// replace: the migrations write the table's rows (audit_chain's one row): the target's
+	// rows do not make it "not empty", and the source's replace them.
+	replace bool
 }
 
 func cols(spec string) []column {
-	kinds := map[string]kind{"text": kText, "int": kInt, "bool": kBool, "time": kTime, "time?": kTimeNull,
+	kinds := map[string]kind{"text": kText, "int": kInt, "int?": kIntNull, "bool": kBool, "time": kTime, "time?": kTimeNull,
 		"uuid": kUUID, "uuid?": kUUIDNull, "bytes": kBytes, "bytes?": kBytesNull, "list": kList, "json": kJSON}
 	var out []column
 	for _, f := range strings.Fields(spec) {
@@ -109,7 +113,9 @@ var tables = []table{
 	{name: "sync_runs", identity: true, columns: cols(`id:int mode:text status:text started_at:time finished_at:time?
 		added:int updated:int deleted:int unchanged:int rejected:int errors:json`)},
 	{name: "audit_events", identity: true, columns: cols(`id:int at:time type:text actor:text user_id:text
-		user_principal_name:text upn_key:text client_ip:text user_agent:text details:json`)},
+		user_principal_name:text upn_key:text client_ip:text user_agent:text details:json seq:int? hash:bytes?`)},
+	{name: "audit_chain", replace: true, columns: cols(`id:int head_seq:int head_hash:bytes anchor_seq:int anchor_hash:bytes
+		anchor_before:time? anchor_mac:bytes? legacy_max_id:int`)},
 	{name: "api_tokens", columns: cols(`id:text name:text scopes:list hash:bytes created_at:time last_used_at:time? revoked_at:time?`)},
 	{name: "sessions", columns: cols(`id:text kind:text user_id:uuid? state:bytes created_at:time expires_at:time version:int`)},
 	{name: "codes", columns: cols(`id:text session_id:text user_id:uuid? purpose:text destination:text mac:bytes
@@ -178,6 +184,11 @@ func SQLiteToPostgres(ctx context.Context, path, dsn string, opt Options) (Resul
 	var mismatched []string
 	for _, t := range tables {
 		tableStart := time.Now()
+		if t.replace {
+			if _, err := dtx.Exec(ctx, `DELETE FROM `+t.name); err != nil {
+				return Result{}, fmt.Errorf("storecopy: %s: %w", t.name, err)
+			}
+		}
 		n, err := copyTable(ctx, stx, dtx, t)
 		if err != nil {
 			return Result{}, fmt.Errorf("storecopy: %s: %w", t.name, err)
@@ -198,7 +209,9 @@ func SQLiteToPostgres(ctx context.Context, path, dsn string, opt Options) (Resul
 		if c.Source != c.Target || c.Source != n {
 			mismatched = append(mismatched, fmt.Sprintf("%s: %d in the source, %d copied, %d in the target", t.name, c.Source, n, c.Target))
 		}
-		res.Tables = append(res.Tables, c)
+		if !t.replace { // the chain's row is state, not data: copied, checked, not reported
+			res.Tables = append(res.Tables, c)
+		}
 		if opt.Progress != nil {
 			opt.Progress(t.name, n)
 		}
@@ -305,6 +318,9 @@ func tableColumns(rows rows) (map[string][]string, error) {
 func prepareTarget(ctx context.Context, tx pgx.Tx, force bool) error {
 	var full []string
 	for _, t := range tables {
+		if t.replace {
+			continue
+		}
 		var any bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+t.name+`)`).Scan(&any); err != nil {
 			return err
@@ -396,7 +412,7 @@ func (r *rowSource) Err() error             { return r.err }
 func convert(v any, k kind) (any, error) {
 	if v == nil {
 		switch k {
-		case kTimeNull, kUUIDNull, kBytesNull:
+		case kTimeNull, kUUIDNull, kBytesNull, kIntNull:
 			return nil, nil
 		case kBytes:
 			return []byte{}, nil
@@ -415,7 +431,7 @@ func convert(v any, k kind) (any, error) {
 		case []byte:
 			return string(s), nil
 		}
-	case kInt, kBool, kTime, kTimeNull:
+	case kInt, kIntNull, kBool, kTime, kTimeNull:
 		n, ok := v.(int64)
 		if !ok {
 			break

@@ -30,6 +30,10 @@ var flowTests = []struct {
 	{"SyncDeleteCascades", testSyncDeleteCascades},
 	{"Audit", testAudit},
 	{"AuditFilter", testAuditFilter},
+	{"AuditFilters", testAuditFilters},
+	{"AuditChain", testAuditChain},
+	{"AuditChainConcurrent", testAuditChainConcurrent},
+	{"PruneAudit", testPruneAudit},
 	{"Tokens", testTokens},
 	{"Sessions", testSessions},
 	{"Codes", testCodes},
@@ -399,6 +403,18 @@ func audit(t *testing.T, s store.Store, f store.AuditFilter) []store.AuditEvent 
 	return l
 }
 
+// checkAuditIDs checks the IDs of the events ListAudit(f) calls back, in order.
+func checkAuditIDs(t *testing.T, s store.Store, f store.AuditFilter, want []int64) {
+	t.Helper()
+	var got []int64
+	for _, e := range audit(t, s, f) {
+		got = append(got, e.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ListAudit(%+v) = %v, want %v", f, got, want)
+	}
+}
+
 func testAudit(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	before := time.Now().Add(-time.Minute)
@@ -515,15 +531,7 @@ func testAuditFilter(t *testing.T, s store.Store) {
 		{"limit", store.AuditFilter{Limit: 2}, ids(6, 5)},
 		{"everything", store.AuditFilter{UserPrincipalName: "alice@example.com", TypePrefix: "reset.", Since: events[1].Time, Limit: 5}, ids(1)},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var got []int64
-			for _, e := range audit(t, s, tc.f) {
-				got = append(got, e.ID)
-			}
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("ListAudit(%+v) = %v, want %v", tc.f, got, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkAuditIDs(t, s, tc.f, tc.want) })
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	auditchain "github.com/sspr/sspr/internal/audit"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/postgres"
 	"github.com/sspr/sspr/internal/store/sqlite"
@@ -88,6 +89,14 @@ func check(t *testing.T, s store.Store) {
 	}
 	if n, err := s.CountEvents(ctx, "ip:192.0.2.9", t0.Add(-time.Minute)); err != nil || n != 2 {
 		t.Errorf("throttle events after a hit: %d (%v)", n, err)
+	}
+	// The audit chain starts at the upgrade: the old event is counted, not chained, and the chain
+	// of the events appended since verifies.
+	if err := s.AppendAudit(ctx, &store.AuditEvent{Type: "admin.user.created", Actor: "cli:root"}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := auditchain.Verify(ctx, s, auditchain.Unkeyed); err != nil || r.Broken != nil || r.Legacy != 1 || r.Checked != 1 {
+		t.Errorf("audit chain after the upgrade: %+v, broken %v (%v)", r, r.Broken, err)
 	}
 }
 
