@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/store"
 )
@@ -41,6 +42,8 @@ type Config struct {
 	// portal's and the reset flow's key, so that a name counts once across them.
 	NameKey     []byte
 	CompanyName string
+	// Texts is the message catalog (nil: the built-in one).
+	Texts *i18n.Bundle
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -151,7 +154,7 @@ func (s *Service) Change(ctx context.Context, name, current, newPassword string,
 		if err := s.st.ClearThrottles(ctx, subject+":signin"); err != nil {
 			s.log.Error("clear throttles", "err", err)
 		}
-		s.notify(ctx, u, now)
+		s.notify(ctx, u, now, c.Lang)
 		return nil
 	}
 	detail := reason
@@ -189,15 +192,11 @@ func reasonOf(err error) string {
 	return "failed"
 }
 
-// notify mails every address the user is known by; never the password.
-func (s *Service) notify(ctx context.Context, u store.User, now time.Time) {
-	company := s.cfg.CompanyName
-	if company == "" {
-		company = "your organization"
-	}
-	flow.NotifyByEmail(ctx, s.send, s.log, u, "Your password was changed", fmt.Sprintf(
-		"The password of your account %s at %s was changed on %s.\n\nIf this was not you, contact your helpdesk at once.\n",
-		u.UserPrincipalName, company, now.Format("2006-01-02 15:04 MST")))
+// notify mails every address the user is known by, in lang (the page's); never the password.
+func (s *Service) notify(ctx context.Context, u store.User, now time.Time, lang string) {
+	texts := flow.Texts{Bundle: s.cfg.Texts, Company: s.cfg.CompanyName}
+	subject, body := texts.Notice(lang, "change", u.UserPrincipalName, now, "")
+	flow.NotifyByEmail(ctx, s.send, s.log, u, subject, body)
 }
 
 func truncate(s string, n int) string {
