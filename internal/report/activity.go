@@ -24,9 +24,9 @@ const (
 const (
 	OutcomeStarted         = "started"         // a flow started for a known user (unknown names are not counted)
 	OutcomeDone            = "done"            // password reset, account unlocked, registration confirmed
-	OutcomeAbandoned       = "abandoned"       // started that day and neither done nor failed at the writeback (finished days only)
-	OutcomeFailedProof     = "failedProof"     // a wrong code or wrong answers
-	OutcomeThrottled       = "throttled"       // refused by a throttle or a lockout
+	OutcomeAbandoned       = "abandoned"       // started and left without a failure (finished days only)
+	OutcomeFailedProof     = "failedProof"     // not done, after a wrong code or wrong answers (register: each wrong code)
+	OutcomeThrottled       = "throttled"       // not done, refused by a throttle or a lockout (register: each refusal)
 	OutcomeWritebackFailed = "writebackFailed" // proven, but the directory refused or did not answer
 	OutcomeMethodUsed      = "methodUsed"      // a method proven (Method: email, sms, voice, questions)
 	OutcomeMethodFailed    = "methodFailed"    // a failed proof by that method
@@ -113,32 +113,83 @@ type ActivityStore interface {
 	PutDailyCounts(ctx context.Context, day time.Time, counts []store.DailyCount) error
 }
 
-// CountDay counts the audit events of day (UTC). finished: the day is over, and the flows
-// started that day that ended neither done nor at the writeback are counted as abandoned (a day
-// still going has flows in progress).
+// CountDay counts the audit events of day (UTC). finished: the day is over.
+//
+// Resets and unlocks are counted as flows, so that their outcomes add up to the flows started:
+// per user and day, the flows started are done, failed at the writeback, or else end on the
+// worst thing that happened to them: throttled (a throttle or lockout refused a step), failed
+// proof (a wrong code or answer), or abandoned (nothing: only once the day is over; today they
+// are still in progress). A flow finished the day after it started counts its end on that day.
+// Unknown names are never counted (their events carry no user). Registrations, methods and
+// codes are counted as events.
 func CountDay(ctx context.Context, st ActivityStore, day time.Time, finished bool) ([]store.DailyCount, error) {
 	day = store.Day(day)
 	m := map[countKey]int{}
+	type tally struct{ started, done, writeback, failed, throttled int }
+	flows := map[[2]string]*tally{} // (flow, user) → what happened
 	err := st.ListAudit(ctx, store.AuditFilter{Since: day, Until: day.AddDate(0, 0, 1)}, func(e store.AuditEvent) error {
 		for _, k := range classify(e) {
-			m[k]++
+			if k.flow != FlowReset && k.flow != FlowUnlock {
+				m[k]++
+				continue
+			}
+			var f *tally
+			if e.UserID != "" {
+				key := [2]string{k.flow, e.UserID}
+				if f = flows[key]; f == nil {
+					f = &tally{}
+					flows[key] = f
+				}
+			}
+			switch k.outcome {
+			case OutcomeStarted, OutcomeDone, OutcomeWritebackFailed, OutcomeFailedProof, OutcomeThrottled:
+				if f == nil {
+					continue // no known user: not a flow
+				}
+				switch k.outcome {
+				case OutcomeStarted:
+					f.started++
+				case OutcomeDone:
+					f.done++
+				case OutcomeWritebackFailed:
+					f.writeback++
+				case OutcomeFailedProof:
+					f.failed++
+				case OutcomeThrottled:
+					f.throttled++
+				}
+			default:
+				m[k]++
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("count %s: %w", day.Format(time.DateOnly), err)
 	}
-	if finished {
-		for _, f := range []string{FlowReset, FlowUnlock} {
-			left := m[countKey{f, OutcomeStarted, ""}] - m[countKey{f, OutcomeDone, ""}] - m[countKey{f, OutcomeWritebackFailed, ""}]
-			if left > 0 {
-				m[countKey{f, OutcomeAbandoned, ""}] = left
-			}
+	for key, f := range flows {
+		kind := key[0]
+		m[countKey{kind, OutcomeStarted, ""}] += f.started
+		m[countKey{kind, OutcomeDone, ""}] += f.done
+		m[countKey{kind, OutcomeWritebackFailed, ""}] += f.writeback
+		rest := f.started - f.done - f.writeback
+		if rest <= 0 {
+			continue
+		}
+		switch {
+		case f.throttled > 0:
+			m[countKey{kind, OutcomeThrottled, ""}] += rest
+		case f.failed > 0:
+			m[countKey{kind, OutcomeFailedProof, ""}] += rest
+		case finished:
+			m[countKey{kind, OutcomeAbandoned, ""}] += rest
 		}
 	}
 	out := make([]store.DailyCount, 0, len(m))
 	for k, n := range m {
-		out = append(out, store.DailyCount{Day: day, Flow: k.flow, Outcome: k.outcome, Method: k.method, Count: n})
+		if n > 0 {
+			out = append(out, store.DailyCount{Day: day, Flow: k.flow, Outcome: k.outcome, Method: k.method, Count: n})
+		}
 	}
 	sortCounts(out)
 	return out, nil

@@ -92,8 +92,8 @@ func (m *memStore) PutSnapshot(_ context.Context, s store.Snapshot) (bool, error
 	return true, nil
 }
 
-func (m *memStore) add(at time.Time, typ string, details map[string]string) {
-	m.events = append(m.events, store.AuditEvent{Time: at, Type: typ, Actor: "user", UserPrincipalName: "u@example.com", Details: details})
+func (m *memStore) add(at time.Time, user, typ string, details map[string]string) {
+	m.events = append(m.events, store.AuditEvent{Time: at, Type: typ, Actor: "user", UserID: user, UserPrincipalName: user + "@example.com", Details: details})
 }
 
 func TestClassify(t *testing.T) {
@@ -139,17 +139,19 @@ func TestActivity(t *testing.T) {
 	m := newMem()
 	ok := map[string]string{"outcome": "ok"}
 	at := yesterday.Add(10 * time.Hour)
-	for range 4 {
-		m.add(at, "reset.started", ok)
+	for _, u := range []string{"u1", "u2", "u3", "u4", "u5"} {
+		m.add(at, u, "reset.started", ok)
 	}
-	m.add(at, "reset.started", map[string]string{"outcome": "unknown"})
-	m.add(at, "reset.code.verified", map[string]string{"method": "sms"})
-	m.add(at, "reset.done", nil)
-	m.add(at, "reset.code.failed", map[string]string{"option": "email"})
-	m.add(at, "reset.writeback.failed", nil)
-	m.add(at, "reset.throttled", nil)
-	m.add(now.Add(-time.Hour), "reset.started", ok) // today: in progress, not abandoned
-	m.add(now.Add(-time.Hour), "unlock.done", nil)
+	m.add(at, "", "reset.started", map[string]string{"outcome": "unknown"})
+	m.add(at, "", "reset.throttled", nil) // an unknown name's: no flow
+	m.add(at, "u1", "reset.code.verified", map[string]string{"method": "sms"})
+	m.add(at, "u1", "reset.done", nil)
+	m.add(at, "u2", "reset.code.failed", map[string]string{"option": "email"})
+	m.add(at, "u3", "reset.writeback.failed", nil)
+	m.add(at, "u4", "reset.code.failed", map[string]string{"option": "email"})
+	m.add(at, "u4", "reset.throttled", nil)               // throttled after a failed proof: throttled
+	m.add(now.Add(-time.Hour), "u6", "reset.started", ok) // today: in progress, not abandoned
+	m.add(now.Add(-time.Hour), "u7", "unlock.done", nil)
 
 	before, err := Activity(ctx, m, yesterday, now)
 	if err != nil {
@@ -160,12 +162,12 @@ func TestActivity(t *testing.T) {
 	}
 	today := store.Day(now)
 	want := []store.DailyCount{
-		c(yesterday, "reset", OutcomeAbandoned, "", 2), // 4 started - 1 done - 1 writeback failed
+		c(yesterday, "reset", OutcomeAbandoned, "", 1), // u5
 		c(yesterday, "reset", OutcomeDone, "", 1),
 		c(yesterday, "reset", OutcomeFailedProof, "", 1),
-		c(yesterday, "reset", OutcomeMethodFailed, "email", 1),
+		c(yesterday, "reset", OutcomeMethodFailed, "email", 2),
 		c(yesterday, "reset", OutcomeMethodUsed, "sms", 1),
-		c(yesterday, "reset", OutcomeStarted, "", 4),
+		c(yesterday, "reset", OutcomeStarted, "", 5),
 		c(yesterday, "reset", OutcomeThrottled, "", 1),
 		c(yesterday, "reset", OutcomeWritebackFailed, "", 1),
 		c(today, "reset", OutcomeStarted, "", 1),
@@ -195,8 +197,8 @@ func TestActivity(t *testing.T) {
 	if m.listed != 1 {
 		t.Errorf("Activity read the audit log %d times, want 1 (today only)", m.listed)
 	}
-	if got := Sum(after, "reset", OutcomeStarted, "*"); got != 5 {
-		t.Errorf("Sum started = %d, want 5", got)
+	if got := Sum(after, "reset", OutcomeStarted, "*"); got != 6 {
+		t.Errorf("Sum started = %d, want 6", got)
 	}
 }
 
