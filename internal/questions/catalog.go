@@ -8,6 +8,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/language"
+
+	"github.com/sspr/sspr/internal/i18n"
 )
 
 // CustomPrefix starts the key of an administrator's custom question ("custom:badge").
@@ -23,36 +25,10 @@ var Predefined = []string{
 	"childhoodHero", "firstStuffedAnimal", "grandparentsTown",
 }
 
-// Texts is the translation catalog of the predefined questions, by language. English is
-// complete; a language added here falls back to English for the keys it lacks.
-var Texts = map[language.Tag]map[string]string{
-	language.English: {
-		"firstPet":                "What was the name of your first pet?",
-		"birthCity":               "In what city or town were you born?",
-		"parentsMetCity":          "In what city or town did your parents meet?",
-		"primarySchool":           "What was the name of your primary school?",
-		"favoriteTeacher":         "What was the last name of your favorite teacher?",
-		"childhoodFriend":         "What was the first name of your best friend as a child?",
-		"childhoodStreet":         "On what street did you live as a child?",
-		"firstJob":                "What was your first job?",
-		"firstCar":                "What was the make and model of your first car?",
-		"firstConcert":            "What was the first concert you went to?",
-		"childhoodBook":           "What was your favorite book as a child?",
-		"childhoodFood":           "What was your favorite food as a child?",
-		"oldestSiblingMiddleName": "What is the middle name of your oldest sibling?",
-		"grandmotherFirstName":    "What was your maternal grandmother's first name?",
-		"firstJobCity":            "In what city or town was your first job?",
-		"childhoodTeam":           "What sports team did you support as a child?",
-		"firstCinemaFilm":         "What was the first film you saw in a cinema?",
-		"childhoodHoliday":        "Where did you go on holiday as a child?",
-		"favoriteToy":             "What was your favorite toy as a child?",
-		"childhoodNickname":       "What was your childhood nickname?",
-		"firstFlightCity":         "To what city did you take your first flight?",
-		"childhoodHero":           "Who was your childhood hero?",
-		"firstStuffedAnimal":      "What was the name of your first stuffed animal?",
-		"grandparentsTown":        "In what city or town did your grandparents live?",
-	},
-}
+// Texts is the translation catalog of the predefined questions, by language: the i18n
+// catalog's question.* texts (internal/i18n/catalog/<lang>.json). English is complete; a
+// language falls back to English for the keys it lacks.
+var Texts = i18n.Texts("question.")
 
 // stopWords are words of the questions that are not key words, by language: an answer may
 // hold them ("the", "what"), but not the question's own subject ("pet", "city", "car").
@@ -61,6 +37,22 @@ var stopWords = map[language.Base]map[string]bool{
 		"had", "has", "have", "her", "his", "how", "in", "is", "it", "its", "my", "of", "on", "or", "our", "the",
 		"their", "to", "was", "were", "what", "when", "where", "which", "who", "whom", "whose", "why", "with",
 		"you", "your", "name", "first", "last"),
+	language.MustParseBase("de"): normalSet("der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "eines", "einem",
+		"und", "oder", "als", "wie", "was", "wer", "wen", "wem", "wo", "wohin", "welche", "welcher", "welches", "welchem",
+		"welchen", "war", "waren", "ist", "sind", "hat", "haben", "hieß", "lautet", "lautete", "sie", "ihr", "ihre", "ihrer",
+		"ihres", "ihrem", "ihren", "sich", "in", "im", "an", "am", "auf", "aus", "bei", "mit", "von", "vom", "zu", "zum",
+		"zur", "für", "kind", "kindheit", "name", "vorname", "nachname", "erste", "ersten", "erstes", "erster", "stadt", "ort",
+		"welchem", "haben", "wurden"),
+	language.MustParseBase("fr"): normalSet("le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "et", "ou", "quel",
+		"quelle", "quels", "quelles", "qui", "que", "qu", "où", "comment", "était", "étaient", "est", "a", "avez", "vous",
+		"votre", "vos", "se", "s", "sont", "dans", "en", "au", "aux", "à", "pour", "par", "sur", "avec", "quand", "enfant",
+		"enfance", "nom", "prénom", "premier", "première", "ville", "village", "appelait", "étiez"),
+	language.MustParseBase("es"): normalSet("el", "la", "los", "las", "un", "una", "unos", "unas", "de", "del", "y", "o", "qué",
+		"cuál", "cuáles", "quién", "cómo", "dónde", "adónde", "era", "eran", "es", "fue", "su", "sus", "se", "en", "a", "al",
+		"con", "por", "para", "niño", "infancia", "nombre", "apellido", "primer", "primera", "ciudad", "pueblo", "llamaba",
+		"tuvo", "vivía", "iba"),
+	language.MustParseBase("ar"): normalSet("ما", "من", "في", "إلى", "أي", "كان", "كانت", "كنت", "اسم", "الاسم", "الأول", "الأولى",
+		"أول", "طفولتك", "مدينة", "بلدة", "أو", "و", "هو", "هي", "لك", "لأمك", "التي", "الذي"),
 }
 
 // allStopWords is the stop words of every language (for custom questions).
@@ -72,6 +64,14 @@ func allStopWords() map[string]bool {
 		}
 	}
 	return all
+}
+
+// normalSet is set of the words normalized as answers are (ß → ss, case folded).
+func normalSet(words ...string) map[string]bool {
+	for i, w := range words {
+		words[i] = Normalize(w)
+	}
+	return set(words...)
 }
 
 func set(words ...string) map[string]bool {
