@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sspr/sspr/internal/api"
+	"github.com/sspr/sspr/internal/branding"
 	"github.com/sspr/sspr/internal/change"
 	"github.com/sspr/sspr/internal/config"
 	"github.com/sspr/sspr/internal/flow"
@@ -164,12 +165,16 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		NameKey:     key.Derive("decoy"), // the reset and registration flows' name key
 		CompanyName: cfg.Branding.CompanyName,
 	}, a.log)
+	// The organization's look (Load checked it; the files are read again here).
+	brand, err := branding.New(cfg.Branding, cfg.Server.PublicURL)
+	if err != nil {
+		return err
+	}
 	site, err := web.New(web.Config{
 		PublicURL:       cfg.Server.PublicURL,
 		TLS:             cfg.Server.TLSCertFile != "",
 		ClientIP:        cfg.Server.ClientIP(),
-		CompanyName:     cfg.Branding.CompanyName,
-		HelpdeskURL:     cfg.Branding.Helpdesk.URL,
+		Brand:           brand,
 		CSRFKey:         key.Derive("csrf"),
 		ResponseFloor:   cfg.Reset.ResponseFloor,
 		SessionLifetime: cfg.Reset.SessionLifetime,

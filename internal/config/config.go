@@ -45,6 +45,8 @@ type Config struct {
 	// Password is the rules a new password must meet before it is written back.
 	Password password.Policy `yaml:"password"`
 	Notify   Notify          `yaml:"notify"`
+	// Audit is the audit log's retention.
+	Audit Audit `yaml:"audit"`
 	// Reminders are the password expiry reminders (package reminder).
 	Reminders reminder.Policy `yaml:"reminders"`
 	// Console is the administrators' web console at /admin: who may sign in (package console).
@@ -236,6 +238,7 @@ func Parse(data []byte, env Env) (Config, error) {
 	problems = append(problems, c.readServerSecrets()...)
 	problems = append(problems, c.validate(env)...)
 	problems = append(problems, c.validateStore()...)
+	problems = append(problems, c.Audit.problems()...)
 	problems = append(problems, c.validateServer()...)
 	if len(problems) > 0 {
 		return c, &Error{Problems: dedupe(problems)}

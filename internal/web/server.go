@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sspr/sspr/internal/branding"
 	"github.com/sspr/sspr/internal/clientip"
 	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/i18n"
@@ -52,7 +53,10 @@ type Config struct {
 	// https PublicURL makes cookies Secure too.
 	TLS bool
 	// ClientIP tells the client behind trusted proxies; flow.Client.IP is its throttle key.
-	ClientIP    clientip.Config
+	ClientIP clientip.Config
+	// Brand is the organization's look on every page (branding.New); when nil, one is made
+	// from CompanyName and HelpdeskURL with the default colours.
+	Brand       *branding.Brand
 	CompanyName string
 	HelpdeskURL string
 	// CSRFKey keys the CSRF tokens (secret.Key.Derive("csrf")).
@@ -107,11 +111,22 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 	if len(cfg.CSRFKey) < 32 {
 		return nil, errors.New("web: CSRF key too short")
 	}
+	if cfg.Brand == nil {
+		b, err := branding.New(branding.Config{CompanyName: cfg.CompanyName, Helpdesk: branding.Helpdesk{URL: cfg.HelpdeskURL}}, cfg.PublicURL)
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		cfg.Brand = b
+	}
+	cfg.CompanyName = cfg.Brand.CompanyName
 	if cfg.CompanyName == "" {
 		cfg.CompanyName = "sspr"
 	}
 	if cfg.SessionLifetime == 0 {
 		cfg.SessionLifetime = 15 * time.Minute
+	}
+	if cfg.UserNameHint == "" {
+		cfg.UserNameHint = cfg.Brand.UserNameHint
 	}
 	if cfg.UserNameHint == "" {
 		cfg.UserNameHint = "name@example.com"
@@ -122,7 +137,7 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 		s.texts = i18n.Default()
 	}
 	for _, p := range []string{"start", "verify", "password", "done", "error", "signin", "register", "questions", "change"} {
-		t, err := template.New("layout").ParseFS(templateFS, "templates/layout.html", "templates/langswitch.html", "templates/"+p+".html")
+		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/langswitch.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", p, err)
 		}
@@ -137,6 +152,7 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 		}
 		files.ServeHTTP(w, r)
 	}))
+	s.mux.Handle("GET "+branding.Prefix, cfg.Brand.Handler())
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/reset", http.StatusSeeOther) })
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -161,6 +177,12 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 		s.changeRoutes()
 	}
 	return s, nil
+}
+
+// funcs are the templates' functions.
+var funcs = template.FuncMap{
+	// telURL is a tel: link to a phone number (digits and a leading + only).
+	"telURL": func(phone string) template.URL { return template.URL("tel:" + branding.PhoneDigits(phone)) },
 }
 
 // Handle mounts another handler (health checks, metrics, the admin API) on the same server.
@@ -235,13 +257,13 @@ func (b *brandedWriter) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 func (s *Server) headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		if !strings.HasPrefix(r.URL.Path, "/static/") {
+		if !strings.HasPrefix(r.URL.Path, "/static/") && !strings.HasPrefix(r.URL.Path, branding.Prefix) {
 			h.Set("Cache-Control", "no-store")
 		}
 		if s.secure {
@@ -329,10 +351,11 @@ func (t *timingWriter) release() {
 
 // page is the data every template gets.
 type page struct {
-	Tr          translator
-	Title       string
-	Company     string
-	Helpdesk    string
+	Tr      translator
+	Title   string
+	Company string
+	// Brand is the organization's logo, colours, helpdesk, footer links and user-name hint.
+	Brand       *branding.Brand
 	Kind        string
 	CSRF        string
 	Error       string
@@ -366,7 +389,7 @@ type questionItem struct {
 
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, kind, titleKey string) *page {
 	tr := s.translator(w, r)
-	return &page{Tr: tr, Title: tr.T(titleKey), Company: s.cfg.CompanyName, Helpdesk: s.cfg.HelpdeskURL,
+	return &page{Tr: tr, Title: tr.T(titleKey), Company: s.cfg.CompanyName, Brand: s.cfg.Brand,
 		Kind: kind, CSRF: s.csrfToken(w, r), ChangeOn: s.cfg.Change != nil, RegisterOn: s.cfg.Registration != nil,
 		Langs: s.languages(r, kind, tr), UserHint: s.cfg.UserNameHint}
 }
@@ -662,6 +685,11 @@ func (s *Server) renderComplete(w http.ResponseWriter, r *http.Request, kind, er
 	p := s.newPage(w, r, kind, title)
 	p.Policy = s.flows.PasswordPolicy()
 	p.Error = errText
+	// The user name for password managers (autocomplete="username"): they store the new
+	// password for this account.
+	if v, err := s.flows.View(r.Context(), sessionToken(r)); err == nil && v.Ready {
+		p.Name = v.UserName
+	}
 	s.render(w, "password", http.StatusOK, p)
 }
 
