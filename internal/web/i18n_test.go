@@ -1,0 +1,285 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/i18n"
+	"github.com/sspr/sspr/internal/password"
+	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/questions"
+	"github.com/sspr/sspr/internal/register"
+	"github.com/sspr/sspr/internal/reset"
+	"github.com/sspr/sspr/internal/store"
+	"github.com/sspr/sspr/internal/store/sqlite"
+)
+
+func cookieValue(resp *http.Response, name string) (string, bool) {
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c.Value, true
+		}
+	}
+	return "", false
+}
+
+// The language: ?lang= first (and it sets the cookie), then the cookie, then Accept-Language,
+// then the default; Arabic pages are right to left; every page has the switcher.
+func TestLanguageChoice(t *testing.T) {
+	s := newSite(t, time.Millisecond)
+	get := func(b *browser, path, accept string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", b.url+path, nil)
+		if accept != "" {
+			req.Header.Set("Accept-Language", accept)
+		}
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		buf.ReadFrom(resp.Body)
+		resp.Body.Close()
+		return resp, buf.String()
+	}
+	b := s.browser(t)
+	for _, step := range []struct {
+		name, path, accept string
+		lang, dir, text    string
+		cookie             string // the cookie the response sets ("" none)
+	}{
+		{"default", "/reset", "", "en", "ltr", "Reset your password", ""},
+		{"accept-language", "/reset", "fr-CA,fr;q=0.9", "fr", "ltr", "Réinitialiser votre mot de passe", ""},
+		{"unknown language: default", "/reset", "ja", "en", "ltr", "Reset your password", ""},
+		{"the switcher's link sets the cookie", "/unlock?lang=de", "fr", "de", "ltr", "Konto entsperren", "de"},
+		{"the cookie beats accept-language", "/reset", "fr", "de", "ltr", "Passwort zurücksetzen", ""},
+		{"an unknown ?lang= is ignored", "/reset?lang=xx", "fr", "de", "ltr", "Passwort zurücksetzen", ""},
+		{"arabic, right to left", "/reset?lang=ar", "", "ar", "rtl", "إعادة تعيين كلمة المرور", "ar"},
+		{"a branded 404 in the chosen language", "/nope", "", "ar", "rtl", "الصفحة غير موجودة", ""},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			resp, page := get(b, step.path, step.accept)
+			if !strings.Contains(page, `<html lang="`+step.lang+`" dir="`+step.dir+`">`) || !strings.Contains(page, step.text) {
+				t.Errorf("want %s %s %q:\n%s", step.lang, step.dir, step.text, page)
+			}
+			got, set := cookieValue(resp, i18n.CookieName)
+			if got != step.cookie || set != (step.cookie != "") {
+				t.Errorf("cookie %q (set %v), want %q", got, set, step.cookie)
+			}
+			for _, c := range resp.Cookies() {
+				if c.Name == i18n.CookieName && (!c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/") {
+					t.Errorf("language cookie flags: %+v", c)
+				}
+			}
+			// The switcher: every language in its own name, the current one not a link.
+			for _, l := range []string{"en", "de", "fr", "es", "ar"} {
+				if l == step.lang {
+					if !strings.Contains(page, `<span aria-current="true" lang="`+l+`">`) {
+						t.Errorf("switcher does not mark %s", l)
+					}
+				} else if !strings.Contains(page, `?lang=`+l+`" lang="`+l+`" hreflang="`+l+`"`) {
+					t.Errorf("switcher lacks %s", l)
+				}
+			}
+		})
+	}
+	// A form posted from an Arabic page answers in Arabic, and its flow is Arabic (the
+	// message it sends).
+	_, page := get(b, "/reset", "")
+	resp, _ := b.post("/reset", url.Values{"csrf": {b.csrf(page)}, "username": {"alice@contoso.com"}}, "")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start: %d", resp.StatusCode)
+	}
+	b.post("/reset/send", url.Values{"csrf": {b.csrf(page)}, "option": {"email"}}, "")
+	s.sent.mu.Lock()
+	last := s.sent.msgs[len(s.sent.msgs)-1]
+	s.sent.mu.Unlock()
+	if last.Subject != "رمز التحقق الخاص بك من مؤسستك" {
+		t.Errorf("code mail not in Arabic: %q", last.Subject)
+	}
+}
+
+// fakeChange is the change flow as the pages see it: it refuses every change.
+type fakeChange struct{}
+
+func (fakeChange) Change(context.Context, string, string, string, flow.Client) error {
+	return flow.Errorf(flow.KindSignIn, "change.failed")
+}
+func (fakeChange) PasswordPolicy() password.Policy { return password.Default() }
+
+// pseudoSite is a site with every portal, in the pseudo-locale only.
+func pseudoSite(t *testing.T) *site {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sspr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	err = st.Update(ctx, func(tx store.UsersTx) error {
+		return tx.CreateUser(ctx, &store.User{Source: store.SourceCloud, UserPrincipalName: "alice@contoso.com", DisplayName: "Alice Anderson",
+			DN: "uid=alice,dc=contoso,dc=com", AccountEnabled: true, AlternateEmails: []string{"alice@example.net"},
+			MobilePhone: store.Phone{Raw: "+1 425 555 0100", Number: "+1 4255550100", Type: "fixedLineOrMobile"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := &authDirectory{memDirectory: memDirectory{passwords: map[string]string{}}, pw: map[string]string{"uid=alice,dc=contoso,dc=com": "Alice-Password-1"}}
+	s := &site{dir: &dir.memDirectory, sent: &memSender{}}
+	p := flow.DefaultPolicy()
+	p.Methods = []string{"email", "sms", "voice", "questions"}
+	p.MethodsRequired = 2
+	p.ResponseFloor = time.Millisecond
+	texts := i18n.WithPseudo()
+	hasher := questions.NewHasher(questions.HasherOptions{Params: cheapArgon2})
+	svc := reset.New(st, s.sent, dir, reset.Config{Policy: p, Password: password.Default(), Hasher: hasher, Texts: texts,
+		CodeKey: bytes.Repeat([]byte("c"), 32), DecoyKey: bytes.Repeat([]byte("d"), 32), PublicURL: "https://sspr.contoso.com"}, nil)
+	norm, _ := phone.NewNormalizer("US")
+	reg := register.New(st, s.sent, dir, register.Config{Reset: p, Hasher: hasher, Questions: svc.Questions(), Phones: norm, Texts: texts,
+		CodeKey: bytes.Repeat([]byte("r"), 32), NameKey: bytes.Repeat([]byte("n"), 32), PublicURL: "https://sspr.contoso.com"}, nil)
+	srv, err := New(Config{PublicURL: "https://sspr.contoso.com", CompanyName: "Contoso", CSRFKey: bytes.Repeat([]byte("x"), 32),
+		ResponseFloor: time.Millisecond, Registration: reg, Change: fakeChange{}, MustChangeAfterReset: true, Texts: texts}, svc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ts = httptest.NewServer(srv.Handler())
+	t.Cleanup(s.ts.Close)
+	return s
+}
+
+var (
+	tagRE       = regexp.MustCompile(`(?s)<[^>]*>`)
+	visibleAttr = regexp.MustCompile(`\b(?:aria-label|title|placeholder|alt)="([^"]*)"`)
+	// Data a page shows as it is: addresses, names, the company, languages' own names.
+	dataRE  = regexp.MustCompile(`\S*@\S*|https?://\S+|Contoso|Alice Anderson|English|Deutsch|Français|Español`)
+	wordsRE = regexp.MustCompile(`[A-Za-z]{2,}`)
+)
+
+// untransformed lists the visible texts of page (text nodes and the attributes read out)
+// that hold plain English words: texts that do not come from the catalog.
+func untransformed(page string) []string {
+	var texts []string
+	for _, m := range visibleAttr.FindAllStringSubmatch(page, -1) {
+		texts = append(texts, m[1])
+	}
+	texts = append(texts, tagRE.Split(page, -1)...)
+	var bad []string
+	for _, t := range texts {
+		t = html.UnescapeString(t)
+		if w := wordsRE.FindString(dataRE.ReplaceAllString(t, "")); w != "" {
+			bad = append(bad, strings.TrimSpace(t))
+		}
+	}
+	return bad
+}
+
+// Every page and state rendered in the pseudo-locale shows no text that is not from the
+// catalog: nothing is hard-coded in the templates or in Go.
+func TestPseudoLocaleEveryPage(t *testing.T) {
+	s := pseudoSite(t)
+	b := s.browser(t)
+	seen := map[string]bool{}
+	check := func(state string, resp *http.Response, page string) {
+		t.Helper()
+		seen[state] = true
+		if !strings.Contains(page, `<html lang="en-XA"`) {
+			t.Errorf("%s: %d, not the pseudo-locale:\n%s", state, resp.StatusCode, page)
+			return
+		}
+		if bad := untransformed(page); len(bad) > 0 {
+			t.Errorf("%s: texts not from the catalog: %q", state, bad)
+		}
+	}
+	at := func(state string) func(*http.Response, string) {
+		return func(resp *http.Response, page string) { t.Helper(); check(state, resp, page) }
+	}
+	follow := func(resp *http.Response) (*http.Response, string) {
+		t.Helper()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("want a redirect, got %d", resp.StatusCode)
+		}
+		return b.get(resp.Header.Get("Location"))
+	}
+
+	resp, page := b.get("/reset?lang=en-XA")
+	check("reset start", resp, page)
+	tok := b.csrf(page)
+	post := func(path string, form url.Values) (*http.Response, string) {
+		form.Set("csrf", tok)
+		return b.post(path, form, "")
+	}
+	at("reset start: no name")(post("/reset", url.Values{"username": {""}}))
+	resp, page = follow(first(post("/reset", url.Values{"username": {"alice@contoso.com"}})))
+	check("reset methods", resp, page)
+	resp, page = follow(first(post("/reset/send", url.Values{"option": {"email"}})))
+	check("reset code sent", resp, page)
+	at("reset wrong code")(post("/reset/code", url.Values{"option": {"email"}, "code": {"00000000"}}))
+	at("reset unknown option")(post("/reset/send", url.Values{"option": {"nope"}}))
+	resp, page = follow(first(post("/reset/code", url.Values{"option": {"email"}, "code": {s.sent.lastCode(t)}})))
+	check("reset methods, step 2", resp, page)
+	resp, page = follow(first(post("/reset/send", url.Values{"option": {"sms"}})))
+	check("reset sms code sent", resp, page)
+	resp, page = follow(first(post("/reset/code", url.Values{"option": {"sms"}, "code": {s.sent.lastCode(t)}})))
+	check("reset new password", resp, page)
+	at("reset passwords differ")(post("/reset/complete", url.Values{"password": {"correct horse battery staple"}, "confirm": {"x"}}))
+	at("reset weak password")(post("/reset/complete", url.Values{"password": {"password1"}, "confirm": {"password1"}}))
+	at("reset too short")(post("/reset/complete", url.Values{"password": {"abc"}, "confirm": {"abc"}}))
+	resp, page = follow(first(post("/reset/complete", url.Values{"password": {"correct horse battery staple"}, "confirm": {"correct horse battery staple"}})))
+	check("reset done, must change", resp, page)
+	at("reset verify without a session")(b.get("/reset/verify"))
+	at("reset forged form")(b.post("/reset", url.Values{"username": {"alice@contoso.com"}}, ""))
+
+	at("unlock start")(b.get("/unlock"))
+	resp, page = follow(first(post("/unlock", url.Values{"username": {"alice@contoso.com"}})))
+	check("unlock methods", resp, page)
+	at("unlock done")(b.get("/unlock/done"))
+	at("unlock done, not locked")(b.get("/unlock/done?notice=unlock.notLocked"))
+
+	at("register sign-in")(b.get("/register"))
+	at("register sign-in failed")(post("/register", url.Values{"username": {"alice@contoso.com"}, "password": {"wrong"}}))
+	resp, page = follow(first(post("/register", url.Values{"username": {"alice@contoso.com"}, "password": {"Alice-Password-1"}})))
+	check("register profile", resp, page)
+	at("register bad phone")(post("/register/phone", url.Values{"phone": {"12"}}))
+	resp, page = follow(first(post("/register/phone", url.Values{"phone": {"+1 425 555 0199"}})))
+	check("register phone code sent", resp, page)
+	at("register bad email")(post("/register/email", url.Values{"email": {"nope"}}))
+	at("register questions")(b.get("/register/questions"))
+	at("register questions refused")(post("/register/questions", url.Values{"question": {"firstPet", "firstPet", ""}, "answer": {"pet", "", ""}}))
+	at("register incomplete confirm")(post("/register/confirm", url.Values{}))
+	at("register done")(b.get("/register/done"))
+
+	at("change")(b.get("/change"))
+	at("change refused")(post("/change", url.Values{"username": {"alice@contoso.com"}, "current": {"x"}, "password": {"correct horse battery staple"}, "confirm": {"correct horse battery staple"}}))
+	at("change done")(b.get("/change/done"))
+
+	at("not found")(b.get("/nope"))
+	req, _ := http.NewRequest(http.MethodPut, b.url+"/reset", nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	check("method not allowed", resp, buf.String())
+	if len(seen) < 30 {
+		t.Errorf("only %d states rendered", len(seen))
+	}
+
+	// The checker itself finds a hard-coded text.
+	if bad := untransformed(`<p>[Ñéẋţ]</p><button aria-label="Close">x</button><p>Step 2</p>`); len(bad) != 2 {
+		t.Errorf("checker: %q", bad)
+	}
+}
+
+func first(resp *http.Response, _ string) *http.Response { return resp }
