@@ -55,6 +55,8 @@ type app struct {
 	cfg   config.Config
 	log   *slog.Logger
 	store store.Store
+	// syncMetrics, set by sspr serve, records the runs of every engine built (nil: none).
+	syncMetrics *syncer.Metrics
 }
 
 // storeUse says whether a command may create the store it opens.
@@ -184,6 +186,7 @@ func (a *app) engineLogging(log *slog.Logger) (*syncer.Engine, error) {
 		OwnsAlternateEmails: a.cfg.Directory.Mapping.AlternateEmails != "",
 		DefaultRegion:       strings.ToUpper(a.cfg.Phone.DefaultRegion),
 		OnContactChange:     a.contactNotices(),
+		Metrics:             a.syncMetrics,
 	}, log), nil
 }
 

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
@@ -91,7 +90,10 @@ type serveOptions struct {
 func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error {
 	cfg := a.cfg
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	flowMetrics, err := registerMetrics(reg, a)
+	if err != nil {
+		return err
+	}
 
 	sealer, err := notify.NewSealer(key.Derive("outbox"))
 	if err != nil {
@@ -102,7 +104,11 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		return err
 	}
 	outbox := notify.NewOutbox(a.store, sealer, time.Now)
-	worker := notify.NewWorker(a.store, sealer, channels, notify.WorkerOptions{Registerer: reg, Lease: testDuration(a, outboxLeaseEnv)}, a.log)
+	wopts := notify.WorkerOptions{Registerer: reg, Lease: testDuration(a, outboxLeaseEnv)}
+	if cfg.Notifications.On() {
+		wopts.Failed = countDeliveryFailure(a)
+	}
+	worker := notify.NewWorker(a.store, sealer, channels, wopts, a.log)
 
 	dir, err := newWriteback(cfg)
 	if err != nil {
@@ -147,6 +153,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		Hasher:             hasher,
 		Holders:            holders,
 		Decoys:             decoys,
+		Metrics:            flowMetrics,
 	}, a.log)
 	portal := register.New(a.store, sender, dir, register.Config{
 		Policy:      cfg.Registration,
@@ -158,6 +165,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		NameKey:     key.Derive("decoy"),
 		CompanyName: cfg.Branding.CompanyName,
 		PublicURL:   cfg.Server.PublicURL,
+		Metrics:     flowMetrics,
 	}, a.log)
 	changer := change.New(a.store, sender, dir, change.Config{
 		Policy:      cfg.Reset,
@@ -286,6 +294,9 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 	lead("housekeeping", func(ctx context.Context) { housekeeping(ctx, a) })
 	if cfg.Reminders.On() {
 		lead("reminders", func(ctx context.Context) { reminderLoop(ctx, a, outbox, worker) })
+	}
+	if cfg.Notifications.On() {
+		lead("alerts", func(ctx context.Context) { alertLoop(ctx, a, outbox, worker) })
 	}
 	if opts.sync {
 		lead("sync", func(ctx context.Context) { syncLoop(ctx, a, interval) })

@@ -15,11 +15,13 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sspr/sspr/internal/alert"
 	"github.com/sspr/sspr/internal/branding"
 	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/console"
 	"github.com/sspr/sspr/internal/directory"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/ldapconn"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/phone"
@@ -49,11 +51,16 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Reminders are the password expiry reminders (package reminder).
 	Reminders reminder.Policy `yaml:"reminders"`
+	// Notifications tell administrators what needs their attention (package alert).
+	Notifications alert.Policy `yaml:"notifications"`
 	// Console is the administrators' web console at /admin: who may sign in (package console).
 	Console console.Policy `yaml:"console"`
 	// Branding is the organization's name, logo, colours and helpdesk on every page, mail and
 	// text message (package branding).
 	Branding branding.Config `yaml:"branding"`
+	// I18N is the languages: the default one, the display time zone, the administrators'
+	// text overrides (package i18n).
+	I18N i18n.Config `yaml:"i18n"`
 
 	// StorePasswordFile holds the PostgreSQL store's password ($SSPR_STORE_PASSWORD_FILE wins);
 	// never in the URL. StorePassword is what it holds.

@@ -90,6 +90,7 @@ func (c *Config) applyServerDefaults() {
 	c.Reset = c.Reset.WithDefaults()
 	c.Registration = c.Registration.WithDefaults()
 	c.Reminders = c.Reminders.WithDefaults()
+	c.Notifications = c.Notifications.WithDefaults()
 	c.Console = c.Console.WithDefaults()
 	c.Branding = c.Branding.WithDefaults()
 	d := password.Default()
@@ -193,10 +194,18 @@ func (c *Config) validateServer() []Problem {
 		key, msg, _ := strings.Cut(p, ": ")
 		add("reminders."+key, "%s", msg)
 	}
+	for _, p := range c.Notifications.Problems() {
+		key, msg, _ := strings.Cut(p, ": ")
+		add("notifications."+key, "%s", msg)
+	}
 	for _, p := range c.Console.Problems() {
 		add("console."+p.Key, "%s", p.Message)
 	}
 	l.Under("branding", c.Branding.Validate())
+	for _, p := range c.I18N.Problems() {
+		key, msg, _ := strings.Cut(p, ": ")
+		add("i18n."+key, "%s", msg)
+	}
 	if err := c.Password.Validate(); err != nil {
 		add("password", "%v", err)
 	}
