@@ -3,36 +3,24 @@ package api
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sspr/sspr/internal/admin"
 	"github.com/sspr/sspr/internal/store"
+	"github.com/sspr/sspr/internal/userview"
 )
-
-// AuditQuery is a search of the audit log: what the store filters (Filter, whose Limit it leaves
-// at 0 when a filter below applies, since those are checked here), and the actor, outcome and
-// client address, checked on each event. It is shared by `sspr audit list` and GET /api/v1/audit.
-type AuditQuery struct {
-	Filter store.AuditFilter
-	// Actor matches the event's actor exactly (case-insensitive), or, when it ends with ":",
-	// every actor it starts ("admin:" for every token).
-	Actor string
-	// Outcome matches details["outcome"] exactly (case-insensitive).
-	Outcome string
-	// ClientIP, when valid, keeps events from that address, or from that network when it
-	// has more than one address (10.0.0.0/8).
-	ClientIP netip.Prefix
-	// Limit is the most events to return, newest first; 0: no limit.
-	Limit int
-}
 
 // ParseAuditTime reads a --since or --until value: an RFC 3339 time, or an age before now: a
 // whole number of days ("7d") or a Go duration ("24h", "30m", "1h30m").
@@ -74,56 +62,69 @@ func ParseAuditClientIP(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// keep reports whether e passes the filters the store does not apply.
-func (q AuditQuery) keep(e store.AuditEvent) bool {
-	if q.Actor != "" {
-		if prefix, ok := strings.CutSuffix(q.Actor, ":"); ok {
-			if len(e.Actor) <= len(prefix) || !strings.EqualFold(e.Actor[:len(prefix)+1], prefix+":") {
-				return false
-			}
-		} else if !strings.EqualFold(e.Actor, q.Actor) {
-			return false
-		}
-	}
-	if q.Outcome != "" && !strings.EqualFold(e.Details["outcome"], q.Outcome) {
-		return false
-	}
-	if q.ClientIP.IsValid() {
-		a, err := netip.ParseAddr(e.ClientIP)
-		if err != nil || !q.ClientIP.Contains(a.Unmap()) {
-			return false
-		}
-	}
-	return true
+// AuditQuery is the audit search as it was before store.AuditFilter took every filter: Filter
+// with Actor, Outcome, ClientIP and Limit beside it. New code sets store.AuditFilter and calls
+// the store's ListAudit; this stays for the callers that use it.
+type AuditQuery struct {
+	Filter   store.AuditFilter
+	Actor    string
+	Outcome  string
+	ClientIP netip.Prefix
+	Limit    int
 }
 
-var errAuditEnough = errors.New("audit: limit reached")
+// AuditFilter is q as one store.AuditFilter.
+func (q AuditQuery) AuditFilter() store.AuditFilter {
+	f := q.Filter
+	if q.Actor != "" {
+		f.Actor = q.Actor
+	}
+	if q.Outcome != "" {
+		f.Outcome = q.Outcome
+	}
+	if q.ClientIP.IsValid() {
+		f.ClientIP = q.ClientIP
+	}
+	if q.Limit != 0 {
+		f.Limit = q.Limit
+	}
+	return f
+}
 
 // ListAudit calls fn for the events q matches, newest first, one at a time (memory stays flat).
 func ListAudit(ctx context.Context, st interface {
 	ListAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditEvent) error) error
 }, q AuditQuery, fn func(store.AuditEvent) error) error {
-	f := q.Filter
-	f.Limit = 0
-	inGo := q.Actor != "" || q.Outcome != "" || q.ClientIP.IsValid()
-	if !inGo {
-		f.Limit = q.Limit
+	return st.ListAudit(ctx, q.AuditFilter(), fn)
+}
+
+// MaxAuditPage is the largest limit GET /api/v1/audit takes; without a limit it streams every
+// matching event.
+const MaxAuditPage = 10000
+
+// EncodeAuditCursor writes c as the opaque cursor of GET /api/v1/audit (the next page starts
+// after the event c names).
+func EncodeAuditCursor(c store.AuditCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.Time.UnixMicro(), 10) + "." + strconv.FormatInt(c.ID, 10)))
+}
+
+// DecodeAuditCursor reads EncodeAuditCursor's form.
+func DecodeAuditCursor(s string) (store.AuditCursor, error) {
+	bad := fmt.Errorf("%q: not a cursor this server gave (use the next value of the previous page)", s)
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return store.AuditCursor{}, bad
 	}
-	n := 0
-	err := st.ListAudit(ctx, f, func(e store.AuditEvent) error {
-		if !q.keep(e) {
-			return nil
-		}
-		if q.Limit > 0 && n >= q.Limit {
-			return errAuditEnough
-		}
-		n++
-		return fn(e)
-	})
-	if errors.Is(err, errAuditEnough) {
-		return nil
+	us, id, ok := strings.Cut(string(b), ".")
+	if !ok {
+		return store.AuditCursor{}, bad
 	}
-	return err
+	u, err1 := strconv.ParseInt(us, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if err1 != nil || err2 != nil || n < 1 {
+		return store.AuditCursor{}, bad
+	}
+	return store.AuditCursor{Time: time.UnixMicro(u).UTC(), ID: n}, nil
 }
 
 // AuditEventJSON is an audit event as the API and `sspr audit list -o json` write it.
@@ -137,25 +138,51 @@ type AuditEventJSON struct {
 	ClientIP          string            `json:"clientIP,omitempty"`
 	UserAgent         string            `json:"userAgent,omitempty"`
 	Details           map[string]string `json:"details,omitempty"`
+	// Seq and Hash (hex) are the event's place in the tamper-evident chain; absent for events
+	// from before the chain.
+	Seq  int64  `json:"seq,omitempty"`
+	Hash string `json:"hash,omitempty"`
 }
 
 // NewAuditEventJSON converts e (time in UTC).
 func NewAuditEventJSON(e store.AuditEvent) AuditEventJSON {
 	return AuditEventJSON{ID: e.ID, Time: e.Time.UTC(), Type: e.Type, Actor: e.Actor, UserID: e.UserID,
-		UserPrincipalName: e.UserPrincipalName, ClientIP: e.ClientIP, UserAgent: e.UserAgent, Details: e.Details}
+		UserPrincipalName: e.UserPrincipalName, ClientIP: e.ClientIP, UserAgent: e.UserAgent, Details: e.Details,
+		Seq: e.Seq, Hash: hex.EncodeToString(e.Hash)}
+}
+
+// AuditCSVHeader is the columns of the CSV form (API and CLI).
+var AuditCSVHeader = []string{"id", "time", "type", "actor", "userPrincipalName", "clientIP", "outcome", "details", "userId", "userAgent", "seq", "hash"}
+
+// AuditCSVRow is e as a row under AuditCSVHeader: details as key=value pairs in key order,
+// outcome left out (it has a column of its own).
+func AuditCSVRow(e store.AuditEvent) []string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(e.Details)) {
+		if k != "outcome" {
+			parts = append(parts, k+"="+e.Details[k])
+		}
+	}
+	return []string{strconv.FormatInt(e.ID, 10), e.Time.UTC().Format(time.RFC3339Nano), e.Type, e.Actor, e.UserPrincipalName,
+		e.ClientIP, e.Details["outcome"], strings.Join(parts, " "), e.UserID, e.UserAgent, seqText(e.Seq), hex.EncodeToString(e.Hash)}
+}
+
+func seqText(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // parseAuditQuery reads GET /api/v1/audit's parameters; each bad one is named in the errors.
-func parseAuditQuery(v url.Values, now time.Time) (AuditQuery, []admin.FieldError) {
-	var q AuditQuery
-	var errs []admin.FieldError
+func parseAuditQuery(v url.Values, now time.Time) (f store.AuditFilter, csv bool, errs []admin.FieldError) {
 	bad := func(param string, err error) {
 		errs = append(errs, admin.FieldError{Field: param, Code: admin.CodeInvalid, Message: err.Error()})
 	}
 	for _, t := range []struct {
 		param string
 		dst   *time.Time
-	}{{"since", &q.Filter.Since}, {"until", &q.Filter.Until}} {
+	}{{"since", &f.Since}, {"until", &f.Until}} {
 		param, dst := t.param, t.dst
 		if s := v.Get(param); s != "" {
 			t, err := ParseAuditTime(s, now)
@@ -165,36 +192,60 @@ func parseAuditQuery(v url.Values, now time.Time) (AuditQuery, []admin.FieldErro
 			*dst = t
 		}
 	}
-	q.Filter.UserPrincipalName = v.Get("user")
-	q.Filter.TypePrefix = v.Get("type")
-	q.Actor = v.Get("actor")
-	q.Outcome = v.Get("outcome")
+	f.UserPrincipalName = v.Get("user")
+	f.TypePrefix = v.Get("type")
+	f.Actor = v.Get("actor")
+	f.Outcome = v.Get("outcome")
 	if s := v.Get("clientIP"); s != "" {
 		p, err := ParseAuditClientIP(s)
 		if err != nil {
 			bad("clientIP", err)
 		}
-		q.ClientIP = p
+		f.ClientIP = p
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			bad("limit", fmt.Errorf("%q: a positive whole number", s))
+		if err != nil || n < 1 || n > MaxAuditPage {
+			bad("limit", fmt.Errorf("%q: a whole number from 1 to %d (without limit, every event streams)", s, MaxAuditPage))
 		}
-		q.Limit = n
+		f.Limit = n
 	}
-	return q, errs
+	if s := v.Get("cursor"); s != "" {
+		c, err := DecodeAuditCursor(s)
+		if err != nil {
+			bad("cursor", err)
+		}
+		f.After = &c
+	}
+	switch v.Get("format") {
+	case "", "json":
+	case "csv":
+		csv = true
+	default:
+		bad("format", fmt.Errorf("%q: json or csv", v.Get("format")))
+	}
+	return f, csv, errs
 }
 
-// listAudit streams {"events": [...]}, newest first.
+// listAudit streams the events, newest first: {"events": [...], "next": cursor} or CSV. With a
+// limit, "next" (JSON) or the Sspr-Next-Cursor header and a Link rel="next" (CSV) continue the
+// listing when more events match; without one, every matching event streams (memory flat).
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ principal) {
-	q, errs := parseAuditQuery(r.URL.Query(), a.cfg.Now())
+	f, asCSV, errs := parseAuditQuery(r.URL.Query(), a.cfg.Now())
 	if len(errs) > 0 {
 		names := make([]string, len(errs))
 		for i, e := range errs {
 			names[i] = e.Field
 		}
 		writeError(w, http.StatusBadRequest, codeBadRequest, "bad query parameters: "+strings.Join(names, ", "), errs)
+		return
+	}
+	limit := f.Limit
+	if limit > 0 {
+		f.Limit = limit + 1 // one more tells whether a next page exists
+	}
+	if asCSV {
+		a.listAuditCSV(w, r, f, limit)
 		return
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -206,8 +257,17 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ principal) {
 			started = true
 		}
 	}
-	n := 0
-	err := ListAudit(r.Context(), a.st, q, func(e store.AuditEvent) error {
+	var (
+		n        int
+		next     *store.AuditCursor
+		prevTime time.Time
+		prevID   int64
+	)
+	err := a.st.ListAudit(r.Context(), f, func(e store.AuditEvent) error {
+		if limit > 0 && n == limit {
+			next = &store.AuditCursor{Time: prevTime, ID: prevID}
+			return nil
+		}
 		b, err := json.Marshal(NewAuditEventJSON(e))
 		if err != nil {
 			return err
@@ -217,6 +277,7 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ principal) {
 			bw.WriteByte(',')
 		}
 		n++
+		prevTime, prevID = e.Time, e.ID
 		_, err = bw.Write(b)
 		return err
 	})
@@ -225,8 +286,70 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ principal) {
 		return
 	}
 	start()
-	bw.WriteString("]}\n")
+	bw.WriteString("]")
+	if next != nil {
+		bw.WriteString(`,"next":"` + EncodeAuditCursor(*next) + `"`)
+	}
+	bw.WriteString("}\n")
 	bw.Flush()
+}
+
+// listAuditCSV writes the events as CSV: streamed without a limit; a page (at most
+// MaxAuditPage rows) is read first, so that the next page's cursor goes in the headers.
+func (a *API) listAuditCSV(w http.ResponseWriter, r *http.Request, f store.AuditFilter, limit int) {
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="audit.csv"`)
+	if limit > 0 {
+		var page []store.AuditEvent
+		if err := a.st.ListAudit(r.Context(), f, func(e store.AuditEvent) error {
+			page = append(page, e)
+			return nil
+		}); err != nil {
+			h.Del("Content-Disposition")
+			a.internal(w, r, err)
+			return
+		}
+		if len(page) > limit {
+			page = page[:limit]
+			last := page[limit-1]
+			c := EncodeAuditCursor(store.AuditCursor{Time: last.Time, ID: last.ID})
+			q := r.URL.Query()
+			q.Set("cursor", c)
+			h.Set("Sspr-Next-Cursor", c)
+			h.Set("Link", `<`+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
+		}
+		cw := csv.NewWriter(w)
+		cw.Write(AuditCSVHeader)
+		for _, e := range page {
+			writeCSVRow(cw, AuditCSVRow(e))
+		}
+		cw.Flush()
+		return
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	cw := csv.NewWriter(bw)
+	cw.Write(AuditCSVHeader)
+	err := a.st.ListAudit(r.Context(), f, func(e store.AuditEvent) error {
+		return writeCSVRow(cw, AuditCSVRow(e))
+	})
+	cw.Flush()
+	if err != nil {
+		a.cfg.Log.Error("api: audit", "err", err)
+		// The status is sent: cut the connection, so that no client takes a cut CSV for a
+		// whole one (a CSV has no closing bracket to miss).
+		panic(http.ErrAbortHandler)
+	}
+	bw.Flush()
+}
+
+// writeCSVRow writes row with each cell made safe for spreadsheets (userview.CSVCell: a
+// leading =, +, - or @ is neutralized), as `sspr audit list -o csv` writes it.
+func writeCSVRow(cw *csv.Writer, row []string) error {
+	for i, v := range row {
+		row[i] = userview.CSVCell(v)
+	}
+	return cw.Write(row)
 }
 
 // streamFailed ends a streamed answer that err cut short: 500 when nothing was sent yet; else

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -141,6 +143,81 @@ func TestAuditRefusals(t *testing.T) {
 			}
 			if r.status != http.StatusBadRequest || code != "badRequest" || !slices.Equal(names, c.bad) {
 				t.Errorf("%s: %s, fields %v, want %v", c.query, r, names, c.bad)
+			}
+		}
+	})
+}
+
+// TestAuditPagesAndCSV: a limit gives a page and a cursor to the next one (JSON: "next"; CSV:
+// the Sspr-Next-Cursor header and a Link), following it ends on a page without one; format=csv
+// streams the same events as CSV; each event carries its chain seq and hash.
+func TestAuditPagesAndCSV(t *testing.T) {
+	now := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
+	all := []string{"reset.failed", "admin.user.updated", "reset.done", "reset.started"}
+	type page struct {
+		Events []api.AuditEventJSON `json:"events"`
+		Next   string               `json:"next"`
+	}
+	backends(t, func(t *testing.T, st testStore) {
+		e := auditEnv(t, st, now)
+		var got []string
+		q := url.Values{"limit": {"3"}}
+		for i := 0; ; i++ {
+			var p page
+			r := e.do("GET", "/api/v1/audit?"+q.Encode(), "auditor", nil)
+			r.json(t, &p)
+			for _, ev := range p.Events {
+				got = append(got, ev.Type)
+				if ev.Seq == 0 || len(ev.Hash) != 64 {
+					t.Errorf("event without its chain link: %+v", ev)
+				}
+			}
+			if p.Next == "" || i > 3 {
+				break
+			}
+			q.Set("cursor", p.Next)
+		}
+		if !slices.Equal(got, all) {
+			t.Errorf("pages of 3: %v, want %v", got, all)
+		}
+		var p page
+		e.do("GET", "/api/v1/audit?limit=4", "auditor", nil).json(t, &p)
+		if len(p.Events) != 4 || p.Next != "" {
+			t.Errorf("a page with everything: %d events, next %q", len(p.Events), p.Next)
+		}
+
+		r := e.do("GET", "/api/v1/audit?format=csv&type=reset.", "auditor", nil)
+		rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != "text/csv; charset=utf-8" || err != nil || len(rows) != 4 ||
+			!slices.Equal(rows[0], api.AuditCSVHeader) {
+			t.Fatalf("csv: %s (%v)", r, err)
+		}
+		col := func(name string) int { return slices.Index(api.AuditCSVHeader, name) }
+		if rows[1][col("type")] != "reset.failed" || rows[1][col("outcome")] != "failedProof" || rows[1][col("userAgent")] != "curl/8" ||
+			rows[2][col("details")] != "method=sms" || rows[3][col("clientIP")] != "192.0.2.7" || rows[1][col("seq")] != "4" {
+			t.Errorf("csv rows %v", rows)
+		}
+		r = e.do("GET", "/api/v1/audit?format=csv&limit=2", "auditor", nil)
+		rows, _ = csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+		next := r.header.Get("Sspr-Next-Cursor")
+		if len(rows) != 3 || next == "" || !strings.Contains(r.header.Get("Link"), `rel="next"`) {
+			t.Fatalf("csv page: %s %v", r, r.header)
+		}
+		r = e.do("GET", "/api/v1/audit?format=csv&limit=2&cursor="+next, "auditor", nil)
+		rows, _ = csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+		if len(rows) != 3 || rows[1][col("type")] != "reset.done" || r.header.Get("Sspr-Next-Cursor") != "" {
+			t.Errorf("csv page 2: %s", r)
+		}
+
+		for _, c := range []struct{ query, bad string }{
+			{"cursor=nonsense", "cursor"},
+			{"cursor=" + api.EncodeAuditCursor(store.AuditCursor{Time: now}), "cursor"},
+			{"limit=10001", "limit"},
+			{"format=xml", "format"},
+		} {
+			r := e.do("GET", "/api/v1/audit?"+c.query, "auditor", nil)
+			if _, fields := r.errorCode(t); r.status != http.StatusBadRequest || len(fields) != 1 || fields[0].Field != c.bad {
+				t.Errorf("%s: %s", c.query, r)
 			}
 		}
 	})
