@@ -99,7 +99,13 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 	if err != nil {
 		return err
 	}
-	channels, err := buildChannels(cfg.Notify, opts.out)
+	// The organization's look on the pages and in mails (Load checked it; the files are read
+	// again here).
+	brand, err := branding.New(cfg.Branding, cfg.Server.PublicURL)
+	if err != nil {
+		return err
+	}
+	channels, err := buildChannels(cfg.Notify, opts.out, brand)
 	if err != nil {
 		return err
 	}
@@ -173,11 +179,6 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		NameKey:     key.Derive("decoy"), // the reset and registration flows' name key
 		CompanyName: cfg.Branding.CompanyName,
 	}, a.log)
-	// The organization's look (Load checked it; the files are read again here).
-	brand, err := branding.New(cfg.Branding, cfg.Server.PublicURL)
-	if err != nil {
-		return err
-	}
 	site, err := web.New(web.Config{
 		PublicURL:       cfg.Server.PublicURL,
 		TLS:             cfg.Server.TLSCertFile != "",
@@ -339,7 +340,8 @@ func (q *queueSender) Send(ctx context.Context, m flow.Message) error {
 }
 
 // buildChannels chooses each channel's provider: its own, else the file, else the console.
-func buildChannels(n config.Notify, out io.Writer) (map[string]notify.Channel, error) {
+// Mails go out in brand's look.
+func buildChannels(n config.Notify, out io.Writer, brand *branding.Brand) (map[string]notify.Channel, error) {
 	channels := map[string]notify.Channel{}
 	var fallback []notify.Channel
 	if n.File != "" {
@@ -357,7 +359,9 @@ func buildChannels(n config.Notify, out io.Writer) (map[string]notify.Channel, e
 		var err error
 		switch {
 		case ch.SMTP != nil:
-			c, err = smtp.New(*ch.SMTP)
+			sc := *ch.SMTP
+			sc.Brand = brand
+			c, err = smtp.New(sc)
 		case ch.Twilio != nil:
 			c, err = twilio.New(*ch.Twilio)
 		case ch.Webhook != nil:

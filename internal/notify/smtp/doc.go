@@ -2,7 +2,8 @@
 //
 //	Send(email message) ──► dial host:port (ctx deadline) ──► implicit TLS | STARTTLS | none
 //	    (loopback only) ──► EHLO ──► AUTH PLAIN (TLS only) ──► MAIL FROM ──► RCPT TO ──►
-//	    DATA: RFC 5322 headers + quoted-printable UTF-8 text ──► QUIT
+//	    DATA: RFC 5322 headers + multipart/alternative (plain text, then HTML in the brand's
+//	    look: inline styles, no image unless branding.mailLogo; quoted-printable UTF-8) ──► QUIT
 //
 // Replies 5xx are permanent (notify.Permanent: the worker fails the message at once), 4xx and
 // network errors are retried. The client is the standard library's net/smtp; the tests run

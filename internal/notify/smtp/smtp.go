@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"mime/quotedprintable"
+	"mime/multipart"
 	"net"
 	"net/mail"
 	"net/smtp"
@@ -21,6 +21,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/sspr/sspr/internal/branding"
 	"github.com/sspr/sspr/internal/config/problem"
 	"github.com/sspr/sspr/internal/email"
 	"github.com/sspr/sspr/internal/notify"
@@ -67,6 +68,8 @@ type Config struct {
 
 	// Password is read from PasswordFile by the caller; never from the YAML itself.
 	Password secret.Value `yaml:"-"`
+	// Brand gives the HTML part its colours, company name and helpdesk (nil: the defaults).
+	Brand *branding.Brand `yaml:"-" json:"-"`
 	// Now gives the Date header; time.Now when nil (tests set it).
 	Now func() time.Time `yaml:"-" json:"-"`
 }
@@ -332,8 +335,9 @@ func (s *Channel) deliver(ctx context.Context, rcpt string, data []byte) error {
 	return nil
 }
 
-// compose writes the message: RFC 5322 headers, CRLF line ends, a quoted-printable UTF-8
-// text body.
+// compose writes the message: RFC 5322 headers, CRLF line ends, a multipart/alternative body
+// of the plain text and its HTML rendering in the brand's look (mailParts), each
+// quoted-printable UTF-8.
 func (s *Channel) compose(m notify.Message, rcpt *mail.Address) ([]byte, error) {
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
@@ -350,14 +354,14 @@ func (s *Channel) compose(m notify.Message, rcpt *mail.Address) ([]byte, error) 
 	header("Message-ID", "<"+hex.EncodeToString(id[:])+"@"+domain+">")
 	header("Auto-Submitted", "auto-generated")
 	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=utf-8")
-	header("Content-Transfer-Encoding", "quoted-printable")
-	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(m.Body)); err != nil {
-		return nil, fmt.Errorf("smtp: encode body: %w", err)
+	plain, html, err := mailParts(s.cfg.Brand, m.Subject, m.Body)
+	if err != nil {
+		return nil, err
 	}
-	if err := qp.Close(); err != nil {
+	mw := multipart.NewWriter(&b)
+	header("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
+	b.WriteString("\r\n")
+	if err := writeAlternative(mw, plain, html); err != nil {
 		return nil, fmt.Errorf("smtp: encode body: %w", err)
 	}
 	if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {

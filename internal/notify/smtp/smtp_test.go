@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -99,21 +100,17 @@ func checkMessage(t *testing.T, got received, wantSubject, wantBody string) {
 		"Date":                      "Sat, 14 Mar 2026 09:26:53 +0100",
 		"Auto-Submitted":            "auto-generated",
 		"Mime-Version":              "1.0",
-		"Content-Type":              "text/plain; charset=utf-8",
-		"Content-Transfer-Encoding": "quoted-printable",
 	}
 	for k, v := range want {
 		if g := msg.Header.Get(k); g != v {
 			t.Errorf("%s = %q, want %q", k, g, v)
 		}
 	}
-	if n := len(msg.Header); n != len(want)+2 {
-		t.Errorf("%d headers, want %d: %v", n, len(want)+2, msg.Header)
+	if n := len(msg.Header); n != len(want)+3 {
+		t.Errorf("%d headers, want %d: %v", n, len(want)+3, msg.Header)
 	}
-	b, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
-	if err != nil {
-		t.Fatalf("decode body: %v", err)
-	}
+	parts := alternatives(t, msg)
+	b := parts["text/plain; charset=utf-8"]
 	if g, w := string(b), strings.ReplaceAll(wantBody, "\n", "\r\n"); g != w {
 		t.Errorf("body = %q\nwant   %q", g, w)
 	}
@@ -443,4 +440,39 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// alternatives reads a multipart/alternative mail: each part's decoded body by content type,
+// after checking that the plain text comes first, the HTML last, both quoted-printable.
+func alternatives(t *testing.T, msg *mail.Message) map[string]string {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" || params["boundary"] == "" {
+		t.Fatalf("Content-Type = %q (%v), want multipart/alternative with a boundary", msg.Header.Get("Content-Type"), err)
+	}
+	r := multipart.NewReader(msg.Body, params["boundary"])
+	out := map[string]string{}
+	var order []string
+	for {
+		p, err := r.NextRawPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("part: %v", err)
+		}
+		if cte := p.Header.Get("Content-Transfer-Encoding"); cte != "quoted-printable" {
+			t.Errorf("part %s: Content-Transfer-Encoding %q", p.Header.Get("Content-Type"), cte)
+		}
+		b, err := io.ReadAll(quotedprintable.NewReader(p))
+		if err != nil {
+			t.Fatalf("decode part: %v", err)
+		}
+		out[p.Header.Get("Content-Type")] = string(b)
+		order = append(order, p.Header.Get("Content-Type"))
+	}
+	if want := []string{"text/plain; charset=utf-8", "text/html; charset=utf-8"}; !reflect.DeepEqual(order, want) {
+		t.Fatalf("parts %v, want %v", order, want)
+	}
+	return out
 }
