@@ -53,19 +53,33 @@ func (m *meter) now() []time.Duration {
 	return out
 }
 
-// settle waits until the processes are idle (less than 2 % of a core for half a second), at
-// most limit, so that a server's start-up work is not billed to the first phase.
-func (m *meter) settle(limit time.Duration) {
+// settle waits until the processes are idle or steady (less than 2 % of a core, or no more
+// than a quarter above the previous half second), at most limit, so that a server's start-up
+// work is not billed to the first phase; then it returns what each spends per second idle
+// (a courier polling its queue, background jobs), over one second.
+func (m *meter) settle(limit time.Duration) []time.Duration {
 	deadline := time.Now().Add(limit)
-	prev := sumKnown(m.now())
+	prev, last := time.Duration(-1), sumKnown(m.now())
 	for time.Now().Before(deadline) {
 		time.Sleep(500 * time.Millisecond)
 		cur := sumKnown(m.now())
-		if cur-prev < 10*time.Millisecond {
-			return
+		d := cur - last
+		if d < 10*time.Millisecond || (prev >= 0 && d <= prev+prev/4) {
+			break
 		}
-		prev = cur
+		prev, last = d, cur
 	}
+	before := m.now()
+	time.Sleep(time.Second)
+	after := m.now()
+	idle := make([]time.Duration, len(after))
+	for i := range after {
+		idle[i] = after[i] - before[i]
+		if before[i] < 0 || after[i] < 0 {
+			idle[i] = -1
+		}
+	}
+	return idle
 }
 
 func sumKnown(ds []time.Duration) time.Duration {
@@ -321,12 +335,24 @@ func newClient() *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
+// clientAddr is a random address in 10.0.0.0/8: each start comes from its own user, at its own
+// address, as behind a load balancer (sspr trusts 127.0.0.1's X-Forwarded-For here), so that
+// sspr's per-address throttle counts what one user does, not the whole benchmark's traffic.
+func clientAddr() string {
+	n := rand.Uint32()
+	return fmt.Sprintf("10.%d.%d.%d", n>>16&0xff, n>>8&0xff, n&0xff)
+}
+
 // send sends one request with body of type contentType (none when body is nil), asking for
-// accept (any when empty), and returns the status and the answer.
-func send(c *http.Client, method, u, contentType string, body io.Reader, accept string) (int, []byte, error) {
+// accept (any when empty), from client address ip (X-Forwarded-For, when set), and returns the
+// status and the answer.
+func send(c *http.Client, method, u, contentType string, body io.Reader, accept, ip string) (int, []byte, error) {
 	req, err := http.NewRequest(method, u, body)
 	if err != nil {
 		return 0, nil, err
+	}
+	if ip != "" {
+		req.Header.Set("X-Forwarded-For", ip)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", contentType)

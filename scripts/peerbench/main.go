@@ -34,10 +34,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,10 +52,12 @@ var (
 	ssprBin  = flag.String("sspr", "bin/sspr", "the sspr binary")
 	cache    = flag.String("cache", "bin/peerbench", "where Kratos's source copy and binary are kept between runs")
 	goCmd    = flag.String("go", "go", "the go command that builds Kratos")
-	users    = flag.Int("users", 20000, "users in slapd, sspr and Kratos")
+	users    = flag.Int("users", 10000, "users in slapd, sspr and Kratos")
 	workers  = flag.Int("workers", 32, "concurrent browsers, for both systems and every phase")
 	duration = flag.Duration("duration", 10*time.Second, "how long the first step is driven, per run and system")
 	resets   = flag.Int("resets", 300, "complete resets per run, system and phase")
+	pwResets = flag.Int("password-resets", 60, "Kratos's complete resets with the password set, per run (at most -resets; its bcrypt makes each cost ~0.3 CPU-seconds)")
+	profile  = flag.String("profile", "", "a folder: sspr serve writes a CPU profile of each run there (SSPR_CPUPROFILE)")
 	runs     = flag.Int("runs", 3, "runs; each is printed, then the medians")
 	floor    = flag.Duration("floor", time.Millisecond, "sspr's reset.responseFloor (its anti-enumeration padding; the product default is 250ms, Kratos has none)")
 	stores   = flag.String("stores", "postgres,sqlite", "the stores compared, in order: postgres, sqlite")
@@ -60,9 +65,46 @@ var (
 
 func main() {
 	flag.Parse()
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		fmt.Fprintln(os.Stderr, "peerbench: interrupted; stopping what it started")
+		cleanup.run()
+		os.Exit(1)
+	}()
 	if err := run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "peerbench:", err)
+		cleanup.run()
 		os.Exit(1)
+	}
+}
+
+// cleanup holds what stops the servers and removes the files the benchmark started and made,
+// so that an interrupt stops them too (by their PIDs, through their own stop functions).
+var cleanup cleanups
+
+type cleanups struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+// atExit registers fn to run at an interrupt, and returns it to run once (deferred) otherwise.
+func atExit(fn func()) func() {
+	once := sync.OnceFunc(fn)
+	cleanup.mu.Lock()
+	cleanup.fns = append(cleanup.fns, once)
+	cleanup.mu.Unlock()
+	return once
+}
+
+// run runs the registered functions, the last registered first.
+func (c *cleanups) run() {
+	c.mu.Lock()
+	fns := slices.Clone(c.fns)
+	c.mu.Unlock()
+	for _, fn := range slices.Backward(fns) {
+		fn()
 	}
 }
 
@@ -73,8 +115,8 @@ type plan struct{ firstUsers, blocksPerStore int }
 func newPlan(storeCount int) (plan, error) {
 	p := plan{blocksPerStore: 2 * *runs} // per run: Kratos without and with password; sspr uses the first
 	switch {
-	case *runs < 1 || *resets < 1 || *workers < 1 || *duration <= 0:
-		return p, errors.New("-runs, -resets and -workers must be at least 1, -duration positive")
+	case *runs < 1 || *resets < 1 || *workers < 1 || *duration <= 0 || *pwResets < 1 || *pwResets > *resets:
+		return p, errors.New("-runs, -resets, -password-resets and -workers must be at least 1, -duration positive, -password-resets at most -resets")
 	case *floor <= 0:
 		return p, errors.New("-floor must be positive (sspr reads 0 as its default, 250ms)")
 	}
@@ -129,7 +171,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer atExit(func() { os.RemoveAll(dir) })()
 	codes, err := startReceiver()
 	if err != nil {
 		return err
@@ -140,7 +182,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer d.srv.Stop()
+	defer atExit(func() { d.srv.Stop() })()
 	fmt.Printf("slapd: %d users in %s\n", *users, time.Since(t0).Round(time.Millisecond))
 
 	var all []storeResults
@@ -176,15 +218,21 @@ func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin stri
 	}
 	fmt.Printf("\n== %s ==\n", storeTitle(store))
 	ssprStore := "sqlite://" + filepath.Join(ssprDir, "sspr.db")
-	kratosDSN := "sqlite://" + filepath.Join(kratosDir, "kratos.db") + "?_fk=true&mode=rwc"
+	kratosDSN := "sqlite://" + filepath.Join(kratosDir, "kratos.db") + "?_fk=true&mode=rwc" // as Kratos's documentation has it
 	env := os.Environ()
 	var dbRole func() (time.Duration, error)
 	if store == "postgres" {
+		// PostgreSQL runs as the postgres user when we are root: it must reach its folder.
+		for _, p := range []string{dir, sdir} {
+			if err := os.Chmod(p, 0o711); err != nil {
+				return sr, err
+			}
+		}
 		pg, err := startPostgres(ctx, filepath.Join(sdir, "pg"))
 		if err != nil {
 			return sr, err
 		}
-		defer pg.stop()
+		defer atExit(pg.stop)()
 		ssprStore, kratosDSN = pg.url("sspr_peer"), pg.url("kratos_peer")
 		if err := pg.createDatabases(ctx, "sspr_peer", "kratos_peer"); err != nil {
 			return sr, err
@@ -219,12 +267,17 @@ func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin stri
 	}
 	fmt.Printf("Kratos: migrated, %d users imported through its admin API in %s\n", *users, time.Since(t0).Round(time.Millisecond))
 
-	ssprServe := func() (int, func(), error) { return ss.serve(env) }
 	for r := range *runs {
+		ssprServe := func() (int, func(), error) {
+			if *profile == "" {
+				return ss.serve(env)
+			}
+			return ss.serve(append(slices.Clone(env), "SSPR_CPUPROFILE="+filepath.Join(*profile, fmt.Sprintf("sspr-%s-run%d.prof", store, r+1))))
+		}
 		fmt.Printf("\n%s run %d/%d\n", storeTitle(store), r+1, *runs)
 		err := withServer(ssprServe, func(pid int) error {
 			mt := newMeter("sspr serve", pid)
-			mt.settle(15 * time.Second)
+			idle(mt, mt.settle(15*time.Second))
 			add(&sr, "sspr", "first step", firstStep(ss, mt, *workers, *duration, pl.firstUsers, r, ssprName))
 			add(&sr, "sspr", "complete resets (password written to slapd)", completeResets(ss, mt, *workers, pl.block(si, 2*r), *resets, true))
 			return nil
@@ -234,10 +287,10 @@ func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin stri
 		}
 		err = withServer(k.serve, func(pid int) error {
 			mt := newMeter("kratos", pid)
-			mt.settle(15 * time.Second)
+			idle(mt, mt.settle(15*time.Second))
 			add(&sr, "Kratos", "first step", firstStep(k, mt, *workers, *duration, pl.firstUsers, r, kratosName))
 			add(&sr, "Kratos", "complete resets (code proved, no password set)", completeResets(k, mt, *workers, pl.block(si, 2*r), *resets, false))
-			add(&sr, "Kratos", "complete resets with the password set (bcrypt)", completeResets(k, mt, *workers, pl.block(si, 2*r+1), *resets, true))
+			add(&sr, "Kratos", "complete resets with the password set (bcrypt)", completeResets(k, mt, *workers, pl.block(si, 2*r+1), *pwResets, true))
 			return nil
 		})
 		if err != nil {
@@ -274,8 +327,21 @@ func withServer(start func() (int, func(), error), fn func(pid int) error) error
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer atExit(stop)()
 	return fn(pid)
+}
+
+// idle prints what the processes spend per second when nobody uses them.
+func idle(m *meter, per []time.Duration) {
+	var parts []string
+	for i, role := range m.roles {
+		v := "unknown"
+		if per[i] >= 0 {
+			v = fmt.Sprintf("%d ms/s", per[i].Milliseconds())
+		}
+		parts = append(parts, role+" "+v)
+	}
+	fmt.Printf("  idle CPU (the server started and settled, no requests): %s\n", strings.Join(parts, ", "))
 }
 
 // add prints a phase's result and keeps it.

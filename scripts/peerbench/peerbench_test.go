@@ -88,7 +88,7 @@ func TestKratosFlowCSRF(t *testing.T) {
 
 // TestPlan: the complete resets' blocks never overlap each other or the first step's users.
 func TestPlan(t *testing.T) {
-	*users, *runs, *resets = 1000, 3, 50
+	*users, *runs, *resets, *pwResets = 1000, 3, 50, 10
 	p, err := newPlan(2)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestKratosConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"pull_count: 200", "pull_wait: 10ms", "haveibeenpwned_enabled: false", "use: code", "port: 4433", `url: "http://127.0.0.1:9/messages"`} {
+	for _, want := range []string{"pull_count: 200", "pull_wait: 100ms", "haveibeenpwned_enabled: false", "use: code", "port: 4433", `url: "http://127.0.0.1:9/messages"`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("config lacks %q:\n%s", want, text)
 		}

@@ -79,7 +79,8 @@ type sspr struct {
 
 // ssprConfig is the serve configuration: the SMS codes go to the receiver by the webhook
 // channel (as Kratos's go to it by its HTTP courier), the first step is padded to floor, and
-// the per-address limits are lifted (every browser comes from 127.0.0.1; Kratos has none).
+// the throttles are the product's defaults, per client address as 127.0.0.1 tells it in
+// X-Forwarded-For (each start comes from its own address: see clientAddr).
 func ssprConfig(store, ldapURL, adminDN, pwFile, listen, metrics, secretFile, webhook string, floor time.Duration) string {
 	return fmt.Sprintf(`store: %q
 directory:
@@ -96,6 +97,7 @@ server:
   publicURL: http://%s
   secretFile: %s
   metricsListen: %s
+  trustedProxies: ["127.0.0.1"]
 notify:
   sms:
     webhook:
@@ -103,10 +105,6 @@ notify:
 reset:
   methods: [sms]
   responseFloor: %s
-  throttle:
-    startsIP: {max: 100000000, window: 1m}
-    failedProofsIP: {max: 100000000, window: 1m, lock: 1m}
-    phone: {max: 100000000, window: 1m}
 log:
   level: warn
 `, store, ldapURL, adminDN, pwFile, suffix, listen, listen, secretFile, metrics, webhook, floor)
@@ -157,12 +155,12 @@ var (
 
 // ssprBrowser is one browser on sspr's reset pages, with the CSRF token of its session.
 type ssprBrowser struct {
-	c          *http.Client
-	base, csrf string
+	c              *http.Client
+	base, csrf, ip string // ip: the client's address in X-Forwarded-For
 }
 
 func (s *sspr) browser() (*ssprBrowser, error) {
-	b := &ssprBrowser{c: newClient(), base: s.base}
+	b := &ssprBrowser{c: newClient(), base: s.base, ip: clientAddr()}
 	page, err := b.do("GET", "/reset", nil)
 	if err != nil {
 		return nil, err
@@ -182,7 +180,7 @@ func (b *ssprBrowser) do(method, path string, form url.Values) (string, error) {
 		form.Set("csrf", b.csrf)
 		body = strings.NewReader(form.Encode())
 	}
-	status, page, err := send(b.c, method, b.base+path, "application/x-www-form-urlencoded", body, "")
+	status, page, err := send(b.c, method, b.base+path, "application/x-www-form-urlencoded", body, "", b.ip)
 	if err == nil && status >= 400 {
 		err = fmt.Errorf("sspr %s %s: %d", method, path, status)
 	}
@@ -211,7 +209,10 @@ func (s *sspr) newStarter() (func(string) error, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.start, nil
+	return func(name string) error {
+		b.ip = clientAddr()
+		return b.start(name)
+	}, nil
 }
 
 // reset is a complete sspr reset; the new password is always written to the directory.
