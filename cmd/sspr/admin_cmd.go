@@ -31,7 +31,7 @@ func (a *app) admin() (*admin.Service, adminStore, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("phone: %w", err)
 	}
-	return admin.New(st, n, nil), st, nil
+	return admin.New(st, n, nil).WithLog(a.log), st, nil // one "flow outcome" line per change
 }
 
 // cliActor is the local administrator, as the audit log names them: "cli:<os user>".

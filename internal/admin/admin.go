@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -50,6 +51,29 @@ type Service struct {
 	st   Store
 	norm Normalizer
 	now  func() time.Time
+	log  *slog.Logger
+}
+
+// WithLog makes s log one line per change it commits (WithLog(nil): none, the default) and
+// returns s.
+func (s *Service) WithLog(log *slog.Logger) *Service {
+	s.log = log
+	return s
+}
+
+// outcome logs a committed change: the actor, the user and the names of the fields changed,
+// never a value.
+func (s *Service) outcome(outcome string, actor Actor, upn string, changes []FieldChange) {
+	if s.log == nil {
+		return
+	}
+	fields := make([]string, 0, len(changes))
+	for _, c := range changes {
+		fields = append(fields, c.Field)
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "flow outcome", slog.String("flow", "admin"), slog.String("outcome", outcome),
+		slog.String("user", upn), slog.String("actor", actor.Name), slog.String("fields", strings.Join(fields, ",")),
+		slog.String("clientIP", actor.ClientIP))
 }
 
 // New returns a Service. now may be nil (time.Now).
@@ -160,6 +184,9 @@ func (s *Service) Update(ctx context.Context, actor Actor, upn string, ifVersion
 	if err != nil {
 		return Result{}, err
 	}
+	if len(res.Changes) > 0 {
+		s.outcome("updated", actor, res.User.UserPrincipalName, res.Changes)
+	}
 	return res, nil
 }
 
@@ -211,6 +238,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, upn string, c Change)
 	if err != nil {
 		return Result{}, err
 	}
+	s.outcome("created", actor, res.User.UserPrincipalName, res.Changes)
 	return res, nil
 }
 
@@ -254,7 +282,8 @@ func (s *Service) planCreate(upn string, c Change) (store.User, plan) {
 // Delete removes a cloud user with everything that belongs to it. A directory user wraps
 // ErrDirectoryUser: the sync owns it. ifVersion works as in Update.
 func (s *Service) Delete(ctx context.Context, actor Actor, upn string, ifVersion int64) error {
-	return s.st.Update(ctx, func(tx store.UsersTx) error {
+	var deleted string
+	err := s.st.Update(ctx, func(tx store.UsersTx) error {
 		u, err := tx.UserByUPN(ctx, upn)
 		if err != nil {
 			return err
@@ -269,8 +298,13 @@ func (s *Service) Delete(ctx context.Context, actor Actor, upn string, ifVersion
 		if err := tx.DeleteUser(ctx, u.ID); err != nil {
 			return err
 		}
+		deleted = u.UserPrincipalName
 		return tx.AppendAudit(ctx, s.event(EventUserDeleted, actor, u, s.now(), map[string]string{"source": string(u.Source)}))
 	})
+	if err == nil {
+		s.outcome("deleted", actor, deleted, nil)
+	}
+	return err
 }
 
 // mask hides a field's value for the audit log: phones as phone.Mask, emails as
