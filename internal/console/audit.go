@@ -40,8 +40,10 @@ func (f auditForm) values() url.Values {
 	return v
 }
 
-// Query is the filters as URL parameters (without the page).
-func (f auditForm) Query() string { return f.values().Encode() }
+// DownloadURL is the export of the events the filters match, as CSV or JSON.
+func (f auditForm) DownloadURL(format string) string {
+	return "/admin/audit." + format + "?" + f.values().Encode()
+}
 
 // PageURL is the audit page n with the same filters.
 func (f auditForm) PageURL(n int) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -411,7 +412,12 @@ func TestAuditFiltersAndCSV(t *testing.T) {
 	if status, _, _ := b.get("/admin/audit?since=yesterday"); status != http.StatusBadRequest {
 		t.Errorf("bad since: %d", status)
 	}
-	status, body, h := b.get("/admin/audit.csv?type=reset.&clientIP=192.0.2.0/24")
+	// The page's CSV link carries the filters.
+	link := regexp.MustCompile(`id="csv" href="([^"]+)"`).FindStringSubmatch(body)
+	if link == nil {
+		t.Fatalf("no CSV link\n%s", body)
+	}
+	status, body, h := b.get(html.UnescapeString(link[1]))
 	if status != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv %d %v", status, h)
 	}
@@ -438,16 +444,19 @@ func TestAuditFiltersAndCSV(t *testing.T) {
 
 func TestDashboardCounts(t *testing.T) {
 	f := newFixture(t)
-	carl, _ := f.st.UserByUPN(t.Context(), "carl@contoso.com")
-	now := f.clock()
+	carl, ned, ray := mustUser(t, f, "carl@contoso.com"), mustUser(t, f, "ned@contoso.com"), mustUser(t, f, "ray@contoso.com")
+	now, before := f.clock(), f.clock().AddDate(0, 0, -10)
 	ok := map[string]string{"outcome": "ok"}
 	for _, e := range []store.AuditEvent{
-		{Type: "reset.started", UserID: carl.ID, Time: now.Add(-time.Hour), Details: ok},
-		{Type: "reset.done", UserID: carl.ID, Time: now.Add(-time.Hour)},
-		{Type: "reset.started", UserID: carl.ID, Time: now.Add(-10 * 24 * time.Hour), Details: ok},
-		{Type: "reset.code.failed", UserID: carl.ID, Time: now.Add(-10 * 24 * time.Hour)},
-		{Type: "reset.throttled", UserID: carl.ID, Time: now.Add(-2 * time.Hour)},
-		{Type: "reset.started", Time: now.Add(-time.Hour), Details: map[string]string{"outcome": "unknownName"}}, // not counted
+		{Type: "reset.started", UserID: carl.ID, Time: now, Details: ok}, // done
+		{Type: "reset.done", UserID: carl.ID, Time: now},
+		{Type: "reset.started", UserID: ned.ID, Time: now, Details: ok}, // a failed proof
+		{Type: "reset.code.failed", UserID: ned.ID, Time: now, Details: map[string]string{"option": "sms"}},
+		{Type: "reset.started", UserID: ray.ID, Time: now, Details: ok}, // throttled
+		{Type: "reset.throttled", UserID: ray.ID, Time: now},
+		{Type: "reset.started", UserID: carl.ID, Time: before, Details: ok}, // a failed proof 10 days ago
+		{Type: "reset.code.failed", UserID: carl.ID, Time: before, Details: map[string]string{"option": "sms"}},
+		{Type: "reset.started", Time: now, Details: map[string]string{"outcome": "unknownName"}}, // not a flow
 	} {
 		e.Actor = "user"
 		if err := f.st.AppendAudit(t.Context(), &e); err != nil {
@@ -462,18 +471,27 @@ func TestDashboardCounts(t *testing.T) {
 		name      string
 		got, want int
 	}{
-		{"users", d.Totals.Users, 4}, {"registered", d.Registered, 1},
-		{"resets done 7d", d.Week.ResetsDone, 1}, {"resets done 30d", d.Month.ResetsDone, 1},
-		{"started 7d", d.Week.ResetsStarted, 1}, {"started 30d", d.Month.ResetsStarted, 2},
-		{"failed 7d", d.Week.FailedProofs, 0}, {"failed 30d", d.Month.FailedProofs, 1},
-		{"throttled 7d", d.Week.Throttled, 1},
+		{"users", d.Tiles.UsersInScope, 4}, {"registered", d.Tiles.Registered, 1},
+		{"resets 7d", d.Tiles.Resets7, 1}, {"resets 30d", d.Tiles.Resets30, 1},
+		{"done 7d", d.Week.Done, 1}, {"failed 7d", d.Week.FailedProof, 1}, {"failed 30d", d.Month.FailedProof, 2},
+		{"throttled 7d", d.Week.Throttled, 1}, {"charts", len(d.Figures), 6},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
 		}
 	}
-	if r := d.Month.SuccessRate(); r != 50 {
-		t.Errorf("success rate %v", r)
+	if d.SuccessRate != "25 %" {
+		t.Errorf("success rate %q", d.SuccessRate)
+	}
+	// The page: every chart an accessible SVG with its data table.
+	b := f.browser(t)
+	b.signIn("ray@contoso.com", "+14255550101")
+	_, body, _ := b.get("/admin/dashboard")
+	if n := strings.Count(body, `role="img" aria-labelledby=`); n != 6 {
+		t.Errorf("%d charts on the page\n%s", n, body)
+	}
+	if n := strings.Count(body, `<details><summary>`); n != 6 {
+		t.Errorf("%d data tables behind a disclosure", n)
 	}
 }
 

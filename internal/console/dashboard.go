@@ -3,138 +3,93 @@ package console
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"net/http"
 	"time"
 
+	"github.com/sspr/sspr/internal/chart"
+	"github.com/sspr/sspr/internal/insight"
 	"github.com/sspr/sspr/internal/report"
-	"github.com/sspr/sspr/internal/store"
 )
 
-// Activity sums the reset and unlock outcomes of one period: report.Activity's daily counts
-// (the one classification of the audit log, shared with the reports and the charts).
-type Activity struct {
-	Days int
-	// Started counts flows started for a known user; Done the resets (or unlocks) completed.
-	ResetsStarted, ResetsDone   int
-	UnlocksStarted, UnlocksDone int
-	// FailedProofs are wrong codes and wrong answers; Throttled the steps refused by a limit
-	// (lockouts included); WritebackFailed the proven flows the directory refused; Abandoned
-	// the flows of finished days that ended none of these ways.
-	FailedProofs, Throttled, WritebackFailed, Abandoned int
+// Outcomes sums the reset and unlock flows of some days by how they ended (report.Activity's
+// per user and day counting, summed by insight.Dashboard).
+type Outcomes struct {
+	Days                                                     int
+	Done, Abandoned, FailedProof, Throttled, WritebackFailed int
 }
 
-// SuccessRate is completed ÷ started for known users, in percent; -1 when none started.
-func (a Activity) SuccessRate() float64 {
-	started := a.ResetsStarted + a.UnlocksStarted
-	if started == 0 {
-		return -1
+// outcomes sums the last days entries of activity (oldest first, today last).
+func outcomes(activity []insight.DayActivity, days int) Outcomes {
+	o := Outcomes{Days: days}
+	for _, a := range activity[max(0, len(activity)-days):] {
+		o.Done += a.Done
+		o.Abandoned += a.Abandoned
+		o.FailedProof += a.FailedProof
+		o.Throttled += a.Throttled
+		o.WritebackFailed += a.WritebackFailed
 	}
-	return float64(a.ResetsDone+a.UnlocksDone) * 100 / float64(started)
+	return o
 }
 
-// activity sums the counts of the last days days up to today (today included).
-func activity(counts []store.DailyCount, days int, now time.Time) Activity {
-	first := store.Day(now).AddDate(0, 0, 1-days)
-	var in []store.DailyCount
-	for _, c := range counts {
-		if !c.Day.Before(first) {
-			in = append(in, c)
-		}
-	}
-	both := func(outcome string) int {
-		return report.Sum(in, report.FlowReset, outcome, "") + report.Sum(in, report.FlowUnlock, outcome, "")
-	}
-	return Activity{Days: days,
-		ResetsStarted: report.Sum(in, report.FlowReset, report.OutcomeStarted, ""), ResetsDone: report.Sum(in, report.FlowReset, report.OutcomeDone, ""),
-		UnlocksStarted: report.Sum(in, report.FlowUnlock, report.OutcomeStarted, ""), UnlocksDone: report.Sum(in, report.FlowUnlock, report.OutcomeDone, ""),
-		FailedProofs: both(report.OutcomeFailedProof), Throttled: both(report.OutcomeThrottled),
-		WritebackFailed: both(report.OutcomeWritebackFailed), Abandoned: both(report.OutcomeAbandoned)}
+// Figure is one chart of the dashboard: the SVG and its data table.
+type Figure struct {
+	ID    string
+	Title string
+	SVG   template.HTML
+	Table template.HTML
 }
 
-// Dashboard is the figures of the dashboard's tiles.
+// Dashboard is what the dashboard page shows.
 type Dashboard struct {
-	At     time.Time
-	Totals report.TotalsJSON
-	// Registered counts the enabled users who registered something.
-	Registered int
-	Week       Activity
-	Month      Activity
-	// LockedOut counts the users locked out of reset by failed proofs now.
-	LockedOut int
-	// Queued messages in the outbox, and the oldest one's age.
-	Queued    int
-	OldestAge time.Duration
-	LastRun   *store.SyncRun
+	insight.Data
+	Week, Month Outcomes
+	// SuccessRate is Tiles.SuccessRate30 as the page writes it.
+	SuccessRate string
+	Figures     []Figure
 }
 
-// Duration of the last run ("" while it runs).
-func (d Dashboard) RunDuration() string {
-	if d.LastRun == nil || d.LastRun.FinishedAt == nil {
-		return ""
-	}
-	return d.LastRun.FinishedAt.Sub(d.LastRun.StartedAt).Round(time.Millisecond).String()
-}
-
-// RunChanges is what the last run changed.
-func (d Dashboard) RunChanges() int {
-	if d.LastRun == nil {
-		return 0
-	}
-	return d.LastRun.Added + d.LastRun.Updated + d.LastRun.Deleted
-}
-
-// dashboardFigures computes the tiles from the store: the readiness report's totals under the
-// current policy, and the last 30 days of reset and unlock events.
+// dashboard computes the page: insight.Dashboard (tiles and series from the daily snapshots,
+// the stored daily counts and today's events). The first view of a day takes the day's
+// readiness snapshot when serve's housekeeping has not yet (report.TakeSnapshot: once a day).
 func (s *Server) dashboardFigures(ctx context.Context) (Dashboard, error) {
 	now := s.cfg.Now()
-	d := Dashboard{At: now}
-	t, err := report.Build(ctx, s.st, s.cfg.Reset, store.UserFilter{}, nil)
+	if _, err := report.TakeSnapshot(ctx, s.st, s.cfg.Reset, now); err != nil {
+		return Dashboard{}, fmt.Errorf("console: %w", err)
+	}
+	data, err := insight.Dashboard(ctx, s.st, now)
 	if err != nil {
-		return d, err
+		return Dashboard{}, fmt.Errorf("console: %w", err)
 	}
-	d.Totals, d.Registered = t.JSON(), t.Registered
-	counts, err := report.Activity(ctx, s.st, now.AddDate(0, 0, -29), now)
-	if err != nil {
-		return d, fmt.Errorf("console: %w", err)
+	d := Dashboard{Data: data, Week: outcomes(data.Activity, 7), Month: outcomes(data.Activity, insight.Days), SuccessRate: "—"}
+	if r := data.Tiles.SuccessRate30; r != nil {
+		d.SuccessRate = chart.Format(*r) + " %"
 	}
-	d.Week, d.Month = activity(counts, 7, now), activity(counts, 30, now)
-	// Users locked out of reset: the lockouts of the last day (a lock lasts
-	// reset.throttle.failedProofs.lock), each checked in the throttle store.
-	lockedUsers := map[string]bool{}
-	for _, prefix := range []string{"reset.", "unlock."} {
-		err := s.st.ListAudit(ctx, store.AuditFilter{TypePrefix: prefix + "lockedOut", Since: now.Add(-s.cfg.Reset.Throttle.FailedProofs.Lock)}, func(e store.AuditEvent) error {
-			if e.UserID != "" && e.Details["scope"] != "ip" {
-				lockedUsers[e.UserID] = true
-			}
-			return nil
-		})
-		if err != nil {
-			return d, fmt.Errorf("console: lockouts: %w", err)
-		}
-	}
-	// A lockout event may have been cleared since (an unlock, a successful reset): ask the
-	// throttle store about each.
-	for id := range lockedUsers {
-		if until, err := s.st.LockedUntil(ctx, lockKey(id), now); err == nil && !until.IsZero() {
-			d.LockedOut++
-		}
-	}
-	queued, oldest, err := s.st.OutboxBacklog(ctx)
-	if err != nil {
-		return d, fmt.Errorf("console: outbox: %w", err)
-	}
-	d.Queued = queued
-	if !oldest.IsZero() {
-		d.OldestAge = now.Sub(oldest).Round(time.Second)
-	}
-	runs, err := s.st.ListRuns(ctx, 1)
-	if err != nil {
-		return d, fmt.Errorf("console: sync runs: %w", err)
-	}
-	if len(runs) > 0 {
-		d.LastRun = &runs[0]
+	c := data.Charts(insight.English)
+	for _, f := range []struct {
+		c    chart.Chart
+		draw func(chart.Chart) template.HTML
+	}{{c.Readiness, chart.Line}, {c.Coverage, chart.Line}, {c.Activity, chart.StackedBars}, {c.Methods, chart.HBars},
+		{c.NotReady, chart.HBars}, {c.SyncRuns, chart.Line}} {
+		d.Figures = append(d.Figures, Figure{ID: f.c.ID, Title: f.c.Title, SVG: f.draw(f.c), Table: chart.Table(f.c)})
 	}
 	return d, nil
+}
+
+// RunDuration is the last sync's duration as the page writes it ("" while it runs).
+func (d Dashboard) RunDuration() string {
+	if d.Tiles.LastSync == nil || d.Tiles.LastSync.Duration == 0 {
+		return ""
+	}
+	return d.Tiles.LastSync.Duration.Round(time.Millisecond).String()
+}
+
+// OutboxAge is how long the oldest queued message has waited.
+func (d Dashboard) OutboxAge() string {
+	if d.Tiles.OutboxOldest == nil {
+		return ""
+	}
+	return d.Now.Sub(*d.Tiles.OutboxOldest).Round(time.Second).String()
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, a *Admin) {

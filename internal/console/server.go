@@ -18,6 +18,7 @@ import (
 	"github.com/sspr/sspr/internal/clientip"
 	"github.com/sspr/sspr/internal/csrf"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/insight"
 	"github.com/sspr/sspr/internal/report"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/syncer"
@@ -46,7 +47,8 @@ type Store interface {
 	ClearThrottles(ctx context.Context, keys ...string) error
 	Update(ctx context.Context, fn func(store.UsersTx) error) error
 	SetSecurityAnswers(ctx context.Context, userID string, answers []store.SecurityAnswer, at time.Time) error
-	report.ActivityStore
+	insight.Store
+	PutSnapshot(ctx context.Context, s store.Snapshot) (bool, error)
 }
 
 // UserChanger applies a change to a user's fields with the CLI's and the API's rules (admin.Service).
