@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -26,7 +25,9 @@ const auditPageSize = 50
 // auditForm is the audit page's filters as typed, for the form and the links.
 type auditForm struct {
 	Since, Until, User, Type, Actor, Outcome, ClientIP string
-	Page                                               int
+	// After is the cursor of the page's first event's predecessor (api.EncodeAuditCursor): ""
+	// for the newest events.
+	After string
 }
 
 func (f auditForm) values() url.Values {
@@ -45,48 +46,55 @@ func (f auditForm) DownloadURL(format string) string {
 	return "/admin/audit." + format + "?" + f.values().Encode()
 }
 
-// PageURL is the audit page n with the same filters.
-func (f auditForm) PageURL(n int) string {
+// PageURL is the audit page that starts after the event of cursor ("": the newest events),
+// with the same filters.
+func (f auditForm) PageURL(cursor string) string {
 	v := f.values()
-	if n > 1 {
-		v.Set("page", strconv.Itoa(n))
+	if cursor != "" {
+		v.Set("after", cursor)
 	}
 	return "/admin/audit?" + v.Encode()
 }
 
-// parseAudit reads the filters (the API's and the CLI's parameters: api.AuditQuery); each bad
-// value is named.
-func (s *Server) parseAudit(v url.Values) (auditForm, api.AuditQuery, []admin.FieldError) {
+// parseAudit reads the filters (the API's and the CLI's: store.AuditFilter); each bad value is
+// named.
+func (s *Server) parseAudit(v url.Values) (auditForm, store.AuditFilter, []admin.FieldError) {
 	f := auditForm{Since: strings.TrimSpace(v.Get("since")), Until: strings.TrimSpace(v.Get("until")), User: strings.TrimSpace(v.Get("user")),
 		Type: strings.TrimSpace(v.Get("type")), Actor: strings.TrimSpace(v.Get("actor")), Outcome: strings.TrimSpace(v.Get("outcome")),
-		ClientIP: strings.TrimSpace(v.Get("clientIP")), Page: 1}
-	if n, err := strconv.Atoi(v.Get("page")); err == nil && n > 1 && n <= 100000 {
-		f.Page = n
-	}
-	var q api.AuditQuery
+		ClientIP: strings.TrimSpace(v.Get("clientIP")), After: v.Get("after")}
+	q := store.AuditFilter{UserPrincipalName: f.User, TypePrefix: f.Type, Actor: f.Actor, Outcome: f.Outcome}
 	var errs []admin.FieldError
+	bad := func(field string, err error) {
+		errs = append(errs, admin.FieldError{Field: field, Code: admin.CodeInvalid, Message: err.Error()})
+	}
 	now := s.cfg.Now()
 	for _, t := range []struct {
 		param, val string
 		dst        *time.Time
-	}{{"since", f.Since, &q.Filter.Since}, {"until", f.Until, &q.Filter.Until}} {
+	}{{"since", f.Since, &q.Since}, {"until", f.Until, &q.Until}} {
 		if t.val == "" {
 			continue
 		}
 		tm, err := api.ParseAuditTime(t.val, now)
 		if err != nil {
-			errs = append(errs, admin.FieldError{Field: t.param, Code: admin.CodeInvalid, Message: err.Error()})
+			bad(t.param, err)
 			continue
 		}
 		*t.dst = tm
 	}
-	q.Filter.UserPrincipalName, q.Filter.TypePrefix, q.Actor, q.Outcome = f.User, f.Type, f.Actor, f.Outcome
 	if f.ClientIP != "" {
 		p, err := api.ParseAuditClientIP(f.ClientIP)
 		if err != nil {
-			errs = append(errs, admin.FieldError{Field: "clientIP", Code: admin.CodeInvalid, Message: err.Error()})
+			bad("clientIP", err)
 		}
 		q.ClientIP = p
+	}
+	if f.After != "" {
+		c, err := api.DecodeAuditCursor(f.After)
+		if err != nil {
+			bad("after", err)
+		}
+		q.After = &c
 	}
 	return f, q, errs
 }
@@ -118,10 +126,9 @@ type auditData struct {
 	Form   auditForm
 	Errors []admin.FieldError
 	Rows   []AuditRow
-	More   bool
+	// Next is the cursor of the next page ("" when this is the last).
+	Next string
 }
-
-var errPageFull = errors.New("page full")
 
 func (s *Server) audit(w http.ResponseWriter, r *http.Request, a *Admin) {
 	f, q, errs := s.parseAudit(r.URL.Query())
@@ -130,29 +137,27 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, a *Admin) {
 	if len(errs) > 0 {
 		status = http.StatusBadRequest
 	} else {
-		skip := (f.Page - 1) * auditPageSize
-		q.Limit = skip + auditPageSize + 1
-		n := 0
-		err := api.ListAudit(r.Context(), s.st, q, func(e store.AuditEvent) error {
-			n++
-			if n <= skip {
-				return nil
-			}
-			if len(d.Rows) == auditPageSize {
-				d.More = true
-				return errPageFull
-			}
+		q.Limit = auditPageSize + 1
+		err := s.st.ListAudit(r.Context(), q, func(e store.AuditEvent) error {
 			d.Rows = append(d.Rows, auditRow(e))
 			return nil
 		})
-		if err != nil && !errors.Is(err, errPageFull) {
+		if err != nil {
 			s.fail(w, r, a, err)
 			return
 		}
-		if len(f.values()) > 0 || f.Page > 1 {
-			det := map[string]string{"page": strconv.Itoa(f.Page)}
-			for k := range f.values() {
-				det[k] = f.values().Get(k)
+		if len(d.Rows) > auditPageSize {
+			d.Rows = d.Rows[:auditPageSize]
+			last := d.Rows[auditPageSize-1]
+			d.Next = api.EncodeAuditCursor(store.AuditCursor{Time: last.Time, ID: last.ID})
+		}
+		if v := f.values(); len(v) > 0 || f.After != "" {
+			det := map[string]string{}
+			for k := range v {
+				det[k] = v.Get(k)
+			}
+			if f.After != "" {
+				det["after"] = f.After
 			}
 			s.record(r.Context(), a, EventAuditSearched, "", "", det)
 		}
@@ -190,7 +195,8 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, a *Admin, format
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(start)
 	n := 0
-	err := api.ListAudit(r.Context(), s.st, q, func(e store.AuditEvent) error {
+	q.After = nil // the export starts from the newest event the filters match
+	err := s.st.ListAudit(r.Context(), q, func(e store.AuditEvent) error {
 		if format == "json" && n > 0 {
 			bw.WriteByte(',')
 		}

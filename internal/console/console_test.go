@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -615,5 +616,48 @@ func TestUsersFiltersAndReregister(t *testing.T) {
 	ev := f.events(t, EventReregister)
 	if len(ev) != 1 || ev[0].Actor != "console:ann@contoso.com" || ev[0].Details["securityQuestions"] != "1" {
 		t.Errorf("audit %+v", ev)
+	}
+}
+
+func TestAuditPaging(t *testing.T) {
+	f := newFixture(t)
+	for i := range auditPageSize + 10 {
+		e := store.AuditEvent{Type: "reset.started", Actor: "user", UserPrincipalName: fmt.Sprintf("u%02d@contoso.com", i),
+			Time: f.clock().Add(time.Duration(i) * time.Second)}
+		if err := f.st.AppendAudit(t.Context(), &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := f.browser(t)
+	b.signIn("ray@contoso.com", "+14255550101")
+	seen := map[string]bool{}
+	page := "/admin/audit?type=reset.started"
+	for n := 1; page != ""; n++ {
+		status, body, _ := b.get(page)
+		if status != http.StatusOK {
+			t.Fatalf("page %d: %d", n, status)
+		}
+		for _, m := range regexp.MustCompile(`u\d\d@contoso.com`).FindAllString(body, -1) {
+			if seen[m] {
+				t.Errorf("%s on two pages", m)
+			}
+			seen[m] = true
+		}
+		page = ""
+		if m := regexp.MustCompile(`id="next" href="([^"]+)"`).FindStringSubmatch(body); m != nil {
+			page = html.UnescapeString(m[1])
+			if !strings.Contains(page, "type=reset.started") {
+				t.Errorf("the next page lost the filter: %s", page)
+			}
+		}
+		if n > 3 {
+			t.Fatal("too many pages")
+		}
+	}
+	if len(seen) != auditPageSize+10 {
+		t.Errorf("%d events seen over the pages, want %d", len(seen), auditPageSize+10)
+	}
+	if status, _, _ := b.get("/admin/audit?after=bogus"); status != http.StatusBadRequest {
+		t.Errorf("a bad cursor: %d", status)
 	}
 }
