@@ -23,6 +23,7 @@ import (
 	"github.com/sspr/sspr/internal/change"
 	"github.com/sspr/sspr/internal/config"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/notify/console"
 	"github.com/sspr/sspr/internal/notify/file"
@@ -147,7 +148,13 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 	// Decoy pages are drawn from what real users' pages show, rebuilt every five minutes.
 	decoys := &reset.Decoys{}
 	decoys.Refresh(ctx, a.store, cfg.Reset, holders, 5*time.Minute, func(err error) { a.log.Error("decoy model", "err", err) })
+	// Every text users read, in their language (Load checked the overrides).
+	texts, err := i18n.New(cfg.I18N)
+	if err != nil {
+		return err
+	}
 	svc := reset.New(a.store, sender, dir, reset.Config{
+		Texts:              texts,
 		Policy:             cfg.Reset,
 		Password:           cfg.Password,
 		CodeKey:            key.Derive("code-mac"),
@@ -171,6 +178,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		NameKey:     key.Derive("decoy"),
 		CompanyName: cfg.Branding.CompanyName,
 		PublicURL:   cfg.Server.PublicURL,
+		Texts:       texts,
 		Metrics:     flowMetrics,
 	}, a.log)
 	changer := change.New(a.store, sender, dir, change.Config{
@@ -178,6 +186,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		Password:    cfg.Password,
 		NameKey:     key.Derive("decoy"), // the reset and registration flows' name key
 		CompanyName: cfg.Branding.CompanyName,
+		Texts:       texts,
 	}, a.log)
 	site, err := web.New(web.Config{
 		PublicURL:       cfg.Server.PublicURL,
@@ -192,6 +201,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 		// A reset that must be changed at next logon links to /change.
 		MustChangeAfterReset: cfg.Reset.MustChangeAfterReset,
 		DebugTiming:          cfg.Server.DebugTiming,
+		Texts:                texts,
 	}, svc, a.log)
 	if err != nil {
 		return err
