@@ -28,7 +28,7 @@ image:
 # them, and of a flag given twice the last wins: `make bench-reset BENCHFLAGS='-floor 1ms'`.
 BENCH_SYNC_FLAGS ?= -users 100000,300000 -runs 3
 BENCH_RESET_FLAGS ?= -users 100000 -workers 400 -duration 10s -resets 500 -reset-workers 32 -floor 250ms -runs 3
-BENCH_PEER_FLAGS ?= -users 20000 -workers 32 -duration 10s -resets 300 -floor 1ms -stores postgres,sqlite -runs 3
+BENCH_PEER_FLAGS ?= -users 10000 -workers 32 -duration 10s -resets 300 -floor 1ms -stores postgres,sqlite -runs 3
 
 bench-sync: build
 	scripts/install-deps.sh demo

@@ -8,23 +8,27 @@
 // its admin API. PostgreSQL is a server of the benchmark's own (scripts/testservers/postgres.sh),
 // one database per system. Both deliver codes by HTTP to a receiver in this process: sspr by its
 // SMS webhook, Kratos by its HTTP courier (pulling kratosPullCount messages every kratosPullWait
-// instead of its default 10 every second).
+// instead of its default 10 every second). Each start comes from its own client address
+// (X-Forwarded-For, which sspr trusts from 127.0.0.1), so that sspr runs with its default
+// throttles as behind a load balancer; Kratos has no throttle.
 //
 // Each of -runs runs starts one system's server at a time (the other is stopped, so that the
-// database's CPU is the measured system's), waits until it is idle, and measures:
+// database's CPU is the measured system's), waits until it is idle, prints what it costs idle,
+// and measures:
 //
 //   - first step, -workers browsers for -duration, half of the names unknown: sspr name →
 //     methods page → SMS code asked for (3 requests, padded to -floor); Kratos recovery flow
 //     created → email submitted (2 requests, no padding);
 //   - complete resets, -resets by -workers browsers, each its own user: sspr first step, code,
 //     new password written to slapd; Kratos first step, code proved (a session and a settings
-//     flow issued, no password set), and again with the password set in that settings flow
-//     (bcrypt, cost 12, Kratos's default).
+//     flow issued, no password set); and -password-resets more in which Kratos also sets the
+//     password in that settings flow (bcrypt, cost 12, its default).
 //
 // For every phase it prints the load average before and after, the rate, the failures, and
 // the CPU per step of the server, the database (PostgreSQL: the postmaster and all its
 // children) and slapd, read from /proc, which does not depend on what else the machine runs;
-// then the medians of the runs and the ratios sspr/Kratos, CPU per step first.
+// then the medians of the runs and the ratios sspr/Kratos, CPU per step first. -profile DIR
+// writes a CPU profile of each run's sspr serve.
 package main
 
 import (
@@ -57,6 +61,7 @@ var (
 	duration = flag.Duration("duration", 10*time.Second, "how long the first step is driven, per run and system")
 	resets   = flag.Int("resets", 300, "complete resets per run, system and phase")
 	pwResets = flag.Int("password-resets", 60, "Kratos's complete resets with the password set, per run (at most -resets; its bcrypt makes each cost ~0.3 CPU-seconds)")
+	systems  = flag.String("systems", "sspr,kratos", "the systems run: both for the ratios; one alone for a profile (-profile) or a quick look")
 	profile  = flag.String("profile", "", "a folder: sspr serve writes a CPU profile of each run there (SSPR_CPUPROFILE)")
 	runs     = flag.Int("runs", 3, "runs; each is printed, then the medians")
 	floor    = flag.Duration("floor", time.Millisecond, "sspr's reset.responseFloor (its anti-enumeration padding; the product default is 250ms, Kratos has none)")
@@ -154,9 +159,12 @@ func run(ctx context.Context) error {
 		return err
 	}
 	fmt.Printf("peerbench %s, %s\n", time.Now().UTC().Format(time.DateTime+" UTC"), benchrun.Flags(flag.CommandLine))
-	kratosBin, err := buildKratos(ctx, *goCmd, *cache)
-	if err != nil {
-		return err
+	runSSPR, runKratos := strings.Contains(*systems, "sspr"), strings.Contains(*systems, "kratos")
+	kratosBin := ""
+	if runKratos {
+		if kratosBin, err = buildKratos(ctx, *goCmd, *cache); err != nil {
+			return err
+		}
 	}
 	ssprAbs, err := filepath.Abs(*ssprBin)
 	if err != nil {
@@ -187,7 +195,7 @@ func run(ctx context.Context) error {
 
 	var all []storeResults
 	for si, store := range storeList {
-		sr, err := benchStore(ctx, si, store, dir, ssprAbs, kratosBin, d, codes, pl)
+		sr, err := benchStore(ctx, si, store, dir, ssprAbs, kratosBin, d, codes, pl, runSSPR)
 		if err != nil {
 			return err
 		}
@@ -207,7 +215,8 @@ type storeResults struct {
 }
 
 // benchStore sets both systems up on store and runs every run on it.
-func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin string, d *directory, codes *receiver, pl plan) (storeResults, error) {
+// Kratos is left out when kratosBin is empty, sspr when not withSSPR.
+func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin string, d *directory, codes *receiver, pl plan, withSSPR bool) (storeResults, error) {
 	sr := storeResults{store: store}
 	sdir := filepath.Join(dir, store)
 	ssprDir, kratosDir := filepath.Join(sdir, "sspr"), filepath.Join(sdir, "kratos")
@@ -251,50 +260,60 @@ func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin stri
 		return mt
 	}
 
-	t0 := time.Now()
-	ss, err := setupSSPR(ssprBin, ssprDir, ssprStore, env, d, codes, *floor)
-	if err != nil {
-		return sr, err
+	var (
+		ss *sspr
+		k  *kratos
+	)
+	if withSSPR {
+		t0 := time.Now()
+		var err error
+		if ss, err = setupSSPR(ssprBin, ssprDir, ssprStore, env, d, codes, *floor); err != nil {
+			return sr, err
+		}
+		fmt.Printf("sspr: %d users synced from slapd in %s\n", *users, time.Since(t0).Round(time.Millisecond))
 	}
-	fmt.Printf("sspr: %d users synced from slapd in %s\n", *users, time.Since(t0).Round(time.Millisecond))
-	t0 = time.Now()
-	k, err := setupKratos(kratosBin, kratosDir, kratosDSN, codes)
-	if err != nil {
-		return sr, err
+	if kratosBin != "" {
+		t0 := time.Now()
+		var err error
+		if k, err = setupKratos(kratosBin, kratosDir, kratosDSN, codes); err != nil {
+			return sr, err
+		}
+		if err := withServer(k.serve, func(int) error { return k.importUsers(*users) }); err != nil {
+			return sr, err
+		}
+		fmt.Printf("Kratos: migrated, %d users imported through its admin API in %s\n", *users, time.Since(t0).Round(time.Millisecond))
 	}
-	if err := withServer(k.serve, func(int) error { return k.importUsers(*users) }); err != nil {
-		return sr, err
-	}
-	fmt.Printf("Kratos: migrated, %d users imported through its admin API in %s\n", *users, time.Since(t0).Round(time.Millisecond))
 
 	for r := range *runs {
-		ssprServe := func() (int, func(), error) {
-			if *profile == "" {
-				return ss.serve(env)
-			}
-			return ss.serve(append(slices.Clone(env), "SSPR_CPUPROFILE="+filepath.Join(*profile, fmt.Sprintf("sspr-%s-run%d.prof", store, r+1))))
-		}
 		fmt.Printf("\n%s run %d/%d\n", storeTitle(store), r+1, *runs)
-		err := withServer(ssprServe, func(pid int) error {
-			mt := newMeter("sspr serve", pid)
-			idle(mt, mt.settle(15*time.Second))
-			add(&sr, "sspr", "first step", firstStep(ss, mt, *workers, *duration, pl.firstUsers, r, ssprName))
-			add(&sr, "sspr", "complete resets (password written to slapd)", completeResets(ss, mt, *workers, pl.block(si, 2*r), *resets, true))
-			return nil
-		})
-		if err != nil {
-			return sr, err
+		if ss != nil {
+			serveEnv := env
+			if *profile != "" {
+				serveEnv = append(slices.Clone(env), "SSPR_CPUPROFILE="+filepath.Join(*profile, fmt.Sprintf("sspr-%s-run%d.prof", store, r+1)))
+			}
+			err := withServer(func() (int, func(), error) { return ss.serve(serveEnv) }, func(pid int) error {
+				mt := newMeter("sspr serve", pid)
+				idle(mt, mt.settle(15*time.Second))
+				add(&sr, "sspr", "first step", firstStep(ss, mt, *workers, *duration, pl.firstUsers, r, ssprName))
+				add(&sr, "sspr", "complete resets (password written to slapd)", completeResets(ss, mt, *workers, pl.block(si, 2*r), *resets, true))
+				return nil
+			})
+			if err != nil {
+				return sr, err
+			}
 		}
-		err = withServer(k.serve, func(pid int) error {
-			mt := newMeter("kratos", pid)
-			idle(mt, mt.settle(15*time.Second))
-			add(&sr, "Kratos", "first step", firstStep(k, mt, *workers, *duration, pl.firstUsers, r, kratosName))
-			add(&sr, "Kratos", "complete resets (code proved, no password set)", completeResets(k, mt, *workers, pl.block(si, 2*r), *resets, false))
-			add(&sr, "Kratos", "complete resets with the password set (bcrypt)", completeResets(k, mt, *workers, pl.block(si, 2*r+1), *pwResets, true))
-			return nil
-		})
-		if err != nil {
-			return sr, err
+		if k != nil {
+			err := withServer(k.serve, func(pid int) error {
+				mt := newMeter("kratos", pid)
+				idle(mt, mt.settle(15*time.Second))
+				add(&sr, "Kratos", "first step", firstStep(k, mt, *workers, *duration, pl.firstUsers, r, kratosName))
+				add(&sr, "Kratos", "complete resets (code proved, no password set)", completeResets(k, mt, *workers, pl.block(si, 2*r), *resets, false))
+				add(&sr, "Kratos", "complete resets with the password set (bcrypt)", completeResets(k, mt, *workers, pl.block(si, 2*r+1), *pwResets, true))
+				return nil
+			})
+			if err != nil {
+				return sr, err
+			}
 		}
 	}
 	return sr, nil
