@@ -36,6 +36,10 @@ type Store interface {
 	ListAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditEvent) error) error
 	CountEvents(ctx context.Context, key string, since time.Time) (int, error)
 	LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
+	// Daily counts and the outbox, for the activity and deliveries reports.
+	ListDailyCounts(ctx context.Context, since, until time.Time) ([]store.DailyCount, error)
+	CountedDays(ctx context.Context, since, until time.Time) ([]time.Time, error)
+	DeliveryStats(ctx context.Context, since, until time.Time) ([]store.DeliveryStat, error)
 }
 
 // Admin applies administrative changes (admin.Service).
@@ -127,6 +131,9 @@ func New(st Store, adm Admin, sy Syncer, cfg Config) *API {
 	a.handle("DELETE", "/api/v1/users/{upn}", ScopeUsersWrite, a.deleteUser)
 	a.handle("GET", "/api/v1/reports/readiness", ScopeReports, a.readiness)
 	a.handle("GET", "/api/v1/reports/expiry", ScopeReports, a.expiry)
+	a.handle("GET", "/api/v1/reports/coverage", ScopeReports, a.coverage)
+	a.handle("GET", "/api/v1/reports/activity", ScopeReports, a.activity)
+	a.handle("GET", "/api/v1/reports/deliveries", ScopeReports, a.deliveries)
 	a.handle("GET", "/api/v1/sync/runs", ScopeSync, a.listRuns)
 	a.handle("POST", "/api/v1/sync/runs", ScopeSync, a.startRun)
 	a.handle("GET", "/api/v1/audit", ScopeAuditRead, a.listAudit)

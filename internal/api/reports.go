@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sspr/sspr/internal/admin"
+	"github.com/sspr/sspr/internal/reminder"
 	"github.com/sspr/sspr/internal/report"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/syncer"
@@ -180,4 +182,110 @@ func (a *API) endSync(done chan struct{}) {
 		a.syncing = nil
 	}
 	close(done)
+}
+
+// since reads ?since= (days, 30d, or a duration, 36h; at most 366d; default 30d) as a start
+// time; false after answering 400.
+func (a *API) since(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
+	s := r.URL.Query().Get("since")
+	if s == "" {
+		s = "30d"
+	}
+	d, err := reminder.ParseWithin(s)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "bad query parameters",
+			[]admin.FieldError{{Field: "since", Code: admin.CodeInvalid, Message: err.Error()}})
+		return time.Time{}, false
+	}
+	return a.cfg.Now().Add(-d), true
+}
+
+// coverage streams {"since", "users": [...], "totals": {...}}: what each user registered and
+// when (never a value, question or answer), as `sspr report coverage -o json`. ?source= and
+// ?search= narrow the users as for the readiness report; ?registered=false lists only the
+// enabled users who never registered (the totals count every user kept).
+func (a *API) coverage(w http.ResponseWriter, r *http.Request, _ principal) {
+	lq, errs := parseListQuery(r.URL.Query())
+	never := false
+	switch v := r.URL.Query().Get("registered"); v {
+	case "", "true":
+	case "false":
+		never = true
+	default:
+		errs = append(errs, admin.FieldError{Field: "registered", Code: admin.CodeInvalid, Message: fmt.Sprintf("%q: use false (only those who never registered)", v)})
+	}
+	if len(errs) > 0 {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "bad query parameters", errs)
+		return
+	}
+	from, ok := a.since(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	sinceJSON, _ := json.Marshal(from.UTC())
+	bw.WriteString(`{"since":` + string(sinceJSON) + `,"users":[`)
+	first := true
+	t, err := report.Coverage(r.Context(), a.st, lq.filter, from, func(row report.CoverageRow) error {
+		if never && (row.Registered || !row.AccountEnabled) {
+			return nil
+		}
+		b, err := json.Marshal(row)
+		if err != nil {
+			return err
+		}
+		if !first {
+			bw.WriteByte(',')
+		}
+		first = false
+		bw.Write(b)
+		return nil
+	})
+	if err != nil {
+		a.streamFailed(w, r, bw, true, "coverage", err)
+		return
+	}
+	b, _ := json.Marshal(t)
+	bw.WriteString(`],"totals":`)
+	bw.Write(b)
+	bw.WriteString("}\n")
+	bw.Flush()
+}
+
+// activity answers {"since", "days": [...]}: resets, unlocks and registrations per day, flow,
+// outcome and method, as `sspr report activity -o json`.
+func (a *API) activity(w http.ResponseWriter, r *http.Request, _ principal) {
+	from, ok := a.since(w, r)
+	if !ok {
+		return
+	}
+	counts, err := report.Activity(r.Context(), a.st, from, a.cfg.Now())
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Since time.Time            `json:"since"`
+		Days  []report.ActivityRow `json:"days"`
+	}{store.Day(from), report.ActivityRows(counts)})
+}
+
+// deliveries answers {"since", "channels": [...], "days": [...]}: the outbox per channel and
+// per day, as `sspr report deliveries -o json`.
+func (a *API) deliveries(w http.ResponseWriter, r *http.Request, _ principal) {
+	from, ok := a.since(w, r)
+	if !ok {
+		return
+	}
+	channels, days, err := report.Deliveries(r.Context(), a.st, from, a.cfg.Now())
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Since    time.Time               `json:"since"`
+		Channels []report.DeliveryRow    `json:"channels"`
+		Days     []report.DeliveryDayRow `json:"days"`
+	}{from.UTC(), channels, report.DeliveryDays(days)})
 }

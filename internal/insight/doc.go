@@ -11,7 +11,6 @@
 //
 //	Dashboard(ctx, st, now)
 //	  ListSnapshots(window)          readiness, coverage, reasons, the user tiles
-//	  report.Activity(window)        stored daily counts + today from the audit log
-//	  DeliveryStats(window)          delivery failures by channel
+//	  report.Activity(window)        stored daily counts; today from the audit log and outbox
 //	  ActiveLocks(now), OutboxBacklog, ListRuns(30)
 package insight

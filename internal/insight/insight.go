@@ -15,6 +15,7 @@ import (
 type Store interface {
 	report.ActivityStore
 	ListSnapshots(ctx context.Context, since, until time.Time) ([]store.Snapshot, error)
+	// DeliveryStats: report.Activity counts the outbox of the days it counts through it.
 	DeliveryStats(ctx context.Context, since, until time.Time) ([]store.DeliveryStat, error)
 	ActiveLocks(ctx context.Context, now time.Time) (int, error)
 	OutboxBacklog(ctx context.Context) (queued int, oldest time.Time, err error)
@@ -180,6 +181,9 @@ func Dashboard(ctx context.Context, st Store, now time.Time) (Data, error) {
 	week := today.AddDate(0, 0, -6)
 	started, done := 0, 0
 	for _, c := range counts {
+		if c.Flow == report.FlowDelivery && (c.Outcome == report.OutcomeFailed || c.Outcome == report.OutcomeAttemptErrors) {
+			method(c.Method).DeliveryFailures += c.Count
+		}
 		if c.Flow != report.FlowReset && c.Flow != report.FlowUnlock {
 			continue
 		}
@@ -232,13 +236,6 @@ func Dashboard(ctx context.Context, st Store, now time.Time) (Data, error) {
 		d.Tiles.SuccessRate30 = &r
 	}
 
-	deliveries, err := st.DeliveryStats(ctx, first, today.AddDate(0, 0, 1))
-	if err != nil {
-		return Data{}, fmt.Errorf("dashboard: %w", err)
-	}
-	for _, s := range deliveries {
-		method(s.Channel).DeliveryFailures += s.Failed + s.AttemptErrors
-	}
 	for _, m := range flow.AllMethods {
 		d.Methods = append(d.Methods, *methods[m])
 		delete(methods, m)

@@ -16,6 +16,9 @@ const (
 	FlowReset    = "reset"
 	FlowUnlock   = "unlock"
 	FlowRegister = "register"
+	// FlowDelivery counts the outbox messages queued that day by channel (Method): sent,
+	// failed (given up) and attemptErrors (failed attempts), as counted when the day is.
+	FlowDelivery = "delivery"
 )
 
 // Outcomes counted per flow and day. Started, Done, Abandoned, FailedProof, Throttled and
@@ -32,6 +35,9 @@ const (
 	OutcomeMethodFailed    = "methodFailed"    // a failed proof by that method
 	OutcomeCodeSent        = "codeSent"        // a code queued on that channel
 	OutcomeRegistered      = "registered"      // a field registered (Method: authenticationPhone, authenticationEmail, securityQuestions)
+	OutcomeSent            = "sent"            // delivery: messages sent
+	OutcomeFailed          = "failed"          // delivery: messages given up
+	OutcomeAttemptErrors   = "attemptErrors"   // delivery: failed attempts
 )
 
 // StackedOutcomes are the outcomes of the activity chart, in stacking order.
@@ -105,15 +111,21 @@ func optionMethod(id string) string {
 	return id
 }
 
-// ActivityStore is what the activity counts read and write.
-type ActivityStore interface {
+// ActivityReader is what the activity counts read.
+type ActivityReader interface {
 	ListAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditEvent) error) error
 	ListDailyCounts(ctx context.Context, since, until time.Time) ([]store.DailyCount, error)
 	CountedDays(ctx context.Context, since, until time.Time) ([]time.Time, error)
+}
+
+// ActivityStore is what housekeeping's UpdateDailyCounts reads and writes.
+type ActivityStore interface {
+	ActivityReader
 	PutDailyCounts(ctx context.Context, day time.Time, counts []store.DailyCount) error
 }
 
-// CountDay counts the audit events of day (UTC). finished: the day is over.
+// CountDay counts the audit events of day (UTC), and the outbox messages queued that day when st
+// is also a DeliveryStore. finished: the day is over.
 //
 // Resets and unlocks are counted as flows, so that their outcomes add up to the flows started:
 // per user and day, the flows started are done, failed at the writeback, or else end on the
@@ -122,7 +134,7 @@ type ActivityStore interface {
 // are still in progress). A flow finished the day after it started counts its end on that day.
 // Unknown names are never counted (their events carry no user). Registrations, methods and
 // codes are counted as events.
-func CountDay(ctx context.Context, st ActivityStore, day time.Time, finished bool) ([]store.DailyCount, error) {
+func CountDay(ctx context.Context, st ActivityReader, day time.Time, finished bool) ([]store.DailyCount, error) {
 	day = store.Day(day)
 	m := map[countKey]int{}
 	type tally struct{ started, done, writeback, failed, throttled int }
@@ -166,6 +178,17 @@ func CountDay(ctx context.Context, st ActivityStore, day time.Time, finished boo
 	})
 	if err != nil {
 		return nil, fmt.Errorf("count %s: %w", day.Format(time.DateOnly), err)
+	}
+	if ds, ok := st.(DeliveryStore); ok {
+		stats, err := ds.DeliveryStats(ctx, day, day.AddDate(0, 0, 1))
+		if err != nil {
+			return nil, fmt.Errorf("count %s: %w", day.Format(time.DateOnly), err)
+		}
+		for _, d := range stats {
+			m[countKey{FlowDelivery, OutcomeSent, d.Channel}] += d.Sent
+			m[countKey{FlowDelivery, OutcomeFailed, d.Channel}] += d.Failed
+			m[countKey{FlowDelivery, OutcomeAttemptErrors, d.Channel}] += d.AttemptErrors
+		}
 	}
 	for key, f := range flows {
 		kind := key[0]
@@ -248,7 +271,7 @@ func UpdateDailyCounts(ctx context.Context, st ActivityStore, now time.Time) (in
 // Activity returns the daily counts of the days from since's day to now's day included: the
 // stored counts of the days housekeeping counted, the others (today, and days not counted yet)
 // counted from the audit log now. Oldest day first.
-func Activity(ctx context.Context, st ActivityStore, since, now time.Time) ([]store.DailyCount, error) {
+func Activity(ctx context.Context, st ActivityReader, since, now time.Time) ([]store.DailyCount, error) {
 	first, today := store.Day(since), store.Day(now)
 	counted, err := st.CountedDays(ctx, first, today)
 	if err != nil {
