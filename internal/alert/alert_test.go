@@ -9,7 +9,9 @@ import (
 	"github.com/sspr/sspr/internal/alert"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/store"
+	"github.com/sspr/sspr/internal/store/postgres"
 	"github.com/sspr/sspr/internal/store/sqlite"
+	"github.com/sspr/sspr/internal/testenv"
 )
 
 const admin = "secops@example.com"
@@ -43,6 +45,20 @@ func openStore(t *testing.T) store.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// backends runs fn on a fresh SQLite store and a fresh PostgreSQL database (which several
+// instances share in production).
+func backends(t *testing.T, fn func(t *testing.T, s store.Store)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, openStore(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		s, err := postgres.Open(t.Context(), testenv.PostgresDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		fn(t, s)
+	})
 }
 
 func newRunner(t *testing.T, s alert.Store, o alert.Sender) *alert.Runner {
@@ -148,52 +164,53 @@ func TestOncePerIncident(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := openStore(t)
-			o := outbox(t, s)
-			runners := []*alert.Runner{newRunner(t, s, o), newRunner(t, s, o)}
-			var msgs []store.Message
-			now := t0
-			run := func() {
-				for _, r := range runners {
-					if _, err := r.Run(t.Context(), now); err != nil {
-						t.Fatal(err)
+			backends(t, func(t *testing.T, s store.Store) {
+				o := outbox(t, s)
+				runners := []*alert.Runner{newRunner(t, s, o), newRunner(t, s, o)}
+				var msgs []store.Message
+				now := t0
+				run := func() {
+					for _, r := range runners {
+						if _, err := r.Run(t.Context(), now); err != nil {
+							t.Fatal(err)
+						}
 					}
 				}
-			}
-			for n := range 2 {
-				for i := range 3 {
-					tt.event(t, s, now, n, i)
-					now = now.Add(time.Minute)
+				for n := range 2 {
+					for i := range 3 {
+						tt.event(t, s, now, n, i)
+						now = now.Add(time.Minute)
+						run()
+					}
+					for range 3 {
+						now = now.Add(time.Minute)
+						run()
+					}
+					msgs = append(msgs, queued(t, s)...)
+					if len(msgs) != n+1 {
+						t.Fatalf("incident %d: %d messages, want %d: %+v", n+1, len(msgs), n+1, msgs)
+					}
+					tt.end(t, s, now)
+					now = now.Add(time.Minute + tt.wait)
 					run()
 				}
-				for range 3 {
-					now = now.Add(time.Minute)
-					run()
+				for _, m := range msgs {
+					if m.To != admin || m.Channel != notify.ChannelEmail || !strings.Contains(m.Subject, tt.subject) {
+						t.Errorf("message %s to %s: %q", m.Channel, m.To, m.Subject)
+					}
 				}
-				msgs = append(msgs, queued(t, s)...)
-				if len(msgs) != n+1 {
-					t.Fatalf("incident %d: %d messages, want %d: %+v", n+1, len(msgs), n+1, msgs)
+				notified := 0
+				err := s.ListAudit(t.Context(), store.AuditFilter{TypePrefix: alert.EventNotified}, func(e store.AuditEvent) error {
+					notified++
+					if e.Actor != "system" || e.Details["incident"] == "" || e.Details["key"] == "" {
+						t.Errorf("audit event %+v", e)
+					}
+					return nil
+				})
+				if err != nil || notified != 2 {
+					t.Errorf("%d %s events (%v), want 2", notified, alert.EventNotified, err)
 				}
-				tt.end(t, s, now)
-				now = now.Add(time.Minute + tt.wait)
-				run()
-			}
-			for _, m := range msgs {
-				if m.To != admin || m.Channel != notify.ChannelEmail || !strings.Contains(m.Subject, tt.subject) {
-					t.Errorf("message %s to %s: %q", m.Channel, m.To, m.Subject)
-				}
-			}
-			notified := 0
-			err := s.ListAudit(t.Context(), store.AuditFilter{TypePrefix: alert.EventNotified}, func(e store.AuditEvent) error {
-				notified++
-				if e.Actor != "system" || e.Details["incident"] == "" || e.Details["key"] == "" {
-					t.Errorf("audit event %+v", e)
-				}
-				return nil
 			})
-			if err != nil || notified != 2 {
-				t.Errorf("%d %s events (%v), want 2", notified, alert.EventNotified, err)
-			}
 		})
 	}
 }
