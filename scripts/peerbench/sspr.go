@@ -3,20 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/slapd"
+	"github.com/sspr/sspr/scripts/internal/resetpages"
 )
 
 const suffix = "dc=bench,dc=test"
@@ -147,62 +142,8 @@ func (s *sspr) serve(env []string) (pid int, stop func(), err error) {
 	return startServer(cmd, s.base+"/healthz", 20*time.Second)
 }
 
-var (
-	csrfRE   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	optionRE = regexp.MustCompile(`name="option" id="option-[a-z-]+" value="([a-z-]+)"`)
-	alertRE  = regexp.MustCompile(`(?s)role="alert"[^>]*>(.*?)<`)
-)
-
-// ssprBrowser is one browser on sspr's reset pages, with the CSRF token of its session.
-type ssprBrowser struct {
-	c              *http.Client
-	base, csrf, ip string // ip: the client's address in X-Forwarded-For
-}
-
-func (s *sspr) browser() (*ssprBrowser, error) {
-	b := &ssprBrowser{c: newClient(), base: s.base, ip: clientAddr()}
-	page, err := b.do("GET", "/reset", nil)
-	if err != nil {
-		return nil, err
-	}
-	m := csrfRE.FindStringSubmatch(page)
-	if m == nil {
-		return nil, errors.New("sspr: no CSRF token on /reset")
-	}
-	b.csrf = m[1]
-	return b, nil
-}
-
-// do sends one request (a form with the CSRF token when form is set) and returns the page.
-func (b *ssprBrowser) do(method, path string, form url.Values) (string, error) {
-	var body io.Reader
-	if form != nil {
-		form.Set("csrf", b.csrf)
-		body = strings.NewReader(form.Encode())
-	}
-	status, page, err := send(b.c, method, b.base+path, "application/x-www-form-urlencoded", body, "", b.ip)
-	if err == nil && status >= 400 {
-		err = fmt.Errorf("sspr %s %s: %d", method, path, status)
-	}
-	return string(page), err
-}
-
-// start is sspr's first step: name → methods page → code asked for (queued, sent by SMS).
-func (b *ssprBrowser) start(name string) error {
-	if _, err := b.do("POST", "/reset", url.Values{"username": {name}}); err != nil {
-		return err
-	}
-	page, err := b.do("GET", "/reset/verify", nil)
-	if err != nil {
-		return err
-	}
-	opt := optionRE.FindStringSubmatch(page)
-	if opt == nil {
-		return errors.New("sspr GET /reset/verify: no method offered")
-	}
-	_, err = b.do("POST", "/reset/send", url.Values{"option": {opt[1]}})
-	return err
-}
+// browser opens a session on sspr's reset pages (GET /reset, from 127.0.0.1 itself).
+func (s *sspr) browser() (*resetpages.Browser, error) { return resetpages.New(s.base, newClient(), nil) }
 
 func (s *sspr) newStarter() (func(string) error, error) {
 	b, err := s.browser()
@@ -210,34 +151,25 @@ func (s *sspr) newStarter() (func(string) error, error) {
 		return nil, err
 	}
 	return func(name string) error {
-		b.ip = clientAddr()
-		return b.start(name)
+		b.Header.Set("X-Forwarded-For", clientAddr())
+		return b.Start(name)
 	}, nil
 }
 
-// reset is a complete sspr reset; the new password is always written to the directory.
+// reset is a complete sspr reset, from one client address; the new password is always
+// written to the directory.
 func (s *sspr) reset(n int, _ bool) error {
 	b, err := s.browser()
 	if err != nil {
 		return err
 	}
-	if err := b.start(userName(n)); err != nil {
+	b.Header.Set("X-Forwarded-For", clientAddr())
+	if err := b.Start(userName(n)); err != nil {
 		return err
 	}
 	code, err := s.codes.wait(phoneOf(n), 20*time.Second)
 	if err != nil {
 		return err
 	}
-	if _, err := b.do("POST", "/reset/code", url.Values{"option": {"sms"}, "code": {code}}); err != nil {
-		return err
-	}
-	pw := fmt.Sprintf("Quiet-Harbor-Lantern-%d", n)
-	page, err := b.do("POST", "/reset/complete", url.Values{"password": {pw}, "confirm": {pw}})
-	if err != nil {
-		return err
-	}
-	if m := alertRE.FindStringSubmatch(page); m != nil {
-		return fmt.Errorf("sspr complete refused: %s", strings.TrimSpace(m[1]))
-	}
-	return nil
+	return b.Complete("sms", code, fmt.Sprintf("Quiet-Harbor-Lantern-%d", n))
 }

@@ -37,7 +37,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -59,6 +58,7 @@ import (
 	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/slapd"
 	"github.com/sspr/sspr/scripts/internal/benchrun"
+	"github.com/sspr/sspr/scripts/internal/resetpages"
 )
 
 const suffix = "dc=bench,dc=test"
@@ -374,11 +374,7 @@ func waitUp(base string) error {
 	return errors.New("sspr serve did not start")
 }
 
-var (
-	csrfRE   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	optionRE = regexp.MustCompile(`name="option" id="option-[a-z-]+" value="([a-z-]+)"`)
-	timingRE = regexp.MustCompile(`app;dur=([0-9.]+)`)
-)
+var timingRE = regexp.MustCompile(`app;dur=([0-9.]+)`)
 
 var transport = &http.Transport{MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}
 
@@ -391,59 +387,34 @@ type sample struct {
 	hasServer bool
 }
 
-// browser is one simulated user agent: its own cookies, no redirects followed, and the timings
-// of its requests.
+// browser is one simulated user agent on the reset pages (its own cookies, no redirects
+// followed) with the timings of its requests.
 type browser struct {
-	c       *http.Client
-	base    string
-	csrf    string
+	*resetpages.Browser
 	samples []sample
 }
 
 func newBrowser(base string) (*browser, error) {
 	jar, _ := cookiejar.New(nil)
-	b := &browser{base: base, c: &http.Client{Jar: jar, Transport: transport, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	page, err := b.do("GET", "/reset", nil)
+	c := &http.Client{Jar: jar, Transport: transport, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	b := &browser{}
+	pages, err := resetpages.New(base, c, b.record)
 	if err != nil {
 		return nil, err
 	}
-	m := csrfRE.FindStringSubmatch(page)
-	if m == nil {
-		return nil, errors.New("no CSRF token")
-	}
-	b.csrf = m[1]
+	b.Browser = pages
 	return b, nil
 }
 
-// do sends one request, records its timing and returns the page.
-func (b *browser) do(method, path string, form url.Values) (string, error) {
-	var body io.Reader
-	if form != nil {
-		form.Set("csrf", b.csrf)
-		body = strings.NewReader(form.Encode())
-	}
-	req, _ := http.NewRequest(method, b.base+path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	t0 := time.Now()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	s := sample{kind: method + " " + path, client: time.Since(t0)}
+// record keeps one response's timing.
+func (b *browser) record(method, path string, resp *http.Response, took time.Duration) {
+	s := sample{kind: method + " " + path, client: took}
 	if m := timingRE.FindStringSubmatch(resp.Header.Get("Server-Timing")); m != nil {
 		ms, _ := strconv.ParseFloat(m[1], 64)
 		s.server, s.hasServer = time.Duration(ms*float64(time.Millisecond)), true
 	}
 	b.samples = append(b.samples, s)
-	if resp.StatusCode >= 400 {
-		return string(page), fmt.Errorf("%s %s: %d", method, path, resp.StatusCode)
-	}
-	return string(page), nil
 }
 
 // phase is what one run of one phase measured.
@@ -694,21 +665,7 @@ func firstStep(base string, run, firstUsers int, pids []int) phase {
 					if r.IntN(2) == 0 {
 						name = fmt.Sprintf("nobody%07d", r.IntN(1<<30))
 					}
-					if _, err := b.do("POST", "/reset", url.Values{"username": {name}}); err != nil {
-						fail(err)
-						continue
-					}
-					page, err := b.do("GET", "/reset/verify", nil)
-					if err != nil {
-						fail(err)
-						continue
-					}
-					opt := optionRE.FindStringSubmatch(page)
-					if opt == nil {
-						fail(errors.New("GET /reset/verify: no method offered"))
-						continue
-					}
-					if _, err := b.do("POST", "/reset/send", url.Values{"option": {opt[1]}}); err != nil {
+					if err := b.Start(name); err != nil {
 						fail(err)
 						continue
 					}
@@ -779,10 +736,10 @@ func oneReset(base string, codes *codeReader, n int) (*browser, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.do("POST", "/reset", url.Values{"username": {fmt.Sprintf("user%07d", n)}}); err != nil {
+	if _, err := b.Do("POST", "/reset", url.Values{"username": {fmt.Sprintf("user%07d", n)}}); err != nil {
 		return b, err
 	}
-	if _, err := b.do("POST", "/reset/send", url.Values{"option": {"sms"}}); err != nil {
+	if _, err := b.Do("POST", "/reset/send", url.Values{"option": {"sms"}}); err != nil {
 		return b, err
 	}
 	t0 := time.Now()
@@ -791,21 +748,8 @@ func oneReset(base string, codes *codeReader, n int) (*browser, error) {
 		return b, err
 	}
 	b.samples = append(b.samples, sample{kind: "(SMS code delivered)", client: time.Since(t0)})
-	if _, err := b.do("POST", "/reset/code", url.Values{"option": {"sms"}, "code": {code}}); err != nil {
-		return b, err
-	}
-	pw := fmt.Sprintf("Quiet-Harbor-Lantern-%d", n)
-	page, err := b.do("POST", "/reset/complete", url.Values{"password": {pw}, "confirm": {pw}})
-	if err != nil {
-		return b, err
-	}
-	if m := alertRE.FindStringSubmatch(page); m != nil {
-		return b, fmt.Errorf("complete refused: %s", m[1])
-	}
-	return b, nil
+	return b, b.Complete("sms", code, fmt.Sprintf("Quiet-Harbor-Lantern-%d", n))
 }
-
-var alertRE = regexp.MustCompile(`(?s)role="alert"[^>]*>(.*?)<`)
 
 func phoneOf(i int) string { return fmt.Sprintf("+1425%03d%04d", 200+i/10000%800, i%10000) }
 
