@@ -17,6 +17,7 @@ func newReportCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "report", Short: "Reports for administrators"}
 	cmd.AddCommand(newReadinessCmd(g))
 	cmd.AddCommand(newExpiryCmd(g))
+	cmd.AddCommand(newCoverageCmd(g), newActivityCmd(g), newDeliveriesCmd(g))
 	return cmd
 }
 
