@@ -10,12 +10,14 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sspr/sspr/internal/audit"
 	"github.com/sspr/sspr/internal/config"
 	"github.com/sspr/sspr/internal/directory"
 	dircsv "github.com/sspr/sspr/internal/directory/csv"
 	"github.com/sspr/sspr/internal/directory/ldap"
 	"github.com/sspr/sspr/internal/directory/ldif"
 	"github.com/sspr/sspr/internal/phone"
+	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/postgres"
 	"github.com/sspr/sspr/internal/store/sqlite"
@@ -99,7 +101,25 @@ func newApp(ctx context.Context, cfg config.Config, logTo io.Writer, use storeUs
 		return nil, err
 	}
 	a.store = st
+	a.setAuditKey()
 	return a, nil
+}
+
+// setAuditKey gives the store the audit chain's key, derived from the server secret, so that
+// the events every command appends are chained with it. Without a readable secret the store
+// keeps audit.Unkeyed, and `sspr audit verify` reports those events.
+func (a *app) setAuditKey() {
+	if a.cfg.Server.SecretFile == "" {
+		return
+	}
+	key, err := secret.Load(a.cfg.Server.SecretFile)
+	if err != nil {
+		a.log.Warn("audit events are chained without the server secret: it cannot be read", "err", err)
+		return
+	}
+	if s, ok := a.store.(interface{ SetAuditKey([]byte) }); ok {
+		s.SetAuditKey(key.Derive(audit.Purpose))
+	}
 }
 
 func (a *app) Close() error { return a.store.Close() }

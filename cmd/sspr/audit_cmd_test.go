@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sspr/sspr/internal/api"
+	"github.com/sspr/sspr/internal/demo"
+	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/sqlite"
 )
@@ -124,10 +130,10 @@ func TestAuditList(t *testing.T) {
 		if err != nil || len(rows) != 4 {
 			t.Fatalf("%v:\n%s", err, r)
 		}
-		if !slices.Equal(rows[0], auditHeader) {
+		if !slices.Equal(rows[0], api.AuditCSVHeader) {
 			t.Errorf("header %v", rows[0])
 		}
-		col := func(name string) int { return slices.Index(auditHeader, name) }
+		col := func(name string) int { return slices.Index(api.AuditCSVHeader, name) }
 		failed, done := rows[1], rows[2]
 		if failed[col("type")] != "reset.failed" || failed[col("outcome")] != "failedProof" || failed[col("clientIP")] != "10.9.9.9" {
 			t.Errorf("row %v", failed)
@@ -177,4 +183,54 @@ func TestAuditList(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAuditVerify: events the CLI appends are chained with the key of server.secretFile; verify
+// passes on them, finds an edited row (exit 1, naming the event) and wants the secret (exit 2).
+func TestAuditVerify(t *testing.T) {
+	d := newDirectory(t, nil, "")
+	plain := mustRead(t, d.cfg)
+	if r := run(t, d.cfg, "sync"); r.code != 0 {
+		t.Fatal(r)
+	}
+	if r := run(t, d.cfg, "audit", "verify"); r.code != 2 || !strings.Contains(r.stderr, "server.secretFile") {
+		t.Errorf("without a secret: %s", r)
+	}
+	secretFile := filepath.Join(d.dir, "secret")
+	if _, err := secret.Generate(secretFile); err != nil {
+		t.Fatal(err)
+	}
+	d.writeConfig(t, plain+demo.Server("127.0.0.1:8080", secretFile, filepath.Join(d.dir, "outbox.jsonl")))
+	for _, p := range []string{"+1 425 555 0188", "+1 425 555 0177", "+1 425 555 0166"} {
+		if r := run(t, d.cfg, "user", "set", "alice", "--mobile-phone", p); r.code != 0 {
+			t.Fatal(r)
+		}
+	}
+	r := run(t, d.cfg, "audit", "verify")
+	if r.code != 0 || !strings.Contains(r.stdout, "ok: 3 events checked") || !strings.Contains(r.stdout, "head:   seq 3 ") {
+		t.Fatalf("untouched: %s", r)
+	}
+	db, err := sql.Open("sqlite", d.store+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var id int64
+	if err := db.QueryRow(`SELECT id FROM audit_events WHERE seq = 2`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE audit_events SET actor = 'cli:someone-else' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, d.cfg, "audit", "verify")
+	if r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("audit chain broken after 1 good events: event %d (seq 2, ", id)) ||
+		!strings.Contains(r.stderr, "does not match its hash") {
+		t.Errorf("an edited row: %s", r)
+	}
+	if _, err := db.Exec(`DELETE FROM audit_events WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, d.cfg, "audit", "verify"); r.code != 1 || !strings.Contains(r.stderr, "the event with seq 2 is missing (deleted)") {
+		t.Errorf("a deleted row: %s", r)
+	}
 }

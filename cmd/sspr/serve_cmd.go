@@ -495,10 +495,12 @@ func reloadOnHangup(ctx context.Context, certs *certReloader, log *slog.Logger) 
 	}
 }
 
-// housekeeping removes expired sessions, codes and throttle events every minute.
+// housekeeping removes expired sessions, codes and throttle events every minute, and hourly the
+// audit events older than audit.retention (pruneAudit).
 func housekeeping(ctx context.Context, a *app) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -507,6 +509,10 @@ func housekeeping(ctx context.Context, a *app) {
 			// Keep a day of throttle history: the longest default window is 24 h.
 			if err := a.store.DeleteExpired(ctx, time.Now().Add(-48*time.Hour)); err != nil && ctx.Err() == nil {
 				a.log.Error("housekeeping", "err", err)
+			}
+			if time.Since(pruned) >= time.Hour {
+				pruneAudit(ctx, a, time.Now())
+				pruned = time.Now()
 			}
 		}
 	}
