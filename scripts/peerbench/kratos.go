@@ -232,9 +232,9 @@ func (k *kratos) serve() (pid int, stop func(), err error) {
 }
 
 // importUsers creates users 0..n-1 (email userNNNNNNN@bench.test, no password) through the
-// admin API's batch endpoint, 1000 a request, 4 requests at a time.
-func (k *kratos) importUsers(n int) error {
-	const batch, parallel = 1000, 4
+// admin API's batch endpoint, 1000 a request, parallel requests at a time.
+func (k *kratos) importUsers(n, parallel int) error {
+	const batch = 1000
 	type create struct {
 		SchemaID string            `json:"schema_id"`
 		Traits   map[string]string `json:"traits"`

@@ -143,7 +143,9 @@ func (s *sspr) serve(env []string) (pid int, stop func(), err error) {
 }
 
 // browser opens a session on sspr's reset pages (GET /reset, from 127.0.0.1 itself).
-func (s *sspr) browser() (*resetpages.Browser, error) { return resetpages.New(s.base, newClient(), nil) }
+func (s *sspr) browser() (*resetpages.Browser, error) {
+	return resetpages.New(s.base, newClient(), nil)
+}
 
 func (s *sspr) newStarter() (func(string) error, error) {
 	b, err := s.browser()
