@@ -39,6 +39,20 @@ func scrape(t *testing.T, addr string) map[string]float64 {
 	return out
 }
 
+// serveWithMetrics syncs the test directory and runs `sspr serve` with server.metricsListen on
+// a port of its own; it returns the public and the metrics addresses.
+func serveWithMetrics(t *testing.T) (addr, metrics string) {
+	t.Helper()
+	d := newDirectory(t, nil, "")
+	text, addr, _ := serveConfig(t, d.dir)
+	metrics = freeAddr(t)
+	text = strings.Replace(text, "server:\n", "server:\n  metricsListen: "+metrics+"\n", 1)
+	d.writeConfig(t, mustRead(t, d.cfg)+text)
+	mustRun(t, d.cfg, "sync")
+	startServe(t, d.cfg)
+	return addr, metrics
+}
+
 func delta(before, after map[string]float64) map[string]float64 {
 	d := map[string]float64{}
 	for k, v := range after {
@@ -54,13 +68,7 @@ func delta(before, after map[string]float64) map[string]float64 {
 // series of /metrics (on server.metricsListen) moves by the same amounts for both, except the
 // outbox's own (a decoy sends nothing).
 func TestServeMetricsSameForUnknownName(t *testing.T) {
-	d := newDirectory(t, nil, "")
-	text, addr, _ := serveConfig(t, d.dir)
-	metrics := freeAddr(t)
-	text = strings.Replace(text, "server:\n", "server:\n  metricsListen: "+metrics+"\n", 1)
-	d.writeConfig(t, mustRead(t, d.cfg)+text)
-	mustRun(t, d.cfg, "sync")
-	startServe(t, d.cfg)
+	addr, metrics := serveWithMetrics(t)
 
 	browser := func() *clusterBrowser {
 		jar, _ := cookiejar.New(nil)

@@ -10,13 +10,7 @@ import (
 // TestMetricsOffThePublicListener: /metrics is not served on server.listen (its counters move
 // for real users and not for decoys), only on server.metricsListen.
 func TestMetricsOffThePublicListener(t *testing.T) {
-	d := newDirectory(t, nil, "")
-	text, addr, _ := serveConfig(t, d.dir)
-	metrics := freeAddr(t)
-	text = strings.Replace(text, "server:\n", "server:\n  metricsListen: "+metrics+"\n", 1)
-	d.writeConfig(t, mustRead(t, d.cfg)+text)
-	mustRun(t, d.cfg, "sync")
-	startServe(t, d.cfg)
+	addr, metrics := serveWithMetrics(t)
 
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
