@@ -16,6 +16,9 @@
 //	Enforce, CheckLocks,   throttles in the store, shared by every instance
 //	Failure
 //	Error, Kind            what the user is told; the web layer switches on Kind, never on keys
+//	Metrics                the flows' Prometheus metrics (steps by outcome, codes, throttles,
+//	                       lockouts, outcomes, registrations, writeback latency); they move alike
+//	                       for a name that matches nobody
 //
 // Failed proofs. A wrong reset or unlock code, or wrong security answers, is a failed proof:
 // it counts against the user (5 in 24 h lock reset and unlock for 24 h) and the client IP. A

@@ -23,5 +23,8 @@
 // Secrets: bodies are sealed at rest; error texts recorded and logged are scrubbed of the body,
 // of any digit-bearing word of it (the code) and of the full destination; logs show the
 // destination masked (+1 ••••••0100, a•••@example.com). Metrics: sspr_notify_messages_total
-// {channel, result=sent|retry|failed} and sspr_notify_delivery_seconds{channel}.
+// {channel, result=sent|retry|failed} and sspr_notify_delivery_seconds{channel}; RegisterBacklog
+// adds sspr_outbox_queued and sspr_outbox_oldest_age_seconds, read from the store at each scrape.
+// WorkerOptions.Failed is told of every failed attempt (the administrators' notifications count
+// them, package alert).
 package notify
