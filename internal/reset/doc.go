@@ -17,5 +17,8 @@
 //
 // Throttles (Enforce) live in the store, so several instances share them: failed proofs per
 // user and per client IP lock out; SMS/voice and email codes are rate-limited per user. Every
-// step is an audit event; no code, password, answer or full phone number is logged.
+// step is an audit event; no code, password, answer or full phone number is logged. Every step
+// is counted (Config.Metrics, alike for decoys); a proven flow's end is one "flow outcome" log
+// line (user, methods, privileged, client IP, outcome) and reset.done / unlock.done carry
+// privileged=true for a privileged user (package alert tells the administrators).
 package reset
