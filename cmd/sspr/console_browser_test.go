@@ -119,6 +119,7 @@ func TestBrowserConsoleSamba(t *testing.T) {
 		}
 	}
 
+	screenshot(t, p.ctx, "console-dashboard.png")
 	// The charts: each an SVG image with its title and description, and its data behind a disclosure.
 	svgs, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("figure.chart > svg[role=img]")].map(e => e.outerHTML)`))
 	if err != nil || len(svgs) != 6 {
@@ -207,6 +208,7 @@ func TestBrowserConsoleSamba(t *testing.T) {
 	if v := p.text("field-mobilePhone"); !strings.Contains(v, "555-0177") && !strings.Contains(v, "5550177") {
 		t.Errorf("mobilePhone shows %q", v)
 	}
+	screenshot(t, p.ctx, "console-user.png")
 	p.do("sync page", chromedp.Navigate(base+"/admin/sync"), chromedp.WaitVisible(chromedp.ID("runs")))
 	testenv.Axe(t, p.ctx, "console: sync")
 	// The change is audited with the administrator's name.
@@ -235,6 +237,26 @@ func sambaServeConfig(t *testing.T, s testenv.Samba, ou, extra string) (cfg, add
 		t.Fatal(err)
 	}
 	return cfg, addr, outbox
+}
+
+// screenshot saves the page as name in the folder $SSPR_SCREENSHOTS names (the README's
+// pictures: SSPR_SCREENSHOTS=docs/console), when it is set.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("SSPR_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // readDownloadedCSV waits for the one CSV file the browser saves in dir and parses it.
