@@ -71,6 +71,10 @@ type User struct {
 	// PasswordExpiresAt is when the password expires by the directory's policy, as of the last
 	// sync; nil when it never expires or the directory does not say. In the past: expired.
 	PasswordExpiresAt *time.Time
+	// PreferredLanguage is the language the directory says the user prefers (BCP 47, or an
+	// Accept-Language list), as of the last sync; "" when it does not say. Scheduled messages
+	// (reminders, notices) are composed in it.
+	PreferredLanguage string
 
 	// Private authentication data, set by the user at registration (verified).
 	AuthenticationPhone string

@@ -24,9 +24,10 @@ const (
 	office_phone_raw, office_phone_number, office_phone_type, office_phone_problem,
 	alternate_emails, account_enabled, privileged, authentication_phone, authentication_email,
 	directory_fields, directory_mobile_phone, mobile_phone_overridden, fingerprint,
-	password_expires_at, security_questions_count, security_questions_registered_at, version, created_at, updated_at)
+	password_expires_at, security_questions_count, security_questions_registered_at, version, created_at, updated_at,
+	preferred_language)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-	$21, $22, $23, $24, $25, $26, $27, $28, 1, $29, $29)
+	$21, $22, $23, $24, $25, $26, $27, $28, 1, $29, $29, $30)
 	ON CONFLICT DO NOTHING`
 
 	// qUpdateUser updates nothing when the version differs ($27; 0: any, -1: none) or another user
@@ -41,7 +42,7 @@ const (
 	office_phone_raw = $13, office_phone_number = $14, office_phone_type = $15, office_phone_problem = $16,
 	alternate_emails = $17, account_enabled = $18, privileged = $19, authentication_phone = $20, authentication_email = $21,
 	directory_fields = $22, directory_mobile_phone = $23, mobile_phone_overridden = $24, fingerprint = $25,
-	password_expires_at = $26, version = version + 1, updated_at = $28
+	password_expires_at = $26, preferred_language = $29, version = version + 1, updated_at = $28
 	WHERE id = $1 AND ($27::bigint = 0 OR version = $27)
 	AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id <> $1 AND (o.upn_key = $6 OR o.anchor = $3))
 	RETURNING version, created_at, security_questions_count, security_questions_registered_at,
@@ -296,7 +297,7 @@ func insertArgs(u *store.User, args []any, now time.Time) []any {
 		at := ts(*u.SecurityQuestionsRegisteredAt)
 		sqAt = &at
 	}
-	return append(args, u.SecurityQuestionsCount, sqAt, now)
+	return append(args, u.SecurityQuestionsCount, sqAt, now, u.PreferredLanguage)
 }
 
 // updated is what qUpdateUser returns.
@@ -315,7 +316,7 @@ type updated struct {
 func updateUser(ctx context.Context, tx pgx.Tx, u *store.User, id uuid.UUID, args []any, version int64, now time.Time,
 	fail func(error) error) (updated, error) {
 	var r updated
-	err := tx.QueryRow(ctx, qUpdateUser, append(args, version, now)...).Scan(&r.version, &r.created, &r.sqCount, &r.sqAt, &r.oldKey, &r.oldAnchor)
+	err := tx.QueryRow(ctx, qUpdateUser, append(args, version, now, u.PreferredLanguage)...).Scan(&r.version, &r.created, &r.sqCount, &r.sqAt, &r.oldKey, &r.oldAnchor)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var stored int64
 		switch err := tx.QueryRow(ctx, qVersionByID, id).Scan(&stored); {

@@ -20,7 +20,7 @@ const userColumns = `id::text, source, anchor, dn, user_principal_name, display_
 	alternate_emails, account_enabled, privileged, authentication_phone, authentication_email,
 	directory_fields, directory_mobile_phone, mobile_phone_overridden, fingerprint,
 	security_questions_count, security_questions_registered_at, version, created_at, updated_at,
-	password_expires_at`
+	password_expires_at, preferred_language`
 
 // scanUser reads one row of userColumns.
 func scanUser(row pgx.Row) (store.User, error) {
@@ -36,7 +36,7 @@ func scanUser(row pgx.Row) (store.User, error) {
 		&u.OfficePhone.Raw, &u.OfficePhone.Number, &u.OfficePhone.Type, &u.OfficePhone.Problem,
 		&u.AlternateEmails, &u.AccountEnabled, &u.Privileged, &u.AuthenticationPhone, &u.AuthenticationEmail,
 		&u.DirectoryFields, &u.DirectoryMobilePhone, &u.MobilePhoneOverridden, &fp,
-		&u.SecurityQuestionsCount, &sqAt, &u.Version, &created, &updated, &pwExp)
+		&u.SecurityQuestionsCount, &sqAt, &u.Version, &created, &updated, &pwExp, &u.PreferredLanguage)
 	if err != nil {
 		return store.User{}, err
 	}

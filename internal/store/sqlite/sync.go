@@ -18,8 +18,8 @@ const (
 	alternate_emails, account_enabled, privileged, authentication_phone, authentication_email,
 	directory_fields, directory_mobile_phone, mobile_phone_overridden, fingerprint,
 	security_questions_count, security_questions_registered_at, version, created_at, updated_at,
-	password_expires_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	password_expires_at, preferred_language)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	// qUpdateUser's parameters are those of qInsertUser, in the same order; the version parameter
 	// is the version the caller read (0: any, -1: none). It leaves the security questions'
@@ -31,7 +31,7 @@ const (
 	office_phone_raw = ?13, office_phone_number = ?14, office_phone_type = ?15, office_phone_problem = ?16,
 	alternate_emails = ?17, account_enabled = ?18, privileged = ?19, authentication_phone = ?20, authentication_email = ?21,
 	directory_fields = ?22, directory_mobile_phone = ?23, mobile_phone_overridden = ?24, fingerprint = ?25,
-	password_expires_at = ?31, version = version + 1, updated_at = ?30
+	password_expires_at = ?31, preferred_language = ?32, version = version + 1, updated_at = ?30
 	WHERE id = ?1 AND (?28 = 0 OR version = ?28)
 	RETURNING version, created_at, security_questions_count, security_questions_registered_at`
 
@@ -320,7 +320,8 @@ func (t *syncTx) putUser(ctx context.Context, op string, u *store.User, mode put
 		u.OfficePhone.Raw, u.OfficePhone.Number, u.OfficePhone.Type, u.OfficePhone.Problem,
 		emails, u.AccountEnabled, u.Privileged, u.AuthenticationPhone, u.AuthenticationEmail,
 		flds, u.DirectoryMobilePhone, u.MobilePhoneOverridden, int64(u.Fingerprint),
-		u.SecurityQuestionsCount, sqAt, version, micros(now), micros(now), microsOrNil(u.PasswordExpiresAt)}
+		u.SecurityQuestionsCount, sqAt, version, micros(now), micros(now), microsOrNil(u.PasswordExpiresAt),
+		u.PreferredLanguage}
 
 	if insert {
 		st, err := t.stmt(qInsertUser)

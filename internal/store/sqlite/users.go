@@ -18,7 +18,7 @@ const userColumns = `id, source, anchor, dn, user_principal_name, display_name,
 	alternate_emails, account_enabled, privileged, authentication_phone, authentication_email,
 	directory_fields, directory_mobile_phone, mobile_phone_overridden, fingerprint,
 	security_questions_count, security_questions_registered_at, version, created_at, updated_at,
-	password_expires_at`
+	password_expires_at, preferred_language`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -36,7 +36,7 @@ func scanUser(sc scanner) (store.User, error) {
 		&u.OfficePhone.Raw, &u.OfficePhone.Number, &u.OfficePhone.Type, &u.OfficePhone.Problem,
 		&emails, &u.AccountEnabled, &u.Privileged, &u.AuthenticationPhone, &u.AuthenticationEmail,
 		&flds, &u.DirectoryMobilePhone, &u.MobilePhoneOverridden, &fp,
-		&u.SecurityQuestionsCount, &sqAt, &u.Version, &created, &updated, &pwExp)
+		&u.SecurityQuestionsCount, &sqAt, &u.Version, &created, &updated, &pwExp, &u.PreferredLanguage)
 	if err != nil {
 		return store.User{}, err
 	}

@@ -102,7 +102,7 @@ var tables = []table{
 		alternate_emails:list account_enabled:bool privileged:bool authentication_phone:text authentication_email:text
 		directory_fields:list directory_mobile_phone:text mobile_phone_overridden:bool fingerprint:int
 		security_questions_count:int security_questions_registered_at:time? version:int created_at:time updated_at:time
-		password_expires_at:time?`)},
+		password_expires_at:time? preferred_language:text`)},
 	{name: "security_answers", columns: cols(`user_id:uuid position:int question_key:text hash:text`)},
 	{name: "password_reminders", columns: cols(`user_id:uuid expires_at:time threshold:int sent_at:time`)},
 	{name: "readiness_snapshots", columns: cols(`day:text taken_at:time users:int enabled:int ready:int not_ready:int

@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"RoundTrip", testRoundTrip},
 		{"UPNCaseInsensitive", testUPNCaseInsensitive},
+		{"PreferredLanguage", testPreferredLanguage},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},
 		{"Update", testUpdate},
