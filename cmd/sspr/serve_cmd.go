@@ -495,12 +495,10 @@ func reloadOnHangup(ctx context.Context, certs *certReloader, log *slog.Logger) 
 	}
 }
 
-// housekeeping removes expired sessions, codes and throttle events every minute, and hourly the
-// audit events older than audit.retention (pruneAudit).
+// housekeeping removes expired sessions, codes and throttle events every minute.
 func housekeeping(ctx context.Context, a *app) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
-	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -510,10 +508,7 @@ func housekeeping(ctx context.Context, a *app) {
 			if err := a.store.DeleteExpired(ctx, time.Now().Add(-48*time.Hour)); err != nil && ctx.Err() == nil {
 				a.log.Error("housekeeping", "err", err)
 			}
-			if time.Since(pruned) >= time.Hour {
-				pruneAudit(ctx, a, time.Now())
-				pruned = time.Now()
-			}
+			keepInsights(ctx, a, time.Now()) // before pruning: a day is counted before its events go
 		}
 	}
 }
