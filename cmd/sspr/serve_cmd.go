@@ -495,10 +495,12 @@ func reloadOnHangup(ctx context.Context, certs *certReloader, log *slog.Logger) 
 	}
 }
 
-// housekeeping removes expired sessions, codes and throttle events every minute.
+// housekeeping removes expired sessions, codes and throttle events every minute, and hourly the
+// audit events older than audit.retention (pruneAudit).
 func housekeeping(ctx context.Context, a *app) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -509,6 +511,10 @@ func housekeeping(ctx context.Context, a *app) {
 				a.log.Error("housekeeping", "err", err)
 			}
 			keepInsights(ctx, a, time.Now()) // before pruning: a day is counted before its events go
+			if time.Since(pruned) >= time.Hour {
+				pruneAudit(ctx, a, time.Now())
+				pruned = time.Now()
+			}
 		}
 	}
 }
