@@ -30,6 +30,9 @@ type Record struct {
 	// PasswordNeverExpires: the policy says the password never expires (AD
 	// DONT_EXPIRE_PASSWORD or no maximum age; OpenLDAP pwdMaxAge 0 or absent).
 	PasswordNeverExpires bool
+	// PreferredLanguage is the user's language as the directory says it (mapping
+	// preferredLanguage); "" when it does not.
+	PreferredLanguage string
 }
 
 // Rejection is an entry in scope that cannot become a user (no anchor, no UPN, ...).

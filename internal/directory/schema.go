@@ -24,6 +24,9 @@ type Mapping struct {
 	MobilePhone       string `yaml:"mobilePhone"`
 	OfficePhone       string `yaml:"officePhone"`
 	AlternateEmails   string `yaml:"alternateEmails"`
+	// PreferredLanguage is the user's language (BCP 47, as inetOrgPerson's preferredLanguage):
+	// scheduled messages are composed in it.
+	PreferredLanguage string `yaml:"preferredLanguage"`
 }
 
 // DefaultMapping is the mapping of the reference document (mobile → mobilePhone,
@@ -34,6 +37,7 @@ func DefaultMapping(k Kind) Mapping {
 		DisplayName:       "displayName",
 		MobilePhone:       "mobile",
 		OfficePhone:       "telephoneNumber",
+		PreferredLanguage: "preferredLanguage",
 	}
 	if k == OpenLDAP {
 		m.UserPrincipalName = "uid"
@@ -55,6 +59,9 @@ func (m Mapping) WithDefaults(k Kind) Mapping {
 	}
 	if m.OfficePhone == "" {
 		m.OfficePhone = d.OfficePhone
+	}
+	if m.PreferredLanguage == "" {
+		m.PreferredLanguage = d.PreferredLanguage
 	}
 	return m
 }
@@ -100,7 +107,7 @@ func (s Schema) Attributes() []string {
 		attrs = append(attrs, attrUserAccountControl, attrAdminCount, attrPwdExpiry)
 	}
 	for _, a := range []string{s.Mapping.UserPrincipalName, s.Mapping.DisplayName, s.Mapping.MobilePhone,
-		s.Mapping.OfficePhone, s.Mapping.AlternateEmails} {
+		s.Mapping.OfficePhone, s.Mapping.AlternateEmails, s.Mapping.PreferredLanguage} {
 		if a != "" && !containsFold(attrs, a) {
 			attrs = append(attrs, a)
 		}
@@ -140,6 +147,7 @@ func (s Schema) Record(dn string, values Values) (Record, *Rejection) {
 	r.DisplayName = str(s.Mapping.DisplayName)
 	r.MobilePhone = str(s.Mapping.MobilePhone)
 	r.OfficePhone = str(s.Mapping.OfficePhone)
+	r.PreferredLanguage = str(s.Mapping.PreferredLanguage)
 	if s.Mapping.AlternateEmails != "" {
 		for _, v := range values(s.Mapping.AlternateEmails) {
 			r.AlternateEmails = append(r.AlternateEmails, string(v))

@@ -57,6 +57,11 @@ func fingerprint(r directory.Record, cfg Config) uint64 {
 		w(strconv.FormatInt(r.PasswordExpiresAt.Unix(), 10))
 	}
 	w(strconv.FormatBool(r.PasswordNeverExpires))
+	// Only when set, so that users without one keep the fingerprint they had before the
+	// language was read.
+	if r.PreferredLanguage != "" {
+		w("preferredLanguage=" + r.PreferredLanguage)
+	}
 	return h.Sum64()
 }
 
@@ -120,7 +125,25 @@ func (e *Engine) build(r directory.Record) (*store.User, []Rejection) {
 			u.AlternateEmails = append(u.AlternateEmails, a)
 		}
 	}
+	switch l := strings.TrimSpace(r.PreferredLanguage); {
+	case l == "":
+	case len(l) > maxLanguage || strings.IndexFunc(l, func(c rune) bool { return !languageChar(c) }) >= 0:
+		bad(FieldPreferredLanguage, l, "not a language tag (BCP 47, such as de or fr-CA)")
+	default:
+		u.PreferredLanguage = l
+	}
 	return u, rej
+}
+
+// FieldPreferredLanguage names the preferred language in rejections.
+const FieldPreferredLanguage = "preferredLanguage"
+
+// maxLanguage bounds a preferred language: a tag, or a short Accept-Language list.
+const maxLanguage = 64
+
+// languageChar: the characters of a language tag or an Accept-Language list.
+func languageChar(c rune) bool {
+	return c < 128 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_,;=. *", c))
 }
 
 // passwordExpiry is the stored form of the record's expiry: nil when it never expires or is
