@@ -469,6 +469,7 @@ func (c *Config) validate(env Env) []Problem {
 	for key, attr := range map[string]string{
 		"userPrincipalName": m.UserPrincipalName, "displayName": m.DisplayName,
 		"mobilePhone": m.MobilePhone, "officePhone": m.OfficePhone, "alternateEmails": m.AlternateEmails,
+		"preferredLanguage": m.PreferredLanguage,
 	} {
 		if attr != "" && !validAttribute(attr) {
 			add("directory.mapping."+key, "%q is not an attribute name", attr)
