@@ -25,6 +25,7 @@ import (
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/postgres"
 	"github.com/sspr/sspr/internal/store/sqlite"
+	"github.com/sspr/sspr/internal/syncer"
 	"github.com/sspr/sspr/internal/testenv"
 )
 
@@ -102,7 +103,45 @@ const (
 	password    = "Correct-Horse-9"
 )
 
+// fakeSyncer is our own Syncer: it records each run in the store, refused by the delete guard
+// unless the deletes are allowed while guard is set.
+type fakeSyncer struct {
+	st    store.Store
+	mu    sync.Mutex
+	guard bool
+	runs  []syncer.Options
+}
+
+func (y *fakeSyncer) Run(ctx context.Context, opts syncer.Options) (syncer.Report, error) {
+	y.mu.Lock()
+	y.runs = append(y.runs, opts)
+	refuse := y.guard && !opts.AllowDeletes
+	y.mu.Unlock()
+	run := store.SyncRun{Mode: "full", Status: store.RunRunning, StartedAt: time.Now()}
+	if err := y.st.StartRun(ctx, &run); err != nil {
+		return syncer.Report{}, err
+	}
+	now := time.Now()
+	run.FinishedAt, run.Status = &now, store.RunSucceeded
+	var err error
+	if refuse {
+		run.Status, run.Errors = store.RunRefused, []string{"12 deletes, threshold 10"}
+		err = &syncer.GuardError{Deletes: 12, Threshold: 10}
+	}
+	if ferr := y.st.FinishRun(ctx, run); ferr != nil {
+		return syncer.Report{}, ferr
+	}
+	return syncer.Report{Run: run}, err
+}
+
+func (y *fakeSyncer) options() []syncer.Options {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	return append([]syncer.Options(nil), y.runs...)
+}
+
 type fixture struct {
+	sync  *fakeSyncer
 	st    store.Store
 	dir   *fakeDirectory
 	out   *outbox
@@ -168,7 +207,7 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{st: st, out: &outbox{}, now: time.Now().UTC(), dir: &fakeDirectory{
+	f := &fixture{st: st, sync: &fakeSyncer{st: st}, out: &outbox{}, now: time.Now().UTC(), dir: &fakeDirectory{
 		passwords: map[string]string{annDN: password, rayDN: password, nedDN: password, carlDN: password},
 		members:   map[string][]string{adminGroup: {annDN}, readerGroup: {rayDN, annDN}}}}
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
@@ -179,7 +218,7 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 	f.http = httptest.NewServer(nil)
 	t.Cleanup(f.http.Close)
 	f.srv, err = New(Config{Policy: p, Reset: reset, PublicURL: f.http.URL, CSRFKey: bytes.Repeat([]byte("k"), 32),
-		Now: f.clock, ResponseFloor: 30 * time.Millisecond}, auth, st, admin.New(st, norm, f.clock), f.dir, nil, log)
+		Now: f.clock, ResponseFloor: 30 * time.Millisecond}, auth, st, admin.New(st, norm, f.clock), f.dir, f.sync, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -686,6 +725,49 @@ func TestAuditPaging(t *testing.T) {
 		}
 		if status, _, _ := b.get("/admin/audit?after=bogus"); status != http.StatusBadRequest {
 			t.Errorf("a bad cursor: %d", status)
+		}
+	})
+}
+
+func TestSyncAndGuardApproval(t *testing.T) {
+	backends(t, func(t *testing.T, f *fixture) {
+		f.sync.guard = true
+		ray, ann := f.browser(t), f.browser(t)
+		ray.signIn("ray@contoso.com", "+14255550101")
+		ann.signIn("ann@contoso.com", "ann.private@example.net")
+		if _, body, _ := ray.get("/admin/sync"); strings.Contains(body, `id="sync-now"`) {
+			t.Error("a reader sees the sync buttons")
+		}
+		if status, _, _ := ray.post("/admin/sync", nil); status != http.StatusForbidden {
+			t.Errorf("reader's sync: %d", status)
+		}
+		// Nothing is held yet: approving is refused.
+		ann.get("/admin/sync")
+		if _, body, _ := ann.post("/admin/sync/approve", nil); !strings.Contains(body, "No run is held") {
+			t.Errorf("approve without a held run:\n%s", body)
+		}
+		status, _, loc := ann.post("/admin/sync", nil)
+		if status != http.StatusSeeOther || loc != "/admin/sync?started=1" {
+			t.Fatalf("sync: %d %s", status, loc)
+		}
+		f.srv.Wait()
+		_, body, _ := ann.get("/admin/sync")
+		if !strings.Contains(body, `id="held"`) || !strings.Contains(body, "12 deletes") {
+			t.Fatalf("the held run is not shown:\n%s", body)
+		}
+		ann.post("/admin/sync/approve", nil)
+		f.srv.Wait()
+		runs := f.sync.options()
+		if len(runs) != 2 || runs[0].AllowDeletes || !runs[1].AllowDeletes || !runs[1].Full {
+			t.Errorf("runs %+v", runs)
+		}
+		if _, body, _ := ann.get("/admin/sync"); strings.Contains(body, `id="held"`) {
+			t.Error("still held after the approved run")
+		}
+		for _, typ := range []string{EventSyncRequested, EventSyncApproved} {
+			if ev := f.events(t, typ); len(ev) != 1 || ev[0].Actor != "console:ann@contoso.com" {
+				t.Errorf("%s: %+v", typ, ev)
+			}
 		}
 	})
 }
