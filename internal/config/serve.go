@@ -58,6 +58,9 @@ func (c Config) CheckServe() (problems, warnings []Problem) {
 		}
 		ps.Add("notify."+m, "reset.methods enables %s but no channel delivers it: configure notify.%s (%s), notify.file or notify.console", m, m, providers(m))
 	}
+	if c.Notifications.On() && !fallback && c.Notify.Email.SMTP == nil && c.Notify.Email.Webhook == nil {
+		ps.Add("notify.email", "notifications.administrators are told by email but no channel delivers it: configure notify.email (%s), notify.file or notify.console", providers(flow.MethodEmail))
+	}
 	if s.DebugTiming {
 		ws.Add("server.debugTiming", "on: every response carries Server-Timing, the server's time before the response floor, which tells real names from unknown ones; for benchmarks only")
 	}

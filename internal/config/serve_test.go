@@ -77,6 +77,9 @@ server:
 		{"metrics on the public listener", strings.Replace(base(good, https, all), "server:\n", "server:\n  metricsListen: 0.0.0.0:8080\n", 1), []string{"server.metricsListen: \"0.0.0.0:8080\" is server.listen"}, []string{"not a loopback"}},
 		{"metrics beyond the loopback", strings.Replace(base(good, https, all), "server:\n", "server:\n  metricsListen: 0.0.0.0:9464\n", 1), nil, []string{"server.metricsListen: 0.0.0.0:9464 is not a loopback address"}},
 		{"no metrics", strings.Replace(base(good, https, all), "server:\n", "server:\n  metricsListen: none\n", 1), nil, nil},
+		{"notifications without an email channel", base(good, https, "notify:\n"+twilioBlock+"reset:\n  methods: [sms]\nnotifications:\n  administrators: [secops@example.com]\n"),
+			[]string{"notify.email: notifications.administrators are told by email but no channel delivers it"}, nil},
+		{"notifications by smtp", base(good, https, all+"notifications:\n  administrators: [secops@example.com]\n"), nil, nil},
 		{"webhook without url", base(good, https, strings.Replace(all, "      url: https://gw.example.com/voice\n", "      headerName: X-Key\n", 1)), []string{"notify.voice.webhook.url"}, nil},
 	}
 	for _, tt := range tests {
