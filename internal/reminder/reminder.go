@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/store"
 )
@@ -33,7 +34,13 @@ type Runner struct {
 	loc       *time.Location
 	changeURL string
 	log       *slog.Logger
+	texts     *i18n.Bundle
 }
+
+// SetTexts sets the catalog the reminders are composed from, each in the user's preferred
+// language (store.User.PreferredLanguage, else the default language), dates in the catalog's
+// time zone. Without it: the built-in catalog.
+func (r *Runner) SetTexts(b *i18n.Bundle) { r.texts = b }
 
 // New returns a Runner for p (defaults applied here), sending through send a link to
 // publicURL + "/change". log nil discards.
@@ -131,24 +138,26 @@ func (r *Runner) remind(ctx context.Context, d Due, now time.Time) (bool, error)
 // messages are d's reminder on each configured channel, one per known address.
 func (r *Runner) messages(d Due, now time.Time) []notify.Message {
 	u := d.User
-	exp := u.PasswordExpiresAt.In(r.loc)
+	exp := *u.PasswordExpiresAt
 	days := int((exp.Sub(now) + 24*time.Hour - 1) / (24 * time.Hour))
-	when := "in 1 day"
-	if days != 1 {
-		when = fmt.Sprintf("in %d days", days)
+	texts := r.texts
+	if texts == nil {
+		texts = i18n.Default()
 	}
+	// A directory's preferredLanguage may be a tag or an Accept-Language list.
+	tr := texts.Pick(u.PreferredLanguage)
+	when := tr.T("reminder.when", days)
 	var out []notify.Message
 	for _, ch := range r.policy.Channels {
 		switch ch {
 		case notify.ChannelEmail:
-			subject := "Your password expires " + when
-			body := fmt.Sprintf("The password of %s expires %s, on %s.\n\nChange it now: %s\n\nIf you did not expect this message, you can ignore it.\n",
-				u.UserPrincipalName, when, exp.Format("Monday 2 January 2006 15:04 MST"), r.changeURL)
+			subject := tr.T("mail.reminder.subject", when)
+			body := tr.T("mail.reminder.body", u.UserPrincipalName, when, exp, r.changeURL)
 			for _, to := range dedupe(append([]string{u.AuthenticationEmail}, u.AlternateEmails...), strings.ToLower) {
 				out = append(out, notify.Message{Channel: ch, To: to, Subject: subject, Body: body})
 			}
 		case notify.ChannelSMS:
-			body := fmt.Sprintf("Your password expires %s. Change it: %s", when, r.changeURL)
+			body := tr.T("sms.reminder", when, r.changeURL)
 			nospace := func(s string) string { return strings.ReplaceAll(s, " ", "") }
 			for _, to := range dedupe([]string{nospace(u.AuthenticationPhone), nospace(u.MobilePhone.Number)}, nil) {
 				if notify.ValidE164(to) {
