@@ -244,7 +244,7 @@ func (w *Worker) deliver(ctx context.Context, sm store.Message) (sent bool, err 
 	}
 	w.metrics.messages.WithLabelValues(label, result).Inc()
 	w.metrics.seconds.WithLabelValues(label).Observe(dur.Seconds())
-	if result != resultSent && w.opts.Failed != nil {
+	if result != resultSent && w.opts.Failed != nil && ctx.Err() == nil { // not a worker stopping mid-send
 		w.opts.Failed(rctx, end)
 	}
 	switch result {
