@@ -40,20 +40,7 @@ func BenchPutUser(b *testing.B, s store.Store) {
 // per iteration (a re-sync's first step).
 func BenchFingerprints(b *testing.B, s store.Store, n int) {
 	ctx := b.Context()
-	tx, err := s.BeginSync(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer tx.Rollback()
-	for i := range n {
-		u := dirUser(i)
-		if err := tx.PutUser(ctx, &u); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		b.Fatal(err)
-	}
+	PutBenchUsers(b, s, n)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
