@@ -62,6 +62,7 @@ var (
 	resets   = flag.Int("resets", 300, "complete resets per run, system and phase")
 	pwResets = flag.Int("password-resets", 60, "Kratos's complete resets with the password set, per run (at most -resets; its bcrypt makes each cost ~0.3 CPU-seconds)")
 	systems  = flag.String("systems", "sspr,kratos", "the systems run: both for the ratios; one alone for a profile (-profile) or a quick look")
+	pgStats  = flag.Bool("pg-statements", false, "PostgreSQL: load pg_stat_statements and print, after each first step, the statements each system sent per start with their execution time (a breakdown, not a CPU figure)")
 	profile  = flag.String("profile", "", "a folder: sspr serve writes a CPU profile of each run there (SSPR_CPUPROFILE)")
 	runs     = flag.Int("runs", 3, "runs; each is printed, then the medians")
 	floor    = flag.Duration("floor", time.Millisecond, "sspr's reset.responseFloor (its anti-enumeration padding; the product default is 250ms, Kratos has none)")
@@ -234,7 +235,10 @@ func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin stri
 	ssprStore := "sqlite://" + filepath.Join(ssprDir, "sspr.db")
 	kratosDSN := "sqlite://" + filepath.Join(kratosDir, "kratos.db") + "?_fk=true&mode=rwc" // as Kratos's documentation has it
 	env := os.Environ()
-	var dbRole func() (time.Duration, error)
+	var (
+		dbRole     func() (time.Duration, error)
+		statements *postgres // nil prints nothing
+	)
 	if store == "postgres" {
 		// PostgreSQL runs as the postgres user when we are root: it must reach its folder.
 		for _, p := range []string{dir, sdir} {
@@ -247,9 +251,17 @@ func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin stri
 			return sr, err
 		}
 		defer atExit(pg.stop)()
+		if *pgStats {
+			if err := pg.loadStatements(ctx); err != nil {
+				return sr, err
+			}
+		}
 		ssprStore, kratosDSN = pg.url("sspr_peer"), pg.url("kratos_peer")
 		if err := pg.createDatabases(ctx, "sspr_peer", "kratos_peer"); err != nil {
 			return sr, err
+		}
+		if *pgStats {
+			statements = pg // the first steps print its pg_stat_statements
 		}
 		dbRole = func() (time.Duration, error) { return benchrun.TreeCPU(pg.pid) }
 		fmt.Printf("PostgreSQL: a server of its own (pid %d), databases sspr_peer and kratos_peer; its CPU is the postmaster's and all its children's\n", pg.pid)
@@ -303,7 +315,9 @@ func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin stri
 			err := withServer(func() (int, func(), error) { return ss.serve(serveEnv) }, func(pid int) error {
 				mt := newMeter("sspr serve", pid)
 				idle(mt, mt.settle(15*time.Second))
+				statements.reset(ctx)
 				add(&sr, "sspr", "first step", firstStep(ss, mt, *workers, *duration, pl.firstUsers, r, ssprName))
+				statements.print(ctx, "sspr_peer", sr.results[len(sr.results)-1].done)
 				add(&sr, "sspr", "complete resets (password written to slapd)", completeResets(ss, mt, *workers, pl.block(si, 2*r), *resets, true))
 				return nil
 			})
@@ -315,7 +329,9 @@ func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin stri
 			err := withServer(k.serve, func(pid int) error {
 				mt := newMeter("kratos", pid)
 				idle(mt, mt.settle(15*time.Second))
+				statements.reset(ctx)
 				add(&sr, "Kratos", "first step", firstStep(k, mt, *workers, *duration, pl.firstUsers, r, kratosName))
+				statements.print(ctx, "kratos_peer", sr.results[len(sr.results)-1].done)
 				add(&sr, "Kratos", "complete resets (code proved, no password set)", completeResets(k, mt, *workers, pl.block(si, 2*r), *resets, false))
 				add(&sr, "Kratos", "complete resets with the password set (bcrypt)", completeResets(k, mt, *workers, pl.block(si, 2*r+1), *pwResets, true))
 				return nil
@@ -538,6 +554,100 @@ func (pg *postgres) createDatabases(ctx context.Context, names ...string) error 
 		}
 	}
 	return nil
+}
+
+// loadStatements restarts the server with pg_stat_statements loaded.
+func (pg *postgres) loadStatements(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, pg.base)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	var data string
+	err = conn.QueryRow(ctx, `SHOW data_directory`).Scan(&data)
+	if err == nil {
+		_, err = conn.Exec(ctx, `ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`)
+	}
+	conn.Close(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: pg_stat_statements: %w", err)
+	}
+	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
+	if len(bins) == 0 {
+		return errors.New("postgres: no pg_ctl to restart with pg_stat_statements")
+	}
+	slices.Sort(bins)
+	// -l: the server's output to its log file, not to pg_ctl's (which the server would hold open).
+	args := []string{bins[len(bins)-1], "-D", data, "-l", filepath.Join(pg.state, "postgres.log"), "-w", "-m", "fast", "restart"}
+	if os.Getuid() == 0 {
+		args = append([]string{"runuser", "-u", "postgres", "--"}, args...)
+	}
+	if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
+		return fmt.Errorf("postgres: restart: %w\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(data, "postmaster.pid"))
+	if err == nil {
+		first, _, _ := strings.Cut(string(b), "\n")
+		pg.pid, err = strconv.Atoi(strings.TrimSpace(first))
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: the restarted server's PID: %w", err)
+	}
+	os.WriteFile(filepath.Join(pg.state, "postgres.pid"), []byte(strconv.Itoa(pg.pid)+"\n"), 0o644)
+	conn, err = pgx.Connect(ctx, pg.base)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`)
+	return err
+}
+
+func (pg *postgres) reset(ctx context.Context) {
+	if pg == nil {
+		return
+	}
+	if conn, err := pgx.Connect(ctx, pg.base); err == nil {
+		conn.Exec(ctx, `SELECT pg_stat_statements_reset()`)
+		conn.Close(ctx)
+	}
+}
+
+// print prints the statements sent to database db since the last reset, per step (steps of
+// them), most execution time first.
+func (pg *postgres) print(ctx context.Context, db string, steps int64) {
+	if pg == nil || steps == 0 {
+		return
+	}
+	conn, err := pgx.Connect(ctx, pg.base)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT s.calls, s.total_exec_time, s.rows, regexp_replace(s.query, '\s+', ' ', 'g')
+		FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY s.total_exec_time DESC`, db)
+	if err != nil {
+		fmt.Printf("    pg_stat_statements: %v\n", err)
+		return
+	}
+	defer rows.Close()
+	var calls, total float64
+	var lines []string
+	for rows.Next() {
+		var (
+			c, n  int64
+			ms    float64
+			query string
+		)
+		if rows.Scan(&c, &ms, &n, &query) != nil {
+			return
+		}
+		calls, total = calls+float64(c), total+ms
+		lines = append(lines, fmt.Sprintf("      %5.2f calls %6.3f ms  %s", float64(c)/float64(steps), ms/float64(steps), query[:min(len(query), 110)]))
+	}
+	fmt.Printf("    statements per start (pg_stat_statements, execution time, not CPU): %.1f calls, %.3f ms\n", calls/float64(steps), total/float64(steps))
+	for _, l := range lines[:min(len(lines), 14)] {
+		fmt.Println(l)
+	}
 }
 
 func (pg *postgres) stop() {
