@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/syncer"
@@ -28,26 +28,34 @@ func (a *app) contactNotices() func(context.Context, syncer.ContactChange) {
 	}
 	outbox := notify.NewOutbox(a.store, sealer, nil)
 	cool := a.cfg.Reset.Cooldown()
-	company := a.cfg.Branding.CompanyName
-	if company == "" {
-		company = "your organization"
+	texts, err := i18n.New(a.cfg.I18N)
+	if err != nil {
+		a.log.Warn("contact change notices not sent", "err", err)
+		return nil
 	}
 	return func(ctx context.Context, c syncer.ContactChange) {
-		what := fmt.Sprintf("The %s of your account %s at %s changed in the directory on %s", c.Field, c.User.UserPrincipalName,
-			company, c.At.UTC().Format("2006-01-02 15:04 MST"))
+		// In the user's preferred language (the directory's), else the default one.
+		tr := texts.Pick(c.User.PreferredLanguage)
+		company := a.cfg.Branding.CompanyName
+		if company == "" {
+			company = tr.T("company.default")
+		}
+		field := tr.T("field." + c.Field)
+		var what string
 		switch {
 		case c.Old != "":
-			what += fmt.Sprintf(": from %s to %s.", c.Old, c.New)
+			what = tr.T("mail.contact.changed", field, c.User.UserPrincipalName, company, c.At, c.Old, c.New)
 		default:
-			what += fmt.Sprintf(": %s was added.", c.New)
+			what = tr.T("mail.contact.added", field, c.User.UserPrincipalName, company, c.At, c.New)
 		}
 		if cool > 0 {
-			what += fmt.Sprintf(" It can be used to reset your password from %s.", c.At.Add(cool).UTC().Format("2006-01-02 15:04 MST"))
+			what += " " + tr.T("mail.contact.cooldown", c.At.Add(cool))
 		}
-		body := what + "\n\nIf you did not ask for this change, contact your helpdesk at once.\n"
+		body := what + "\n\n" + tr.T("mail.contact.footer") + "\n"
+		subject := tr.T("mail.contact.subject")
 		for _, to := range c.Notify {
 			if _, err := outbox.Send(ctx, notify.Message{Channel: notify.ChannelEmail, To: to,
-				Subject: "A contact detail of your account changed", Body: body}); err != nil {
+				Subject: subject, Body: body}); err != nil {
 				a.log.Error("queue a contact change notice", "user", c.User.UserPrincipalName, "err", err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/reminder"
 )
@@ -21,6 +22,13 @@ func reminderLoop(ctx context.Context, a *app, outbox *notify.Outbox, worker *no
 		<-ctx.Done() // keep the lease: another instance would fail alike
 		return
 	}
+	texts, err := i18n.New(a.cfg.I18N) // each user's preferredLanguage
+	if err != nil {
+		a.log.Error("reminders disabled", "err", err)
+		<-ctx.Done()
+		return
+	}
+	r.SetTexts(texts)
 	t := time.NewTicker(reminderInterval)
 	defer t.Stop()
 	for {
