@@ -62,6 +62,8 @@ func TestConfigValidateRefuses(t *testing.T) {
 		{"http public URL", strings.Replace(good, "https://sspr.example.com", "http://sspr.example.com", 1), 2, `server.publicURL: "http://sspr.example.com": use https://`},
 		{"incomplete SMTP", good + strings.Replace(smtpBlock, "      from: no-reply@example.com\n", "", 1), 2, "notify.email.smtp.from: required"},
 		{"SMTP without its password", good + strings.Replace(smtpBlock, "      passwordFile: "+smtpPW+"\n", "", 1), 2, "notify.email.smtp.passwordFile: required with username"},
+		{"low-contrast brand colour", good + "branding:\n  primaryColor: \"#7fb3ff\"\n", 2, "branding.primaryColor: #7fb3ff on white text: contrast 2.1:1, needs 4.5:1"},
+		{"company name at its old place", strings.Replace(good, "server:\n", "server:\n  companyName: Contoso\n", 1), 2, "server.companyName (line 6): unknown key (moved to branding.companyName)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
