@@ -98,6 +98,7 @@ type result struct {
 	unit          string // "starts" or "resets"
 	done          int64
 	failures      int64
+	notStarted    int64 // complete resets left out at the time limit
 	firstErr      string
 	elapsed       time.Duration
 	roles         []string
@@ -226,19 +227,26 @@ func firstStep(sys system, m *meter, workers int, d time.Duration, users, run in
 	return r
 }
 
-// completeResets runs resets complete resets of users from..from+resets-1 by workers browsers.
-func completeResets(sys system, m *meter, workers, from, resets int, setPassword bool) result {
+// completeResets runs resets complete resets of users from..from+resets-1 by workers browsers;
+// none is started after limit (a system that fails slowly, Kratos on SQLite, would take hours).
+func completeResets(sys system, m *meter, workers, from, resets int, setPassword bool, limit time.Duration) result {
 	r := result{unit: "resets"}
-	var next atomic.Int64
+	var next, started atomic.Int64
+	deadline := time.Now().Add(limit)
 	drive(m, &r, workers, func(int) (func() (bool, error), error) {
 		return func() (bool, error) {
+			if time.Now().After(deadline) {
+				return false, nil
+			}
 			i := int(next.Add(1)) - 1
 			if i >= resets {
 				return false, nil
 			}
+			started.Add(1)
 			return true, sys.reset(from+i, setPassword)
 		}, nil
 	})
+	r.notStarted = int64(resets) - started.Load()
 	return r
 }
 

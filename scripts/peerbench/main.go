@@ -60,6 +60,7 @@ var (
 	workers  = flag.Int("workers", 32, "concurrent browsers, for both systems and every phase")
 	duration = flag.Duration("duration", 10*time.Second, "how long the first step is driven, per run and system")
 	resets   = flag.Int("resets", 300, "complete resets per run, system and phase")
+	limit    = flag.Duration("phase-limit", 60*time.Second, "no complete reset is started after this time in a phase (Kratos on SQLite fails slowly)")
 	pwResets = flag.Int("password-resets", 60, "Kratos's complete resets with the password set, per run (at most -resets; its bcrypt makes each cost ~0.3 CPU-seconds)")
 	systems  = flag.String("systems", "sspr,kratos", "the systems run: both for the ratios; one alone for a profile (-profile) or a quick look")
 	pgStats  = flag.Bool("pg-statements", false, "PostgreSQL: load pg_stat_statements and print, after each first step, the statements each system sent per start with their execution time (a breakdown, not a CPU figure)")
@@ -318,7 +319,7 @@ func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin stri
 				statements.reset(ctx)
 				add(&sr, "sspr", "first step", firstStep(ss, mt, *workers, *duration, pl.firstUsers, r, ssprName))
 				statements.print(ctx, "sspr_peer", sr.results[len(sr.results)-1].done)
-				add(&sr, "sspr", "complete resets (password written to slapd)", completeResets(ss, mt, *workers, pl.block(si, 2*r), *resets, true))
+				add(&sr, "sspr", "complete resets (password written to slapd)", completeResets(ss, mt, *workers, pl.block(si, 2*r), *resets, true, *limit))
 				return nil
 			})
 			if err != nil {
@@ -332,8 +333,8 @@ func benchStore(ctx context.Context, si int, store, dir, ssprBin, kratosBin stri
 				statements.reset(ctx)
 				add(&sr, "Kratos", "first step", firstStep(k, mt, *workers, *duration, pl.firstUsers, r, kratosName))
 				statements.print(ctx, "kratos_peer", sr.results[len(sr.results)-1].done)
-				add(&sr, "Kratos", "complete resets (code proved, no password set)", completeResets(k, mt, *workers, pl.block(si, 2*r), *resets, false))
-				add(&sr, "Kratos", "complete resets with the password set (bcrypt)", completeResets(k, mt, *workers, pl.block(si, 2*r+1), *pwResets, true))
+				add(&sr, "Kratos", "complete resets (code proved, no password set)", completeResets(k, mt, *workers, pl.block(si, 2*r), *resets, false, *limit))
+				add(&sr, "Kratos", "complete resets with the password set (bcrypt)", completeResets(k, mt, *workers, pl.block(si, 2*r+1), *pwResets, true, *limit))
 				return nil
 			})
 			if err != nil {
@@ -393,6 +394,9 @@ func add(sr *storeResults, system, phase string, r result) {
 	r.system, r.phase = system, phase
 	fmt.Printf("  %s %s: load average %s before, %s after\n", system, phase, r.loadBefore, r.loadAfter)
 	fmt.Printf("    %.0f %s/s (%d in %s by %d browsers), %d failures", r.rate(), r.unit, r.done, r.elapsed.Round(time.Millisecond), *workers, r.failures)
+	if r.notStarted > 0 {
+		fmt.Printf(", %d not started (-phase-limit %s)", r.notStarted, *limit)
+	}
 	if r.firstErr != "" {
 		fmt.Printf("; first: %s", r.firstErr)
 	}
