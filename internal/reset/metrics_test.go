@@ -190,3 +190,49 @@ func TestOutcomeOfRefusedWriteback(t *testing.T) {
 		t.Errorf("metrics %v", snap)
 	}
 }
+
+// TestOutcomeLogWithQuestions: a complete reset proven by security questions and an SMS code,
+// with one wrong answer on the way, logs exactly one outcome line and no answer, code, password,
+// phone number or email address.
+func TestOutcomeLogWithQuestions(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, questionsPolicy(2))
+	withMetrics(f)
+	f.registerAnswers(t, "alice@contoso.com", alicesAnswers)
+	tok, _, err := f.svc.Start(ctx, KindReset, "alice@contoso.com", f.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.svc.SendCode(ctx, tok, "questions", f.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := answersFor(v.Questions, alicesAnswers)
+	wrong[0] = "Not-The-Answer"
+	f.svc.VerifyAnswers(ctx, tok, wrong, f.c)
+	v, _ = f.svc.View(ctx, tok)
+	if _, err := f.svc.VerifyAnswers(ctx, tok, answersFor(v.Questions, alicesAnswers), f.c); err != nil {
+		t.Fatal(err)
+	}
+	code := f.sendAndRead(t, tok, "sms")
+	if _, err := f.svc.VerifyCode(ctx, tok, "sms", code, f.c); err != nil {
+		t.Fatal(err)
+	}
+	newPW := "correct horse battery staple"
+	if err := f.svc.Complete(ctx, tok, newPW, f.c); err != nil {
+		t.Fatal(err)
+	}
+	logs := f.logs.String()
+	secrets := []string{code, newPW, "Not-The-Answer", "4255550100", "4255550101", "alice.private@example.net"}
+	for _, a := range alicesAnswers {
+		secrets = append(secrets, a)
+	}
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("log holds %q", s)
+		}
+	}
+	if n := strings.Count(logs, `msg="flow outcome"`); n != 1 || !strings.Contains(logs, "methods=questions+sms") {
+		t.Errorf("%d outcome lines:\n%s", n, logs)
+	}
+}
