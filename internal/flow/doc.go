@@ -1,6 +1,7 @@
 // Package flow is the kernel the self-service flows share: reset and unlock (package reset),
 // registration (package register), and the readiness report and `sspr explain` (package
-// report). It is a leaf: it imports only the store's types, phone and email helpers.
+// report). It is a leaf: it imports only the store's types, phone and email helpers, and the
+// Prometheus client for its Metrics.
 //
 //	Policy, Method*        the method vocabulary and the reset policy (configuration key reset)
 //	Methods(user, policy)  the only rule for which methods a user has, in the order the flow
