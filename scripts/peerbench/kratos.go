@@ -376,7 +376,7 @@ func (k *kratos) reset(n int, setPassword bool) error {
 	if err != nil {
 		return err
 	}
-	code, err := k.codes.wait(emailOf(n), 10*time.Second)
+	code, err := k.codes.wait(emailOf(n), codeWait)
 	if err != nil {
 		return err
 	}

@@ -169,7 +169,7 @@ func (s *sspr) reset(n int, _ bool) error {
 	if err := b.Start(userName(n)); err != nil {
 		return err
 	}
-	code, err := s.codes.wait(phoneOf(n), 10*time.Second)
+	code, err := s.codes.wait(phoneOf(n), codeWait)
 	if err != nil {
 		return err
 	}
