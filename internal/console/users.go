@@ -362,7 +362,8 @@ func (s *Server) unlock(w http.ResponseWriter, r *http.Request, a *Admin) {
 			d["directory"] = "unlocked"
 		}
 	}
-	if err := s.st.ClearThrottles(r.Context(), lockKey(u.ID)); err != nil {
+	// The reset flow's locks of the user: failed proofs and security question attempts.
+	if err := s.st.ClearThrottles(r.Context(), lockKey(u.ID), "u:"+u.ID+":questions"); err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
