@@ -128,13 +128,16 @@ func (p *page) registerInBrowser(user, password, prefilledPhone, prefilledEmail,
 	if v := p.text("phone-value"); !strings.Contains(v, "Registered: +1 "+newPhoneE164[2:]) { // +1 numbers here
 		p.t.Errorf("phone after verifying: %q", v)
 	}
+	p.axe("register: phone verified")
 	p.submit("confirm the email", "email-send", "#email-code")
+	p.axe("register: email code sent")
 	code = codeFor(p.t, p.outbox, "email", prefilledEmail)
 	p.submit("verify the email", "email-verify", "#email-send", chromedp.SendKeys(chromedp.ID("email-code"), code))
 	if v := p.text("email-value"); !strings.Contains(v, prefilledEmail) {
 		p.t.Errorf("email after verifying: %q", v)
 	}
 	p.submit("questions page", "questions-edit", "#q4")
+	p.axe("register: choose questions")
 	var actions []chromedp.Action[chromedp.Void]
 	for i, k := range slices.Sorted(func(yield func(string) bool) {
 		for k := range myAnswers {
@@ -150,7 +153,9 @@ func (p *page) registerInBrowser(user, password, prefilledPhone, prefilledEmail,
 	if s := p.text("questions-status"); !strings.Contains(s, "4 questions registered") {
 		p.t.Errorf("questions status %q", s)
 	}
+	p.axe("register: complete, to confirm")
 	p.submit("finish", "confirm", "#done")
+	p.axe("register: done")
 }
 
 // resetWithQuestions resets under the 2-method policy: questions (one wrong answer first, which
@@ -163,7 +168,9 @@ func (p *page) resetWithQuestions(user, smsE164, newPassword string) {
 	if err != nil || !strings.Contains(hint, "••••••"+smsE164[len(smsE164)-4:]) {
 		p.t.Fatalf("SMS option %q: the registered phone is preferred", hint)
 	}
+	p.axe("reset: methods with questions")
 	p.submit("questions", "send", "#answer-0", chromedp.Click(chromedp.ID("option-questions")))
+	p.axe("reset: security questions")
 	first := p.asked()
 	for _, k := range first {
 		if _, ok := myAnswers[k]; !ok {
@@ -175,6 +182,7 @@ func (p *page) resetWithQuestions(user, smsE164, newPassword string) {
 	if msg := p.text("error"); !strings.Contains(msg, "not right") {
 		p.t.Fatalf("wrong answer says %q", msg)
 	}
+	p.axe("reset: wrong answers")
 	second := p.asked()
 	p.t.Logf("questions asked: %v, after the wrong answer drawn anew: %v", first, second)
 	p.submit("right answers", "answers-submit", "#option-sms", chromedp.SendKeys(chromedp.ID("answer-0"), "  "+strings.ToUpper(myAnswers[second[0]])),
@@ -206,6 +214,7 @@ func (p *page) questionsThrottle(user string) {
 	if msg := p.text("error"); !strings.Contains(msg, "Too many attempts") {
 		p.t.Errorf("locked user asking for a code: %q", msg)
 	}
+	p.axe("reset: locked")
 }
 
 // userJSON is `sspr user get UPN -o json`.
