@@ -117,36 +117,66 @@ func value(s Series, i int) float64 {
 	return s.Values[i]
 }
 
-// niceMax rounds max up to 1, 2, 2.5 or 5 × 10^k, and at least 1.
-func niceMax(v float64) float64 {
-	if v <= 1 {
-		return 1
+// scale returns the top of the value axis for values up to v and the step of its grid lines:
+// the step is 1, 2 or 5 × 10^k (at least 1 when whole is set), the top a multiple of it, at
+// most five steps.
+func scale(v float64, whole bool) (top, step float64) {
+	if v <= 0 {
+		return 1, 0.25
 	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if v <= m*p {
-			return m * p
+	raw := v / 4
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	step = 10 * p
+	for _, m := range []float64{1, 2, 5} {
+		if raw <= m*p {
+			step = m * p
+			break
 		}
 	}
-	return 10 * p
+	if whole && step < 1 {
+		step = 1
+	}
+	return math.Ceil(v/step) * step, step
 }
 
-// yAxis draws four grid lines and their values for [0, top] and returns the y of a value.
-func (f *frame) yAxis(top float64) func(float64) float64 {
+// whole reports whether every value of the chart is a whole number (counts).
+func (f *frame) whole() bool {
+	for _, s := range f.c.Series {
+		for _, v := range s.Values {
+			if v != math.Trunc(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// yAxis draws the grid lines and their values for [0, top] and returns the y of a value.
+func (f *frame) yAxis(v float64) func(float64) float64 {
+	top, step := scale(v, f.whole())
 	plotH := f.h - f.top - f.bottom
 	y := func(v float64) float64 { return f.h - f.bottom - v/top*plotH }
-	for i := 0; i <= 4; i++ {
-		v := top * float64(i) / 4
+	for v := 0.0; v <= top+step/2; v += step {
 		fmt.Fprintf(&f.b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="0.5"/>`, num(f.left), num(y(v)), num(f.w-f.right), num(y(v)), gridColor)
 		fmt.Fprintf(&f.b, `<text x="%s" y="%s" text-anchor="end">%s</text>`, num(f.left-6), num(y(v)+4), Format(v))
 	}
 	return y
 }
 
-// xLabels writes at most about eight of the labels under the plot, centred on x(i).
+// charWidth is about the width of a character of the 12-unit font.
+const charWidth = 7
+
+func textWidth(s string) float64 { return charWidth * float64(len([]rune(s))) }
+
+// xLabels writes as many of the labels under the plot as fit, evenly spread, centred on x(i).
 func (f *frame) xLabels(x func(int) float64) {
 	n := len(f.c.Labels)
-	step := (n + 7) / 8
+	widest := 0.0
+	for _, l := range f.c.Labels {
+		widest = math.Max(widest, textWidth(l))
+	}
+	fit := max(1, int((f.w-f.left-f.right)/(widest+12)))
+	step := (n + fit - 1) / fit
 	for i := 0; i < n; i += step {
 		fmt.Fprintf(&f.b, `<text x="%s" y="%s" text-anchor="middle">%s</text>`, num(x(i)), num(f.h-f.bottom+18), esc(f.c.Labels[i]))
 	}
@@ -175,7 +205,7 @@ func Line(c Chart) template.HTML {
 		return f.end()
 	}
 	f.legend()
-	y := f.yAxis(niceMax(f.maxOf(false)))
+	y := f.yAxis(f.maxOf(false))
 	n := len(f.c.Labels)
 	plotW := f.w - f.left - f.right
 	x := func(i int) float64 {
@@ -206,7 +236,7 @@ func StackedBars(c Chart) template.HTML {
 		return f.end()
 	}
 	f.legend()
-	y := f.yAxis(niceMax(f.maxOf(true)))
+	y := f.yAxis(f.maxOf(true))
 	n := len(f.c.Labels)
 	slot := (f.w - f.left - f.right) / float64(n)
 	bw := math.Max(1, slot*0.7)
@@ -234,12 +264,20 @@ func HBars(c Chart) template.HTML {
 		rows := len(c.Labels) * max(1, len(c.Series))
 		c.Height = max(120, 52+rows*22+len(c.Labels)*6)
 	}
-	f := newFrame(c, 180)
+	left := 48.0
+	for _, l := range c.Labels {
+		left = math.Max(left, textWidth(l)+16)
+	}
+	width := c.Width
+	if width <= 0 {
+		width = 640
+	}
+	f := newFrame(c, math.Min(left, float64(width)/2))
 	if f.empty() {
 		return f.end()
 	}
 	f.legend()
-	top := niceMax(f.maxOf(false))
+	top, _ := scale(f.maxOf(false), false)
 	plotW := f.w - f.left - f.right - 48
 	ns := len(f.c.Series)
 	group := (f.h - f.top - 16) / float64(len(f.c.Labels))

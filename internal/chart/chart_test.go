@@ -176,6 +176,30 @@ func TestScales(t *testing.T) {
 	}
 }
 
+func TestScale(t *testing.T) {
+	tests := []struct {
+		v         float64
+		whole     bool
+		top, step float64
+	}{
+		{0, true, 1, 0.25},
+		{3, true, 3, 1}, // counts: whole steps
+		{3, false, 3, 1},
+		{0.7, false, 0.8, 0.2},
+		{0.7, true, 1, 1},
+		{23, true, 30, 10},
+		{25, true, 30, 10},
+		{100, false, 100, 50}, // 100/4 = 25 rounds up to a step of 50
+		{1e6 + 1, true, 1.5e6, 5e5},
+	}
+	for _, tt := range tests {
+		top, step := scale(tt.v, tt.whole)
+		if top != tt.top || step != tt.step || top < tt.v || top/step > 5 {
+			t.Errorf("scale(%v, %v) = %v, %v; want %v, %v", tt.v, tt.whole, top, step, tt.top, tt.step)
+		}
+	}
+}
+
 func TestTable(t *testing.T) {
 	html := string(Table(sample()))
 	elems, _, _ := parse(t, html)

@@ -118,6 +118,12 @@ type ActivityReader interface {
 	CountedDays(ctx context.Context, since, until time.Time) ([]time.Time, error)
 }
 
+// AuditTallier counts a day's audit events in the store (store.Insights.TallyAudit); CountDay
+// uses it when the store has it, and reads the events one by one otherwise.
+type AuditTallier interface {
+	TallyAudit(ctx context.Context, since, until time.Time) ([]store.AuditTally, error)
+}
+
 // ActivityStore is what housekeeping's UpdateDailyCounts reads and writes.
 type ActivityStore interface {
 	ActivityReader
@@ -139,7 +145,7 @@ func CountDay(ctx context.Context, st ActivityReader, day time.Time, finished bo
 	m := map[countKey]int{}
 	type tally struct{ started, done, writeback, failed, throttled int }
 	flows := map[[2]string]*tally{} // (flow, user) → what happened
-	err := st.ListAudit(ctx, store.AuditFilter{Since: day, Until: day.AddDate(0, 0, 1)}, func(e store.AuditEvent) error {
+	count := func(e store.AuditEvent, n int) {
 		for _, k := range classify(e) {
 			if k.flow != FlowReset && k.flow != FlowUnlock {
 				m[k]++
@@ -160,23 +166,34 @@ func CountDay(ctx context.Context, st ActivityReader, day time.Time, finished bo
 				}
 				switch k.outcome {
 				case OutcomeStarted:
-					f.started++
+					f.started += n
 				case OutcomeDone:
-					f.done++
+					f.done += n
 				case OutcomeWritebackFailed:
-					f.writeback++
+					f.writeback += n
 				case OutcomeFailedProof:
-					f.failed++
+					f.failed += n
 				case OutcomeThrottled:
-					f.throttled++
+					f.throttled += n
 				}
 			default:
-				m[k]++
+				m[k] += n
 			}
 		}
+	}
+	until := day.AddDate(0, 0, 1)
+	if ts, ok := st.(AuditTallier); ok {
+		tallies, err := ts.TallyAudit(ctx, day, until)
+		if err != nil {
+			return nil, fmt.Errorf("count %s: %w", day.Format(time.DateOnly), err)
+		}
+		for _, t := range tallies {
+			count(store.AuditEvent{Type: t.Type, UserID: t.UserID, Details: map[string]string{"outcome": t.Outcome, "method": t.Method, "option": t.Option}}, t.Count)
+		}
+	} else if err := st.ListAudit(ctx, store.AuditFilter{Since: day, Until: until}, func(e store.AuditEvent) error {
+		count(e, 1)
 		return nil
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, fmt.Errorf("count %s: %w", day.Format(time.DateOnly), err)
 	}
 	if ds, ok := st.(DeliveryStore); ok {

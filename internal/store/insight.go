@@ -67,6 +67,21 @@ type Insights interface {
 	DeliveryStats(ctx context.Context, since, until time.Time) ([]DeliveryStat, error)
 	// ActiveLocks counts the throttle locks (sspr's own lockouts) in force at now.
 	ActiveLocks(ctx context.Context, now time.Time) (int, error)
+	// TallyAudit counts the audit events of [since, until) by type, user ID and the details
+	// outcome, method and option ("" when absent), in no particular order: what the activity
+	// counts need of a day, without reading each event whole.
+	TallyAudit(ctx context.Context, since, until time.Time) ([]AuditTally, error)
+}
+
+// AuditTally is how many audit events share a type, a user and the details that the activity
+// counts read.
+type AuditTally struct {
+	Type    string
+	UserID  string
+	Outcome string // Details["outcome"]
+	Method  string // Details["method"]
+	Option  string // Details["option"]
+	Count   int
 }
 
 // Day returns the UTC midnight that starts t's day (UTC).

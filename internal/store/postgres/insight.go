@@ -172,3 +172,26 @@ func (s *Store) ActiveLocks(ctx context.Context, now time.Time) (int, error) {
 	}
 	return n, nil
 }
+
+// TallyAudit counts the audit events of [since, until) by type, user and details read.
+func (s *Store) TallyAudit(ctx context.Context, since, until time.Time) ([]store.AuditTally, error) {
+	rows, err := s.pool.Query(ctx, `SELECT type, user_id, coalesce(details->>'outcome', ''), coalesce(details->>'method', ''),
+			coalesce(details->>'option', ''), count(*)
+		FROM audit_events WHERE at >= $1 AND at < $2 GROUP BY 1, 2, 3, 4, 5`, ts(since), ts(until))
+	if err != nil {
+		return nil, fmt.Errorf("tally audit: %w", withCtx(ctx, err))
+	}
+	defer rows.Close()
+	out := []store.AuditTally{}
+	for rows.Next() {
+		var t store.AuditTally
+		if err := rows.Scan(&t.Type, &t.UserID, &t.Outcome, &t.Method, &t.Option, &t.Count); err != nil {
+			return nil, fmt.Errorf("tally audit: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tally audit: %w", withCtx(ctx, err))
+	}
+	return out, nil
+}

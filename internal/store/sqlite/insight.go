@@ -203,3 +203,26 @@ func (s *Store) ActiveLocks(ctx context.Context, now time.Time) (int, error) {
 	}
 	return int(n.Int64), nil
 }
+
+// TallyAudit counts the audit events of [since, until) by type, user and details read.
+func (s *Store) TallyAudit(ctx context.Context, since, until time.Time) ([]store.AuditTally, error) {
+	rows, err := s.readRows(ctx, `SELECT type, user_id, coalesce(json_extract(details, '$.outcome'), ''),
+			coalesce(json_extract(details, '$.method'), ''), coalesce(json_extract(details, '$.option'), ''), count(*)
+		FROM audit_events WHERE at >= ? AND at < ? GROUP BY 1, 2, 3, 4, 5`, micros(since), micros(until))
+	if err != nil {
+		return nil, fmt.Errorf("tally audit: %w", err)
+	}
+	defer rows.Close()
+	out := []store.AuditTally{}
+	for rows.Next() {
+		var t store.AuditTally
+		if err := rows.Scan(&t.Type, &t.UserID, &t.Outcome, &t.Method, &t.Option, &t.Count); err != nil {
+			return nil, fmt.Errorf("tally audit: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tally audit: %w", err)
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ var insightTests = []struct {
 	{"DailyCounts", testDailyCounts},
 	{"DeliveryStats", testDeliveryStats},
 	{"ActiveLocks", testActiveLocks},
+	{"TallyAudit", testTallyAudit},
 }
 
 // testSnapshots: one snapshot per day, the first one kept; listed by day range, oldest first.
@@ -173,5 +175,41 @@ func testActiveLocks(t *testing.T, s store.Store) {
 	}
 	if n, err := s.ActiveLocks(ctx, now.Add(2*time.Hour)); err != nil || n != 0 {
 		t.Errorf("ActiveLocks later = %d (%v), want 0", n, err)
+	}
+}
+
+// testTallyAudit: events of the range counted by type, user and the details read.
+func testTallyAudit(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	d1 := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	for _, e := range []store.AuditEvent{
+		{Time: d1.Add(time.Hour), Type: "reset.started", UserID: "u1", Details: map[string]string{"outcome": "ok"}},
+		{Time: d1.Add(2 * time.Hour), Type: "reset.started", UserID: "u1", Details: map[string]string{"outcome": "ok", "other": "x"}},
+		{Time: d1.Add(3 * time.Hour), Type: "reset.code.failed", UserID: "u1", Details: map[string]string{"option": "voice-office"}},
+		{Time: d1.Add(4 * time.Hour), Type: "reset.code.verified", UserID: "u2", Details: map[string]string{"method": "sms"}},
+		{Time: d1.Add(5 * time.Hour), Type: "reset.done", UserID: "u2"},
+		{Time: d1.Add(-time.Second), Type: "reset.done", UserID: "u3"}, // the day before
+		{Time: d1.AddDate(0, 0, 1), Type: "reset.done", UserID: "u3"},  // the day after
+	} {
+		if err := s.AppendAudit(ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.TallyAudit(ctx, d1, d1.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].Type+got[i].UserID < got[j].Type+got[j].UserID })
+	want := []store.AuditTally{
+		{Type: "reset.code.failed", UserID: "u1", Option: "voice-office", Count: 1},
+		{Type: "reset.code.verified", UserID: "u2", Method: "sms", Count: 1},
+		{Type: "reset.done", UserID: "u2", Count: 1},
+		{Type: "reset.started", UserID: "u1", Outcome: "ok", Count: 2},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("TallyAudit =\n%+v\nwant\n%+v", got, want)
+	}
+	if none, err := s.TallyAudit(ctx, d1.AddDate(0, 0, 5), d1.AddDate(0, 0, 6)); err != nil || none == nil || len(none) != 0 {
+		t.Errorf("TallyAudit of an empty range = %#v (%v)", none, err)
 	}
 }
