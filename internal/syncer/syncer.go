@@ -77,7 +77,7 @@ func New(st Store, r directory.Reader, n Normalizer, cfg Config, log *slog.Logge
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{store: st, reader: r, norm: n, cfg: cfg, log: log, now: time.Now}
+	return &Engine{store: st, reader: r, norm: newPhoneCache(n), cfg: cfg, log: log, now: time.Now}
 }
 
 // Options modify one run.
