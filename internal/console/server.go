@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/sspr/sspr/internal/clientip"
 	"github.com/sspr/sspr/internal/csrf"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/htmlpage"
 	"github.com/sspr/sspr/internal/insight"
 	"github.com/sspr/sspr/internal/report"
 	"github.com/sspr/sspr/internal/store"
@@ -87,17 +87,18 @@ type Config struct {
 // Server serves the console under Prefix. Mount its Handler on the site's mux, whose
 // security headers (CSP, frame, referrer, HSTS) then apply to it.
 type Server struct {
-	cfg    Config
-	auth   *Auth
-	st     Store
-	admin  UserChanger
-	dir    Directory
-	syncer Syncer
-	log    *slog.Logger
-	pages  map[string]*template.Template
-	secure bool
-	csrf   csrf.Guard
-	mux    *http.ServeMux
+	cfg     Config
+	auth    *Auth
+	st      Store
+	admin   UserChanger
+	dir     Directory
+	syncer  Syncer
+	log     *slog.Logger
+	pages   map[string]*template.Template
+	secure  bool
+	csrf    csrf.Guard
+	session htmlpage.Cookie
+	mux     *http.ServeMux
 
 	syncMu  sync.Mutex
 	syncing bool
@@ -135,6 +136,7 @@ func New(cfg Config, auth *Auth, st Store, adm UserChanger, dir Directory, sy Sy
 	s := &Server{cfg: cfg, auth: auth, st: st, admin: adm, dir: dir, syncer: sy, log: log, pages: map[string]*template.Template{},
 		secure: cfg.TLS || u.Scheme == "https", mux: http.NewServeMux()}
 	s.csrf = csrf.Guard{Key: cfg.CSRFKey, Cookie: csrfCookie, Path: Prefix, Secure: s.secure, Origin: u.Scheme + "://" + u.Host}
+	s.session = htmlpage.Cookie{Name: sessionCookie, Path: Prefix, Secure: s.secure}
 	for _, p := range []string{"signin", "code", "dashboard", "users", "user", "audit", "sync", "message"} {
 		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
@@ -189,15 +191,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title, nav stri
 }
 
 func (s *Server) render(w http.ResponseWriter, name string, status int, p *page) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	var b strings.Builder
-	if err := s.pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
-		s.log.Error("console: render", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.WriteHeader(status)
-	fmt.Fprint(w, b.String())
+	htmlpage.Render(w, s.pages[name], status, p, s.log)
 }
 
 // message shows a page with one message (errors, refusals).
@@ -261,28 +255,7 @@ func userText(e *flow.Error) string {
 	return "The request could not be completed."
 }
 
-func (s *Server) client(r *http.Request) flow.Client {
-	c := s.cfg.ClientIP.Client(r)
-	return flow.Client{IP: c.String(), ThrottleKey: c.ThrottleKey(s.cfg.ClientIP.IPv6Prefix), UserAgent: r.UserAgent()}
-}
-
-func (s *Server) setSession(w http.ResponseWriter, token string, maxAge time.Duration) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: Prefix, HttpOnly: true, Secure: s.secure,
-		SameSite: http.SameSiteStrictMode, MaxAge: int(maxAge.Seconds())})
-}
-
-func (s *Server) clearSession(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: Prefix, HttpOnly: true, Secure: s.secure,
-		SameSite: http.SameSiteStrictMode, MaxAge: -1})
-}
-
-func sessionToken(r *http.Request) string {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return ""
-	}
-	return c.Value
-}
+func (s *Server) client(r *http.Request) flow.Client { return htmlpage.Client(s.cfg.ClientIP, r) }
 
 func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string { return s.csrf.Token(w, r) }
 
@@ -314,7 +287,7 @@ func (s *Server) padded(h http.HandlerFunc) http.HandlerFunc {
 // signedIn serves h to a signed-in administrator; others go to the sign-in page.
 func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, *Admin)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		a, err := s.auth.Load(r.Context(), sessionToken(r), s.client(r))
+		a, err := s.auth.Load(r.Context(), s.session.Value(r), s.client(r))
 		if err != nil {
 			if flow.IsKind(err, flow.KindSession) {
 				http.Redirect(w, r, "/admin/signin", http.StatusSeeOther)
@@ -366,7 +339,7 @@ func (s *Server) record(ctx context.Context, a *Admin, typ, upn, userID string, 
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.auth.Load(r.Context(), sessionToken(r), s.client(r)); err == nil {
+	if _, err := s.auth.Load(r.Context(), s.session.Value(r), s.client(r)); err == nil {
 		http.Redirect(w, r, "/admin/dashboard", http.StatusSeeOther)
 		return
 	}
@@ -403,12 +376,12 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.render(w, "signin", status, p)
 		return
 	}
-	s.setSession(w, token, s.cfg.Reset.CodeLifetime)
+	s.session.Set(w, token, s.cfg.Reset.CodeLifetime)
 	http.Redirect(w, r, "/admin/signin/code", http.StatusSeeOther)
 }
 
 func (s *Server) codePage(w http.ResponseWriter, r *http.Request) {
-	hint, err := s.auth.Pending(r.Context(), sessionToken(r))
+	hint, err := s.auth.Pending(r.Context(), s.session.Value(r))
 	if err != nil {
 		http.Redirect(w, r, "/admin/signin", http.StatusSeeOther)
 		return
@@ -422,21 +395,21 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) {
 	if !s.post(w, r, nil) {
 		return
 	}
-	token, err := s.auth.VerifyCode(r.Context(), sessionToken(r), r.PostFormValue("code"), s.client(r))
+	token, err := s.auth.VerifyCode(r.Context(), s.session.Value(r), r.PostFormValue("code"), s.client(r))
 	if err != nil {
 		ue := flow.AsError(err)
 		if ue != nil && ue.Kind == flow.KindProof && ue.Key == "verify.wrong" {
-			hint, _ := s.auth.Pending(r.Context(), sessionToken(r))
+			hint, _ := s.auth.Pending(r.Context(), s.session.Value(r))
 			p := s.newPage(w, r, "Enter your sign-in code", "", nil)
 			p.Error, p.Data = userText(ue), signInData{Hint: hint}
 			s.render(w, "code", http.StatusOK, p)
 			return
 		}
-		s.clearSession(w)
+		s.session.Clear(w)
 		s.fail(w, r, nil, err)
 		return
 	}
-	s.setSession(w, token, s.cfg.Policy.SessionLifetime)
+	s.session.Set(w, token, s.cfg.Policy.SessionLifetime)
 	http.Redirect(w, r, "/admin/dashboard", http.StatusSeeOther)
 }
 
@@ -444,7 +417,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	if !s.post(w, r, nil) {
 		return
 	}
-	s.auth.SignOut(r.Context(), sessionToken(r), s.client(r))
-	s.clearSession(w)
+	s.auth.SignOut(r.Context(), s.session.Value(r), s.client(r))
+	s.session.Clear(w)
 	http.Redirect(w, r, "/admin/signin", http.StatusSeeOther)
 }

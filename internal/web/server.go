@@ -2,12 +2,7 @@ package web
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -20,7 +15,9 @@ import (
 
 	"github.com/sspr/sspr/internal/branding"
 	"github.com/sspr/sspr/internal/clientip"
+	"github.com/sspr/sspr/internal/csrf"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/htmlpage"
 	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/password"
 	"github.com/sspr/sspr/internal/questions"
@@ -395,15 +392,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, kind, titleKey 
 }
 
 func (s *Server) render(w http.ResponseWriter, name string, status int, p *page) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	var b strings.Builder
-	if err := s.pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
-		s.log.Error("render", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.WriteHeader(status)
-	fmt.Fprint(w, b.String())
+	htmlpage.Render(w, s.pages[name], status, p, s.log)
 }
 
 // fail shows a user error on the page it belongs to, or an error page.
@@ -435,63 +424,29 @@ func (s *Server) client(r *http.Request) flow.Client {
 }
 
 func (s *Server) setSession(w http.ResponseWriter, token string) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure,
-		SameSite: http.SameSiteStrictMode, MaxAge: int(s.cfg.SessionLifetime.Seconds())})
+	s.session().Set(w, token, s.cfg.SessionLifetime)
 }
 
-func (s *Server) clearSession(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.secure,
-		SameSite: http.SameSiteStrictMode, MaxAge: -1})
+func (s *Server) clearSession(w http.ResponseWriter) { s.session().Clear(w) }
+
+func (s *Server) session() htmlpage.Cookie {
+	return htmlpage.Cookie{Name: sessionCookie, Secure: s.secure}
 }
 
-func sessionToken(r *http.Request) string {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return ""
-	}
-	return c.Value
-}
+func sessionToken(r *http.Request) string { return htmlpage.Cookie{Name: sessionCookie}.Value(r) }
 
-// csrfToken returns the form token for this browser, setting the CSRF cookie when missing. The
-// cookie holds a random nonce; the form carries HMAC(key, nonce). A cross-site page can neither
-// read the cookie nor compute the HMAC, and SameSite=Strict keeps the cookie off its requests.
+// csrfToken returns the form token for this browser, setting the CSRF cookie when missing
+// (package csrf: the cookie holds a random nonce, the form carries HMAC(key, nonce)).
 func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
-	nonce := ""
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 22 {
-		nonce = c.Value
-	} else {
-		b := make([]byte, 24)
-		rand.Read(b)
-		nonce = base64.RawURLEncoding.EncodeToString(b)
-		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: nonce, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode})
-		r.AddCookie(&http.Cookie{Name: csrfCookie, Value: nonce})
-	}
-	mac := hmac.New(sha256.New, s.cfg.CSRFKey)
-	mac.Write([]byte(nonce))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	return s.csrf().Token(w, r)
 }
 
-// checkCSRF verifies a POST: the form token must match the cookie, and what the browser says of
-// the request's origin must be this site: Sec-Fetch-Site same-origin (or none: typed by the user),
-// else an Origin equal to the public URL's. With Referrer-Policy no-referrer, browsers send
-// "Origin: null" even for same-origin forms, so null alone proves nothing either way.
-func (s *Server) checkCSRF(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-	default:
-		return false
-	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" && o != s.origin {
-		return false
-	}
-	c, err := r.Cookie(csrfCookie)
-	if err != nil {
-		return false
-	}
-	mac := hmac.New(sha256.New, s.cfg.CSRFKey)
-	mac.Write([]byte(c.Value))
-	want := base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-	return subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(want)) == 1
+// checkCSRF verifies a POST (package csrf): Sec-Fetch-Site same-origin (or none), an Origin equal
+// to the public URL's (null proves nothing either way), the form token of the cookie.
+func (s *Server) checkCSRF(r *http.Request) bool { return s.csrf().Check(r) }
+
+func (s *Server) csrf() csrf.Guard {
+	return csrf.Guard{Key: s.cfg.CSRFKey, Cookie: csrfCookie, Secure: s.secure, Origin: s.origin}
 }
 
 // post parses and CSRF-checks a form; it answers and returns false when the request is refused.
