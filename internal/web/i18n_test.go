@@ -5,9 +5,7 @@ import (
 	"context"
 	"html"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,13 +14,20 @@ import (
 	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/password"
-	"github.com/sspr/sspr/internal/phone"
-	"github.com/sspr/sspr/internal/questions"
-	"github.com/sspr/sspr/internal/register"
-	"github.com/sspr/sspr/internal/reset"
-	"github.com/sspr/sspr/internal/store"
-	"github.com/sspr/sspr/internal/store/sqlite"
 )
+
+// do sends req with b's cookies and reads the answer.
+func (b *browser) do(req *http.Request) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	return resp, buf.String()
+}
 
 func cookieValue(resp *http.Response, name string) (string, bool) {
 	for _, c := range resp.Cookies() {
@@ -43,14 +48,7 @@ func TestLanguageChoice(t *testing.T) {
 		if accept != "" {
 			req.Header.Set("Accept-Language", accept)
 		}
-		resp, err := b.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		buf.ReadFrom(resp.Body)
-		resp.Body.Close()
-		return resp, buf.String()
+		return b.do(req)
 	}
 	b := s.browser(t)
 	for _, step := range []struct {
@@ -120,41 +118,7 @@ func (fakeChange) PasswordPolicy() password.Policy { return password.Default() }
 // pseudoSite is a site with every portal, in the pseudo-locale only.
 func pseudoSite(t *testing.T) *site {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sspr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	err = st.Update(ctx, func(tx store.UsersTx) error {
-		return tx.CreateUser(ctx, &store.User{Source: store.SourceCloud, UserPrincipalName: "alice@contoso.com", DisplayName: "Alice Anderson",
-			DN: "uid=alice,dc=contoso,dc=com", AccountEnabled: true, AlternateEmails: []string{"alice@example.net"},
-			MobilePhone: store.Phone{Raw: "+1 425 555 0100", Number: "+1 4255550100", Type: "fixedLineOrMobile"}})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := &authDirectory{memDirectory: memDirectory{passwords: map[string]string{}}, pw: map[string]string{"uid=alice,dc=contoso,dc=com": "Alice-Password-1"}}
-	s := &site{dir: &dir.memDirectory, sent: &memSender{}}
-	p := flow.DefaultPolicy()
-	p.Methods = []string{"email", "sms", "voice", "questions"}
-	p.MethodsRequired = 2
-	p.ResponseFloor = time.Millisecond
-	texts := i18n.WithPseudo()
-	hasher := questions.NewHasher(questions.HasherOptions{Params: cheapArgon2})
-	svc := reset.New(st, s.sent, dir, reset.Config{Policy: p, Password: password.Default(), Hasher: hasher, Texts: texts,
-		CodeKey: bytes.Repeat([]byte("c"), 32), DecoyKey: bytes.Repeat([]byte("d"), 32), PublicURL: "https://sspr.contoso.com"}, nil)
-	norm, _ := phone.NewNormalizer("US")
-	reg := register.New(st, s.sent, dir, register.Config{Reset: p, Hasher: hasher, Questions: svc.Questions(), Phones: norm, Texts: texts,
-		CodeKey: bytes.Repeat([]byte("r"), 32), NameKey: bytes.Repeat([]byte("n"), 32), PublicURL: "https://sspr.contoso.com"}, nil)
-	srv, err := New(Config{PublicURL: "https://sspr.contoso.com", CompanyName: "Contoso", CSRFKey: bytes.Repeat([]byte("x"), 32),
-		ResponseFloor: time.Millisecond, Registration: reg, Change: fakeChange{}, MustChangeAfterReset: true, Texts: texts}, svc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ts = httptest.NewServer(srv.Handler())
-	t.Cleanup(s.ts.Close)
-	return s
+	return newRegSiteWith(t, 2, i18n.WithPseudo(), func(c *Config) { c.Change, c.MustChangeAfterReset = fakeChange{}, true })
 }
 
 var (
@@ -264,14 +228,7 @@ func TestPseudoLocaleEveryPage(t *testing.T) {
 
 	at("not found")(b.get("/nope"))
 	req, _ := http.NewRequest(http.MethodPut, b.url+"/reset", nil)
-	resp, err := b.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	buf.ReadFrom(resp.Body)
-	resp.Body.Close()
-	check("method not allowed", resp, buf.String())
+	at("method not allowed")(b.do(req))
 	if len(seen) < 30 {
 		t.Errorf("only %d states rendered", len(seen))
 	}

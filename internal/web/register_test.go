@@ -51,6 +51,13 @@ var cheapArgon2 = questions.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, 
 // registration portal over one store.
 func newRegSite(t *testing.T, required int) *site {
 	t.Helper()
+	return newRegSiteWith(t, required, nil, nil)
+}
+
+// newRegSiteWith is newRegSite with a catalog (nil: the built-in one) for the pages and the
+// flows' messages, and edit applied to the pages' configuration.
+func newRegSiteWith(t *testing.T, required int, texts *i18n.Bundle, edit func(*Config)) *site {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sspr.db"))
 	if err != nil {
@@ -72,13 +79,17 @@ func newRegSite(t *testing.T, required int) *site {
 	p.MethodsRequired = required
 	p.ResponseFloor = time.Millisecond
 	hasher := questions.NewHasher(questions.HasherOptions{Params: cheapArgon2})
-	svc := reset.New(st, s.sent, dir, reset.Config{Policy: p, Password: password.Default(), Hasher: hasher,
+	svc := reset.New(st, s.sent, dir, reset.Config{Policy: p, Password: password.Default(), Hasher: hasher, Texts: texts,
 		CodeKey: bytes.Repeat([]byte("c"), 32), DecoyKey: bytes.Repeat([]byte("d"), 32), PublicURL: "https://sspr.contoso.com"}, nil)
 	norm, _ := phone.NewNormalizer("US")
-	reg := register.New(st, s.sent, dir, register.Config{Reset: p, Hasher: hasher, Questions: svc.Questions(), Phones: norm,
+	reg := register.New(st, s.sent, dir, register.Config{Reset: p, Hasher: hasher, Questions: svc.Questions(), Phones: norm, Texts: texts,
 		CodeKey: bytes.Repeat([]byte("r"), 32), NameKey: bytes.Repeat([]byte("n"), 32), PublicURL: "https://sspr.contoso.com"}, nil)
-	srv, err := New(Config{PublicURL: "https://sspr.contoso.com", CompanyName: "Contoso", CSRFKey: bytes.Repeat([]byte("x"), 32),
-		ResponseFloor: time.Millisecond, Registration: reg}, svc, nil)
+	cfg := Config{PublicURL: "https://sspr.contoso.com", CompanyName: "Contoso", CSRFKey: bytes.Repeat([]byte("x"), 32),
+		ResponseFloor: time.Millisecond, Registration: reg, Texts: texts}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := New(cfg, svc, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
