@@ -307,6 +307,9 @@ func (b *Bundle) exact(lang string) (*Translator, bool) {
 	return nil, false
 }
 
+// maxAcceptLanguage bounds the Accept-Language header Pick parses.
+const maxAcceptLanguage = 1024
+
 // Pick chooses the language: each choice names one language (the ?lang= parameter, the
 // cookie), the first offered one wins; else the Accept-Language header's best offered match;
 // else the default language.
@@ -315,6 +318,9 @@ func (b *Bundle) Pick(acceptLanguage string, choices ...string) *Translator {
 		if t, ok := b.exact(c); ok {
 			return t
 		}
+	}
+	if len(acceptLanguage) > maxAcceptLanguage {
+		acceptLanguage = "" // no browser sends that much: not worth parsing
 	}
 	if tags, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(tags) > 0 {
 		if tag, _, conf := b.matcher.Match(tags...); conf != language.No {

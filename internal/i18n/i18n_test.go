@@ -157,6 +157,8 @@ func TestPick(t *testing.T) {
 		{"region of an offered language", "", []string{"ar-EG"}, "ar", "rtl"},
 		{"junk", "!!!", []string{"<script>"}, "en", "ltr"},
 		{"pseudo not offered", "", []string{"en-XA"}, "en", "ltr"},
+		{"a header too long to parse", strings.Repeat("de-DE,", 400), nil, "en", "ltr"},
+		{"a long tag in the cookie", "", []string{strings.Repeat("x", 5000)}, "en", "ltr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := b.Pick(tc.accept, tc.choices...)
