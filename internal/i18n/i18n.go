@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/feature/plural"
@@ -137,14 +138,16 @@ func New(cfg Config) (*Bundle, error) {
 }
 
 // Default is a bundle of the built-in catalogs, English by default, in the server's zone: for
-// tests and callers without configuration.
-func Default() *Bundle {
+// tests and callers without configuration. It is built once and shared (a Bundle is read-only).
+func Default() *Bundle { return defaultBundle() }
+
+var defaultBundle = sync.OnceValue(func() *Bundle {
 	b, err := New(Config{})
 	if err != nil {
 		panic(err) // the embedded catalogs are tested
 	}
 	return b
-}
+})
 
 // WithPseudo is Default with the pseudo-locale offered (tests).
 func WithPseudo() *Bundle {
