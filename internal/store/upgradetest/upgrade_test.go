@@ -99,6 +99,13 @@ func check(t *testing.T, s store.Store) {
 	if r, err := auditchain.Verify(ctx, s, auditchain.Unkeyed); err != nil || r.Broken != nil || r.Legacy != 1 || r.Checked != 1 {
 		t.Errorf("audit chain after the upgrade: %+v, broken %v (%v)", r, r.Broken, err)
 	}
+	// The retention prunes the old events too; the chain is untouched.
+	if n, err := s.PruneAudit(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+		t.Errorf("prune of the event from before the chain: %d (%v)", n, err)
+	}
+	if r, err := auditchain.Verify(ctx, s, auditchain.Unkeyed); err != nil || r.Broken != nil || r.Legacy != 0 || r.Checked != 1 {
+		t.Errorf("audit chain after the prune: %+v, broken %v (%v)", r, r.Broken, err)
+	}
 }
 
 // TestSQLiteFromF316a55: the SQLite store of f316a55 (schema version 3) migrates to this build's
