@@ -1,5 +1,7 @@
 // Package web serves the end-user pages: server-rendered (html/template), no external assets,
-// every text from a message catalog (i18n.go), accessible (labels, autocomplete, focus, live
+// every text from the message catalog (internal/i18n) in the request's language (i18n.go:
+// ?lang= sets the sspr_lang cookie, then the cookie, Accept-Language, the default; a language
+// switcher on every page; dir=rtl for Arabic), accessible (labels, autocomplete, focus, live
 // regions, contrast).
 //
 // Routes (kind is reset or unlock):
