@@ -31,6 +31,7 @@ func Server(listen, secretFile, outboxFile string) string {
   secretFile: %s
 branding:
   companyName: Contoso (demo)
+  userNameHint: alice       # a sample user: the example on the first page leads somewhere
 notify:
   console: true             # codes are printed by sspr demo
   file: %s

@@ -14,7 +14,10 @@
 //	POST /{kind}/answers    Flows.VerifyAnswers (security questions) → 303 as /code  (padded)
 //	GET  /{kind}/complete   new password form with the rules (reset) or unlock button
 //	POST /{kind}/complete   Flows.Complete → 303 /{kind}/done
-//	GET  /healthz, /static/
+//	GET  /healthz, /static/ (sspr.css; sspr.js: the show-password toggle and the error summary's
+//	     focus, progressive enhancement only)
+//	GET  /branding/{name}-{hash}.{ext}  the brand's theme stylesheet, logo, favicon, extra CSS
+//	     (branding.Brand.Handler: immutable, a year in caches)
 //
 // The registration portal (Config.Registration; session cookie sspr_register, path /register):
 //
@@ -33,6 +36,10 @@
 //
 //	GET  /change                   name, current password, new password twice, the rules first
 //	POST /change                   Change.Change → 303 /change/done, or the form with the error (padded)
+//
+// Every page shows the brand (Config.Brand: logo or name, colours through the theme
+// stylesheet, helpdesk, footer links) and never an inline style or script: the CSP is
+// script-src 'self' and style-src 'self'.
 //
 // Every POST carries a CSRF token (HMAC of an HttpOnly SameSite=Strict cookie nonce) and, when
 // the browser sends one, an Origin equal to the public URL's. Every response has CSP,
