@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/xml"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -72,6 +73,17 @@ func TestBrowserConsoleSamba(t *testing.T) {
 	p.submit("second code", "resend", "#error")
 	if msg := p.text("error"); !strings.Contains(strings.ToLower(msg), "too many") {
 		t.Errorf("second code says %q", msg)
+	}
+
+	// The console answers inside the site's security headers.
+	resp, err := http.Get(base + "/admin/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || resp.Header.Get("X-Frame-Options") != "DENY" ||
+		resp.Header.Get("Referrer-Policy") != "no-referrer" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("console headers: %v", resp.Header)
 	}
 
 	// A non-member with the right password gets exactly the page of a wrong password.
