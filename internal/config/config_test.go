@@ -106,7 +106,8 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := directory.Mapping{UserPrincipalName: "uid", DisplayName: "displayName", MobilePhone: "mobile", OfficePhone: "telephoneNumber"}
+	want := directory.Mapping{UserPrincipalName: "uid", DisplayName: "displayName", MobilePhone: "mobile", OfficePhone: "telephoneNumber",
+		PreferredLanguage: "preferredLanguage"}
 	if c.Directory.Mapping != want {
 		t.Errorf("openldap mapping = %+v, want %+v", c.Directory.Mapping, want)
 	}
