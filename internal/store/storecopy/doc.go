@@ -11,5 +11,7 @@
 // have fails the copy instead of being left behind); the tables only SQLite has are derived or
 // its own: throttle_counts (PostgreSQL counts throttle events from the events themselves),
 // store_commits (SQLite's count of commits, see package sqlite) and schema_migrations (each
-// store's own).
+// store's own). The audit chain comes over as it is (each event's seq and hash, and the one
+// audit_chain row, whose target row the migration wrote is replaced and not counted among the
+// tables), so the copy verifies with the same server secret.
 package storecopy
