@@ -15,9 +15,11 @@
 // each follows its own ldapsearch run, and its ratio is to that run, so that a change in the
 // machine's load between runs hits both sides. Every run is printed with the 1-minute load
 // average before and after it, the CPU time of the measured process and of slapd (from /proc,
-// which does not depend on what else the machine runs) and the peak RSS of sspr; a median row
-// closes each kind. It starts its own throwaway slapd on 127.0.0.1 and stops it. Run it with
-// `make bench-sync` (which builds bin/sspr first).
+// which does not depend on what else the machine runs), a paired run's CPU ratio to its
+// ldapsearch run, and the peak RSS of sspr; a median row closes each kind. It starts its own
+// throwaway slapd on 127.0.0.1 and stops it. Run it with `make bench-sync` (which builds bin/sspr
+// first). `-users 1000000 -runs 1` runs the same kinds on a million users (two slapadd loads of
+// a 330 MB LDIF: a few GB of temporary space).
 package main
 
 import (
@@ -71,7 +73,8 @@ func main() {
 	fmt.Printf("sspr sync benchmark, %s, GOMAXPROCS default, %s\n", time.Now().UTC().Format(time.DateTime+" UTC"), abs)
 	fmt.Printf("flags: %s\n", benchrun.Flags(flag.CommandLine))
 	fmt.Println("columns: seconds = wall time of the run; ratio = seconds / seconds of the ldapsearch run just before it;")
-	fmt.Println("  CPU s = user+system CPU of the measured process (ldapsearch or sspr); slapd CPU s = slapd's CPU during the run;")
+	fmt.Println("  CPU s = user+system CPU of the measured process (ldapsearch or sspr); CPU ratio = CPU s / CPU s of that ldapsearch")
+	fmt.Println("  run (on a loaded machine it moves less than the wall-time ratio); slapd CPU s = slapd's CPU during the run;")
 	fmt.Println("  peak RSS = the sspr process's maximum resident set; load = 1-minute load average before → after the run;")
 	fmt.Println("  a median row gives the medians (ratio: the median of the runs' ratios), their ranges, and the highest peak RSS")
 	for _, s := range strings.Split(*counts, ",") {
@@ -97,6 +100,7 @@ type result struct {
 	slapdCPU time.Duration // -1: unknown
 	rssKiB   int64         // 0: not an sspr run
 	ratio    float64       // 0: not paired with a baseline
+	cpuRatio float64       // CPU s / the baseline's CPU s; 0: not paired
 	load     [2]string     // before, after
 	note     string        // printed instead of the load (median rows)
 	out      string
@@ -132,13 +136,16 @@ func load1() string { return strings.Fields(benchrun.Load())[0] }
 type table struct{ n int }
 
 func (t table) header() {
-	fmt.Printf("%-8s %-15s %6s %9s %8s %7s %11s %12s  %s\n", "users", "run", "#", "seconds", "ratio", "CPU s", "slapd CPU s", "peak RSS MiB", "load")
+	fmt.Printf("%-8s %-15s %6s %9s %8s %7s %9s %11s %12s  %s\n", "users", "run", "#", "seconds", "ratio", "CPU s", "CPU ratio", "slapd CPU s", "peak RSS MiB", "load")
 }
 
 func (t table) row(name, num string, r result) {
-	ratio, rss, slapdCPU := "-", "-", "?"
+	ratio, cpuRatio, rss, slapdCPU := "-", "-", "-", "?"
 	if r.ratio > 0 {
 		ratio = fmt.Sprintf("%.2fx", r.ratio)
+	}
+	if r.cpuRatio > 0 {
+		cpuRatio = fmt.Sprintf("%.2fx", r.cpuRatio)
 	}
 	if r.rssKiB > 0 {
 		rss = fmt.Sprintf("%.1f", float64(r.rssKiB)/1024)
@@ -150,12 +157,12 @@ func (t table) row(name, num string, r result) {
 	if r.load[0] != "" {
 		load = r.load[0] + " → " + r.load[1]
 	}
-	fmt.Printf("%-8d %-15s %6s %9.3f %8s %7.2f %11s %12s  %s\n", t.n, name, num, r.d.Seconds(), ratio, r.cpu.Seconds(), slapdCPU, rss, load)
+	fmt.Printf("%-8d %-15s %6s %9.3f %8s %7.2f %9s %11s %12s  %s\n", t.n, name, num, r.d.Seconds(), ratio, r.cpu.Seconds(), cpuRatio, slapdCPU, rss, load)
 }
 
 // median prints the median row of rs.
 func (t table) median(name string, rs []result) {
-	var d, cpu, slapdCPU, ratio benchrun.Series
+	var d, cpu, slapdCPU, ratio, cpuRatio benchrun.Series
 	var m result
 	for _, r := range rs {
 		d = append(d, r.d.Seconds())
@@ -165,6 +172,7 @@ func (t table) median(name string, rs []result) {
 		}
 		if r.ratio > 0 {
 			ratio = append(ratio, r.ratio)
+			cpuRatio = append(cpuRatio, r.cpuRatio)
 		}
 		m.rssKiB = max(m.rssKiB, r.rssKiB)
 	}
@@ -175,9 +183,10 @@ func (t table) median(name string, rs []result) {
 		m.slapdCPU = time.Duration(slapdCPU.Median() * float64(time.Second))
 	}
 	m.ratio = ratio.Median()
+	m.cpuRatio = cpuRatio.Median()
 	m.note = fmt.Sprintf("of %d runs: seconds %s", len(rs), d.Summary("%.3f"))
 	if len(ratio) > 0 {
-		m.note += ", ratio " + ratio.Summary("%.2fx")
+		m.note += ", ratio " + ratio.Summary("%.2fx") + ", CPU ratio " + cpuRatio.Summary("%.2fx")
 	}
 	t.row(name, "median", m)
 }
@@ -279,6 +288,7 @@ sync:
 			}
 			if paired {
 				r.ratio = r.d.Seconds() / base[i].d.Seconds()
+				r.cpuRatio = r.cpu.Seconds() / base[i].cpu.Seconds()
 			}
 			t.row(name, strconv.Itoa(i+1), r)
 			rs = append(rs, r)
