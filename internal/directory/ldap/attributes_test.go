@@ -19,11 +19,11 @@ func TestAttributes(t *testing.T) {
 		want    []string
 	}{
 		{"OpenLDAP defaults", directory.OpenLDAP, "ldap://127.0.0.1:389", directory.Mapping{},
-			[]string{"entryUUID", "pwdAccountLockedTime", "uid", "displayName", "mobile", "telephoneNumber", "modifyTimestamp", "pwdChangedTime", "pwdPolicySubentry"}},
+			[]string{"entryUUID", "pwdAccountLockedTime", "uid", "displayName", "mobile", "telephoneNumber", "preferredLanguage", "modifyTimestamp", "pwdChangedTime", "pwdPolicySubentry"}},
 		{"OpenLDAP alternate emails", directory.OpenLDAP, "ldap://127.0.0.1:389", directory.Mapping{AlternateEmails: "mail"},
-			[]string{"entryUUID", "pwdAccountLockedTime", "uid", "displayName", "mobile", "telephoneNumber", "mail", "modifyTimestamp", "pwdChangedTime", "pwdPolicySubentry"}},
+			[]string{"entryUUID", "pwdAccountLockedTime", "uid", "displayName", "mobile", "telephoneNumber", "mail", "preferredLanguage", "modifyTimestamp", "pwdChangedTime", "pwdPolicySubentry"}},
 		{"AD defaults", directory.ActiveDirectory, "ldaps://dc1.example.com", directory.Mapping{},
-			[]string{"objectGUID", "userAccountControl", "adminCount", "msDS-UserPasswordExpiryTimeComputed", "userPrincipalName", "displayName", "mobile", "telephoneNumber"}},
+			[]string{"objectGUID", "userAccountControl", "adminCount", "msDS-UserPasswordExpiryTimeComputed", "userPrincipalName", "displayName", "mobile", "telephoneNumber", "preferredLanguage"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
