@@ -21,6 +21,7 @@ import (
 
 	"github.com/sspr/sspr/internal/admin"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/flow/flowtest"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/postgres"
@@ -67,30 +68,14 @@ func (d *fakeDirectory) Unlock(_ context.Context, dn string) error {
 	return nil
 }
 
-// outbox is our own flow.Sender: it keeps the messages.
-type outbox struct {
-	mu   sync.Mutex
-	msgs []flow.Message
-}
-
-func (o *outbox) Send(_ context.Context, m flow.Message) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.msgs = append(o.msgs, m)
-	return nil
-}
-
-func (o *outbox) codeTo(t *testing.T, to string) string {
+// codeTo is the code of the newest message to to.
+func codeTo(t *testing.T, o *flowtest.Outbox, to string) string {
 	t.Helper()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for i := len(o.msgs) - 1; i >= 0; i-- {
-		if o.msgs[i].To == to {
-			return regexp.MustCompile(`\d{6,}`).FindString(o.msgs[i].Body)
-		}
+	m, ok := o.Last(to)
+	if !ok {
+		t.Fatalf("no message to %s", to)
 	}
-	t.Fatalf("no message to %s", to)
-	return ""
+	return regexp.MustCompile(`\d{6,}`).FindString(m.Body)
 }
 
 const (
@@ -144,7 +129,7 @@ type fixture struct {
 	sync  *fakeSyncer
 	st    store.Store
 	dir   *fakeDirectory
-	out   *outbox
+	out   *flowtest.Outbox
 	srv   *Server
 	http  *httptest.Server
 	mu    sync.Mutex
@@ -207,7 +192,7 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{st: st, sync: &fakeSyncer{st: st}, out: &outbox{}, now: time.Now().UTC(), dir: &fakeDirectory{
+	f := &fixture{st: st, sync: &fakeSyncer{st: st}, out: &flowtest.Outbox{}, now: time.Now().UTC(), dir: &fakeDirectory{
 		passwords: map[string]string{annDN: password, rayDN: password, nedDN: password, carlDN: password},
 		members:   map[string][]string{adminGroup: {annDN}, readerGroup: {rayDN, annDN}}}}
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
@@ -286,7 +271,7 @@ func (b *browser) signIn(name, dest string) {
 		b.t.Fatalf("sign in %s: %d %s\n%s", name, status, loc, body)
 	}
 	b.get("/admin/signin/code")
-	status, body, loc = b.post("/admin/signin/code", url.Values{"code": {b.f.out.codeTo(b.t, dest)}})
+	status, body, loc = b.post("/admin/signin/code", url.Values{"code": {codeTo(b.t, b.f.out, dest)}})
 	if status != http.StatusSeeOther || loc != "/admin/dashboard" {
 		b.t.Fatalf("code %s: %d %s\n%s", name, status, loc, body)
 	}
@@ -333,7 +318,7 @@ func TestSignInRefusalsLookAlike(t *testing.T) {
 				t.Errorf("page %d differs from page 0:\n%s\n---\n%s", i, pages[i], pages[0])
 			}
 		}
-		if n := len(f.out.msgs); n != 0 {
+		if n := len(f.out.Messages()); n != 0 {
 			t.Errorf("%d messages sent for refused sign-ins", n)
 		}
 		// The audit log tells them apart; the pages do not.
@@ -603,7 +588,7 @@ func TestWrongCodeIsAFailedProof(t *testing.T) {
 		if status, _, _ := b.get("/admin/dashboard"); status != http.StatusSeeOther {
 			t.Errorf("dashboard before the code: %d", status)
 		}
-		status, _, loc := b.post("/admin/signin/code", url.Values{"code": {f.out.codeTo(t, "ann.private@example.net")}})
+		status, _, loc := b.post("/admin/signin/code", url.Values{"code": {codeTo(t, f.out, "ann.private@example.net")}})
 		if status != http.StatusSeeOther || loc != "/admin/dashboard" {
 			t.Errorf("right code: %d %s", status, loc)
 		}
