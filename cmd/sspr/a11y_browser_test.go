@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func brandedServer(t *testing.T, extra string) (base, outbox string) {
 	t.Helper()
 	d := newDirectory(t, nil, "")
 	text, addr, outbox := serveConfig(t, d.dir)
-	text = strings.Replace(text, "branding:\n  companyName: Contoso (demo)\n", "", 1) // ours instead
+	text = regexp.MustCompile(`(?m)^branding:\n(  .*\n)*`).ReplaceAllString(text, "") // the demo's; ours instead
 	d.writeConfig(t, mustRead(t, d.cfg)+text+generousThrottles+extra+brandingConfig(t, d.dir))
 	if r := run(t, d.cfg, "sync", "-q"); r.code != 0 {
 		t.Fatal(r)
@@ -111,9 +112,23 @@ func (p *page) failed(what, want string) {
 // branded 404 and the expired-session page.
 func TestBrowserAccessibility(t *testing.T) {
 	base, outbox := brandedServer(t, questionsPolicyOne)
-	p := newPage(t, base, outbox)
+	// Each flow in its own browser: each has testenv.Browser's time bound.
+	t.Run("reset", func(t *testing.T) { a11yReset(newPage(t, base, outbox)) })
+	t.Run("unlock", func(t *testing.T) { a11yUnlock(newPage(t, base, outbox)) })
+	t.Run("change", func(t *testing.T) { a11yChange(newPage(t, base, outbox)) })
+	t.Run("register", func(t *testing.T) { a11yRegister(newPage(t, base, outbox)) })
+	t.Run("errors", func(t *testing.T) {
+		p := newPage(t, base, outbox)
+		p.do("404", chromedp.Navigate(base+"/nowhere"), chromedp.WaitVisible(chromedp.CSS("h1")))
+		p.axe("404")
+		p.do("no session", chromedp.Navigate(base+"/reset/verify"), chromedp.WaitVisible(chromedp.ID("again")))
+		p.axe("reset: no session")
+	})
+}
 
-	// Reset: every step and every error.
+// a11yReset: every step and every error of a reset, the show-password toggle.
+func a11yReset(p *page) {
+	t, base, outbox := p.t, p.base, p.outbox
 	p.do("reset start", chromedp.Navigate(base+"/reset"), chromedp.WaitVisible(chromedp.ID("username")))
 	p.axe("reset: user name")
 	p.submit("reset: no name", "next", "#error")
@@ -146,21 +161,27 @@ func TestBrowserAccessibility(t *testing.T) {
 	const pw = "Velvet-Harbor-Compass-31"
 	p.submit("reset: done", "submit", "#done", chromedp.SendKeys(chromedp.ID("password"), pw), chromedp.SendKeys(chromedp.ID("confirm"), pw))
 	p.axe("reset: done")
+}
 
-	// Unlock (alice is not locked: the notice after the proof).
+// a11yUnlock: the unlock flow (alice is not locked: the notice after the proof).
+func a11yUnlock(p *page) {
+	base, outbox := p.base, p.outbox
 	p.do("unlock start", chromedp.Navigate(base+"/unlock"), chromedp.WaitVisible(chromedp.ID("username")))
 	p.axe("unlock: user name")
 	p.submit("unlock: name", "next", "#send", chromedp.SendKeys(chromedp.ID("username"), "alice"))
 	p.axe("unlock: methods")
 	p.submit("unlock: send", "send", "#code", chromedp.Click(chromedp.ID("option-email")))
 	p.axe("unlock: code")
-	code = codeFor(t, outbox, "email", "alice.anderson@example.net")
+	code := codeFor(p.t, outbox, "email", "alice.anderson@example.net")
 	p.submit("unlock: code", "verify", "#unlock", chromedp.SendKeys(chromedp.ID("code"), code))
 	p.axe("unlock: confirm")
 	p.submit("unlock: done", "unlock", "#done")
 	p.axe("unlock: done (not locked)")
+}
 
-	// Change.
+// a11yChange: the change form, its error, its done page.
+func a11yChange(p *page) {
+	base := p.base
 	p.do("change", chromedp.Navigate(base+"/change"), chromedp.WaitVisible(chromedp.ID("current")))
 	p.axe("change: form")
 	p.submit("change: wrong current", "submit", "#error", chromedp.SendKeys(chromedp.ID("username"), "bob"),
@@ -171,9 +192,12 @@ func TestBrowserAccessibility(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("current"), "Demo-Passw0rd-02"), chromedp.SetValue(chromedp.ID("password"), "Maple-Signal-Ferry-82"),
 		chromedp.SetValue(chromedp.ID("confirm"), "Maple-Signal-Ferry-82"))
 	p.axe("change: done")
+}
 
-	// Registration: sign-in, its error, the profile, a code sent, a wrong code, the questions
-	// and their errors, sign-out.
+// a11yRegister: the portal's sign-in, its error, the profile, a code sent, a wrong code, the
+// questions and their errors, sign-out.
+func a11yRegister(p *page) {
+	base := p.base
 	p.do("register", chromedp.Navigate(base+"/register"), chromedp.WaitVisible(chromedp.ID("password")))
 	p.axe("register: sign-in")
 	p.submit("register: wrong password", "signin", "#error", chromedp.SendKeys(chromedp.ID("username"), "carol"),
@@ -192,12 +216,6 @@ func TestBrowserAccessibility(t *testing.T) {
 	p.do("register: back", chromedp.Navigate(base+"/register/profile"), chromedp.WaitVisible(chromedp.ID("signout")))
 	p.submit("register: sign out", "signout", "#signin")
 	p.axe("register: signed out")
-
-	// The branded 404 and a step without a session.
-	p.do("404", chromedp.Navigate(base+"/nowhere"), chromedp.WaitVisible(chromedp.CSS("h1")))
-	p.axe("404")
-	p.do("no session", chromedp.Navigate(base+"/reset/verify"), chromedp.WaitVisible(chromedp.ID("again")))
-	p.axe("reset: no session")
 }
 
 // questionsPolicyOne offers security questions among one required method, so that the

@@ -101,7 +101,6 @@ func (s *screenshots) take(p *page, name string) {
 // with the company name. English and German pages are the README's screenshots.
 func TestBrowserLanguages(t *testing.T) {
 	base, outbox := brandedServer(t, "")
-	p := newPage(t, base, outbox)
 	shots := newScreenshots(t)
 	texts := i18n.Default()
 	users := []struct{ name, sms, email string }{
@@ -110,7 +109,7 @@ func TestBrowserLanguages(t *testing.T) {
 	}
 	for i, lang := range []string{"en", "de", "fr", "es", "ar"} {
 		t.Run(lang, func(t *testing.T) {
-			p.t = t
+			p := newPage(t, base, outbox) // a browser each: each has testenv.Browser's time bound
 			tr := texts.For(lang)
 			u := users[i%len(users)]
 			smsSeen, mailSeen := len(outboxMessages(outbox, "sms", u.sms)), len(outboxMessages(outbox, "email", u.email))

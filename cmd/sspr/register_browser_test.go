@@ -128,16 +128,13 @@ func (p *page) registerInBrowser(user, password, prefilledPhone, prefilledEmail,
 	if v := p.text("phone-value"); !strings.Contains(v, "Registered: +1 "+newPhoneE164[2:]) { // +1 numbers here
 		p.t.Errorf("phone after verifying: %q", v)
 	}
-	p.axe("register: phone verified")
 	p.submit("confirm the email", "email-send", "#email-code")
-	p.axe("register: email code sent")
 	code = codeFor(p.t, p.outbox, "email", prefilledEmail)
 	p.submit("verify the email", "email-verify", "#email-send", chromedp.SendKeys(chromedp.ID("email-code"), code))
 	if v := p.text("email-value"); !strings.Contains(v, prefilledEmail) {
 		p.t.Errorf("email after verifying: %q", v)
 	}
 	p.submit("questions page", "questions-edit", "#q4")
-	p.axe("register: choose questions")
 	var actions []chromedp.Action[chromedp.Void]
 	for i, k := range slices.Sorted(func(yield func(string) bool) {
 		for k := range myAnswers {
@@ -168,7 +165,6 @@ func (p *page) resetWithQuestions(user, smsE164, newPassword string) {
 	if err != nil || !strings.Contains(hint, "••••••"+smsE164[len(smsE164)-4:]) {
 		p.t.Fatalf("SMS option %q: the registered phone is preferred", hint)
 	}
-	p.axe("reset: methods with questions")
 	p.submit("questions", "send", "#answer-0", chromedp.Click(chromedp.ID("option-questions")))
 	p.axe("reset: security questions")
 	first := p.asked()
