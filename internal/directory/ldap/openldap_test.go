@@ -65,7 +65,7 @@ func fixtureLDIF() []byte {
 	person := []string{"objectClass", "inetOrgPerson"}
 	entry("uid=alice,"+people, append(person, "uid", "alice", "cn", "Alice Martin", "sn", "Martin",
 		"displayName", "Alice Martin", "mobile", "+33 6 12 34 56 78", "telephoneNumber", "+33 1 40 00 00 01",
-		"mail", "alice@example.com", "mail", "alice.martin@example.org")...)
+		"mail", "alice@example.com", "mail", "alice.martin@example.org", "preferredLanguage", "fr-FR")...)
 	entry("uid=bob,"+people, append(person, "uid", "bob", "cn", "Bob", "sn", "Bernard", "displayName", "Bob Bernard",
 		"telephoneNumber", "+33 1 40 00 00 02")...)
 	entry("uid=carol,"+people, append(person, "uid", "carol", "cn", "Carol", "sn", "Dubois", "displayName", "Carol Dubois",
@@ -156,6 +156,9 @@ func TestOpenLDAPFullRead(t *testing.T) {
 		AlternateEmails: []string{"alice@example.com", "alice.martin@example.org"}, AccountEnabled: true}
 	if !recordEqual(alice, want) {
 		t.Errorf("alice = %+v\nwant    %+v", alice, want)
+	}
+	if bob, _ := rec.byUPN("bob"); alice.PreferredLanguage != "fr-FR" || bob.PreferredLanguage != "" {
+		t.Errorf("preferredLanguage: alice %q, bob %q", alice.PreferredLanguage, bob.PreferredLanguage)
 	}
 	if carol, _ := rec.byUPN("carol"); carol.AccountEnabled {
 		t.Error("carol (pwdAccountLockedTime 000001010000Z) is enabled")
