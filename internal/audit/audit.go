@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -132,9 +133,30 @@ type Report struct {
 	Broken *Break // nil: the chain holds
 }
 
+// errStop ends a walk early.
+var errStop = errors.New("audit verify: stop")
+
 // Verify walks the chain from its anchor to its head with key and reports the first broken link.
-// An error means the store could not be read, not that the chain is broken.
+// An error means the store could not be read, not that the chain is broken. It may run while sspr
+// appends and prunes: events appended after it read the head are left for the next run, and a
+// walk that a prune overtook (the anchor moved past the first event it expected) starts again.
 func Verify(ctx context.Context, c Chain, key []byte) (Report, error) {
+	for try := 0; ; try++ {
+		r, err := verify(ctx, c, key)
+		if err != nil || r.Broken == nil || r.Checked > 0 || try == 2 {
+			return r, err
+		}
+		now, err := c.AuditChain(ctx)
+		if err != nil {
+			return Report{}, fmt.Errorf("audit verify: %w", err)
+		}
+		if now.AnchorSeq == r.Chain.AnchorSeq {
+			return r, nil
+		}
+	}
+}
+
+func verify(ctx context.Context, c Chain, key []byte) (Report, error) {
 	st, err := c.AuditChain(ctx)
 	if err != nil {
 		return Report{}, fmt.Errorf("audit verify: %w", err)
@@ -147,9 +169,10 @@ func Verify(ctx context.Context, c Chain, key []byte) (Report, error) {
 	}
 	prev, want := st.AnchorHash, st.AnchorSeq+1
 	var last store.AuditEvent
-	errStop := fmt.Errorf("stop")
 	err = c.WalkAuditChain(ctx, st.AnchorSeq, func(e store.AuditEvent) error {
 		switch {
+		case e.Seq > st.HeadSeq && want > st.HeadSeq:
+			return errStop // appended since the head was read
 		case e.Seq != want:
 			r.Broken = &Break{ID: e.ID, Seq: e.Seq, Time: e.Time, Problem: gap(want, e.Seq)}
 		case !hmac.Equal(Link(key, prev, e.Seq, Digest(e)), e.Hash):
@@ -162,11 +185,11 @@ func Verify(ctx context.Context, c Chain, key []byte) (Report, error) {
 		}
 		return errStop
 	})
-	if err == errStop {
-		return r, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errStop) {
 		return Report{}, fmt.Errorf("audit verify: %w", err)
+	}
+	if r.Broken != nil {
+		return r, nil
 	}
 	switch {
 	case want-1 != st.HeadSeq:
