@@ -95,11 +95,11 @@ func checkMessage(t *testing.T, got received, wantSubject, wantBody string) {
 		t.Errorf("Date = %q (%v), want %v", msg.Header.Get("Date"), err, fixedNow)
 	}
 	want := map[string]string{
-		"From":                      `"Password reset" <no-reply@example.com>`,
-		"To":                        "<alice@example.com>",
-		"Date":                      "Sat, 14 Mar 2026 09:26:53 +0100",
-		"Auto-Submitted":            "auto-generated",
-		"Mime-Version":              "1.0",
+		"From":           `"Password reset" <no-reply@example.com>`,
+		"To":             "<alice@example.com>",
+		"Date":           "Sat, 14 Mar 2026 09:26:53 +0100",
+		"Auto-Submitted": "auto-generated",
+		"Mime-Version":   "1.0",
 	}
 	for k, v := range want {
 		if g := msg.Header.Get(k); g != v {
