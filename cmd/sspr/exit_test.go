@@ -91,6 +91,9 @@ func TestReadOnlyCommandsCreateNoStore(t *testing.T) {
 		{"user", "list"},
 		{"report", "readiness"},
 		{"report", "expiry"},
+		{"report", "coverage"},
+		{"report", "activity"},
+		{"report", "deliveries"},
 		{"sync", "runs"},
 		{"token", "list"},
 		{"user", "import", csv}, // a dry run
