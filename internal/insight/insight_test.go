@@ -1,8 +1,10 @@
 package insight_test
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +174,26 @@ func TestDashboard(t *testing.T) {
 				}
 				return d
 			}
+			// The store's tally and the event-by-event reading count alike.
+			for _, day := range []time.Time{tenDays, yesterday, now} {
+				tallied, err := report.CountDay(ctx, s, day, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				read, err := report.CountDay(ctx, eventByEvent{s}, day, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var deliveries []store.DailyCount // only the DeliveryStore counts the outbox
+				for _, c := range tallied {
+					if c.Flow != report.FlowDelivery {
+						deliveries = append(deliveries, c)
+					}
+				}
+				if !reflect.DeepEqual(deliveries, read) {
+					t.Errorf("%s: TallyAudit counts\n%+v\nListAudit counts\n%+v", day.Format(time.DateOnly), deliveries, read)
+				}
+			}
 			before := check("live")
 			if n, err := report.UpdateDailyCounts(ctx, s, now); err != nil || n != report.MaxBackfill {
 				t.Fatalf("UpdateDailyCounts = %d, %v", n, err)
@@ -204,6 +226,21 @@ func TestDashboard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// eventByEvent hides the store's TallyAudit and DeliveryStats: report.CountDay reads the events one by one.
+type eventByEvent struct{ s store.Store }
+
+func (e eventByEvent) ListAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditEvent) error) error {
+	return e.s.ListAudit(ctx, f, fn)
+}
+
+func (e eventByEvent) ListDailyCounts(ctx context.Context, since, until time.Time) ([]store.DailyCount, error) {
+	return e.s.ListDailyCounts(ctx, since, until)
+}
+
+func (e eventByEvent) CountedDays(ctx context.Context, since, until time.Time) ([]time.Time, error) {
+	return e.s.CountedDays(ctx, since, until)
 }
 
 func line(c chart.Chart) string    { return string(chart.Line(c)) }
