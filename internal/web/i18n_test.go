@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -118,7 +119,12 @@ func (fakeChange) PasswordPolicy() password.Policy { return password.Default() }
 // pseudoSite is a site with every portal, in the pseudo-locale only.
 func pseudoSite(t *testing.T) *site {
 	t.Helper()
-	return newRegSiteWith(t, 2, i18n.WithPseudo(), func(c *Config) { c.Change, c.MustChangeAfterReset = fakeChange{}, true })
+	// A zone whose name has no letters ("+03"), so that a time shows no untranslated word.
+	texts, err := i18n.New(i18n.Config{PseudoLocale: true, TimeZone: "Etc/GMT-3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newRegSiteWith(t, 2, texts, func(c *Config) { c.Change, c.MustChangeAfterReset = fakeChange{}, true })
 }
 
 var (
@@ -220,12 +226,28 @@ func TestPseudoLocaleEveryPage(t *testing.T) {
 	at("register questions")(b.get("/register/questions"))
 	at("register questions refused")(post("/register/questions", url.Values{"question": {"firstPet", "firstPet", ""}, "answer": {"pet", "", ""}}))
 	at("register incomplete confirm")(post("/register/confirm", url.Values{}))
+	resp, page = follow(first(post("/register/questions", url.Values{"question": {"firstPet", "birthCity", "firstCar"},
+		"answer": {"Rex", "Lyon", "Renault 4"}})))
+	check("register profile, questions saved on a date", resp, page)
+	if !strings.Contains(page, `id="questions-status"`) {
+		t.Errorf("no questions status:\n%s", page)
+	}
 	at("register done")(b.get("/register/done"))
 
 	at("change")(b.get("/change"))
 	at("change refused")(post("/change", url.Values{"username": {"alice@contoso.com"}, "current": {"x"}, "password": {"correct horse battery staple"}, "confirm": {"correct horse battery staple"}}))
 	at("change done")(b.get("/change/done"))
 
+	// Five wrong codes lock the reset until a time, written with its zone.
+	follow(first(post("/reset", url.Values{"username": {"alice@contoso.com"}})))
+	follow(first(post("/reset/send", url.Values{"option": {"email"}})))
+	for i := range 5 {
+		resp, page = post("/reset/code", url.Values{"option": {"email"}, "code": {"00000000"}})
+		check(fmt.Sprintf("reset wrong code %d", i+2), resp, page)
+	}
+	if !strings.Contains(html.UnescapeString(page), "+03") {
+		t.Errorf("the lock's time has no zone:\n%s", page)
+	}
 	at("not found")(b.get("/nope"))
 	req, _ := http.NewRequest(http.MethodPut, b.url+"/reset", nil)
 	at("method not allowed")(b.do(req))
