@@ -20,6 +20,31 @@ func sinceFlag(s string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
+// reportRun is what the coverage, activity and deliveries commands start from: the output
+// format, the window [from, now) of --since, and the store opened for reading.
+type reportRun struct {
+	f         format
+	from, now time.Time
+	a         *app
+}
+
+func openReport(cmd *cobra.Command, g *globals, output, since string) (reportRun, error) {
+	f, err := parseFormat(output, formatTable, formatJSON, formatCSV)
+	if err != nil {
+		return reportRun{}, err
+	}
+	now := time.Now()
+	from, err := sinceFlag(since, now)
+	if err != nil {
+		return reportRun{}, err
+	}
+	a, err := g.openExisting(cmd.Context())
+	if err != nil {
+		return reportRun{}, err
+	}
+	return reportRun{f: f, from: from, now: now, a: a}, nil
+}
+
 func newCoverageCmd(g *globals) *cobra.Command {
 	var output, since string
 	var never bool
@@ -28,19 +53,12 @@ func newCoverageCmd(g *globals) *cobra.Command {
 		Short: "Registration coverage: who registered what and when, who never registered (never a value, question or answer)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := parseFormat(output, formatTable, formatJSON, formatCSV)
+			rr, err := openReport(cmd, g, output, since)
 			if err != nil {
 				return err
 			}
-			from, err := sinceFlag(since, time.Now())
-			if err != nil {
-				return err
-			}
-			a, err := g.openExisting(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+			defer rr.a.Close()
+			f, from, a := rr.f, rr.from, rr.a
 			out := cmd.OutOrStdout()
 			keep := func(r report.CoverageRow) bool { return !never || !r.Registered && r.AccountEnabled }
 			if f == formatJSON {
@@ -115,20 +133,12 @@ are counted as flows per user and day: started = done + writebackFailed + thrott
 events by method; register's outcomes count events.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := parseFormat(output, formatTable, formatJSON, formatCSV)
+			rr, err := openReport(cmd, g, output, since)
 			if err != nil {
 				return err
 			}
-			now := time.Now()
-			from, err := sinceFlag(since, now)
-			if err != nil {
-				return err
-			}
-			a, err := g.openExisting(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+			defer rr.a.Close()
+			f, from, now, a := rr.f, rr.from, rr.now, rr.a
 			counts, err := report.Activity(cmd.Context(), a.store, from, now)
 			if err != nil {
 				return err
@@ -165,20 +175,12 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 		Short: "Outbox deliveries per channel: sent, failed, queued, failed attempts, latency",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := parseFormat(output, formatTable, formatJSON, formatCSV)
+			rr, err := openReport(cmd, g, output, since)
 			if err != nil {
 				return err
 			}
-			now := time.Now()
-			from, err := sinceFlag(since, now)
-			if err != nil {
-				return err
-			}
-			a, err := g.openExisting(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+			defer rr.a.Close()
+			f, from, now, a := rr.f, rr.from, rr.now, rr.a
 			channels, days, err := report.Deliveries(cmd.Context(), a.store, from, now)
 			if err != nil {
 				return err
