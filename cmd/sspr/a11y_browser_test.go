@@ -172,6 +172,8 @@ func a11yUnlock(p *page) {
 	p.axe("unlock: methods")
 	p.submit("unlock: send", "send", "#code", chromedp.Click(chromedp.ID("option-email")))
 	p.axe("unlock: code")
+	p.submit("unlock: wrong code", "verify", "#error", chromedp.SendKeys(chromedp.ID("code"), "00000000"))
+	p.failed("unlock: wrong code", "not right")
 	code := codeFor(p.t, outbox, "email", "alice.anderson@example.net")
 	p.submit("unlock: code", "verify", "#unlock", chromedp.SendKeys(chromedp.ID("code"), code))
 	p.axe("unlock: confirm")
@@ -188,6 +190,10 @@ func a11yChange(p *page) {
 		chromedp.SendKeys(chromedp.ID("current"), "not-it"), chromedp.SendKeys(chromedp.ID("password"), "Maple-Signal-Ferry-82"),
 		chromedp.SendKeys(chromedp.ID("confirm"), "Maple-Signal-Ferry-82"))
 	p.failed("change: wrong current password", "")
+	p.submit("change: mismatch", "submit", "#error", chromedp.SetValue(chromedp.ID("username"), "bob"),
+		chromedp.SetValue(chromedp.ID("current"), "Demo-Passw0rd-02"), chromedp.SetValue(chromedp.ID("password"), "Maple-Signal-Ferry-82"),
+		chromedp.SetValue(chromedp.ID("confirm"), "Maple-Signal-Ferry-83"))
+	p.failed("change: passwords differ", "")
 	p.submit("change: done", "submit", "#done", chromedp.SetValue(chromedp.ID("username"), "bob"),
 		chromedp.SetValue(chromedp.ID("current"), "Demo-Passw0rd-02"), chromedp.SetValue(chromedp.ID("password"), "Maple-Signal-Ferry-82"),
 		chromedp.SetValue(chromedp.ID("confirm"), "Maple-Signal-Ferry-82"))
