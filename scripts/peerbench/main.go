@@ -495,6 +495,12 @@ func ratio(sr storeResults, ssprPhase, kratosPhase, title string, goal float64) 
 		return fmt.Sprintf("goal ≥ %.1fx NOT met", goal)
 	}
 	line := fmt.Sprintf("  ratio %s:", title)
+	if k.failures > k.done {
+		// CPU per step over a few successes carries the failures' cost: no figure to compare.
+		fmt.Printf("%s no ratio: Kratos failed %d of %d (first: %s); sspr %.0f/s at %.2f ms of CPU each\n",
+			line, k.failures, k.done+k.failures, k.firstErr, s.rate.Median(), s.total.Median())
+		return
+	}
 	if s.total.Median() > 0 && len(k.total) > 0 {
 		v := k.total.Median() / s.total.Median()
 		line += fmt.Sprintf(" CPU per step %.2fx (Kratos %.2f ms / sspr %.2f ms; %s);", v, k.total.Median(), s.total.Median(), verdict(v))
