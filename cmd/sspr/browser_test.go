@@ -108,27 +108,36 @@ func resetInBrowser(t *testing.T, base, user, phoneE164, outbox, newPassword str
 	ctx := testenv.Browser(t)
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		step, cancel := context.WithTimeout(ctx, 20*time.Second)
+		step, cancel := context.WithTimeout(ctx, time.Minute) // a loaded machine; testenv.Browser bounds the whole test
 		defer cancel()
 		if err := chromedp.Do(step, actions...); err != nil {
 			page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
 			t.Fatalf("%s: %v\npage:\n%s", what, err, page)
 		}
 	}
-	run("start", chromedp.Navigate(base+"/reset"), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), user), chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.ID("send")))
+	// loaded waits for the page a submit leads to: its element id visible, then the document
+	// complete. Chromium sends DOM.documentUpdated again at DOMContentLoaded (after the deferred
+	// sspr.js), which drops every node id handed out before it: acting on a node found between
+	// the element's appearance and that moment failed with "Could not find node with given id".
+	loaded := func(id chromedp.ID) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(id),
+			chromedp.Poll[chromedp.Void](`document.readyState === "complete"`, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(0)),
+			chromedp.WaitVisible(id)}
+	}
+	run("start", append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/reset")}, loaded("username")...)...)
+	run("user name", append([]chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.ID("username"), user), chromedp.Click(chromedp.ID("next"))}, loaded("send")...)...)
 	hint, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`label[for="option-sms"]`)))
 	if err != nil || !strings.Contains(hint, "••••••"+phoneE164[len(phoneE164)-4:]) || strings.Contains(hint, phoneE164[2:]) {
 		t.Fatalf("SMS option %q (%v)", hint, err)
 	}
-	run("send", chromedp.Click(chromedp.ID("option-sms")), chromedp.Click(chromedp.ID("send")), chromedp.WaitVisible(chromedp.ID("code")))
+	run("send", append([]chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.ID("option-sms")), chromedp.Click(chromedp.ID("send"))}, loaded("code")...)...)
 	code := codeFor(t, outbox, "sms", phoneE164)
-	run("verify", chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Click(chromedp.ID("verify")), chromedp.WaitVisible(chromedp.ID("password")))
-	run("password", chromedp.SendKeys(chromedp.ID("password"), newPassword), chromedp.SendKeys(chromedp.ID("confirm"), newPassword),
-		chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("done")))
-	done, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("done")))
-	if !strings.Contains(done, "sign in with your new password") {
-		t.Fatalf("done page says %q", done)
+	run("verify", append([]chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Click(chromedp.ID("verify"))}, loaded("password")...)...)
+	run("password", append([]chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.ID("password"), newPassword), chromedp.SendKeys(chromedp.ID("confirm"), newPassword),
+		chromedp.Click(chromedp.ID("submit"))}, loaded("done")...)...)
+	done, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("done")))
+	if err != nil || !strings.Contains(done, "sign in with your new password") {
+		t.Fatalf("done page says %q (%v)", done, err)
 	}
 }
 
