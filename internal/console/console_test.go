@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"fmt"
 	"html"
@@ -368,9 +369,12 @@ func TestSignInTwoFactorsAndRoles(t *testing.T) {
 		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="mobilePhone-error"`) {
 			t.Errorf("invalid phone: %d\n%s", status, body)
 		}
-		status, body, _ = ann.post("/admin/users/carl@contoso.com/fields", url.Values{"mobilePhone": {"(425) 555-0199"}})
-		if status != http.StatusOK || !strings.Contains(body, "Saved: mobilePhone") {
-			t.Fatalf("change: %d\n%s", status, body)
+		status, body, loc := ann.post("/admin/users/carl@contoso.com/fields", url.Values{"mobilePhone": {"(425) 555-0199"}})
+		if status != http.StatusSeeOther || loc != "/admin/users/carl@contoso.com" {
+			t.Fatalf("change: %d %s\n%s", status, loc, body)
+		}
+		if _, body, _ = ann.get(loc); !strings.Contains(body, "Saved: mobilePhone") {
+			t.Fatalf("no notice after the change\n%s", body)
 		}
 		u, _ := f.st.UserByUPN(t.Context(), "carl@contoso.com")
 		if u.MobilePhone.Number != "+1 4255550199" {
@@ -386,7 +390,7 @@ func TestSignInTwoFactorsAndRoles(t *testing.T) {
 			t.Errorf("forged unlock: %d, %v", status, f.dir.unlocked)
 		}
 		status, _, _ = ann.post("/admin/users/carl@contoso.com/unlock", nil)
-		if status != http.StatusOK || len(f.dir.unlocked) != 1 || len(f.events(t, EventUserUnlocked)) != 1 {
+		if status != http.StatusSeeOther || len(f.dir.unlocked) != 1 || len(f.events(t, EventUserUnlocked)) != 1 {
 			t.Errorf("unlock: %d, %v", status, f.dir.unlocked)
 		}
 		// Sign-out ends the session.
@@ -655,9 +659,12 @@ func TestUsersFiltersAndReregister(t *testing.T) {
 		if _, body, _ := ann.get("/admin/users/ray@contoso.com"); strings.Contains(body, "firstPet") || !strings.Contains(body, "1 registered") {
 			t.Errorf("questions on the user page:\n%s", body)
 		}
-		status, body, _ := ann.post("/admin/users/ray@contoso.com/reregister", nil)
-		if status != http.StatusOK || !strings.Contains(body, "must register again") {
-			t.Fatalf("reregister: %d\n%s", status, body)
+		status, body, loc := ann.post("/admin/users/ray@contoso.com/reregister", nil)
+		if status != http.StatusSeeOther || loc != "/admin/users/ray@contoso.com" {
+			t.Fatalf("reregister: %d %s\n%s", status, loc, body)
+		}
+		if _, body, _ = ann.get(loc); !strings.Contains(body, "must register again") {
+			t.Errorf("no notice after reregister\n%s", body)
 		}
 		ray := mustUser(t, f, "ray@contoso.com")
 		if ray.SecurityQuestionsCount != 0 || ray.AuthenticationEmail != "" || ray.AuthenticationPhone != "" {
@@ -728,11 +735,14 @@ func TestSyncAndGuardApproval(t *testing.T) {
 		}
 		// Nothing is held yet: approving is refused.
 		ann.get("/admin/sync")
-		if _, body, _ := ann.post("/admin/sync/approve", nil); !strings.Contains(body, "No run is held") {
+		if status, _, loc := ann.post("/admin/sync/approve", nil); status != http.StatusSeeOther || loc != "/admin/sync" {
+			t.Errorf("approve without a held run: %d %s", status, loc)
+		}
+		if _, body, _ := ann.get("/admin/sync"); !strings.Contains(body, "No run is held") {
 			t.Errorf("approve without a held run:\n%s", body)
 		}
 		status, _, loc := ann.post("/admin/sync", nil)
-		if status != http.StatusSeeOther || loc != "/admin/sync?started=1" {
+		if status != http.StatusSeeOther || loc != "/admin/sync" {
 			t.Fatalf("sync: %d %s", status, loc)
 		}
 		f.srv.Wait()
@@ -753,6 +763,58 @@ func TestSyncAndGuardApproval(t *testing.T) {
 			if ev := f.events(t, typ); len(ev) != 1 || ev[0].Actor != "console:ann@contoso.com" {
 				t.Errorf("%s: %+v", typ, ev)
 			}
+		}
+	})
+}
+
+// Every action answers 303 to a page that shows its status line once (POST-redirect-GET): a
+// reload shows the page without the line and does not do the action again; a flash cookie not
+// set by the server shows nothing.
+func TestActionsRedirectWithFlash(t *testing.T) {
+	backends(t, func(t *testing.T, f *fixture) {
+		ann := f.browser(t)
+		ann.signIn("ann@contoso.com", "ann.private@example.net")
+		for _, tc := range []struct {
+			name, path string
+			form       url.Values
+			event      string // the action's audit event, counted: a reload adds none
+			loc, line  string
+		}{
+			{"fields", "/admin/users/carl@contoso.com/fields", url.Values{"mobilePhone": {"(425) 555-0123"}}, admin.EventUserUpdated,
+				"/admin/users/carl@contoso.com", "Saved: mobilePhone"},
+			{"fields unchanged", "/admin/users/carl@contoso.com/fields", url.Values{"mobilePhone": {"(425) 555-0123"}}, admin.EventUserUpdated,
+				"/admin/users/carl@contoso.com", "Nothing changed."},
+			{"unlock", "/admin/users/carl@contoso.com/unlock", nil, EventUserUnlocked, "/admin/users/carl@contoso.com", "Unlocked."},
+			{"reregister", "/admin/users/ann@contoso.com/reregister", nil, EventReregister, "/admin/users/ann@contoso.com", "must register again"},
+			{"sync", "/admin/sync", nil, EventSyncRequested, "/admin/sync", "The run started."},
+			{"approve without a held run", "/admin/sync/approve", nil, EventSyncApproved, "/admin/sync", "No run is held"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ann.get(tc.loc) // the page the form is on: its CSRF token
+				before := len(f.events(t, tc.event))
+				status, _, loc := ann.post(tc.path, tc.form)
+				f.srv.Wait()
+				if status != http.StatusSeeOther || loc != tc.loc {
+					t.Fatalf("POST %s: %d %q, want 303 %q", tc.path, status, loc, tc.loc)
+				}
+				after := len(f.events(t, tc.event))
+				if status, body, _ := ann.get(loc); status != http.StatusOK || !strings.Contains(body, tc.line) {
+					t.Fatalf("GET %s: %d, no %q\n%s", loc, status, tc.line, body)
+				}
+				if _, body, _ := ann.get(loc); strings.Contains(body, tc.line) {
+					t.Errorf("the reload shows %q again", tc.line)
+				}
+				if n := len(f.events(t, tc.event)); n != after || (tc.event != EventSyncApproved && tc.name != "fields unchanged" && after != before+1) {
+					t.Errorf("%s events: %d before, %d after the action, %d after the reloads", tc.event, before, after, n)
+				}
+			})
+		}
+		// A flash the server did not sign is not shown.
+		u, _ := url.Parse(f.http.URL + "/admin")
+		forged := base64.RawURLEncoding.EncodeToString([]byte(`{"n":"forged line"}`))
+		ann.c.Jar.SetCookies(u, []*http.Cookie{{Name: flashCookie, Value: forged + "." + forged, Path: "/admin"}})
+		if _, body, _ := ann.get("/admin/dashboard"); strings.Contains(body, "forged line") {
+			t.Error("a forged flash is shown")
 		}
 	})
 }

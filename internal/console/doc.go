@@ -51,6 +51,11 @@
 //	POST /admin/sync/approve             the newest run was held by the delete guard: run
 //	                                     again with the deletes allowed                admin
 //
+// Every action answers 303 (POST-redirect-GET) to the user's page, or /admin/sync for the sync
+// actions, with its status line in a short-lived signed cookie (sspr_console_flash) that the next
+// page shows once and clears: a reload neither repeats the action nor its line. A refused change
+// of fields (a value refused, a version conflict) shows the form again with its values (422, 409).
+//
 // Every console action is an audit event with the actor "console:<userPrincipalName>":
 // console.signin (outcome codeSent, ok, wrongPassword, unknownName, notMember, wrongCode, ...),
 // console.code.sent, console.signout, console.user.viewed, console.users.searched,

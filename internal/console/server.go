@@ -186,8 +186,14 @@ type page struct {
 	Data    any
 }
 
+// newPage starts a page; a GET shows the status line the action before it left (takeFlash).
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title, nav string, a *Admin) *page {
-	return &page{Title: title, Company: s.cfg.CompanyName, Nav: nav, Admin: a, CSRF: s.csrfToken(w, r)}
+	p := &page{Title: title, Company: s.cfg.CompanyName, Nav: nav, Admin: a, CSRF: s.csrfToken(w, r)}
+	if r.Method == http.MethodGet {
+		f := s.takeFlash(w, r)
+		p.Notice, p.Error = f.Notice, f.Error
+	}
+	return p
 }
 
 func (s *Server) render(w http.ResponseWriter, name string, status int, p *page) {

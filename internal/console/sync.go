@@ -9,6 +9,10 @@ import (
 	"github.com/sspr/sspr/internal/syncer"
 )
 
+// syncPath is where the sync actions lead: the runs, the one just started among them once it
+// is recorded, and the approval of a held run.
+const syncPath = Prefix + "/sync"
+
 type syncData struct {
 	Runs    []store.SyncRun
 	CanSync bool
@@ -19,14 +23,6 @@ type syncData struct {
 }
 
 func (s *Server) syncPage(w http.ResponseWriter, r *http.Request, a *Admin) {
-	notice := ""
-	if r.URL.Query().Get("started") == "1" {
-		notice = "The run started. Reload this page to see it."
-	}
-	s.showSync(w, r, a, notice, "")
-}
-
-func (s *Server) showSync(w http.ResponseWriter, r *http.Request, a *Admin, notice, errText string) {
 	runs, err := s.st.ListRuns(r.Context(), 20)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -37,7 +33,7 @@ func (s *Server) showSync(w http.ResponseWriter, r *http.Request, a *Admin, noti
 	s.syncMu.Unlock()
 	d := syncData{Runs: runs, CanSync: s.syncer != nil, Running: running, Held: len(runs) > 0 && runs[0].Status == store.RunRefused}
 	p := s.newPage(w, r, "Sync", "sync", a)
-	p.Data, p.Notice, p.Error = d, notice, errText
+	p.Data = d
 	s.render(w, "sync", http.StatusOK, p)
 }
 
@@ -45,13 +41,13 @@ func (s *Server) showSync(w http.ResponseWriter, r *http.Request, a *Admin, noti
 // Config.Context); one at a time from the console.
 func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a *Admin, opts syncer.Options, typ string) {
 	if s.syncer == nil {
-		s.showSync(w, r, a, "", "This server does not sync: no directory is configured.")
+		s.redirect(w, r, syncPath, flash{Error: "This server does not sync: no directory is configured."})
 		return
 	}
 	s.syncMu.Lock()
 	if s.syncing {
 		s.syncMu.Unlock()
-		s.showSync(w, r, a, "", "A sync run started here is still running.")
+		s.redirect(w, r, syncPath, flash{Error: "A sync run started here is still running."})
 		return
 	}
 	s.syncing = true
@@ -72,7 +68,7 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a *Admin, opts 
 			}
 		}
 	}()
-	http.Redirect(w, r, "/admin/sync?started=1", http.StatusSeeOther)
+	s.redirect(w, r, syncPath, flash{Notice: "The run started. Reload this page to see it."})
 }
 
 func (s *Server) startSync(w http.ResponseWriter, r *http.Request, a *Admin) {
@@ -88,7 +84,7 @@ func (s *Server) approveSync(w http.ResponseWriter, r *http.Request, a *Admin) {
 		return
 	}
 	if len(runs) == 0 || runs[0].Status != store.RunRefused {
-		s.showSync(w, r, a, "", "No run is held by the delete guard.")
+		s.redirect(w, r, syncPath, flash{Error: "No run is held by the delete guard."})
 		return
 	}
 	s.runSync(w, r, a, syncer.Options{Full: true, AllowDeletes: true}, EventSyncApproved)

@@ -257,7 +257,10 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request, a *Admin, stat
 		d.MobilePhone, d.OfficePhone, d.AlternateEmails, d.FieldErrors = form.MobilePhone, form.OfficePhone, form.AlternateEmails, form.FieldErrors
 	}
 	p := s.newPage(w, r, d.Stored.UserPrincipalName, "users", a)
-	p.Data, p.Notice, p.Error = d, notice, errText
+	p.Data = d
+	if notice != "" || errText != "" {
+		p.Notice, p.Error = notice, errText
+	}
 	s.render(w, "user", status, p)
 }
 
@@ -317,7 +320,7 @@ func (s *Server) setFields(w http.ResponseWriter, r *http.Request, a *Admin) {
 		c.AlternateEmails = &l
 	}
 	if c.IsZero() {
-		s.showUser(w, r, a, http.StatusOK, "Nothing changed.", "", nil)
+		s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "Nothing changed."})
 		return
 	}
 	res, err := s.admin.Update(r.Context(), s.actor(a), u.UserPrincipalName, u.Version, c)
@@ -342,7 +345,7 @@ func (s *Server) setFields(w http.ResponseWriter, r *http.Request, a *Admin) {
 	if len(res.Notes) > 0 {
 		notice += " " + strings.Join(res.Notes, " ")
 	}
-	s.showUser(w, r, a, http.StatusOK, notice, "", nil)
+	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: notice})
 }
 
 // unlock clears the account's lockout in the directory and sspr's own lock of reset after
@@ -370,10 +373,11 @@ func (s *Server) unlock(w http.ResponseWriter, r *http.Request, a *Admin) {
 	d["sspr"] = "cleared"
 	s.record(r.Context(), a, EventUserUnlocked, u.UserPrincipalName, u.ID, d)
 	if dirErr != nil {
-		s.showUser(w, r, a, http.StatusOK, "sspr's lock was cleared.", "The directory did not unlock the account ("+reasonOf(dirErr)+").", nil)
+		s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "sspr's lock was cleared.",
+			Error: "The directory did not unlock the account (" + reasonOf(dirErr) + ")."})
 		return
 	}
-	s.showUser(w, r, a, http.StatusOK, "Unlocked.", "", nil)
+	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "Unlocked."})
 }
 
 // reregister requires the user to register again: the registered authenticationPhone,
@@ -413,5 +417,5 @@ func (s *Server) reregister(w http.ResponseWriter, r *http.Request, a *Admin) {
 			return
 		}
 	}
-	s.showUser(w, r, a, http.StatusOK, "The user must register again: the registered phone, email and security questions were removed.", "", nil)
+	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "The user must register again: the registered phone, email and security questions were removed."})
 }
