@@ -41,7 +41,9 @@
 //	                                     CLI's rules (admin.Service.Update)            admin
 //	POST /admin/users/{upn}/unlock       directory unlock + sspr's failed-proof lock   admin
 //	POST /admin/users/{upn}/reregister   removes authenticationPhone, authenticationEmail
-//	                                     and the security questions                   admin
+//	                                     and the security questions, with the audit
+//	                                     event, in one transaction (store.UsersTx
+//	                                     ClearSecurityAnswers): all or nothing         admin
 //	GET  /admin/audit                    filters: since, until, user, type, actor, outcome,
 //	                                     clientIP (api.AuditQuery, as the CLI and the API);
 //	                                     50 per page

@@ -46,7 +46,6 @@ type Store interface {
 	LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
 	ClearThrottles(ctx context.Context, keys ...string) error
 	Update(ctx context.Context, fn func(store.UsersTx) error) error
-	SetSecurityAnswers(ctx context.Context, userID string, answers []store.SecurityAnswer, at time.Time) error
 	insight.Store
 	PutSnapshot(ctx context.Context, s store.Snapshot) (bool, error)
 }

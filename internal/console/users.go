@@ -382,7 +382,8 @@ func (s *Server) unlock(w http.ResponseWriter, r *http.Request, a *Admin) {
 
 // reregister requires the user to register again: the registered authenticationPhone,
 // authenticationEmail and security questions are removed (the directory's values stay), so the
-// next visit to /register starts afresh. One audit event says what was removed.
+// next visit to /register starts afresh: one transaction with the audit event that says what was
+// removed, so that a failure leaves the registration whole.
 func (s *Server) reregister(w http.ResponseWriter, r *http.Request, a *Admin) {
 	upn := r.PathValue("upn")
 	ctx := r.Context()
@@ -399,6 +400,9 @@ func (s *Server) reregister(w http.ResponseWriter, r *http.Request, a *Admin) {
 		if err := tx.UpdateUser(ctx, &cur); err != nil {
 			return err
 		}
+		if err := tx.ClearSecurityAnswers(ctx, cur.ID); err != nil {
+			return err
+		}
 		u = cur
 		return tx.AppendAudit(ctx, &store.AuditEvent{Time: now, Type: EventReregister, Actor: a.Actor(), UserID: cur.ID,
 			UserPrincipalName: cur.UserPrincipalName, ClientIP: a.Client.IP, UserAgent: truncate(a.Client.UserAgent, 256), Details: d})
@@ -410,12 +414,6 @@ func (s *Server) reregister(w http.ResponseWriter, r *http.Request, a *Admin) {
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
-	}
-	if u.SecurityQuestionsCount > 0 {
-		if err := s.st.SetSecurityAnswers(ctx, u.ID, nil, now); err != nil {
-			s.fail(w, r, a, err)
-			return
-		}
 	}
 	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "The user must register again: the registered phone, email and security questions were removed."})
 }

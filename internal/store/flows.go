@@ -21,6 +21,11 @@ type UsersTx interface {
 	UpdateUser(ctx context.Context, u *User) error
 	// DeleteUser removes the user and everything that belongs to it (answers, sessions, codes).
 	DeleteUser(ctx context.Context, id string) error
+	// ClearSecurityAnswers removes the user's security answers and sets the questions' count to 0
+	// and their registration date to none, in the transaction (with UpdateUser: a required
+	// re-registration is one write). Version and UpdatedAt stay. ErrNotFound when there is no
+	// such user.
+	ClearSecurityAnswers(ctx context.Context, userID string) error
 	// AppendAudit records an event in the same transaction.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 }

@@ -148,6 +148,26 @@ func (x *usersTx) DeleteUser(ctx context.Context, id string) error {
 	return oneRow(ctx, tag, err, "delete user "+id)
 }
 
+// ClearSecurityAnswers removes the user's answers, with the questions' count and date, in the
+// transaction.
+func (x *usersTx) ClearSecurityAnswers(ctx context.Context, userID string) error {
+	if err := x.usable(); err != nil {
+		return fmt.Errorf("clear security answers: %w", err)
+	}
+	uid, err := parseUserID(userID)
+	if err != nil {
+		return fmt.Errorf("clear security answers: %w", err)
+	}
+	tag, err := x.tx.Exec(ctx, `UPDATE users SET security_questions_count = 0, security_questions_registered_at = NULL WHERE id = $1`, uid)
+	if err := oneRow(ctx, tag, err, "clear security answers of "+userID); err != nil {
+		return err
+	}
+	if _, err := x.tx.Exec(ctx, `DELETE FROM security_answers WHERE user_id = $1`, uid); err != nil {
+		return fmt.Errorf("clear security answers of %s: %w", userID, withCtx(ctx, err))
+	}
+	return nil
+}
+
 // AppendAudit records e in the transaction: it is kept only if the transaction commits. It is
 // inserted, and e.ID, e.Seq and e.Hash set, just before the commit (see pendingAudit).
 func (x *usersTx) AppendAudit(ctx context.Context, e *store.AuditEvent) error {

@@ -97,6 +97,28 @@ func (x usersTx) DeleteUser(ctx context.Context, id string) error {
 	return nil
 }
 
+// ClearSecurityAnswers removes the user's answers, with the questions' count and date, in the
+// transaction.
+func (x usersTx) ClearSecurityAnswers(ctx context.Context, userID string) error {
+	if _, err := x.t.short(ctx); err != nil {
+		return fmt.Errorf("clear security answers: %w", err)
+	}
+	c := wconn{x.t.w}
+	res, err := c.exec(`UPDATE users SET security_questions_count = 0, security_questions_registered_at = NULL WHERE id = ?`, userID)
+	if err != nil {
+		return fmt.Errorf("clear security answers of %s: %w", userID, x.t.fail(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("clear security answers of %s: %w", userID, x.t.fail(err))
+	} else if n == 0 {
+		return fmt.Errorf("clear security answers of %s: %w", userID, store.ErrNotFound)
+	}
+	if _, err := c.exec(`DELETE FROM security_answers WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("clear security answers of %s: %w", userID, x.t.fail(err))
+	}
+	return nil
+}
+
 // AppendAudit records e in the transaction: it is kept only if the transaction commits.
 func (x usersTx) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	if _, err := x.t.short(ctx); err != nil {

@@ -45,6 +45,7 @@ var flowTests = []struct {
 	{"Outbox", testOutbox},
 	{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
 	{"Answers", testAnswers},
+	{"ClearAnswersInUpdate", testClearAnswersInUpdate},
 	{"AnswersSurviveStaleWrites", testAnswersSurviveStaleWrites},
 	{"FlowsContextCancelled", testFlowsContextCancelled},
 }
@@ -1401,6 +1402,78 @@ func testAnswers(t *testing.T, s store.Store) {
 	}
 	if got, err := s.SecurityAnswers(ctx, other.ID); err != nil || len(got) != 1 {
 		t.Errorf("the other user's answers: %+v, %v", got, err)
+	}
+}
+
+// testClearAnswersInUpdate: a required re-registration (the console) removes the registered
+// phone and email (UpdateUser) and the security answers (ClearSecurityAnswers) in one
+// transaction: all of it is undone when the transaction is, and another user's answers stay.
+func testClearAnswersInUpdate(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	in := cloudUser("alice@example.com", "Alice")
+	in.AuthenticationPhone, in.AuthenticationEmail = "+14255550100", "alice.private@example.net"
+	u := createUser(t, s, in)
+	other := createUser(t, s, cloudUser("bob@example.com", "Bob"))
+	answers := []store.SecurityAnswer{{QuestionKey: "pet", Hash: "h1"}, {QuestionKey: "city", Hash: "h2"}}
+	for _, id := range []string{u.ID, other.ID} {
+		if err := s.SetSecurityAnswers(ctx, id, answers, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reregister := func(fail error) error {
+		return s.Update(ctx, func(tx store.UsersTx) error {
+			cur, err := tx.UserByID(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			cur.AuthenticationPhone, cur.AuthenticationEmail = "", ""
+			if err := tx.UpdateUser(ctx, &cur); err != nil {
+				return err
+			}
+			if err := tx.ClearSecurityAnswers(ctx, cur.ID); err != nil {
+				return err
+			}
+			if err := tx.AppendAudit(ctx, &store.AuditEvent{Time: t0, Type: "test.reregister", UserID: cur.ID}); err != nil {
+				return err
+			}
+			return fail
+		})
+	}
+	state := func() (store.User, []store.SecurityAnswer) {
+		t.Helper()
+		got, err := s.UserByUPN(ctx, u.UserPrincipalName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := s.SecurityAnswers(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, a
+	}
+	undo := errors.New("undo")
+	if err := reregister(undo); !errors.Is(err, undo) {
+		t.Fatalf("Update = %v, want fn's error", err)
+	}
+	got, a := state()
+	if got.AuthenticationPhone == "" || got.AuthenticationEmail == "" || got.SecurityQuestionsCount != 2 ||
+		got.SecurityQuestionsRegisteredAt == nil || !slices.Equal(a, answers) || got.Version != u.Version {
+		t.Errorf("after a rolled-back re-registration: %+v, answers %+v", got, a)
+	}
+	if err := reregister(nil); err != nil {
+		t.Fatal(err)
+	}
+	got, a = state()
+	if got.AuthenticationPhone != "" || got.AuthenticationEmail != "" || got.SecurityQuestionsCount != 0 ||
+		got.SecurityQuestionsRegisteredAt != nil || len(a) != 0 || got.Version != u.Version+1 {
+		t.Errorf("after the re-registration: %+v, answers %+v", got, a)
+	}
+	if a, err := s.SecurityAnswers(ctx, other.ID); err != nil || !slices.Equal(a, answers) {
+		t.Errorf("the other user's answers: %+v, %v", a, err)
+	}
+	for _, id := range []string{"00000000-0000-4000-8000-000000000000", "nobody"} {
+		err := s.Update(ctx, func(tx store.UsersTx) error { return tx.ClearSecurityAnswers(ctx, id) })
+		wantErr(t, "ClearSecurityAnswers("+id+")", err, store.ErrNotFound)
 	}
 }
 
