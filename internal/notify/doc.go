@@ -4,7 +4,8 @@
 //
 //	web flow ──► Outbox.Send(Message) ──► validate (channel, To: email address | E.164)
 //	          ──► Sealer: Body sealed (AES-256-GCM, key = HKDF-SHA-256(server secret,
-//	              "sspr outbox v1"), bound to channel and To); To and Subject stay clear
+//	              "sspr outbox v1"), bound to channel and To); To, Subject and Language
+//	              (the tag the text is in; voice calls are spoken in it) stay clear
 //	          ──► Queue.Enqueue (store.Outbox) ── status queued, due now
 //	          ──► Worker.Notify() (or the next poll, every second)
 //

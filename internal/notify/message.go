@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -24,7 +25,11 @@ const (
 const (
 	MaxSubjectRunes = 255
 	MaxBodyBytes    = 64 << 10
+	MaxLanguageLen  = 35
 )
+
+// languageRe is the shape of a BCP 47 tag: letters, then subtags of letters and digits.
+var languageRe = regexp.MustCompile(`^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$`)
 
 // Message is one email, SMS or voice call, in clear, as the web flows write it and a Channel
 // delivers it.
@@ -33,6 +38,10 @@ type Message struct {
 	To      string // an email address, or an E.164 number "+14255550100" for sms and voice
 	Subject string // email only; kept in clear in the outbox, so never put a code in it
 	Body    string // sealed in the outbox; may hold a one-time code
+	// Language is the BCP 47 tag the text is written in ("ar", "de"; "" when unknown): a voice
+	// channel speaks the call in it (twilio: <Say language>), a webhook passes it on; email
+	// and SMS ignore it. Kept in clear in the outbox: it holds no secret.
+	Language string
 	// IdempotencyKey names the message across delivery attempts and instances (the worker
 	// sets it from the outbox row: IdempotencyKey): a provider that sees it twice, because an
 	// instance died between sending and recording, can drop the second. It holds no secret.
@@ -97,6 +106,9 @@ func (m Message) Validate() error {
 		if unicode.IsControl(r) {
 			return fmt.Errorf("%w: subject holds a control character (line break?)", ErrInvalidMessage)
 		}
+	}
+	if m.Language != "" && (len(m.Language) > MaxLanguageLen || !languageRe.MatchString(m.Language)) {
+		return fmt.Errorf("%w: language %q is not a language tag such as ar or de-CH", ErrInvalidMessage, truncate(m.Language, 16))
 	}
 	switch {
 	case strings.TrimSpace(m.Body) == "":

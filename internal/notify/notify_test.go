@@ -134,6 +134,42 @@ func TestDeliveredOnce(t *testing.T) {
 	}
 }
 
+// TestLanguageCarried: the message's language is kept in the outbox (in clear, beside the
+// sealed body) and handed to the channel with the body; a message without one has none.
+func TestLanguageCarried(t *testing.T) {
+	ch := &channel{}
+	e := newEnv(t, map[string]notify.Channel{"voice": ch, "sms": ch}, notify.WorkerOptions{})
+	tests := []struct {
+		name string
+		m    notify.Message
+	}{
+		{"arabic voice", notify.Message{Channel: "voice", To: phone, Body: "رمزك هو " + code, Language: "ar"}},
+		{"german sms", notify.Message{Channel: "sms", To: phone, Body: "Ihr Code " + code, Language: "de"}},
+		{"none", notify.Message{Channel: "voice", To: phone, Body: "Your code " + code}},
+	}
+	ids := map[string]int64{}
+	for _, tt := range tests {
+		ids[tt.name] = e.send(t, tt.m)
+	}
+	if d, f := e.deliver(t); d != len(tests) || f != 0 {
+		t.Fatalf("DeliverDue = %d delivered, %d failed; want %d, 0", d, f, len(tests))
+	}
+	got := map[string]notify.Message{}
+	for _, m := range ch.messages() {
+		got[m.Body] = m
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if g := got[tt.m.Body]; g.Language != tt.m.Language || g.Channel != tt.m.Channel {
+				t.Errorf("channel got %+v, want language %q", g, tt.m.Language)
+			}
+			if sm := e.q.message(ids[tt.name]); sm.Language != tt.m.Language {
+				t.Errorf("outbox row language %q, want %q", sm.Language, tt.m.Language)
+			}
+		})
+	}
+}
+
 func TestRetriedWithBackoff(t *testing.T) {
 	fail := true
 	ch := &channel{fn: func(context.Context, notify.Message) error {
@@ -494,6 +530,9 @@ func TestSendValidates(t *testing.T) {
 		{"subject injection", notify.Message{Channel: "email", To: "alice@example.com", Subject: "a\r\nBcc: x@example.com", Body: "x"}, notify.ErrInvalidMessage, "control character"},
 		{"empty body", notify.Message{Channel: "sms", To: phone, Body: " \n"}, notify.ErrInvalidMessage, "empty body"},
 		{"huge body", notify.Message{Channel: "sms", To: phone, Body: strings.Repeat("x", notify.MaxBodyBytes+1)}, notify.ErrInvalidMessage, "longer"},
+		{"language not a tag", notify.Message{Channel: "voice", To: phone, Body: "x", Language: `ar"><Play>`}, notify.ErrInvalidMessage, "language"},
+		{"language with space", notify.Message{Channel: "voice", To: phone, Body: "x", Language: "de CH"}, notify.ErrInvalidMessage, "language"},
+		{"language too long", notify.Message{Channel: "voice", To: phone, Body: "x", Language: "en" + strings.Repeat("-abcdefgh", 4)}, notify.ErrInvalidMessage, "language"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -511,8 +550,8 @@ func TestSendValidates(t *testing.T) {
 	}
 	for _, m := range []notify.Message{
 		{Channel: "sms", To: "+4917612345678", Body: "x"},
-		{Channel: "voice", To: "+12345678", Body: "x"},
-		{Channel: "email", To: "zoë@example.com", Subject: "Réinitialisation", Body: "x"},
+		{Channel: "voice", To: "+12345678", Body: "x", Language: "ar"},
+		{Channel: "email", To: "zoë@example.com", Subject: "Réinitialisation", Body: "x", Language: "fr-CA"},
 	} {
 		if _, err := e.outbox.Send(t.Context(), m); err != nil {
 			t.Errorf("Send(%+v) = %v", m, err)

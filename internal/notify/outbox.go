@@ -54,6 +54,7 @@ func (o *Outbox) Send(ctx context.Context, m Message) (int64, error) {
 		To:            m.To,
 		Subject:       m.Subject,
 		Body:          body,
+		Language:      m.Language,
 		Status:        store.MessageQueued,
 		NextAttemptAt: now,
 		CreatedAt:     now,

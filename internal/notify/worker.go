@@ -208,7 +208,7 @@ func (w *Worker) DeliverDue(ctx context.Context) (delivered, failed int, err err
 // record the attempt.
 func (w *Worker) deliver(ctx context.Context, sm store.Message) (sent bool, err error) {
 	attempt := sm.Attempts + 1
-	m := Message{Channel: sm.Channel, To: sm.To, Subject: sm.Subject, IdempotencyKey: IdempotencyKey(sm)}
+	m := Message{Channel: sm.Channel, To: sm.To, Subject: sm.Subject, Language: sm.Language, IdempotencyKey: IdempotencyKey(sm)}
 	log := w.log.With("messageID", sm.ID, "channel", sm.Channel, "to", MaskDestination(sm.Channel, sm.To), "attempt", attempt)
 	label := metricChannel(sm.Channel)
 

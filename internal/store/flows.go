@@ -263,6 +263,7 @@ type Message struct {
 	To            string
 	Subject       string
 	Body          []byte
+	Language      string // BCP 47 tag the text is in ("ar", "de-CH"); "" when unknown
 	Status        MessageStatus
 	Attempts      int
 	NextAttemptAt time.Time

@@ -32,7 +32,7 @@ const (
 //	authTokenFile: /run/secrets/twilio-token
 //	from: "+14255550199"               # E.164 number, or a messaging service SID "MG..." (SMS only)
 //	voiceFrom: "+14255550199"          # caller ID for calls; default from (required when from is "MG...")
-//	voiceLanguage: en-US               # <Say language=...>; default en-US
+//	voiceLanguage: en-US               # <Say language=...> of calls in no known language; default en-US
 type Config struct {
 	BaseURL       string `yaml:"baseURL"`
 	AccountSID    string `yaml:"accountSID"`
@@ -144,7 +144,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			return notify.Permanent(fmt.Errorf("twilio: voice calls need a caller number: set voiceFrom (from is a messaging service)"))
 		}
 		form.Set("From", from)
-		form.Set("Twiml", TwiML(c.cfg.VoiceLanguage, m.Body))
+		form.Set("Twiml", TwiML(SayLanguage(m.Language, c.cfg.VoiceLanguage), m.Body))
 	default:
 		return notify.Permanent(fmt.Errorf("twilio: cannot send %q messages, only sms and voice", m.Channel))
 	}
@@ -181,6 +181,42 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		return err
 	}
 	return notify.Permanent(err)
+}
+
+// sayLanguages are the <Say language> values of the languages sspr speaks (package i18n), as
+// Twilio's text-to-speech documents them: language-locale pairs, and "arb" (Modern Standard
+// Arabic) for Arabic.
+var sayLanguages = map[string]string{
+	"en": "en-US",
+	"de": "de-DE",
+	"fr": "fr-FR",
+	"es": "es-ES",
+	"ar": "arb",
+}
+
+// SayLanguage is the <Say language> of a call whose text is in lang (a BCP 47 tag, the
+// message's): configured (voiceLanguage) when lang is empty, unknown, or the same language as
+// configured (an "en-GB" or "fr-CA" configured keeps its accent); else the Twilio value of
+// lang's language.
+//
+//	SayLanguage("ar", "en-US") == "arb"
+//	SayLanguage("fr", "fr-CA") == "fr-CA"
+//	SayLanguage("", "en-GB") == "en-GB"
+func SayLanguage(lang, configured string) string {
+	base := primary(lang)
+	if base == "" || base == primary(configured) {
+		return configured
+	}
+	if say, ok := sayLanguages[base]; ok {
+		return say
+	}
+	return configured
+}
+
+// primary is the lower-case primary language subtag of tag ("de-CH" → "de").
+func primary(tag string) string {
+	base, _, _ := strings.Cut(tag, "-")
+	return strings.ToLower(base)
 }
 
 // TwiML returns the instructions of a call that says body (see notify.VoiceText) in language.

@@ -110,6 +110,15 @@ func TestSendDelivers(t *testing.T) {
 			"/2010-04-01/Accounts/" + sid + "/Calls.json",
 			url.Values{"To": {"+14255550100"}, "From": {"+14255550199"},
 				"Twiml": {`<Response><Say language="en-US">` + say + `</Say></Response>`}}},
+		{"voice in arabic", "+14255550199", "",
+			notify.Message{Channel: "voice", To: "+14255550100", Body: "رمز التحقق هو " + code, Language: "ar"},
+			"/2010-04-01/Accounts/" + sid + "/Calls.json",
+			url.Values{"To": {"+14255550100"}, "From": {"+14255550199"},
+				"Twiml": {`<Response><Say language="arb">رمز التحقق هو 4, 8, 2, 9, 1, 3. رمز التحقق هو 4, 8, 2, 9, 1, 3.</Say></Response>`}}},
+		{"sms in arabic: no language parameter", "+14255550199", "",
+			notify.Message{Channel: "sms", To: "+14255550100", Body: "رمز " + code, Language: "ar"},
+			"/2010-04-01/Accounts/" + sid + "/Messages.json",
+			url.Values{"To": {"+14255550100"}, "From": {"+14255550199"}, "Body": {"رمز " + code}}},
 		{"voice from voiceFrom, escaped", "MG0123456789abcdef0123456789abcdef", "+14255550198",
 			notify.Message{Channel: "voice", To: "+14255550100", Body: "Code <" + code + "> & \"more\""},
 			"/2010-04-01/Accounts/" + sid + "/Calls.json",
@@ -230,6 +239,53 @@ func TestTwiML(t *testing.T) {
 	want := `<Response><Say language="fr-FR">Code: 1, 2 3, 4. Code: 1, 2 3, 4.</Say></Response>`
 	if got != want {
 		t.Errorf("TwiML = %q, want %q", got, want)
+	}
+}
+
+func TestSayLanguage(t *testing.T) {
+	tests := []struct {
+		lang, configured, want string
+	}{
+		{"", "en-US", "en-US"},
+		{"", "en-GB", "en-GB"},
+		{"en", "en-US", "en-US"},
+		{"en", "en-GB", "en-GB"},    // the configured accent of the same language
+		{"fr", "fr-CA", "fr-CA"},    // idem
+		{"fr-CA", "en-US", "fr-FR"}, // the language's Twilio value, not the region
+		{"de", "en-US", "de-DE"},
+		{"de-CH", "en-GB", "de-DE"},
+		{"es", "en-US", "es-ES"},
+		{"ar", "en-US", "arb"},
+		{"AR", "de-DE", "arb"},
+		{"ja", "en-GB", "en-GB"},       // a language sspr does not speak: the configured one
+		{"x-pseudo", "en-US", "en-US"}, // the pseudo-locale
+	}
+	for _, tt := range tests {
+		if got := twilio.SayLanguage(tt.lang, tt.configured); got != tt.want {
+			t.Errorf("SayLanguage(%q, %q) = %q, want %q", tt.lang, tt.configured, got, tt.want)
+		}
+	}
+}
+
+// TestVoiceLanguagePerMessage: the configured voiceLanguage is the fallback, each call is
+// spoken in its message's language.
+func TestVoiceLanguagePerMessage(t *testing.T) {
+	p := newProvider(t, http.StatusCreated, created)
+	c := newChannel(t, twilio.Config{BaseURL: p.URL, AccountSID: sid, AuthToken: token, From: "+14255550199", VoiceLanguage: "en-GB"})
+	for _, lang := range []string{"de", "", "ar", "es", "fr", "en"} {
+		if err := send(t, c, notify.Message{Channel: "voice", To: "+14255550100", Body: "Code " + code, Language: lang}); err != nil {
+			t.Fatalf("Send(%q): %v", lang, err)
+		}
+	}
+	var got []string
+	for _, r := range p.requests() {
+		twiml := r.Form.Get("Twiml")
+		_, rest, _ := strings.Cut(twiml, `<Say language="`)
+		lang, _, _ := strings.Cut(rest, `"`)
+		got = append(got, lang)
+	}
+	if want := []string{"de-DE", "en-GB", "arb", "es-ES", "fr-FR", "en-GB"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("<Say language> of the calls = %q, want %q", got, want)
 	}
 }
 

@@ -74,6 +74,9 @@ type Payload struct {
 	Subject string `json:"subject,omitempty"` // email only
 	Body    string `json:"body"`
 	Say     string `json:"say,omitempty"` // voice only: the text to speak (notify.VoiceText)
+	// Language is the BCP 47 tag the text is in ("ar", "de"), for the gateway to pick a voice;
+	// absent when unknown.
+	Language string `json:"language,omitempty"`
 }
 
 // Channel posts messages to a webhook. Safe for concurrent use.
@@ -98,7 +101,7 @@ func New(cfg Config) (*Channel, error) {
 
 // Send posts m.
 func (c *Channel) Send(ctx context.Context, m notify.Message) error {
-	p := Payload{Channel: m.Channel, To: m.To, Body: m.Body}
+	p := Payload{Channel: m.Channel, To: m.To, Body: m.Body, Language: m.Language}
 	switch m.Channel {
 	case notify.ChannelSMS:
 	case notify.ChannelVoice:

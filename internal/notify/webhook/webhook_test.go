@@ -79,6 +79,10 @@ func TestSendDelivers(t *testing.T) {
 			"Bearer s3cret", `{"channel":"sms","to":"+14255550100","body":"Your code is 482913"}`},
 		{"voice with custom header", "X-Api-Key", notify.Message{Channel: "voice", To: "+14255550100", Body: "Your code is " + code},
 			"Bearer s3cret", `{"channel":"voice","to":"+14255550100","body":"Your code is 482913","say":"Your code is 4, 8, 2, 9, 1, 3. Your code is 4, 8, 2, 9, 1, 3."}`},
+		{"voice in arabic", "", notify.Message{Channel: "voice", To: "+14255550100", Body: "رمزك " + code, Language: "ar"},
+			"Bearer s3cret", `{"channel":"voice","to":"+14255550100","body":"رمزك 482913","say":"رمزك 4, 8, 2, 9, 1, 3. رمزك 4, 8, 2, 9, 1, 3.","language":"ar"}`},
+		{"sms in german", "", notify.Message{Channel: "sms", To: "+14255550100", Body: "Ihr Code " + code, Language: "de"},
+			"Bearer s3cret", `{"channel":"sms","to":"+14255550100","body":"Ihr Code 482913","language":"de"}`},
 		{"email", "", notify.Message{Channel: "email", To: "alice@example.com", Subject: "Zoë's code", Body: "<" + code + ">"},
 			"Bearer s3cret", `{"channel":"email","to":"alice@example.com","subject":"Zoë's code","body":"\u003c482913\u003e"}`},
 	}

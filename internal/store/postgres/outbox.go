@@ -15,7 +15,7 @@ import (
 )
 
 const messageColumns = `id, channel, recipient, subject, body, status, attempts, next_attempt_at,
-	lease_until, created_at, sent_at, last_error`
+	lease_until, created_at, sent_at, last_error, language`
 
 func scanMessage(row pgx.Row) (store.Message, error) {
 	var (
@@ -24,7 +24,7 @@ func scanMessage(row pgx.Row) (store.Message, error) {
 		lease  *time.Time
 	)
 	if err := row.Scan(&m.ID, &m.Channel, &m.To, &m.Subject, &m.Body, &status, &m.Attempts, &m.NextAttemptAt,
-		&lease, &m.CreatedAt, &m.SentAt, &m.LastError); err != nil {
+		&lease, &m.CreatedAt, &m.SentAt, &m.LastError, &m.Language); err != nil {
 		return store.Message{}, err
 	}
 	if len(m.Body) == 0 {
@@ -54,8 +54,8 @@ func (s *Store) Enqueue(ctx context.Context, m *store.Message) error {
 	}
 	var id int64
 	if err := s.pool.QueryRow(ctx, `INSERT INTO outbox_messages (channel, recipient, subject, body, status,
-		attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6) RETURNING id`,
-		m.Channel, m.To, m.Subject, bytes0(m.Body), next, created).Scan(&id); err != nil {
+		attempts, next_attempt_at, created_at, language) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7) RETURNING id`,
+		m.Channel, m.To, m.Subject, bytes0(m.Body), next, created, m.Language).Scan(&id); err != nil {
 		return fmt.Errorf("enqueue %s: %w", m.Channel, withCtx(ctx, err))
 	}
 	m.ID, m.Status, m.Attempts, m.NextAttemptAt, m.LeaseUntil = id, store.MessageQueued, 0, next, time.Time{}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // ErrInUse: a process has the store open, so it may not be replaced.
@@ -42,19 +43,25 @@ func openRaw(path string, readOnly bool) (*sql.DB, error) {
 }
 
 // SchemaVersion returns the highest migration applied to the SQLite database at path (0: none),
-// without migrating it, and how many migrations this build knows.
+// without migrating it, and the highest migration this build knows (numbers may have gaps:
+// they are reserved per feature).
 func SchemaVersion(ctx context.Context, path string) (have, want int, err error) {
 	files, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return 0, 0, err
 	}
+	for _, f := range files {
+		if v, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(f, "migrations/"), "_", 2)[0]); err == nil {
+			want = max(want, v)
+		}
+	}
 	db, err := openRaw(path, true)
 	if err != nil {
-		return 0, len(files), fmt.Errorf("sqlite: %w", err)
+		return 0, want, fmt.Errorf("sqlite: %w", err)
 	}
 	defer db.Close()
 	have, err = schemaVersion(ctx, db)
-	return have, len(files), err
+	return have, want, err
 }
 
 func schemaVersion(ctx context.Context, db *sql.DB) (int, error) {

@@ -13,7 +13,7 @@ import (
 )
 
 const messageColumns = `id, channel, recipient, subject, body, status, attempts, next_attempt_at,
-	lease_until, created_at, sent_at, last_error`
+	lease_until, created_at, sent_at, last_error, language`
 
 func scanMessage(sc scanner) (store.Message, error) {
 	var (
@@ -23,7 +23,7 @@ func scanMessage(sc scanner) (store.Message, error) {
 		lease, sent   sql.NullInt64
 	)
 	if err := sc.Scan(&m.ID, &m.Channel, &m.To, &m.Subject, &m.Body, &status, &m.Attempts, &next,
-		&lease, &created, &sent, &m.LastError); err != nil {
+		&lease, &created, &sent, &m.LastError, &m.Language); err != nil {
 		return store.Message{}, err
 	}
 	if len(m.Body) == 0 {
@@ -54,8 +54,8 @@ func (s *Store) Enqueue(ctx context.Context, m *store.Message) error {
 	var id int64
 	err := s.wr.write(ctx, func(c wconn) error {
 		res, err := c.exec(`INSERT INTO outbox_messages (channel, recipient, subject, body, status,
-			attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'queued', 0, ?, ?)`,
-			m.Channel, m.To, m.Subject, blob(m.Body), micros(next), micros(created))
+			attempts, next_attempt_at, created_at, language) VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)`,
+			m.Channel, m.To, m.Subject, blob(m.Body), micros(next), micros(created), m.Language)
 		if err != nil {
 			return err
 		}

@@ -123,7 +123,7 @@ var tables = []table{
 	{name: "throttle_events", identity: true, columns: cols(`id:int key:text at:time`)},
 	{name: "throttle_locks", columns: cols(`key:text locked_until:time`)},
 	{name: "outbox_messages", identity: true, columns: cols(`id:int channel:text recipient:text subject:text body:bytes
-		status:text attempts:int next_attempt_at:time lease_until:time? created_at:time sent_at:time? last_error:text`)},
+		status:text attempts:int next_attempt_at:time lease_until:time? created_at:time sent_at:time? last_error:text language:text`)},
 	{name: "outbox_attempts", identity: true, columns: cols(`id:int message_id:int at:time duration_ns:int error:text`)},
 }
 

@@ -1161,8 +1161,9 @@ func testOutbox(t *testing.T, s store.Store) {
 	if !mail.NextAttemptAt.Equal(mail.CreatedAt) {
 		t.Errorf("after Enqueue with zero NextAttemptAt: %+v, want due at creation", mail)
 	}
-	sms := store.Message{Channel: "sms", To: "+33 612345678", Body: []byte("sealed"), CreatedAt: t0, NextAttemptAt: t0}
-	later := store.Message{Channel: "voice", To: "+33 612345678", Body: []byte("later"), CreatedAt: t0, NextAttemptAt: t0.Add(time.Hour)}
+	// Language round-trips: a voice call is spoken in it.
+	sms := store.Message{Channel: "sms", To: "+33 612345678", Body: []byte("sealed"), Language: "fr", CreatedAt: t0, NextAttemptAt: t0}
+	later := store.Message{Channel: "voice", To: "+33 612345678", Body: []byte("later"), Language: "ar", CreatedAt: t0, NextAttemptAt: t0.Add(time.Hour)}
 	for _, m := range []*store.Message{&sms, &later} {
 		if err := s.Enqueue(ctx, m); err != nil {
 			t.Fatal(err)
@@ -1188,8 +1189,9 @@ func testOutbox(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatalf("ClaimMessages: %v", err)
 	}
-	if len(claimed) != 1 || claimed[0].ID != sms.ID || string(claimed[0].Body) != "sealed" || !claimed[0].LeaseUntil.Equal(now.Add(time.Minute)) {
-		t.Fatalf("ClaimMessages at t0 = %+v, want the sms with its body and lease", claimed)
+	if len(claimed) != 1 || claimed[0].ID != sms.ID || string(claimed[0].Body) != "sealed" || claimed[0].Language != "fr" ||
+		!claimed[0].LeaseUntil.Equal(now.Add(time.Minute)) {
+		t.Fatalf("ClaimMessages at t0 = %+v, want the sms with its body, language and lease", claimed)
 	}
 	// Not again before the lease ends; again after.
 	if l, err := s.ClaimMessages(ctx, now.Add(30*time.Second), now.Add(2*time.Minute), 10); err != nil || len(l) != 0 {

@@ -55,7 +55,7 @@ func check(t *testing.T, s store.Store) {
 	if tok, err := s.TokenByHash(ctx, bytes.Repeat([]byte{0xab}, 32)); err != nil || tok.Name != "monitoring" {
 		t.Errorf("token %+v (%v)", tok, err)
 	}
-	if m, err := s.Message(ctx, 1); err != nil || m.Status != store.MessageQueued || string(m.Body) != "sealed" {
+	if m, err := s.Message(ctx, 1); err != nil || m.Status != store.MessageQueued || string(m.Body) != "sealed" || m.Language != "" {
 		t.Errorf("message %+v (%v)", m, err)
 	}
 	if until, err := s.LockedUntil(ctx, "user:"+alice.ID, t0); err != nil || until.IsZero() {
