@@ -242,6 +242,9 @@ type Throttles interface {
 	Lock(ctx context.Context, key string, until time.Time) error
 	// LockedUntil returns when key's lock ends, or the zero time when it is not locked at now.
 	LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
+	// Locked calls fn, in key order, for every key that starts with prefix and is locked at now,
+	// with when its lock ends: the few locks of many keys in one read (the console's users list).
+	Locked(ctx context.Context, prefix string, now time.Time, fn func(key string, until time.Time) error) error
 	// ClearThrottles removes the events and locks of these keys.
 	ClearThrottles(ctx context.Context, keys ...string) error
 }

@@ -114,6 +114,30 @@ func (s *Store) Lock(ctx context.Context, key string, until time.Time) error {
 	return nil
 }
 
+// Locked calls fn for every key with the prefix locked at now, in key order.
+func (s *Store) Locked(ctx context.Context, prefix string, now time.Time, fn func(key string, until time.Time) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT key, locked_until FROM throttle_locks
+		WHERE locked_until > $1 AND starts_with(key, $2) ORDER BY key COLLATE "C"`, ts(now), prefix)
+	if err != nil {
+		return fmt.Errorf("throttle locks: %w", withCtx(ctx, err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var until time.Time
+		if err := rows.Scan(&key, &until); err != nil {
+			return fmt.Errorf("throttle locks: %w", err)
+		}
+		if err := fn(key, until.UTC()); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("throttle locks: %w", withCtx(ctx, err))
+	}
+	return nil
+}
+
 // LockedUntil returns when key's lock ends, or the zero time when it is not locked at now.
 func (s *Store) LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error) {
 	var until time.Time

@@ -139,6 +139,30 @@ func (s *Store) LockedUntil(ctx context.Context, key string, now time.Time) (tim
 	return fromMicros(until), nil
 }
 
+// Locked calls fn for every key with the prefix locked at now, in key order.
+func (s *Store) Locked(ctx context.Context, prefix string, now time.Time, fn func(key string, until time.Time) error) error {
+	rows, err := s.readRows(ctx, `SELECT key, locked_until FROM throttle_locks
+		WHERE locked_until > ? AND substr(key, 1, length(?)) = ? ORDER BY key`, micros(now), prefix, prefix)
+	if err != nil {
+		return fmt.Errorf("throttle locks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var until int64
+		if err := rows.Scan(&key, &until); err != nil {
+			return fmt.Errorf("throttle locks: %w", err)
+		}
+		if err := fn(key, fromMicros(until)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("throttle locks: %w", err)
+	}
+	return nil
+}
+
 // ClearThrottles removes the events and locks of these keys, in one transaction.
 func (s *Store) ClearThrottles(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {

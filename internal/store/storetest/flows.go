@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -981,6 +982,40 @@ func testThrottles(t *testing.T, s store.Store) {
 	}
 	if until := locked("ip:192.0.2.2", t0); !until.Equal(end) {
 		t.Errorf("another key's lock after ClearThrottles: %v", until)
+	}
+
+	// Locked: the keys with a prefix locked now, in key order; a prefix is no pattern.
+	for key, until := range map[string]time.Time{"u:2:failed": end, "u:1:failed": t0.Add(time.Minute), "u:3:failed": t0, "x:u:4": end} {
+		if err := s.Lock(ctx, key, until); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		prefix string
+		want   string
+	}{
+		{"u:", "u:1:failed " + t0.Add(time.Minute).Format(time.RFC3339) + ",u:2:failed " + end.Format(time.RFC3339)},
+		{"u:2", "u:2:failed " + end.Format(time.RFC3339)},
+		{"u:%", ""},
+		{"_:", ""},
+		{"", "ip:192.0.2.2 " + end.Format(time.RFC3339) + ",u:1:failed " + t0.Add(time.Minute).Format(time.RFC3339) +
+			",u:2:failed " + end.Format(time.RFC3339) + ",x:u:4 " + end.Format(time.RFC3339)},
+	} {
+		var got []string
+		err := s.Locked(ctx, tc.prefix, t0, func(key string, until time.Time) error {
+			if until.Location() != time.UTC {
+				t.Errorf("Locked(%q): %s until %v, not UTC", tc.prefix, key, until)
+			}
+			got = append(got, key+" "+until.Format(time.RFC3339))
+			return nil
+		})
+		if err != nil || strings.Join(got, ",") != tc.want {
+			t.Errorf("Locked(%q) = %q, %v; want %q", tc.prefix, strings.Join(got, ","), err, tc.want)
+		}
+	}
+	stop := errors.New("stop")
+	if err := s.Locked(ctx, "", t0, func(string, time.Time) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("Locked with fn failing = %v, want fn's error", err)
 	}
 }
 
