@@ -342,7 +342,7 @@ type queueSender struct {
 }
 
 func (q *queueSender) Send(ctx context.Context, m flow.Message) error {
-	if _, err := q.outbox.Send(ctx, notify.Message{Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body}); err != nil {
+	if _, err := q.outbox.Send(ctx, notify.Message{Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body, Language: m.Language}); err != nil {
 		return err
 	}
 	q.worker.Notify()

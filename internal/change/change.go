@@ -196,7 +196,7 @@ func reasonOf(err error) string {
 func (s *Service) notify(ctx context.Context, u store.User, now time.Time, lang string) {
 	texts := flow.Texts{Bundle: s.cfg.Texts, Company: s.cfg.CompanyName}
 	subject, body := texts.Notice(lang, "change", u.UserPrincipalName, now, "")
-	flow.NotifyByEmail(ctx, s.send, s.log, u, subject, body)
+	flow.NotifyByEmail(ctx, s.send, s.log, u, texts.Lang(lang), subject, body)
 }
 
 func truncate(s string, n int) string {

@@ -8,6 +8,9 @@ type Message struct {
 	To      string // email address or E.164 number
 	Subject string
 	Body    string
+	// Language is the BCP 47 tag the text is in (Texts: the translator's): a voice call is
+	// spoken in it.
+	Language string
 }
 
 // Sender queues a message for delivery (the outbox).

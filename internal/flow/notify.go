@@ -22,15 +22,16 @@ func NameKey(key []byte, name string) string {
 
 // NotifyByEmail queues one email to each address the user is known by (authentication
 // email, then the directory's addresses, each once); phones are never messaged. The body
-// must never hold a password or a code. Failures to queue are logged.
-func NotifyByEmail(ctx context.Context, send Sender, log *slog.Logger, u store.User, subject, body string) {
+// must never hold a password or a code; lang is the tag it is written in (Texts.Lang).
+// Failures to queue are logged.
+func NotifyByEmail(ctx context.Context, send Sender, log *slog.Logger, u store.User, lang, subject, body string) {
 	seen := map[string]bool{}
 	for _, to := range append([]string{u.AuthenticationEmail}, u.AlternateEmails...) {
 		if to == "" || seen[strings.ToLower(to)] {
 			continue
 		}
 		seen[strings.ToLower(to)] = true
-		if err := send.Send(ctx, Message{Channel: MethodEmail, To: to, Subject: subject, Body: body}); err != nil {
+		if err := send.Send(ctx, Message{Channel: MethodEmail, To: to, Subject: subject, Body: body, Language: lang}); err != nil {
 			log.Error("queue notification", "err", err)
 		}
 	}

@@ -51,17 +51,21 @@ func (x Texts) CodeMessage(lang, purpose, method, to, code string, lifetime time
 	switch method {
 	case MethodEmail:
 		return Message{Channel: MethodEmail, To: to, Subject: tr.T("mail.code.subject", company),
-			Body: tr.T("mail.code."+purpose, code, x.PublicURL, lifetime)}
+			Body: tr.T("mail.code."+purpose, code, x.PublicURL, lifetime), Language: tr.Lang()}
 	case MethodSMS:
 		key := "sms.code"
 		if purpose == PurposeRegister {
 			key = "sms.code.register"
 		}
-		return Message{Channel: MethodSMS, To: e164, Body: tr.T(key, company, code, lifetime)}
+		return Message{Channel: MethodSMS, To: e164, Body: tr.T(key, company, code, lifetime), Language: tr.Lang()}
 	default:
-		return Message{Channel: MethodVoice, To: e164, Body: tr.T("voice.code", company, code)}
+		return Message{Channel: MethodVoice, To: e164, Body: tr.T("voice.code", company, code), Language: tr.Lang()}
 	}
 }
+
+// Lang is the tag of the language the messages for lang are composed in: lang's offered
+// language, else the default one.
+func (x Texts) Lang(lang string) string { return x.For(lang).Lang() }
 
 // Notice is the subject and body of the mail telling a user their account changed: kind is
 // reset, unlock, change or registration; the body names the account, the company (change,

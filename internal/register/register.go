@@ -529,7 +529,7 @@ func (s *Service) notify(ctx context.Context, lang string, u store.User, what st
 			continue
 		}
 		seen[strings.ToLower(to)] = true
-		m := flow.Message{Channel: flow.MethodEmail, To: to, Subject: subject, Body: body}
+		m := flow.Message{Channel: flow.MethodEmail, To: to, Subject: subject, Body: body, Language: s.texts().Lang(lang)}
 		if err := s.send.Send(ctx, m); err != nil {
 			s.log.Error("queue notification", "err", err)
 		}

@@ -154,14 +154,14 @@ func (r *Runner) messages(d Due, now time.Time) []notify.Message {
 			subject := tr.T("mail.reminder.subject", when)
 			body := tr.T("mail.reminder.body", u.UserPrincipalName, when, exp, r.changeURL)
 			for _, to := range dedupe(append([]string{u.AuthenticationEmail}, u.AlternateEmails...), strings.ToLower) {
-				out = append(out, notify.Message{Channel: ch, To: to, Subject: subject, Body: body})
+				out = append(out, notify.Message{Channel: ch, To: to, Subject: subject, Body: body, Language: tr.Lang()})
 			}
 		case notify.ChannelSMS:
 			body := tr.T("sms.reminder", when, r.changeURL)
 			nospace := func(s string) string { return strings.ReplaceAll(s, " ", "") }
 			for _, to := range dedupe([]string{nospace(u.AuthenticationPhone), nospace(u.MobilePhone.Number)}, nil) {
 				if notify.ValidE164(to) {
-					out = append(out, notify.Message{Channel: ch, To: to, Body: body})
+					out = append(out, notify.Message{Channel: ch, To: to, Body: body, Language: tr.Lang()})
 				}
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/i18n"
+	"github.com/sspr/sspr/internal/notify/twilio"
 )
 
 // The messages of a flow are in the language of its pages: the code in the language the flow
@@ -15,15 +16,16 @@ import (
 func TestMessagesInTheFlowsLanguage(t *testing.T) {
 	for _, tc := range []struct {
 		name, startLang, completeLang string
+		codeTag, noticeTag            string // the messages' Language
 		wantCode, wantNotice          []string
 	}{
-		{"german", "de", "de", []string{"Ihr Bestätigungscode für Contoso", "Er läuft in 10 Minuten ab."},
+		{"german", "de", "de", "de", "de", []string{"Ihr Bestätigungscode für Contoso", "Er läuft in 10 Minuten ab."},
 			[]string{"Ihr Passwort wurde zurückgesetzt", "wurde am 26. November, 09:00 Uhr (UTC) zurückgesetzt"}},
-		{"arabic", "ar", "ar", []string{"رمز التحقق الخاص بك من Contoso", "تنتهي صلاحيته خلال 10 دقائق."},
+		{"arabic", "ar", "ar", "ar", "ar", []string{"رمز التحقق الخاص بك من Contoso", "تنتهي صلاحيته خلال 10 دقائق."},
 			[]string{"تمت إعادة تعيين كلمة مرورك", "26 نوفمبر الساعة 09:00 (UTC)"}},
-		{"switched to french before the end", "es", "fr", []string{"Su código de verificación de Contoso"},
+		{"switched to french before the end", "es", "fr", "es", "fr", []string{"Su código de verificación de Contoso"},
 			[]string{"Votre mot de passe a été réinitialisé", "le 26 novembre à 09:00 (UTC)"}},
-		{"no language: the default", "", "", []string{"Your Contoso verification code", "It expires in 10 minutes."},
+		{"no language: the default", "", "", "en", "en", []string{"Your Contoso verification code", "It expires in 10 minutes."},
 			[]string{"Your password was reset", "was reset at 09:00 UTC on November 26"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,6 +48,9 @@ func TestMessagesInTheFlowsLanguage(t *testing.T) {
 			}
 			m := f.out.last(t)
 			code := codeRE.FindString(m.Body)
+			if m.Language != tc.codeTag {
+				t.Errorf("code mail's Language %q, want %q", m.Language, tc.codeTag)
+			}
 			for _, w := range tc.wantCode {
 				if !strings.Contains(m.Subject+"\n"+m.Body, w) {
 					t.Errorf("code mail lacks %q:\n%s\n%s", w, m.Subject, m.Body)
@@ -63,10 +68,47 @@ func TestMessagesInTheFlowsLanguage(t *testing.T) {
 				t.Fatal(err)
 			}
 			m = f.out.last(t)
+			if m.Language != tc.noticeTag {
+				t.Errorf("notice's Language %q, want %q", m.Language, tc.noticeTag)
+			}
 			for _, w := range tc.wantNotice {
 				if !strings.Contains(m.Subject+"\n"+m.Body, w) {
 					t.Errorf("notice lacks %q:\n%s\n%s", w, m.Subject, m.Body)
 				}
+			}
+		})
+	}
+}
+
+// TestArabicVoiceCall: the voice call of a flow whose pages are in Arabic carries the language
+// with its Arabic text, and the Twilio channel speaks it with Twilio's Arabic voice (arb), not
+// the configured voiceLanguage; a flow in no language is spoken in the configured one.
+func TestArabicVoiceCall(t *testing.T) {
+	for _, tc := range []struct {
+		name, lang, wantTag, wantSay, wantText string
+	}{
+		{"arabic", "ar", "ar", `<Say language="arb">`, "رمز التحقق الخاص بك من Contoso هو"},
+		{"no language", "", "en", `<Say language="en-GB">`, "Your Contoso verification code is"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, flow.DefaultPolicy())
+			c := f.c
+			c.Lang = tc.lang
+			tok, _, err := f.svc.Start(ctx, KindUnlock, "alice@contoso.com", c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.SendCode(ctx, tok, "voice", f.c); err != nil {
+				t.Fatal(err)
+			}
+			m := f.out.last(t)
+			if m.Channel != flow.MethodVoice || m.Language != tc.wantTag {
+				t.Fatalf("voice message %+v, want language %q", m, tc.wantTag)
+			}
+			twiml := twilio.TwiML(twilio.SayLanguage(m.Language, "en-GB"), m.Body)
+			if !strings.HasPrefix(twiml, "<Response>"+tc.wantSay) || !strings.Contains(twiml, tc.wantText) {
+				t.Errorf("TwiML %s, want %s and %q", twiml, tc.wantSay, tc.wantText)
 			}
 		})
 	}

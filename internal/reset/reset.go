@@ -740,7 +740,7 @@ func (s *Service) complete(ctx context.Context, token, newPassword string, c flo
 // notifyChanged mails every address the user is known by; the message never holds the password.
 func (s *Service) notifyChanged(ctx context.Context, u *store.User, lang, kind string) {
 	subject, body := s.texts().Notice(lang, kind, u.UserPrincipalName, s.now(), "")
-	flow.NotifyByEmail(ctx, s.send, s.log, *u, subject, body)
+	flow.NotifyByEmail(ctx, s.send, s.log, *u, s.texts().Lang(lang), subject, body)
 }
 
 // writeOutcome is what a password write that returned an error did.
