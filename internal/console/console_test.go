@@ -70,7 +70,7 @@ func (d *fakeDirectory) Unlock(_ context.Context, dn string) error {
 }
 
 // codeTo is the code of the newest message to to.
-func codeTo(t *testing.T, o *flowtest.Outbox, to string) string {
+func codeTo(t testing.TB, o *flowtest.Outbox, to string) string {
 	t.Helper()
 	m, ok := o.Last(to)
 	if !ok {
@@ -171,7 +171,7 @@ func backends(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	})
 }
 
-func newFixture(t *testing.T, st store.Store) *fixture {
+func newFixture(t testing.TB, st store.Store) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	var err error
@@ -214,13 +214,13 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 
 // browser is an HTTP client with cookies that does not follow redirects.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	f    *fixture
 	c    *http.Client
 	csrf string
 }
 
-func (f *fixture) browser(t *testing.T) *browser {
+func (f *fixture) browser(t testing.TB) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, f: f, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
@@ -817,4 +817,61 @@ func TestActionsRedirectWithFlash(t *testing.T) {
 			t.Error("a forged flash is shown")
 		}
 	})
+}
+
+// listCounter counts the ListUsers calls of the console.
+type listCounter struct {
+	store.Store
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *listCounter) ListUsers(ctx context.Context, f store.UserFilter, fn func(store.User) error) error {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return c.Store.ListUsers(ctx, f, fn)
+}
+
+func (c *listCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
+}
+
+// The users list reads every user (the readiness assessor's shared-number counts) at most once
+// per assessorTTL, and again after an action; each page itself is one ListUsers.
+func TestUsersListReusesTheAssessor(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "sspr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &listCounter{Store: st}
+	f := newFixture(t, c)
+	ann := f.browser(t)
+	ann.signIn("ann@contoso.com", "ann.private@example.net")
+	for _, step := range []struct {
+		name string
+		do   func()
+		want int // ListUsers calls of the next page
+	}{
+		{"first page", func() {}, 2},
+		{"again", func() {}, 1},
+		{"within the TTL", func() { f.advance(assessorTTL - time.Second) }, 1},
+		{"after the TTL", func() { f.advance(2 * time.Second) }, 2},
+		{"after an action", func() {
+			ann.get("/admin/users/carl@contoso.com")
+			ann.post("/admin/users/carl@contoso.com/unlock", nil)
+		}, 2},
+	} {
+		step.do()
+		before := c.count()
+		if status, _, _ := ann.get("/admin/users?readiness=ready"); status != http.StatusOK {
+			t.Fatalf("%s: %d", step.name, status)
+		}
+		if got := c.count() - before; got != step.want {
+			t.Errorf("%s: %d ListUsers, want %d", step.name, got, step.want)
+		}
+	}
 }

@@ -33,7 +33,12 @@
 //	                                     and unlocks in 7 / 30 days by outcome, success rate,
 //	                                     outbox backlog, last sync
 //	GET  /admin/users                    search and filters: readiness, reason, source,
-//	                                     registered, locked; 50 per page (after=UPN)
+//	                                     registered, locked; 50 per page (after=UPN); the
+//	                                     readiness assessor (a read of every user) is reused
+//	                                     for a minute and dropped by any action; the locks
+//	                                     are one read (store Locked); a filter on readiness,
+//	                                     reason, registered or locked still reads users in
+//	                                     order until the page is full (Go decides readiness)
 //	GET  /admin/users/{upn}              fields, readiness, explain (report.Explainer), the
 //	                                     registration (never questions or answers), recent
 //	                                     events, administrators' actions

@@ -38,6 +38,7 @@ func (s *Server) flashTag(payload string) string {
 
 // redirect ends an action: the status line in the flash cookie, then 303 to the page at path.
 func (s *Server) redirect(w http.ResponseWriter, r *http.Request, path string, f flash) {
+	s.dropAssessor() // the action may have changed what readiness depends on
 	b, _ := json.Marshal(f)
 	payload := base64.RawURLEncoding.EncodeToString(b)
 	s.flashSlot().Set(w, payload+"."+s.flashTag(payload), time.Minute)

@@ -44,6 +44,7 @@ type Store interface {
 	ListRuns(ctx context.Context, limit int) ([]store.SyncRun, error)
 	OutboxBacklog(ctx context.Context) (int, time.Time, error)
 	LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
+	Locked(ctx context.Context, prefix string, now time.Time, fn func(key string, until time.Time) error) error
 	ClearThrottles(ctx context.Context, keys ...string) error
 	Update(ctx context.Context, fn func(store.UsersTx) error) error
 	insight.Store
@@ -102,6 +103,10 @@ type Server struct {
 	syncMu  sync.Mutex
 	syncing bool
 	syncWG  sync.WaitGroup
+
+	asMu sync.Mutex
+	as   *report.Assessor // nil: build at the next page (assessor)
+	asAt time.Time
 }
 
 const (

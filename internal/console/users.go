@@ -70,11 +70,19 @@ func lockKey(userID string) string { return "u:" + userID + ":failed" }
 // listUsers returns a page of the users q matches, in userPrincipalName order, and whether
 // more follow.
 func (s *Server) listUsers(ctx context.Context, q UserQuery) ([]UserRow, bool, error) {
-	as, err := report.NewAssessor(ctx, s.st, s.cfg.Reset)
+	as, err := s.assessor(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	now := s.cfg.Now()
+	// The users locked out of reset now, in one read (few), instead of one read per user.
+	locks := map[string]time.Time{}
+	if err := s.st.Locked(ctx, "u:", now, func(key string, until time.Time) error {
+		locks[key] = until
+		return nil
+	}); err != nil {
+		return nil, false, fmt.Errorf("console: users: %w", err)
+	}
 	var rows []UserRow
 	more := false
 	errEnough := errors.New("enough")
@@ -88,14 +96,7 @@ func (s *Server) listUsers(ctx context.Context, q UserQuery) ([]UserRow, bool, e
 		if q.Reason != "" && r.Reason() != q.Reason {
 			return nil
 		}
-		var until time.Time
-		if q.Locked != "" || len(rows) < usersPageSize {
-			t, err := s.st.LockedUntil(ctx, lockKey(u.ID), now)
-			if err != nil {
-				return err
-			}
-			until = t
-		}
+		until := locks[lockKey(u.ID)]
 		if q.Locked == "yes" && until.IsZero() || q.Locked == "no" && !until.IsZero() {
 			return nil
 		}
@@ -110,6 +111,36 @@ func (s *Server) listUsers(ctx context.Context, q UserQuery) ([]UserRow, bool, e
 		return nil, false, fmt.Errorf("console: users: %w", err)
 	}
 	return rows, more, nil
+}
+
+// assessorTTL is how long the readiness assessor is reused. Building it reads every user (how
+// many hold each phone number) and the recent contact changes: once per page would make a page
+// of 50 users read them all. The users' own records are read fresh on each page; an action in the
+// console drops the assessor at once (redirect).
+const assessorTTL = time.Minute
+
+// assessor returns the readiness assessor, built at most once per assessorTTL (one build at a
+// time: the others wait for it).
+func (s *Server) assessor(ctx context.Context) (report.Assessor, error) {
+	s.asMu.Lock()
+	defer s.asMu.Unlock()
+	now := s.cfg.Now()
+	if s.as != nil && !now.Before(s.asAt) && now.Sub(s.asAt) < assessorTTL {
+		return *s.as, nil
+	}
+	as, err := report.NewAssessor(ctx, s.st, s.cfg.Reset)
+	if err != nil {
+		return report.Assessor{}, err
+	}
+	s.as, s.asAt = &as, now
+	return as, nil
+}
+
+// dropAssessor makes the next page build the assessor again (after an action).
+func (s *Server) dropAssessor() {
+	s.asMu.Lock()
+	s.as = nil
+	s.asMu.Unlock()
 }
 
 // reasonLabels are the words of the reasons a user is not ready (report.Reason*).
@@ -194,7 +225,7 @@ func (s *Server) userData(ctx context.Context, upn string) (userData, error) {
 	if err != nil {
 		return userData{}, err
 	}
-	as, err := report.NewAssessor(ctx, s.st, s.cfg.Reset)
+	as, err := s.assessor(ctx)
 	if err != nil {
 		return userData{}, err
 	}
