@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/testenv"
 )
 
@@ -91,137 +94,254 @@ func (p *page) focused() string {
 // and axe finds nothing.
 func (p *page) failed(what, want string) {
 	p.t.Helper()
-	if msg := p.text("error"); !strings.Contains(msg, want) {
-		p.t.Errorf("%s: the error says %q, want %q", what, msg, want)
+	p.failedOneOf(what, []string{want})
+}
+
+// failedOneOf is failed where the error summary may say any of wants.
+func (p *page) failedOneOf(what string, wants []string) {
+	p.t.Helper()
+	msg := p.text("error")
+	if !slices.ContainsFunc(wants, func(w string) bool { return strings.Contains(msg, w) }) {
+		p.t.Errorf("%s: the error says %q, want %q", what, msg, wants)
 	}
-	// Autofocus (and the script, for browsers without it) acts once the page has rendered.
-	id := p.focused()
-	for i := 0; i < 40 && id != "error"; i++ {
-		time.Sleep(50 * time.Millisecond)
-		id = p.focused()
-	}
-	if id != "error" {
-		p.t.Errorf("%s: the focus is on %q, not on the error summary", what, id)
+	// Autofocus (and the script, for browsers without it) acts once the page has rendered:
+	// wait for it as long as the step's bound allows, not for a fixed time.
+	step, cancel := context.WithTimeout(p.ctx, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(step, chromedp.Poll[chromedp.Void](`document.activeElement !== null && document.activeElement.id === "error"`,
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(0))); err != nil {
+		p.t.Errorf("%s: the focus is on %q, not on the error summary (%v)", what, p.focused(), err)
 	}
 	p.axe(what)
 }
 
+// a11yLanguages are the languages TestBrowserAccessibility walks every page in (Arabic right
+// to left).
+var a11yLanguages = []string{"en", "de", "fr", "es", "ar"}
+
+// a11yAccount is a user of the sample directory and its password.
+type a11yAccount struct{ name, password string }
+
+// The change and the registration's sign-in each fail one bind on purpose, and the sample
+// directory's policy locks an account at its fifth failure: each language's walk uses its
+// own account for them.
+var (
+	a11yChangers = []a11yAccount{{"bob", "Demo-Passw0rd-02"}, {"erin", "Demo-Passw0rd-05"}, {"frank", "Demo-Passw0rd-06"},
+		{"grace", "Demo-Passw0rd-07"}, {"niaj", "Demo-Passw0rd-12"}}
+	a11yRegistrants = []a11yAccount{{"carol", "Demo-Passw0rd-03"}, {"peggy", "Demo-Passw0rd-14"}, {"rupert", "Demo-Passw0rd-15"},
+		{"victor", "Demo-Passw0rd-18"}, {"zoe", "Demo-Passw0rd-19"}}
+)
+
+// a11yPage is a page walked in one language: every page it checks must be in that language
+// (lang, dir) before axe runs on it.
+type a11yPage struct {
+	*page
+	tr *i18n.Translator
+	i  int // the language's index in a11yLanguages: which accounts to use
+}
+
+// run does one step, bounded by a minute (a loaded machine; testenv.Browser bounds the whole
+// browser).
+func (p *a11yPage) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	step, cancel := context.WithTimeout(p.ctx, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(step, actions...); err != nil {
+		html, _ := chromedp.Run(p.ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+		p.t.Fatalf("%s: %v\npage:\n%s", what, err, html)
+	}
+}
+
+// loaded waits for the page a step leads to: sel (CSS) visible in a <main> not marked stale,
+// then the document complete, then sel again. Chromium re-sends the document at
+// DOMContentLoaded (after the deferred sspr.js) and drops the node ids found before it: a node
+// touched in between is "Could not find node with given id".
+func loaded(sel string) []chromedp.Action[chromedp.Void] {
+	sel = "main:not([data-stale]) " + sel
+	return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS(sel)),
+		chromedp.Poll[chromedp.Void](`document.readyState === "complete"`, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(0)),
+		chromedp.WaitVisible(chromedp.CSS(sel))}
+}
+
+// open loads path and waits for sel on it; first names the language with ?lang= (a flow's
+// first page), later pages are in it by the cookie that set.
+func (p *a11yPage) open(what, path, sel string, first bool) {
+	p.t.Helper()
+	if first {
+		path += "?lang=" + p.tr.Lang()
+	}
+	p.run(what, append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(p.base + path)}, loaded(sel)...)...)
+}
+
+// next does before, clicks the button and waits for sel on the page it leads to: the old
+// page's <main> is marked stale first, so that a selector both pages have cannot match before
+// the new one has loaded.
+func (p *a11yPage) next(what, buttonID, sel string, before ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	actions := append(before, chromedp.SetAttributeValue(chromedp.ID("main"), "data-stale", "1"), chromedp.Click(chromedp.ID(buttonID)))
+	p.run(what, append(actions, loaded(sel)...)...)
+}
+
+// inLanguage fails unless the page shown is in the walk's language: <html lang dir>.
+func (p *a11yPage) inLanguage(what string) {
+	p.t.Helper()
+	attrs, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`[document.documentElement.lang, document.documentElement.dir]`))
+	if err != nil {
+		p.t.Fatalf("%s: %v", what, err)
+	}
+	if want := []string{p.tr.Lang(), p.tr.Dir()}; !slices.Equal(attrs, want) {
+		p.t.Errorf("%s: the page has lang %q dir %q, want %q", what, attrs[0], attrs[1], want)
+	}
+}
+
+// check: the page is in the language and axe finds nothing on it.
+func (p *a11yPage) check(what string) {
+	p.t.Helper()
+	p.inLanguage(what)
+	p.axe(what)
+}
+
+// failed: the page is in the language, its error summary says one of wants and has the focus,
+// and axe finds nothing.
+func (p *a11yPage) failed(what string, wants ...string) {
+	p.t.Helper()
+	p.inLanguage(what)
+	p.failedOneOf(what, wants)
+}
+
+// wrongCode are the texts a wrong code may get: "not right", with any count of tries left.
+func (p *a11yPage) wrongCode() []string {
+	var out []string
+	for left := range 60 {
+		out = append(out, p.tr.T("verify.wrong", left))
+	}
+	return out
+}
+
 // TestBrowserAccessibility runs axe-core (WCAG 2.0/2.1 A and AA) on every page and state of
-// the reset, unlock, change and registration flows with every branding key set: each step,
-// each error (where the focus must be on the error summary), the show-password toggle, the
-// branded 404 and the expired-session page.
+// the reset, unlock, change and registration flows with every branding key set, in each
+// offered language (Arabic right to left): each step, each error (where the focus must be on
+// the error summary), the show-password toggle, the branded 404 and the expired-session page.
+// Every page checked must be in the walk's language. One server for all; each flow of each
+// language in its own browser (each has testenv.Browser's time bound, and a browser shared
+// across flows proved flaky).
 func TestBrowserAccessibility(t *testing.T) {
 	base, outbox := brandedServer(t, questionsPolicyOne)
-	// Each flow in its own browser: each has testenv.Browser's time bound.
-	t.Run("reset", func(t *testing.T) { a11yReset(newPage(t, base, outbox)) })
-	t.Run("unlock", func(t *testing.T) { a11yUnlock(newPage(t, base, outbox)) })
-	t.Run("change", func(t *testing.T) { a11yChange(newPage(t, base, outbox)) })
-	t.Run("register", func(t *testing.T) { a11yRegister(newPage(t, base, outbox)) })
-	t.Run("errors", func(t *testing.T) {
-		p := newPage(t, base, outbox)
-		p.do("404", chromedp.Navigate(base+"/nowhere"), chromedp.WaitVisible(chromedp.CSS("h1")))
-		p.axe("404")
-		p.do("no session", chromedp.Navigate(base+"/reset/verify"), chromedp.WaitVisible(chromedp.ID("again")))
-		p.axe("reset: no session")
-	})
+	texts := i18n.Default()
+	for i, lang := range a11yLanguages {
+		t.Run(lang, func(t *testing.T) {
+			walk := func(t *testing.T) *a11yPage {
+				return &a11yPage{page: newPage(t, base, outbox), tr: texts.For(lang), i: i}
+			}
+			t.Run("reset", func(t *testing.T) { a11yReset(walk(t)) })
+			t.Run("unlock", func(t *testing.T) { a11yUnlock(walk(t)) })
+			t.Run("change", func(t *testing.T) { a11yChange(walk(t)) })
+			t.Run("register", func(t *testing.T) { a11yRegister(walk(t)) })
+			t.Run("errors", func(t *testing.T) {
+				p := walk(t)
+				p.open("404", "/nowhere", "h1", true)
+				p.check("404")
+				p.open("no session", "/reset/verify", "#again", false)
+				p.check("reset: no session")
+			})
+		})
+	}
 }
 
 // a11yReset: every step and every error of a reset, the show-password toggle.
-func a11yReset(p *page) {
-	t, base, outbox := p.t, p.base, p.outbox
-	p.do("reset start", chromedp.Navigate(base+"/reset"), chromedp.WaitVisible(chromedp.ID("username")))
-	p.axe("reset: user name")
-	p.submit("reset: no name", "next", "#error")
-	p.failed("reset: no name", "Enter your user name")
-	p.submit("reset: name", "next", "#send", chromedp.SendKeys(chromedp.ID("username"), "alice"))
-	p.axe("reset: methods")
-	p.submit("reset: send", "send", "#code", chromedp.Click(chromedp.ID("option-sms")))
-	p.axe("reset: code")
-	p.submit("reset: wrong code", "verify", "#error", chromedp.SendKeys(chromedp.ID("code"), "00000000"))
-	p.failed("reset: wrong code", "not right")
-	code := codeFor(t, outbox, "sms", "+14255550100")
-	p.submit("reset: code", "verify", "#password", chromedp.SendKeys(chromedp.ID("code"), code))
-	p.axe("reset: new password")
+func a11yReset(p *a11yPage) {
+	t, outbox, tr := p.t, p.outbox, p.tr
+	p.open("reset start", "/reset", "#username", true)
+	p.check("reset: user name")
+	p.next("reset: no name", "next", "#error")
+	p.failed("reset: no name", tr.T("start.nameRequired"))
+	p.next("reset: name", "next", "#send", chromedp.SendKeys(chromedp.ID("username"), "alice"))
+	p.check("reset: methods")
+	seen := len(outboxMessages(outbox, "sms", "+14255550100")) // earlier languages' codes
+	p.next("reset: send", "send", "#code", chromedp.Click(chromedp.ID("option-sms")))
+	p.check("reset: code")
+	p.next("reset: wrong code", "verify", "#error", chromedp.SendKeys(chromedp.ID("code"), "00000000"))
+	p.failed("reset: wrong code", p.wrongCode()...)
+	code := codeRE.FindString(nextMessage(t, outbox, "sms", "+14255550100", seen).Body)
+	p.next("reset: code", "verify", "#password", chromedp.SendKeys(chromedp.ID("code"), code))
+	p.check("reset: new password")
 	if v := p.value("account"); v != "alice" {
 		t.Errorf("the new-password page names the account %q, want alice (autocomplete=username)", v)
 	}
 	// The show-password toggle shows and hides the password, and sends it hidden.
-	p.do("toggle", chromedp.SendKeys(chromedp.ID("password"), "Secret-Words-Here-1"), chromedp.Click(chromedp.ID("password-toggle")))
-	if typ, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.getElementById("password").type`)); typ != "text" {
-		t.Errorf("after the toggle the password field is %q, want text", typ)
+	p.run("toggle", chromedp.SendKeys(chromedp.ID("password"), "Secret-Words-Here-1"), chromedp.Click(chromedp.ID("password-toggle")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("password").type === "text"`, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(0)))
+	if label, want := p.text("password-toggle"), tr.T("app.hidePassword"); label != want {
+		t.Errorf("toggle says %q, want %q", label, want)
 	}
-	if label := p.text("password-toggle"); label != "Hide password" {
-		t.Errorf("toggle says %q", label)
-	}
-	p.axe("reset: new password shown")
-	p.submit("reset: mismatch", "submit", "#error", chromedp.SendKeys(chromedp.ID("confirm"), "something else"))
-	p.failed("reset: mismatch", "not the same")
-	p.submit("reset: weak", "submit", "#error", chromedp.SendKeys(chromedp.ID("password"), "password1"), chromedp.SendKeys(chromedp.ID("confirm"), "password1"))
-	p.failed("reset: weak password", "too easy to guess")
-	const pw = "Velvet-Harbor-Compass-31"
-	p.submit("reset: done", "submit", "#done", chromedp.SendKeys(chromedp.ID("password"), pw), chromedp.SendKeys(chromedp.ID("confirm"), pw))
-	p.axe("reset: done")
+	p.check("reset: new password shown")
+	p.next("reset: mismatch", "submit", "#error", chromedp.SendKeys(chromedp.ID("confirm"), "something else"))
+	p.failed("reset: mismatch", tr.T("password.mismatch"))
+	p.next("reset: weak", "submit", "#error", chromedp.SendKeys(chromedp.ID("password"), "password1"), chromedp.SendKeys(chromedp.ID("confirm"), "password1"))
+	p.failed("reset: weak password", tr.T("password.weak"))
+	pw := "Velvet-Harbor-Compass-31-" + tr.Lang() // a new one each language: the directory keeps a history
+	p.next("reset: done", "submit", "#done", chromedp.SendKeys(chromedp.ID("password"), pw), chromedp.SendKeys(chromedp.ID("confirm"), pw))
+	p.check("reset: done")
 }
 
 // a11yUnlock: the unlock flow (alice is not locked: the notice after the proof).
-func a11yUnlock(p *page) {
-	base, outbox := p.base, p.outbox
-	p.do("unlock start", chromedp.Navigate(base+"/unlock"), chromedp.WaitVisible(chromedp.ID("username")))
-	p.axe("unlock: user name")
-	p.submit("unlock: name", "next", "#send", chromedp.SendKeys(chromedp.ID("username"), "alice"))
-	p.axe("unlock: methods")
-	p.submit("unlock: send", "send", "#code", chromedp.Click(chromedp.ID("option-email")))
-	p.axe("unlock: code")
-	p.submit("unlock: wrong code", "verify", "#error", chromedp.SendKeys(chromedp.ID("code"), "00000000"))
-	p.failed("unlock: wrong code", "not right")
-	code := codeFor(p.t, outbox, "email", "alice.anderson@example.net")
-	p.submit("unlock: code", "verify", "#unlock", chromedp.SendKeys(chromedp.ID("code"), code))
-	p.axe("unlock: confirm")
-	p.submit("unlock: done", "unlock", "#done")
-	p.axe("unlock: done (not locked)")
+func a11yUnlock(p *a11yPage) {
+	p.open("unlock start", "/unlock", "#username", true)
+	p.check("unlock: user name")
+	p.next("unlock: name", "next", "#send", chromedp.SendKeys(chromedp.ID("username"), "alice"))
+	p.check("unlock: methods")
+	seen := len(outboxMessages(p.outbox, "email", "alice.anderson@example.net"))
+	p.next("unlock: send", "send", "#code", chromedp.Click(chromedp.ID("option-email")))
+	p.check("unlock: code")
+	p.next("unlock: wrong code", "verify", "#error", chromedp.SendKeys(chromedp.ID("code"), "00000000"))
+	p.failed("unlock: wrong code", p.wrongCode()...)
+	code := codeRE.FindString(nextMessage(p.t, p.outbox, "email", "alice.anderson@example.net", seen).Body)
+	p.next("unlock: code", "verify", "#unlock", chromedp.SendKeys(chromedp.ID("code"), code))
+	p.check("unlock: confirm")
+	p.next("unlock: done", "unlock", "#done")
+	p.check("unlock: done (not locked)")
 }
 
-// a11yChange: the change form, its error, its done page.
-func a11yChange(p *page) {
-	base := p.base
-	p.do("change", chromedp.Navigate(base+"/change"), chromedp.WaitVisible(chromedp.ID("current")))
-	p.axe("change: form")
-	p.submit("change: wrong current", "submit", "#error", chromedp.SendKeys(chromedp.ID("username"), "bob"),
-		chromedp.SendKeys(chromedp.ID("current"), "not-it"), chromedp.SendKeys(chromedp.ID("password"), "Maple-Signal-Ferry-82"),
-		chromedp.SendKeys(chromedp.ID("confirm"), "Maple-Signal-Ferry-82"))
-	p.failed("change: wrong current password", "")
-	p.submit("change: mismatch", "submit", "#error", chromedp.SetValue(chromedp.ID("username"), "bob"),
-		chromedp.SetValue(chromedp.ID("current"), "Demo-Passw0rd-02"), chromedp.SetValue(chromedp.ID("password"), "Maple-Signal-Ferry-82"),
-		chromedp.SetValue(chromedp.ID("confirm"), "Maple-Signal-Ferry-83"))
-	p.failed("change: passwords differ", "")
-	p.submit("change: done", "submit", "#done", chromedp.SetValue(chromedp.ID("username"), "bob"),
-		chromedp.SetValue(chromedp.ID("current"), "Demo-Passw0rd-02"), chromedp.SetValue(chromedp.ID("password"), "Maple-Signal-Ferry-82"),
-		chromedp.SetValue(chromedp.ID("confirm"), "Maple-Signal-Ferry-82"))
-	p.axe("change: done")
+// a11yChange: the change form, its errors, its done page.
+func a11yChange(p *a11yPage) {
+	u := a11yChangers[p.i]
+	const pw = "Maple-Signal-Ferry-82"
+	form := func(current, confirm string) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.SetValue(chromedp.ID("username"), u.name), chromedp.SetValue(chromedp.ID("current"), current),
+			chromedp.SetValue(chromedp.ID("password"), pw), chromedp.SetValue(chromedp.ID("confirm"), confirm)}
+	}
+	p.open("change", "/change", "#current", true)
+	p.check("change: form")
+	p.next("change: wrong current", "submit", "#error", form("not-it", pw)...)
+	p.failed("change: wrong current password", p.tr.T("change.failed"))
+	p.next("change: mismatch", "submit", "#error", form(u.password, pw+"3")...)
+	p.failed("change: passwords differ", p.tr.T("password.mismatch"))
+	p.next("change: done", "submit", "#done", form(u.password, pw)...)
+	p.check("change: done")
 }
 
 // a11yRegister: the portal's sign-in, its error, the profile, a code sent, a wrong code, the
 // questions and their errors, sign-out.
-func a11yRegister(p *page) {
-	base := p.base
-	p.do("register", chromedp.Navigate(base+"/register"), chromedp.WaitVisible(chromedp.ID("password")))
-	p.axe("register: sign-in")
-	p.submit("register: wrong password", "signin", "#error", chromedp.SendKeys(chromedp.ID("username"), "carol"),
+func a11yRegister(p *a11yPage) {
+	u := a11yRegistrants[p.i]
+	p.open("register", "/register", "#password", true)
+	p.check("register: sign-in")
+	p.next("register: wrong password", "signin", "#error", chromedp.SendKeys(chromedp.ID("username"), u.name),
 		chromedp.SendKeys(chromedp.ID("password"), "not-the-password"))
-	p.failed("register: wrong password", "not right")
-	p.submit("register: sign in", "signin", "#phone", chromedp.SendKeys(chromedp.ID("password"), "Demo-Passw0rd-03"))
-	p.axe("register: profile")
-	p.submit("register: phone", "phone-send", "#phone-code")
-	p.axe("register: phone code sent")
-	p.submit("register: wrong phone code", "phone-verify", "#error", chromedp.SendKeys(chromedp.ID("phone-code"), "00000000"))
-	p.failed("register: wrong phone code", "")
-	p.do("register: questions", chromedp.Navigate(base+"/register/questions"), chromedp.WaitVisible(chromedp.ID("save")))
-	p.axe("register: questions")
-	p.submit("register: questions empty", "save", `[aria-invalid="true"]`)
-	p.axe("register: questions with errors")
-	p.do("register: back", chromedp.Navigate(base+"/register/profile"), chromedp.WaitVisible(chromedp.ID("signout")))
-	p.submit("register: sign out", "signout", "#signin")
-	p.axe("register: signed out")
+	p.failed("register: wrong password", p.tr.T("signin.failed"))
+	p.next("register: sign in", "signin", "#phone", chromedp.SendKeys(chromedp.ID("password"), u.password))
+	p.check("register: profile")
+	p.next("register: phone", "phone-send", "#phone-code")
+	p.check("register: phone code sent")
+	p.next("register: wrong phone code", "phone-verify", "#error", chromedp.SendKeys(chromedp.ID("phone-code"), "00000000"))
+	p.failed("register: wrong phone code", p.wrongCode()...)
+	p.open("register: questions", "/register/questions", "#save", false)
+	p.check("register: questions")
+	p.next("register: questions empty", "save", `[aria-invalid="true"]`)
+	p.check("register: questions with errors")
+	p.open("register: back", "/register/profile", "#signout", false)
+	p.next("register: sign out", "signout", "#signin")
+	p.check("register: signed out")
 }
 
 // questionsPolicyOne offers security questions among one required method, so that the
