@@ -25,11 +25,11 @@ func TestReminderInThePreferredLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := []struct{ name, lang, subject, body string }{
-		{"anna", "de-CH", "Ihr Passwort läuft in 3 Tagen ab", "Das Passwort von anna@example.com läuft in 3 Tagen ab, am 10. Dezember, 10:30 Uhr (CET)."},
-		{"bea", "fr-CA, fr;q=0.8", "Votre mot de passe expire dans 3 jours", "le 10 décembre à 10:30 (CET)."},
-		{"carl", "ar", "تنتهي صلاحية كلمة مرورك خلال 3 أيام", "10 ديسمبر الساعة 10:30 (CET)"},
-		{"dora", "", "Your password expires in 3 days", "expires in 3 days, at 10:30 CET on December 10."},
+	cases := []struct{ name, lang, tag, subject, body string }{ // tag: the message's Language
+		{"anna", "de-CH", "de", "Ihr Passwort läuft in 3 Tagen ab", "Das Passwort von anna@example.com läuft in 3 Tagen ab, am 10. Dezember, 10:30 Uhr (CET)."},
+		{"bea", "fr-CA, fr;q=0.8", "fr", "Votre mot de passe expire dans 3 jours", "le 10 décembre à 10:30 (CET)."},
+		{"carl", "ar", "ar", "تنتهي صلاحية كلمة مرورك خلال 3 أيام", "10 ديسمبر الساعة 10:30 (CET)"},
+		{"dora", "", "en", "Your password expires in 3 days", "expires in 3 days, at 10:30 CET on December 10."},
 	}
 	for _, c := range cases {
 		u := user(c.name, true, &exp)
@@ -44,8 +44,8 @@ func TestReminderInThePreferredLanguage(t *testing.T) {
 	}
 	for _, c := range cases {
 		ms := o.to(c.name + "@mail.example.org")
-		if len(ms) != 1 || ms[0].Subject != c.subject || !strings.Contains(ms[0].Body, c.body) {
-			t.Errorf("%s: %+v\nwant %q and %q", c.name, ms, c.subject, c.body)
+		if len(ms) != 1 || ms[0].Subject != c.subject || !strings.Contains(ms[0].Body, c.body) || ms[0].Language != c.tag {
+			t.Errorf("%s: %+v\nwant %q and %q in %q", c.name, ms, c.subject, c.body, c.tag)
 		}
 	}
 }
