@@ -14,11 +14,17 @@ import (
 // Render writes the page of t's "layout" template with data and status. The page is executed
 // into a buffer first: a template error is logged and answered 500.
 func Render(w http.ResponseWriter, t *template.Template, status int, data any, log *slog.Logger) {
+	RenderOr(w, t, status, data, log, "internal error")
+}
+
+// RenderOr is Render answering failed, in plain text, when the template fails (the end-user
+// pages pass the catalog's text in the request's language).
+func RenderOr(w http.ResponseWriter, t *template.Template, status int, data any, log *slog.Logger, failed string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
 		log.Error("render", "page", t.Name(), "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		http.Error(w, failed, http.StatusInternalServerError)
 		return
 	}
 	w.WriteHeader(status)

@@ -208,6 +208,9 @@ func TestPseudoLocaleEveryPage(t *testing.T) {
 	check("reset done, must change", resp, page)
 	at("reset verify without a session")(b.get("/reset/verify"))
 	at("reset forged form")(b.post("/reset", url.Values{"username": {"alice@contoso.com"}}, ""))
+	unreadable, _ := http.NewRequest(http.MethodPost, b.url+"/reset", strings.NewReader("username=%zz"))
+	unreadable.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	at("reset unreadable form")(b.do(unreadable))
 
 	at("unlock start")(b.get("/unlock"))
 	resp, page = follow(first(post("/unlock", url.Values{"username": {"alice@contoso.com"}})))

@@ -391,8 +391,10 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, kind, titleKey 
 		Langs: s.languages(r, kind, tr), UserHint: s.cfg.UserNameHint}
 }
 
+// render writes page name; a template that fails answers 500 with the catalog's
+// error.internal in the page's language, as plain text (the error page may be the one failing).
 func (s *Server) render(w http.ResponseWriter, name string, status int, p *page) {
-	htmlpage.Render(w, s.pages[name], status, p, s.log)
+	htmlpage.RenderOr(w, s.pages[name], status, p, s.log, p.Tr.T("error.internal"))
 }
 
 // fail shows a user error on the page it belongs to, or an error page.
@@ -453,7 +455,13 @@ func (s *Server) csrf() csrf.Guard {
 func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+		// Too large or not a form: the error page, in the request's language. The error's text
+		// may quote the body (a password): not logged.
+		var tooLarge *http.MaxBytesError
+		s.log.Info("unreadable form", "path", r.URL.Path, "tooLarge", errors.As(err, &tooLarge))
+		p := s.newPage(w, r, kind, "error.title")
+		p.Error = p.Tr.T("error.badRequest")
+		s.render(w, "error", http.StatusBadRequest, p)
 		return false
 	}
 	if !s.checkCSRF(r) {
