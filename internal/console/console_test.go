@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -874,4 +875,54 @@ func TestUsersListReusesTheAssessor(t *testing.T) {
 			t.Errorf("%s: %d ListUsers, want %d", step.name, got, step.want)
 		}
 	}
+}
+
+// The users list reads in chunks: pages with and without a filter decided in Go list every match
+// once, in order, across the chunks' seams and the pages'.
+func TestUsersListChunks(t *testing.T) {
+	defer func(n int) { usersChunk = n }(usersChunk)
+	usersChunk = 7
+	backends(t, func(t *testing.T, f *fixture) {
+		want := map[string][]string{"": {"ann", "carl", "ned", "ray"}, "registered=yes": {"ann"}}
+		if err := f.st.Update(t.Context(), func(tx store.UsersTx) error {
+			for i := range 130 {
+				u := store.User{UserPrincipalName: fmt.Sprintf("p%03d@contoso.com", i), Source: store.SourceCloud, AccountEnabled: true}
+				if i%3 == 0 {
+					u.AuthenticationEmail = fmt.Sprintf("p%03d@example.net", i)
+					want["registered=yes"] = append(want["registered=yes"], u.UserPrincipalName[:4])
+				}
+				want[""] = append(want[""], u.UserPrincipalName[:4])
+				if err := tx.CreateUser(t.Context(), &u); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(want[""])
+		slices.Sort(want["registered=yes"])
+		ann := f.browser(t)
+		ann.signIn("ann@contoso.com", "ann.private@example.net")
+		for query, names := range want {
+			var got []string
+			page := "/admin/users?" + query
+			for n := 0; page != ""; n++ {
+				status, body, _ := ann.get(page)
+				if status != http.StatusOK || n > 5 {
+					t.Fatalf("%s: %d (page %d)", page, status, n)
+				}
+				for _, m := range regexp.MustCompile(`href="/admin/users/([^"@]+)@contoso.com"`).FindAllStringSubmatch(body, -1) {
+					got = append(got, m[1])
+				}
+				page = ""
+				if m := regexp.MustCompile(`id="next" href="([^"]+)"`).FindStringSubmatch(body); m != nil {
+					page = html.UnescapeString(m[1])
+				}
+			}
+			if !slices.Equal(got, names) {
+				t.Errorf("%q lists %d users %v, want %d %v", query, len(got), got, len(names), names)
+			}
+		}
+	})
 }

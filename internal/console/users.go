@@ -18,6 +18,10 @@ import (
 // usersPageSize is how many users one page of the users list shows.
 const usersPageSize = 50
 
+// usersChunk is how many users the list reads at a time when it filters on what the store cannot
+// (readiness, reason, registered, locked). A variable for the test of the chunks' seams.
+var usersChunk = 1000
+
 // UserQuery is the users list's search and filters. Zero values mean any.
 type UserQuery struct {
 	Search     string // a substring of userPrincipalName or displayName
@@ -86,29 +90,45 @@ func (s *Server) listUsers(ctx context.Context, q UserQuery) ([]UserRow, bool, e
 	var rows []UserRow
 	more := false
 	errEnough := errors.New("enough")
-	err = s.st.ListUsers(ctx, store.UserFilter{Search: q.Search, Source: store.Source(q.Source), AfterUPN: q.After}, func(u store.User) error {
-		r := as.Assess(u)
-		switch {
-		case q.Readiness == "ready" && !r.Ready, q.Readiness == "notReady" && r.Ready,
-			q.Registered == "yes" && !r.Registered, q.Registered == "no" && r.Registered:
+	// Read in chunks (keyset, store.UserFilter.Limit): a listing left early would still send
+	// every remaining row (PostgreSQL), so a page reads about what it shows. Without a filter
+	// decided here, one chunk is the page and the next user.
+	chunk := usersChunk
+	if q.Readiness == "" && q.Registered == "" && q.Reason == "" && q.Locked == "" {
+		chunk = usersPageSize + 1
+	}
+	after := q.After
+	for {
+		n, last := 0, ""
+		err = s.st.ListUsers(ctx, store.UserFilter{Search: q.Search, Source: store.Source(q.Source), AfterUPN: after, Limit: chunk}, func(u store.User) error {
+			n, last = n+1, u.UserPrincipalName
+			r := as.Assess(u)
+			switch {
+			case q.Readiness == "ready" && !r.Ready, q.Readiness == "notReady" && r.Ready,
+				q.Registered == "yes" && !r.Registered, q.Registered == "no" && r.Registered:
+				return nil
+			}
+			if q.Reason != "" && r.Reason() != q.Reason {
+				return nil
+			}
+			until := locks[lockKey(u.ID)]
+			if q.Locked == "yes" && until.IsZero() || q.Locked == "no" && !until.IsZero() {
+				return nil
+			}
+			if len(rows) == usersPageSize {
+				more = true
+				return errEnough
+			}
+			rows = append(rows, UserRow{Readiness: r, Source: string(u.Source), LockedUntil: until})
 			return nil
+		})
+		if errors.Is(err, errEnough) || err == nil && n < chunk {
+			break
 		}
-		if q.Reason != "" && r.Reason() != q.Reason {
-			return nil
+		if err != nil {
+			return nil, false, fmt.Errorf("console: users: %w", err)
 		}
-		until := locks[lockKey(u.ID)]
-		if q.Locked == "yes" && until.IsZero() || q.Locked == "no" && !until.IsZero() {
-			return nil
-		}
-		if len(rows) == usersPageSize {
-			more = true
-			return errEnough
-		}
-		rows = append(rows, UserRow{Readiness: r, Source: string(u.Source), LockedUntil: until})
-		return nil
-	})
-	if err != nil && !errors.Is(err, errEnough) {
-		return nil, false, fmt.Errorf("console: users: %w", err)
+		after = last
 	}
 	return rows, more, nil
 }
