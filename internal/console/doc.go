@@ -36,9 +36,10 @@
 //	                                     registered, locked; 50 per page (after=UPN); the
 //	                                     readiness assessor (a read of every user) is reused
 //	                                     for a minute and dropped by any action; the locks
-//	                                     are one read (store Locked); a filter on readiness,
-//	                                     reason, registered or locked still reads users in
-//	                                     order until the page is full (Go decides readiness)
+//	                                     are one read (store Locked); users are read in
+//	                                     keyset chunks (51 unfiltered; 1000 at a time under
+//	                                     a filter on readiness, reason, registered or locked,
+//	                                     which Go decides) until the page is full
 //	GET  /admin/users/{upn}              fields, readiness, explain (report.Explainer), the
 //	                                     registration (never questions or answers), recent
 //	                                     events, administrators' actions
