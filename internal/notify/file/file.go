@@ -46,6 +46,8 @@ type Line struct {
 	// ID is the message's idempotency key (notify.Message.IdempotencyKey): the same ID twice is
 	// one message delivered twice.
 	ID string `json:"id,omitempty"`
+	// Language is the tag the text is in (notify.Message.Language), when known.
+	Language string `json:"language,omitempty"`
 }
 
 // Channel appends messages to a file. Safe for concurrent use; the file is opened for each
@@ -87,7 +89,7 @@ func open(path string) (*os.File, error) {
 
 // Send appends m as one JSON line, written at once.
 func (c *Channel) Send(_ context.Context, m notify.Message) error {
-	line, err := json.Marshal(Line{Time: c.now().Format(time.RFC3339), Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body, ID: m.IdempotencyKey})
+	line, err := json.Marshal(Line{Time: c.now().Format(time.RFC3339), Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body, ID: m.IdempotencyKey, Language: m.Language})
 	if err != nil {
 		return notify.Permanent(fmt.Errorf("file: %w", err))
 	}

@@ -25,11 +25,15 @@ func TestSendAppendsJSONLines(t *testing.T) {
 	if err := c.Send(t.Context(), notify.Message{Channel: "email", To: "alice@example.com", Subject: "Zoë", Body: "Code 482913\nbye"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Send(t.Context(), notify.Message{Channel: "voice", To: "+14255550100", Body: "رمزك 482913", Language: "ar"}); err != nil {
+		t.Fatal(err)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"time":"2026-03-14T09:26:53Z","channel":"email","to":"alice@example.com","subject":"Zoë","body":"Code 482913\nbye"}` + "\n"
+	want := `{"time":"2026-03-14T09:26:53Z","channel":"email","to":"alice@example.com","subject":"Zoë","body":"Code 482913\nbye"}` + "\n" +
+		`{"time":"2026-03-14T09:26:53Z","channel":"voice","to":"+14255550100","subject":"","body":"رمزك 482913","language":"ar"}` + "\n"
 	if string(b) != want {
 		t.Errorf("file =\n%s\nwant\n%s", b, want)
 	}
