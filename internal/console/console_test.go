@@ -865,10 +865,15 @@ func TestUsersListReusesTheAssessor(t *testing.T) {
 			ann.get("/admin/users/carl@contoso.com")
 			ann.post("/admin/users/carl@contoso.com/unlock", nil)
 		}, 2},
+		{"locked=yes, nobody locked", func() {}, 0},
 	} {
 		step.do()
 		before := c.count()
-		if status, _, _ := ann.get("/admin/users?readiness=ready"); status != http.StatusOK {
+		query := "readiness=ready"
+		if step.want == 0 {
+			query = "locked=yes"
+		}
+		if status, _, _ := ann.get("/admin/users?" + query); status != http.StatusOK {
 			t.Fatalf("%s: %d", step.name, status)
 		}
 		if got := c.count() - before; got != step.want {

@@ -87,6 +87,9 @@ func (s *Server) listUsers(ctx context.Context, q UserQuery) ([]UserRow, bool, e
 	}); err != nil {
 		return nil, false, fmt.Errorf("console: users: %w", err)
 	}
+	if q.Locked == "yes" && len(locks) == 0 {
+		return nil, false, nil // nobody is locked out: no user to read
+	}
 	var rows []UserRow
 	more := false
 	errEnough := errors.New("enough")
