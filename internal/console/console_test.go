@@ -128,15 +128,14 @@ func (y *fakeSyncer) options() []syncer.Options {
 }
 
 type fixture struct {
-	sync  *fakeSyncer
-	st    store.Store
-	dir   *fakeDirectory
-	out   *flowtest.Outbox
-	srv   *Server
-	http  *httptest.Server
-	mu    sync.Mutex
-	now   time.Time
-	floor time.Duration
+	sync *fakeSyncer
+	st   store.Store
+	dir  *fakeDirectory
+	out  *flowtest.Outbox
+	srv  *Server
+	http *httptest.Server
+	mu   sync.Mutex
+	now  time.Time
 }
 
 func (f *fixture) clock() time.Time {
