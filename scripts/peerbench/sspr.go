@@ -11,6 +11,7 @@ import (
 
 	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/slapd"
+	"github.com/sspr/sspr/scripts/internal/benchrun"
 	"github.com/sspr/sspr/scripts/internal/resetpages"
 )
 
@@ -77,21 +78,7 @@ type sspr struct {
 // the throttles are the product's defaults, per client address as 127.0.0.1 tells it in
 // X-Forwarded-For (each start comes from its own address: see clientAddr).
 func ssprConfig(store, ldapURL, adminDN, pwFile, listen, metrics, secretFile, webhook string, floor time.Duration) string {
-	return fmt.Sprintf(`store: %q
-directory:
-  type: openldap
-  url: %s
-  allowInsecure: true
-  bindDN: %s
-  bindPasswordFile: %s
-  baseDNs: ["ou=people,%s"]
-phone:
-  defaultRegion: US
-server:
-  listen: %s
-  publicURL: http://%s
-  secretFile: %s
-  metricsListen: %s
+	return benchrun.ServeConfigHead(store, ldapURL, adminDN, pwFile, suffix, listen, listen, secretFile) + fmt.Sprintf(`  metricsListen: %s
   trustedProxies: ["127.0.0.1"]
 notify:
   sms:
@@ -102,7 +89,7 @@ reset:
   responseFloor: %s
 log:
   level: warn
-`, store, ldapURL, adminDN, pwFile, suffix, listen, listen, secretFile, metrics, webhook, floor)
+`, metrics, webhook, floor)
 }
 
 // setupSSPR writes the configuration for store and syncs the directory into it.

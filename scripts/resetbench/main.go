@@ -312,21 +312,7 @@ func writeConfig(bin, path string, v configValues) (string, error) {
 			fmt.Fprintf(&extra, "  %s: %s\n", o[0], o[1])
 		}
 		// Every browser comes from 127.0.0.1: the per-IP limits are raised for the benchmark.
-		text := fmt.Sprintf(`store: %q
-directory:
-  type: openldap
-  url: %s
-  allowInsecure: true
-  bindDN: %s
-  bindPasswordFile: %s
-  baseDNs: ["ou=people,%s"]
-phone:
-  defaultRegion: US
-server:
-  listen: %s
-  publicURL: http://%s
-  secretFile: %s
-%snotify:
+		text := benchrun.ServeConfigHead(v.store, v.ldapURL, v.adminDN, v.pwFile, suffix, v.addr, v.public, v.secretFile) + fmt.Sprintf(`%snotify:
   file: %s
 reset:
   responseFloor: %s
@@ -335,7 +321,7 @@ reset:
     failedProofsIP: {max: 100000000, window: 1m, lock: 1m}
 log:
   level: warn
-`, v.store, v.ldapURL, v.adminDN, v.pwFile, suffix, v.addr, v.public, v.secretFile, extra.String(), v.outbox, *floor)
+`, extra.String(), v.outbox, *floor)
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			return "", err
 		}

@@ -193,3 +193,25 @@ func parseStatTree(s string) (ppid int, cpu time.Duration, err error) {
 	}
 	return ppid, time.Duration(ticks) * time.Second / userHZ, nil
 }
+
+// ServeConfigHead is the start of the `sspr serve` configuration both reset benchmarks write:
+// the store, the benchmark's slapd (users under ou=people,suffix) and the server's listen
+// address, public URL and secret file; the caller appends the rest of the server block and the
+// notify, reset and log blocks.
+func ServeConfigHead(store, ldapURL, bindDN, pwFile, suffix, listen, publicHost, secretFile string) string {
+	return fmt.Sprintf(`store: %q
+directory:
+  type: openldap
+  url: %s
+  allowInsecure: true
+  bindDN: %s
+  bindPasswordFile: %s
+  baseDNs: ["ou=people,%s"]
+phone:
+  defaultRegion: US
+server:
+  listen: %s
+  publicURL: http://%s
+  secretFile: %s
+`, store, ldapURL, bindDN, pwFile, suffix, listen, publicHost, secretFile)
+}
