@@ -135,7 +135,7 @@ func resetInBrowser(t *testing.T, base, user, phoneE164, outbox, newPassword str
 	run("verify", append([]chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Click(chromedp.ID("verify"))}, loaded("password")...)...)
 	run("password", append([]chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.ID("password"), newPassword), chromedp.SendKeys(chromedp.ID("confirm"), newPassword),
 		chromedp.Click(chromedp.ID("submit"))}, loaded("done")...)...)
-	done, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("done")))
+	done, err := readElement(ctx, "done", "innerText")
 	if err != nil || !strings.Contains(done, "sign in with your new password") {
 		t.Fatalf("done page says %q (%v)", done, err)
 	}

@@ -72,12 +72,12 @@ phone:
 	do("the done page links to /change", chromedp.Navigate(base+"/reset/done"), chromedp.WaitVisible(chromedp.ID("change-link")),
 		chromedp.Click(chromedp.ID("change-link")), chromedp.WaitVisible(chromedp.ID("rules")))
 	do("wrong current password", append(fill("Wrong-Current-1x!"), chromedp.WaitVisible(chromedp.ID("error")))...)
-	msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("error")))
+	msg, _ := readElement(ctx, "error", "innerText")
 	if !strings.Contains(msg, "current password is not right") {
 		t.Fatalf("error says %q", msg)
 	}
 	do("change", append(fill(reset), chromedp.WaitVisible(chromedp.ID("done")))...)
-	done, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("done")))
+	done, _ := readElement(ctx, "done", "innerText")
 	if !strings.Contains(done, "sign in with your new password") {
 		t.Fatalf("done page says %q", done)
 	}

@@ -60,26 +60,47 @@ func (p *page) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 func (p *page) submit(what, buttonID, sel string, before ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
 	actions := append(before, chromedp.SetAttributeValue(chromedp.ID("main"), "data-stale", "1"), chromedp.Click(chromedp.ID(buttonID)),
-		chromedp.WaitVisible(chromedp.CSS("main:not([data-stale]) "+sel)))
+		chromedp.WaitVisible(chromedp.CSS("main:not([data-stale]) "+sel)),
+		// The load event replaces chromedp's node ids (see browser_test.go's loaded): act on
+		// the new page only after it.
+		chromedp.Poll[chromedp.Void](`document.readyState === "complete"`, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(0)))
 	p.do(what, actions...)
 }
 
+// text is the visible text of the element with the id. It is read by a script, not through
+// chromedp's node ids: those go stale when the document is replaced between the wait for an
+// element and the read ("No node with given id found", seen in CI on TestBrowserLanguages).
 func (p *page) text(id string) string {
 	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.ID(id)))
+	return p.read(id, "innerText")
+}
+
+// value is the value of the form field with the id, read like text.
+func (p *page) value(id string) string {
+	p.t.Helper()
+	return p.read(id, "value")
+}
+
+func (p *page) read(id, prop string) string {
+	p.t.Helper()
+	s, err := readElement(p.ctx, id, prop)
 	if err != nil {
-		p.t.Fatalf("text of #%s: %v", id, err)
+		p.t.Fatal(err)
 	}
 	return s
 }
 
-func (p *page) value(id string) string {
-	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.Value(chromedp.ID(id)))
-	if err != nil {
-		p.t.Fatalf("value of #%s: %v", id, err)
+// readElement polls until the element with the id exists and returns its property prop,
+// within ctx's time bound.
+func readElement(ctx context.Context, id, prop string) (string, error) {
+	q, _ := json.Marshal(id)
+	expr := fmt.Sprintf(`(() => { const e = document.getElementById(%s); return e ? [String(e.%s)] : null })()`, q, prop)
+	got, err := chromedp.Run(ctx, chromedp.Poll[[]string](expr,
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(0)))
+	if err != nil || len(got) != 1 {
+		return "", fmt.Errorf("%s of #%s: %v (%d values)", prop, id, err, len(got))
 	}
-	return s
+	return got[0], nil
 }
 
 // asked maps the questions on the page (labels question-0..2) to their catalog keys.
