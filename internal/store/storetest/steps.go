@@ -236,17 +236,18 @@ func testWriteStepUpdate(t *testing.T, s store.Store) {
 	stale := *ses
 	ses.State, ses.ExpiresAt = []byte(`{"n":2}`), t0.Add(2*time.Hour)
 	ok := &store.AuditEvent{Time: t0, Type: "reset.code.verified", Actor: "user", UserPrincipalName: "saved"}
-	if err := s.WriteStep(ctx, store.StepWrite{UpdateSession: ses, Audit: []*store.AuditEvent{ok}}); err != nil {
+	ok2 := &store.AuditEvent{Time: t0, Type: "reset.code.sent", Actor: "user", UserPrincipalName: "saved", Details: map[string]string{"to": "x"}}
+	if err := s.WriteStep(ctx, store.StepWrite{UpdateSession: ses, Audit: []*store.AuditEvent{ok, ok2}}); err != nil {
 		t.Fatalf("WriteStep(update, audit): %v", err)
 	}
-	if ses.Version != 2 || ok.ID == 0 {
-		t.Errorf("after WriteStep: Version %d, audit ID %d", ses.Version, ok.ID)
+	if ses.Version != 2 || ok.ID == 0 || ok2.Seq != ok.Seq+1 {
+		t.Errorf("after WriteStep: Version %d, audit IDs %d %d, seqs %d %d", ses.Version, ok.ID, ok2.ID, ok.Seq, ok2.Seq)
 	}
 	if got, err := s.Session(ctx, "s1", t0); err != nil || got.Version != 2 || string(got.State) != `{"n":2}` || !got.ExpiresAt.Equal(t0.Add(2*time.Hour)) {
 		t.Errorf("Session after WriteStep = %+v, %v", got, err)
 	}
-	if a := stepAudits(t, s, "saved"); len(a) != 1 {
-		t.Errorf("%d audit events of the saved step, want 1", len(a))
+	if a := stepAudits(t, s, "saved"); len(a) != 2 {
+		t.Errorf("%d audit events of the saved step, want 2", len(a))
 	}
 	for _, tc := range []struct {
 		name string
@@ -256,13 +257,24 @@ func testWriteStepUpdate(t *testing.T, s store.Store) {
 		{"stale", stale, store.ErrVersionMismatch},
 		{"gone", store.Session{ID: "nope", Kind: "reset", Version: 1, ExpiresAt: t0.Add(time.Hour)}, store.ErrNotFound},
 	} {
-		e := &store.AuditEvent{Time: t0, Type: "reset.code.verified", Actor: "user", UserPrincipalName: "not-" + tc.name}
-		u := tc.ses
-		u.State = []byte(`{"n":9}`)
-		wantErr(t, "WriteStep(update "+tc.name+")", s.WriteStep(ctx, store.StepWrite{UpdateSession: &u, Audit: []*store.AuditEvent{e}}), tc.want)
-		if a := stepAudits(t, s, e.UserPrincipalName); len(a) != 0 {
-			t.Errorf("%s: the audit of an unsaved session was written: %+v", tc.name, a)
+		for _, n := range []int{1, 2} { // one event, and several (one move of the chain's head)
+			var events []*store.AuditEvent
+			for range n {
+				events = append(events, &store.AuditEvent{Time: t0, Type: "reset.code.verified", Actor: "user", UserPrincipalName: "not-" + tc.name})
+			}
+			u := tc.ses
+			u.State = []byte(`{"n":9}`)
+			wantErr(t, "WriteStep(update "+tc.name+")", s.WriteStep(ctx, store.StepWrite{UpdateSession: &u, Audit: events}), tc.want)
+			if a := stepAudits(t, s, "not-"+tc.name); len(a) != 0 {
+				t.Errorf("%s, %d events: the audit of an unsaved session was written: %+v", tc.name, n, a)
+			}
+			if events[n-1].ID != 0 || events[n-1].Seq != 0 {
+				t.Errorf("%s, %d events: an event not written has ID %d seq %d", tc.name, n, events[n-1].ID, events[n-1].Seq)
+			}
 		}
+	}
+	if r := verify(t, s); r.Broken != nil || r.Checked != 2 || r.Chain.HeadSeq != ok2.Seq {
+		t.Errorf("the chain after saved and unsaved steps: %+v", r)
 	}
 	if got, err := s.Session(ctx, "s1", t0); err != nil || got.Version != 2 || string(got.State) != `{"n":2}` {
 		t.Errorf("Session after a stale WriteStep = %+v, %v", got, err)
