@@ -33,6 +33,13 @@ type StepWrite struct {
 	DeleteSession string
 	// ClearThrottles removes the events and locks of these keys.
 	ClearThrottles []string
+	// IssueCode, with UpdateSession of the code's session, is stored as Codes.CreateCode stores
+	// it (earlier live codes of its purpose retired; its ID and CreatedAt set), only when the
+	// session is saved: a step that loses its session's race issues no code.
+	IssueCode *Code
+	// Enqueue, with UpdateSession, queues each message as Outbox.Enqueue does (its ID set),
+	// only when the session is saved: a code goes out only when it was stored.
+	Enqueue []*Message
 	// Audit events are appended as Audit.AppendAudit appends them (their ID and Time set).
 	Audit []*AuditEvent
 }
@@ -72,9 +79,25 @@ func (w StepWrite) Check() error {
 	if ses := w.UpdateSession; ses != nil {
 		switch {
 		case w.CreateSession != nil || w.DeleteSession != "" || len(w.ClearThrottles) > 0:
-			return errors.New("update session: only audit events go with it")
+			return errors.New("update session: only a code, messages and audit events go with it")
 		case ses.ExpiresAt.IsZero():
 			return errors.New("update session: no expiry")
+		}
+	}
+	if c := w.IssueCode; c != nil {
+		if w.UpdateSession == nil || w.UpdateSession.ID != c.SessionID {
+			return errors.New("issue code: only with the update of its session")
+		}
+		if err := c.CheckNew(); err != nil {
+			return fmt.Errorf("issue code: %w", err)
+		}
+	}
+	if len(w.Enqueue) > 0 && w.UpdateSession == nil {
+		return errors.New("enqueue: only with a session update")
+	}
+	for _, m := range w.Enqueue {
+		if err := m.CheckNew(); err != nil {
+			return fmt.Errorf("enqueue: %w", err)
 		}
 	}
 	for _, e := range w.Audit {
@@ -94,6 +117,35 @@ func (s *Session) CheckNew() error {
 		return errors.New("empty kind")
 	case s.ExpiresAt.IsZero():
 		return errors.New("no expiry")
+	}
+	return nil
+}
+
+// CheckNew reports what makes c a code that cannot be stored: no session, purpose, MAC or
+// expiry, or no attempt allowed.
+func (c *Code) CheckNew() error {
+	switch {
+	case c.SessionID == "":
+		return errors.New("empty session id")
+	case c.Purpose == "":
+		return errors.New("empty purpose")
+	case len(c.MAC) == 0:
+		return fmt.Errorf("code %s: empty MAC", c.Purpose)
+	case c.MaxAttempts < 1:
+		return fmt.Errorf("code %s: MaxAttempts %d, want at least 1", c.Purpose, c.MaxAttempts)
+	case c.ExpiresAt.IsZero():
+		return fmt.Errorf("code %s: no expiry", c.Purpose)
+	}
+	return nil
+}
+
+// CheckNew reports what makes m a message that cannot be queued: no channel or recipient.
+func (m *Message) CheckNew() error {
+	switch {
+	case m.Channel == "":
+		return errors.New("empty channel")
+	case m.To == "":
+		return fmt.Errorf("%s: empty recipient", m.Channel)
 	}
 	return nil
 }

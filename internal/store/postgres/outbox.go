@@ -41,11 +41,24 @@ func scanMessage(row pgx.Row) (store.Message, error) {
 // m's ID, Status, Attempts, NextAttemptAt, LeaseUntil (zero), CreatedAt (now when zero), SentAt
 // and LastError.
 func (s *Store) Enqueue(ctx context.Context, m *store.Message) error {
-	switch {
-	case m.Channel == "":
-		return errors.New("enqueue: empty channel")
-	case m.To == "":
-		return fmt.Errorf("enqueue %s: empty recipient", m.Channel)
+	b := &pgx.Batch{}
+	done, err := s.queueMessage(b, m, "")
+	if err != nil {
+		return fmt.Errorf("enqueue: %w", err)
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("enqueue %s: %w", m.Channel, withCtx(ctx, err))
+	}
+	done()
+	return nil
+}
+
+// queueMessage queues on b the insert of m, as queued; with ifWritten, only when this
+// transaction wrote that session (else nothing). done sets m's stored fields once b has run
+// without error (m.ID stays 0 when it was not inserted).
+func (s *Store) queueMessage(b *pgx.Batch, m *store.Message, ifWritten string) (done func(), err error) {
+	if err := m.CheckNew(); err != nil {
+		return nil, err
 	}
 	created := s.orNow(m.CreatedAt)
 	next := created
@@ -53,14 +66,25 @@ func (s *Store) Enqueue(ctx context.Context, m *store.Message) error {
 		next = ts(m.NextAttemptAt)
 	}
 	var id int64
-	if err := s.pool.QueryRow(ctx, `INSERT INTO outbox_messages (channel, recipient, subject, body, status,
-		attempts, next_attempt_at, created_at, language) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7) RETURNING id`,
-		m.Channel, m.To, m.Subject, bytes0(m.Body), next, created, m.Language).Scan(&id); err != nil {
-		return fmt.Errorf("enqueue %s: %w", m.Channel, withCtx(ctx, err))
+	q := `INSERT INTO outbox_messages (channel, recipient, subject, body, status,
+		attempts, next_attempt_at, created_at, language) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7) RETURNING id`
+	args := []any{m.Channel, m.To, m.Subject, bytes0(m.Body), next, created, m.Language}
+	if ifWritten != "" {
+		q = `INSERT INTO outbox_messages (channel, recipient, subject, body, status,
+		attempts, next_attempt_at, created_at, language) SELECT $1, $2, $3, $4, 'queued', 0, $5, $6, $7
+		WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $8 AND xmin = pg_current_xact_id()::xid) RETURNING id`
+		args = append(args, ifWritten)
 	}
-	m.ID, m.Status, m.Attempts, m.NextAttemptAt, m.LeaseUntil = id, store.MessageQueued, 0, next, time.Time{}
-	m.CreatedAt, m.SentAt, m.LastError = created, nil, ""
-	return nil
+	b.Queue(q, args...).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&id); !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	})
+	return func() {
+		m.ID, m.Status, m.Attempts, m.NextAttemptAt, m.LeaseUntil = id, store.MessageQueued, 0, next, time.Time{}
+		m.CreatedAt, m.SentAt, m.LastError = created, nil, ""
+	}, nil
 }
 
 // ClaimMessages leases up to limit queued messages due at now, whose lease (if any) ended by now,

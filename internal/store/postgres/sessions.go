@@ -148,56 +148,75 @@ func scanCode(row pgx.Row) (store.Code, error) {
 // session's row, so CreateCode calls on one session take turns. It sets c's ID, CreatedAt,
 // Attempts and UsedAt. ErrNotFound when the session or user does not exist.
 func (s *Store) CreateCode(ctx context.Context, c *store.Code) error {
-	switch {
-	case c.SessionID == "":
-		return errors.New("create code: empty session id")
-	case c.Purpose == "":
-		return errors.New("create code: empty purpose")
-	case len(c.MAC) == 0:
-		return fmt.Errorf("create code %s: empty MAC", c.Purpose)
-	case c.MaxAttempts < 1:
-		return fmt.Errorf("create code %s: MaxAttempts %d, want at least 1", c.Purpose, c.MaxAttempts)
-	case c.ExpiresAt.IsZero():
-		return fmt.Errorf("create code %s: no expiry", c.Purpose)
+	// One batch: one round trip, one implicit transaction. The insert reads the session row it
+	// locked: no session, no code.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, c.SessionID)
+	done, err := s.queueCode(b, c, "")
+	if err != nil {
+		return fmt.Errorf("create code: %w", err)
+	}
+	if err := codeErr(ctx, c, s.pool.SendBatch(ctx, b).Close()); err != nil {
+		return err
+	}
+	done()
+	return nil
+}
+
+// queueCode queues on b the statements that retire the earlier live codes of c's session and
+// purpose and store c, read from its session's row (no session, no code); with ifWritten, only
+// when this transaction wrote that session (else nothing and no error). done sets c's stored
+// fields once b has run without error.
+func (s *Store) queueCode(b *pgx.Batch, c *store.Code, ifWritten string) (done func(), err error) {
+	if err := c.CheckNew(); err != nil {
+		return nil, err
 	}
 	uid, err := optionalUserID(c.UserID)
 	if err != nil {
-		return fmt.Errorf("create code %s: %w", c.Purpose, err)
+		return nil, fmt.Errorf("code %s: %w", c.Purpose, err)
 	}
 	id := c.ID
 	if id == "" {
 		id = uuid.Must(uuid.NewV7()).String()
 	}
 	created := s.orNow(c.CreatedAt)
-	// One batch: one round trip, one implicit transaction. The insert reads the session row it
-	// locked: no session, no code.
-	var inserted bool
-	b := &pgx.Batch{}
-	b.Queue(`SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, c.SessionID)
+	cond := ""
+	if ifWritten != "" {
+		cond = " AND xmin = pg_current_xact_id()::xid"
+	}
 	b.Queue(`UPDATE codes SET retired_at = $1
-		WHERE session_id = $2 AND purpose = $3 AND used_at IS NULL AND retired_at IS NULL`,
+		WHERE session_id = $2 AND purpose = $3 AND used_at IS NULL AND retired_at IS NULL
+		AND EXISTS (SELECT 1 FROM sessions WHERE id = $2`+cond+`)`,
 		created, c.SessionID, c.Purpose)
 	b.Queue(`INSERT INTO codes (id, session_id, user_id, purpose, destination, mac, attempts,
-		max_attempts, created_at, expires_at) SELECT $1, id, $3, $4, $5, $6, 0, $7, $8, $9 FROM sessions WHERE id = $2
+		max_attempts, created_at, expires_at) SELECT $1, id, $3, $4, $5, $6, 0, $7, $8, $9 FROM sessions WHERE id = $2`+cond+`
 		RETURNING true`,
 		id, c.SessionID, uid, c.Purpose, c.Destination, c.MAC, c.MaxAttempts, created, ts(c.ExpiresAt)).QueryRow(func(row pgx.Row) error {
+		var inserted bool
 		err := row.Scan(&inserted)
 		if errors.Is(err, pgx.ErrNoRows) {
+			if ifWritten != "" {
+				return nil // the session was not saved: WriteStep reports it
+			}
 			return fmt.Errorf("session: %w", store.ErrNotFound)
 		}
 		return err
 	})
-	err = s.pool.SendBatch(ctx, b).Close()
+	return func() { c.ID, c.CreatedAt, c.ExpiresAt, c.Attempts, c.UsedAt = id, created, ts(c.ExpiresAt), 0, nil }, nil
+}
+
+// codeErr names the error of a batch that stored c.
+func codeErr(ctx context.Context, c *store.Code, err error) error {
 	switch {
+	case err == nil:
+		return nil
 	case isUniqueViolation(err):
 		return fmt.Errorf("create code %s: id taken: %w", c.Purpose, store.ErrConflict)
 	case isForeignKeyViolation(err):
 		return fmt.Errorf("create code %s: user %s: %w", c.Purpose, c.UserID, store.ErrNotFound)
-	case err != nil:
+	default:
 		return fmt.Errorf("create code %s: %w", c.Purpose, withCtx(ctx, err))
 	}
-	c.ID, c.CreatedAt, c.ExpiresAt, c.Attempts, c.UsedAt = id, created, ts(c.ExpiresAt), 0, nil
-	return nil
 }
 
 // ActiveCode returns the session's live (unused, not retired) code for purpose if it has not

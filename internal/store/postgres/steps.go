@@ -54,6 +54,21 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 			return err
 		})
 	}
+	var done []func()
+	if c := w.IssueCode; c != nil {
+		d, err := s.queueCode(b, c, upd.ID)
+		if err != nil {
+			return fmt.Errorf("write step: issue code: %w", err)
+		}
+		done = append(done, d)
+	}
+	for _, m := range w.Enqueue {
+		d, err := s.queueMessage(b, m, upd.ID)
+		if err != nil {
+			return fmt.Errorf("write step: enqueue: %w", err)
+		}
+		done = append(done, d)
+	}
 	ids := make([]int64, len(w.Audit))
 	seqs := make([]int64, len(w.Audit))
 	hashes := make([][]byte, len(w.Audit))
@@ -82,6 +97,8 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 		return fmt.Errorf("write step: create session: id taken: %w", store.ErrConflict)
 	case ses != nil && isForeignKeyViolation(err):
 		return fmt.Errorf("write step: create session: user %s: %w", ses.UserID, store.ErrNotFound)
+	case w.IssueCode != nil && err != nil:
+		return fmt.Errorf("write step: %w", codeErr(ctx, w.IssueCode, err))
 	case err != nil:
 		return fmt.Errorf("write step: %w", withCtx(ctx, err))
 	}
@@ -90,6 +107,9 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 			return fmt.Errorf("write step: %w", s.notUpdated(ctx, upd))
 		}
 		upd.Version, upd.ExpiresAt = version, ts(upd.ExpiresAt)
+		for _, d := range done {
+			d()
+		}
 	}
 	if ses != nil {
 		ses.Version, ses.CreatedAt, ses.ExpiresAt = 1, created, ts(ses.ExpiresAt)

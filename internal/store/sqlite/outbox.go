@@ -40,34 +40,53 @@ func scanMessage(sc scanner) (store.Message, error) {
 // m's ID, Status, Attempts, NextAttemptAt, LeaseUntil (zero), CreatedAt (now when zero), SentAt
 // and LastError.
 func (s *Store) Enqueue(ctx context.Context, m *store.Message) error {
-	switch {
-	case m.Channel == "":
-		return errors.New("enqueue: empty channel")
-	case m.To == "":
-		return fmt.Errorf("enqueue %s: empty recipient", m.Channel)
+	ins, err := s.newMessage(m)
+	if err != nil {
+		return fmt.Errorf("enqueue: %w", err)
+	}
+	if err := s.wr.write(ctx, ins.insert); err != nil {
+		return fmt.Errorf("enqueue %s: %w", m.Channel, err)
+	}
+	ins.done()
+	return nil
+}
+
+// messageInsert queues a message: insert inserts it, done sets its stored fields once the
+// transaction has committed.
+type messageInsert struct {
+	m             *store.Message
+	id            *int64
+	created, next time.Time
+}
+
+func (s *Store) newMessage(m *store.Message) (messageInsert, error) {
+	if err := m.CheckNew(); err != nil {
+		return messageInsert{}, err
 	}
 	created := s.orNow(m.CreatedAt)
 	next := created
 	if !m.NextAttemptAt.IsZero() {
 		next = asStored(m.NextAttemptAt)
 	}
-	var id int64
-	err := s.wr.write(ctx, func(c wconn) error {
-		res, err := c.exec(`INSERT INTO outbox_messages (channel, recipient, subject, body, status,
-			attempts, next_attempt_at, created_at, language) VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)`,
-			m.Channel, m.To, m.Subject, blob(m.Body), micros(next), micros(created), m.Language)
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
-	})
+	return messageInsert{m: m, id: new(int64), created: created, next: next}, nil
+}
+
+func (mi messageInsert) insert(c wconn) error {
+	m := mi.m
+	res, err := c.exec(`INSERT INTO outbox_messages (channel, recipient, subject, body, status,
+		attempts, next_attempt_at, created_at, language) VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)`,
+		m.Channel, m.To, m.Subject, blob(m.Body), micros(mi.next), micros(mi.created), m.Language)
 	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", m.Channel, err)
+		return err
 	}
-	m.ID, m.Status, m.Attempts, m.NextAttemptAt, m.LeaseUntil = id, store.MessageQueued, 0, next, time.Time{}
-	m.CreatedAt, m.SentAt, m.LastError = created, nil, ""
-	return nil
+	*mi.id, err = res.LastInsertId()
+	return err
+}
+
+func (mi messageInsert) done() {
+	m := mi.m
+	m.ID, m.Status, m.Attempts, m.NextAttemptAt, m.LeaseUntil = *mi.id, store.MessageQueued, 0, mi.next, time.Time{}
+	m.CreatedAt, m.SentAt, m.LastError = mi.created, nil, ""
 }
 
 // ClaimMessages leases up to limit queued messages due at now, whose lease (if any) ended by now,

@@ -170,44 +170,66 @@ func scanCode(sc scanner) (store.Code, error) {
 // purpose: those count no attempt and cannot be consumed any more. It sets c's ID, CreatedAt,
 // Attempts and UsedAt. ErrNotFound when the session or user does not exist.
 func (s *Store) CreateCode(ctx context.Context, c *store.Code) error {
-	switch {
-	case c.SessionID == "":
-		return errors.New("create code: empty session id")
-	case c.Purpose == "":
-		return errors.New("create code: empty purpose")
-	case len(c.MAC) == 0:
-		return fmt.Errorf("create code %s: empty MAC", c.Purpose)
-	case c.MaxAttempts < 1:
-		return fmt.Errorf("create code %s: MaxAttempts %d, want at least 1", c.Purpose, c.MaxAttempts)
-	case c.ExpiresAt.IsZero():
-		return fmt.Errorf("create code %s: no expiry", c.Purpose)
+	ins, err := s.newCode(c)
+	if err != nil {
+		return fmt.Errorf("create code: %w", err)
+	}
+	if err := codeErr(c, s.wr.writeMany(ctx, ins.insert)); err != nil {
+		return err
+	}
+	ins.done()
+	return nil
+}
+
+// codeInsert stores a code: insert retires the earlier live codes of its session and purpose
+// and inserts it; done sets the code's stored fields once the transaction has committed.
+type codeInsert struct {
+	c       *store.Code
+	id      string
+	created time.Time
+}
+
+func (s *Store) newCode(c *store.Code) (codeInsert, error) {
+	if err := c.CheckNew(); err != nil {
+		return codeInsert{}, err
 	}
 	id := c.ID
 	if id == "" {
 		id = newID()
 	}
-	created := s.orNow(c.CreatedAt)
-	err := s.wr.writeMany(ctx, func(w wconn) error {
-		if _, err := w.exec(`UPDATE codes SET retired_at = ?
-			WHERE session_id = ? AND purpose = ? AND used_at IS NULL AND retired_at IS NULL`,
-			micros(created), c.SessionID, c.Purpose); err != nil {
-			return err
-		}
-		_, err := w.exec(`INSERT INTO codes (`+codeColumns+`) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, NULL)`,
-			id, c.SessionID, nullString(c.UserID), c.Purpose, c.Destination, c.MAC, c.MaxAttempts,
-			micros(created), micros(c.ExpiresAt))
+	return codeInsert{c: c, id: id, created: s.orNow(c.CreatedAt)}, nil
+}
+
+func (ci codeInsert) insert(w wconn) error {
+	c := ci.c
+	if _, err := w.exec(`UPDATE codes SET retired_at = ?
+		WHERE session_id = ? AND purpose = ? AND used_at IS NULL AND retired_at IS NULL`,
+		micros(ci.created), c.SessionID, c.Purpose); err != nil {
 		return err
-	})
+	}
+	_, err := w.exec(`INSERT INTO codes (`+codeColumns+`) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, NULL)`,
+		ci.id, c.SessionID, nullString(c.UserID), c.Purpose, c.Destination, c.MAC, c.MaxAttempts,
+		micros(ci.created), micros(c.ExpiresAt))
+	return err
+}
+
+func (ci codeInsert) done() {
+	c := ci.c
+	c.ID, c.CreatedAt, c.ExpiresAt, c.Attempts, c.UsedAt = ci.id, ci.created, asStored(c.ExpiresAt), 0, nil
+}
+
+// codeErr names the error of a transaction that stored c.
+func codeErr(c *store.Code, err error) error {
 	switch {
+	case err == nil:
+		return nil
 	case isUniqueViolation(err):
 		return fmt.Errorf("create code %s: id taken: %w", c.Purpose, store.ErrConflict)
 	case isForeignKeyViolation(err):
 		return fmt.Errorf("create code %s: session or user: %w", c.Purpose, store.ErrNotFound)
-	case err != nil:
+	default:
 		return fmt.Errorf("create code %s: %w", c.Purpose, err)
 	}
-	c.ID, c.CreatedAt, c.ExpiresAt, c.Attempts, c.UsedAt = id, created, asStored(c.ExpiresAt), 0, nil
-	return nil
 }
 
 // ActiveCode returns the session's live (unused, not retired) code for purpose if it has not

@@ -88,6 +88,22 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 		}
 		rows[i] = a
 	}
+	var code codeInsert
+	if w.IssueCode != nil {
+		c, err := s.newCode(w.IssueCode)
+		if err != nil {
+			return fmt.Errorf("write step: issue code: %w", err)
+		}
+		code = c
+	}
+	msgs := make([]messageInsert, len(w.Enqueue))
+	for i, m := range w.Enqueue {
+		mi, err := s.newMessage(m)
+		if err != nil {
+			return fmt.Errorf("write step: enqueue: %w", err)
+		}
+		msgs[i] = mi
+	}
 	links := make([]link, len(rows))
 	var version int64
 	err := s.wr.writeMany(ctx, func(c wconn) error {
@@ -114,6 +130,16 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 				return err
 			}
 		}
+		if code.c != nil {
+			if err := code.insert(c); err != nil {
+				return err
+			}
+		}
+		for _, mi := range msgs {
+			if err := mi.insert(c); err != nil {
+				return err
+			}
+		}
 		for i, a := range rows {
 			l, err := a.insert(c, s.auditKey)
 			if err != nil {
@@ -128,6 +154,8 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 		return fmt.Errorf("write step: create session: id taken: %w", store.ErrConflict)
 	case ses != nil && isForeignKeyViolation(err):
 		return fmt.Errorf("write step: create session: user %s: %w", ses.UserID, store.ErrNotFound)
+	case w.IssueCode != nil && err != nil && (isUniqueViolation(err) || isForeignKeyViolation(err)):
+		return fmt.Errorf("write step: %w", codeErr(w.IssueCode, err))
 	case err != nil:
 		return fmt.Errorf("write step: %w", err)
 	}
@@ -136,6 +164,12 @@ func (s *Store) WriteStep(ctx context.Context, w store.StepWrite) error {
 	}
 	if u := w.UpdateSession; u != nil {
 		u.Version, u.ExpiresAt = version, asStored(u.ExpiresAt)
+	}
+	if code.c != nil {
+		code.done()
+	}
+	for _, mi := range msgs {
+		mi.done()
 	}
 	for i, e := range w.Audit {
 		links[i].set(e, rows[i].at)

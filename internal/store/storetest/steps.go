@@ -23,6 +23,7 @@ var stepTests = []struct {
 	{"WriteStep", testWriteStep},
 	{"WriteStepAllOrNothing", testWriteStepAllOrNothing},
 	{"WriteStepUpdate", testWriteStepUpdate},
+	{"WriteStepCodeAndMessages", testWriteStepCodeAndMessages},
 	{"SessionUser", testSessionUser},
 	{"CountActiveAttempt", testCountActiveAttempt},
 }
@@ -355,4 +356,72 @@ func testCountActiveAttempt(t *testing.T, s store.Store) {
 	}
 	_, err = s.CountActiveAttempt(ctx, ses.ID, "reset:sms", t0.Add(2*time.Second))
 	wantErr(t, "CountActiveAttempt of a used code", err, store.ErrNotFound)
+}
+
+// testWriteStepCodeAndMessages: a code and its message written with the session's save (the
+// send step); a stale save writes neither, and they go only with the update of their session.
+func testWriteStepCodeAndMessages(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ses := &store.Session{ID: "s1", Kind: "reset", State: []byte(`{"n":1}`), ExpiresAt: t0.Add(time.Hour)}
+	if err := s.CreateSession(ctx, ses); err != nil {
+		t.Fatal(err)
+	}
+	newCode := func(mac string) *store.Code {
+		return &store.Code{SessionID: "s1", Purpose: "reset:sms", Destination: "+1 ••••0100", MAC: []byte(mac), MaxAttempts: 3,
+			CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}
+	}
+	newMessage := func(to string) *store.Message {
+		return &store.Message{Channel: "sms", To: to, Body: []byte("sealed"), Language: "de", CreatedAt: t0}
+	}
+	first := newCode("first")
+	if err := s.CreateCode(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	stale := *ses
+	code, msg := newCode("second"), newMessage("+14255550100")
+	sent := &store.AuditEvent{Time: t0, Type: "reset.code.sent", Actor: "user", UserPrincipalName: "coded"}
+	if err := s.WriteStep(ctx, store.StepWrite{UpdateSession: ses, IssueCode: code, Enqueue: []*store.Message{msg}, Audit: []*store.AuditEvent{sent}}); err != nil {
+		t.Fatalf("WriteStep(update, code, message, audit): %v", err)
+	}
+	if ses.Version != 2 || code.ID == "" || msg.ID == 0 || msg.Status != store.MessageQueued || sent.ID == 0 {
+		t.Errorf("after WriteStep: session version %d, code ID %q, message ID %d status %q, audit ID %d",
+			ses.Version, code.ID, msg.ID, msg.Status, sent.ID)
+	}
+	if got, err := s.ActiveCode(ctx, "s1", "reset:sms", t0); err != nil || got.ID != code.ID || !bytes.Equal(got.MAC, []byte("second")) {
+		t.Errorf("ActiveCode after WriteStep = %+v, %v; want the step's code (the first one retired)", got, err)
+	}
+	claimed, err := s.ClaimMessages(ctx, t0.Add(time.Second), t0.Add(time.Minute), 10)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != msg.ID || claimed[0].To != msg.To || claimed[0].Language != "de" {
+		t.Fatalf("ClaimMessages after WriteStep = %+v, %v; want the step's message", claimed, err)
+	}
+	// A stale save (another request saved the session first) writes no code and no message.
+	lost, lostMsg := newCode("lost"), newMessage("+14255550199")
+	stale.State = []byte(`{"n":9}`)
+	wantErr(t, "WriteStep(stale update, code, message)", s.WriteStep(ctx, store.StepWrite{UpdateSession: &stale, IssueCode: lost,
+		Enqueue: []*store.Message{lostMsg}}), store.ErrVersionMismatch)
+	if lost.ID != "" || lostMsg.ID != 0 {
+		t.Errorf("a stale step's code %q and message %d got IDs", lost.ID, lostMsg.ID)
+	}
+	if got, err := s.ActiveCode(ctx, "s1", "reset:sms", t0); err != nil || got.ID != code.ID {
+		t.Errorf("ActiveCode after a stale WriteStep = %+v, %v; want the saved step's code still live", got, err)
+	}
+	if claimed, err := s.ClaimMessages(ctx, t0.Add(2*time.Minute), t0.Add(3*time.Minute), 10); err != nil || len(claimed) != 1 || claimed[0].ID != msg.ID {
+		t.Errorf("messages after a stale WriteStep = %+v, %v; want only the saved step's (its lease ended)", claimed, err)
+	}
+	other := newCode("other")
+	other.SessionID = "s2"
+	for name, bad := range map[string]store.StepWrite{
+		"code without a session update":  {IssueCode: newCode("x")},
+		"code of another session":        {UpdateSession: ses, IssueCode: other},
+		"code without a MAC":             {UpdateSession: ses, IssueCode: &store.Code{SessionID: "s1", Purpose: "reset:sms", MaxAttempts: 1, ExpiresAt: t0}},
+		"message without a session save": {Enqueue: []*store.Message{newMessage("+1")}},
+		"message without a recipient":    {UpdateSession: ses, Enqueue: []*store.Message{{Channel: "sms"}}},
+	} {
+		if err := s.WriteStep(ctx, bad); err == nil {
+			t.Errorf("WriteStep with a %s succeeded", name)
+		}
+	}
+	if got, err := s.Session(ctx, "s1", t0); err != nil || got.Version != 2 {
+		t.Errorf("Session after refused steps = %+v, %v; want version 2", got, err)
+	}
 }
