@@ -342,11 +342,22 @@ type queueSender struct {
 }
 
 func (q *queueSender) Send(ctx context.Context, m flow.Message) error {
-	if _, err := q.outbox.Send(ctx, notify.Message{Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body, Language: m.Language}); err != nil {
+	if _, err := q.outbox.Send(ctx, notifyMessage(m)); err != nil {
 		return err
 	}
 	q.worker.Notify()
 	return nil
+}
+
+// Prepare and Queued make queueSender a flow.StepSender: the send step writes the message
+// with its session and code.
+func (q *queueSender) Prepare(m flow.Message) (*store.Message, error) { return q.outbox.Prepare(notifyMessage(m)) }
+func (q *queueSender) Queued()                                        { q.worker.Notify() }
+
+var _ flow.StepSender = (*queueSender)(nil)
+
+func notifyMessage(m flow.Message) notify.Message {
+	return notify.Message{Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body, Language: m.Language}
 }
 
 // buildChannels chooses each channel's provider: its own, else the file, else the console.

@@ -28,13 +28,19 @@ type Codes struct {
 // Issue creates a code for (session, purpose) bound to dest (a newer code replaces an older
 // one) and returns it; masked is what the store records of the destination.
 func (c Codes) Issue(ctx context.Context, sess *store.Session, purpose, dest, masked string, now time.Time) (string, error) {
-	code := NewCode(c.Length)
-	rec := &store.Code{SessionID: sess.ID, UserID: sess.UserID, Purpose: purpose, Destination: masked,
-		MAC: c.mac(sess.ID, purpose, dest, code), MaxAttempts: c.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(c.Lifetime)}
+	code, rec := c.New(sess, purpose, dest, masked, now)
 	if err := c.Store.CreateCode(ctx, rec); err != nil {
 		return "", fmt.Errorf("flow: code: %w", err)
 	}
 	return code, nil
+}
+
+// New makes a code as Issue does, without storing it: the caller stores rec with its step
+// (store.StepWrite.IssueCode), and the code counts only once rec is stored.
+func (c Codes) New(sess *store.Session, purpose, dest, masked string, now time.Time) (code string, rec *store.Code) {
+	code = NewCode(c.Length)
+	return code, &store.Code{SessionID: sess.ID, UserID: sess.UserID, Purpose: purpose, Destination: masked,
+		MAC: c.mac(sess.ID, purpose, dest, code), MaxAttempts: c.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(c.Lifetime)}
 }
 
 // Check verifies code for (session, purpose, dest). The attempt is counted before the

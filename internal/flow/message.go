@@ -1,6 +1,10 @@
 package flow
 
-import "context"
+import (
+	"context"
+
+	"github.com/sspr/sspr/internal/store"
+)
 
 // Message is an email, SMS or voice call to send.
 type Message struct {
@@ -16,6 +20,16 @@ type Message struct {
 // Sender queues a message for delivery (the outbox).
 type Sender interface {
 	Send(ctx context.Context, m Message) error
+}
+
+// StepSender is a Sender whose messages a step can write itself, in the transaction that
+// saves its session (store.StepWrite.Enqueue): a message then goes out only when its step was
+// saved. Prepare returns the outbox row m becomes (checked, its body sealed); Queued is told
+// once the step has written its messages, to deliver them at once.
+type StepSender interface {
+	Sender
+	Prepare(m Message) (*store.Message, error)
+	Queued()
 }
 
 // Client is who is asking: for throttles and audit.

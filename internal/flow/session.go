@@ -111,9 +111,14 @@ func (s Sessions) Save(ctx context.Context, sess *store.Session, state any) erro
 // SaveStep is Save with the step's audit events written in the same transaction by steps (one
 // round trip on PostgreSQL): a session that is not saved has none of them written.
 func (s Sessions) SaveStep(ctx context.Context, steps store.Steps, sess *store.Session, state any, events ...*store.AuditEvent) error {
-	return s.save(sess, state, func() error {
-		return steps.WriteStep(ctx, store.StepWrite{UpdateSession: sess, Audit: events})
-	})
+	return s.SaveWith(ctx, steps, sess, state, store.StepWrite{Audit: events})
+}
+
+// SaveWith is SaveStep with the rest of w (a code, messages: what may go with a session's
+// update) written in the same transaction, only when the session is saved.
+func (s Sessions) SaveWith(ctx context.Context, steps store.Steps, sess *store.Session, state any, w store.StepWrite) error {
+	w.UpdateSession = sess
+	return s.save(sess, state, func() error { return steps.WriteStep(ctx, w) })
 }
 
 func (s Sessions) save(sess *store.Session, state any, write func() error) error {

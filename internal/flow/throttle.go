@@ -11,12 +11,13 @@ import (
 // Enforce counts an event of key against l at now and refuses it (KindThrottled) when key is
 // locked or the event is one too many; a Limit with Lock then locks key.
 //
-// A store that is also a store.ThrottleGates checks the lock and counts the event in one call
-// (one round trip on PostgreSQL).
-func Enforce(ctx context.Context, st store.Throttles, key string, l Limit, now time.Time) error {
+// The locks of alsoLocked refuse it too (a step's failed-proof locks), and then nothing is
+// counted. A store that is also a store.ThrottleGates checks the locks and counts the event in
+// one call (one round trip on PostgreSQL).
+func Enforce(ctx context.Context, st store.Throttles, key string, l Limit, now time.Time, alsoLocked ...string) error {
 	var n int
 	if g, ok := st.(store.ThrottleGates); ok {
-		hits, until, err := g.HitUnlessLocked(ctx, key, now, now.Add(-l.Window))
+		hits, until, err := g.HitUnlessLocked(ctx, key, now, now.Add(-l.Window), alsoLocked...)
 		if err != nil {
 			return fmt.Errorf("throttle: %w", err)
 		}
@@ -25,7 +26,7 @@ func Enforce(ctx context.Context, st store.Throttles, key string, l Limit, now t
 		}
 		n = hits
 	} else {
-		if err := CheckLocks(ctx, st, now, key); err != nil {
+		if err := CheckLocks(ctx, st, now, append([]string{key}, alsoLocked...)...); err != nil {
 			return err
 		}
 		hits, err := st.Hit(ctx, key, now, now.Add(-l.Window))

@@ -41,15 +41,28 @@ func NewOutbox(q Queue, s *Sealer, now func() time.Time) *Outbox {
 // queues it, due now. It returns the message's outbox ID. Delivery happens later, in a Worker;
 // call Worker.Notify after Send to have it go out at once.
 func (o *Outbox) Send(ctx context.Context, m Message) (int64, error) {
-	if err := m.Validate(); err != nil {
-		return 0, fmt.Errorf("notify: %w", err)
-	}
-	body, err := o.s.seal([]byte(m.Body), messageAD(m.Channel, m.To))
+	sm, err := o.Prepare(m)
 	if err != nil {
 		return 0, err
 	}
+	if err := o.q.Enqueue(ctx, sm); err != nil {
+		return 0, fmt.Errorf("notify: enqueue %s to %s: %w", m.Channel, MaskDestination(m.Channel, m.To), err)
+	}
+	return sm.ID, nil
+}
+
+// Prepare is Send without the queuing: it returns the outbox row m becomes (validated, body
+// sealed, due now), for a caller that writes it in its own transaction (store.StepWrite.Enqueue).
+func (o *Outbox) Prepare(m Message) (*store.Message, error) {
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	body, err := o.s.seal([]byte(m.Body), messageAD(m.Channel, m.To))
+	if err != nil {
+		return nil, err
+	}
 	now := o.now()
-	sm := &store.Message{
+	return &store.Message{
 		Channel:       m.Channel,
 		To:            m.To,
 		Subject:       m.Subject,
@@ -58,9 +71,5 @@ func (o *Outbox) Send(ctx context.Context, m Message) (int64, error) {
 		Status:        store.MessageQueued,
 		NextAttemptAt: now,
 		CreatedAt:     now,
-	}
-	if err := o.q.Enqueue(ctx, sm); err != nil {
-		return 0, fmt.Errorf("notify: enqueue %s to %s: %w", m.Channel, MaskDestination(m.Channel, m.To), err)
-	}
-	return sm.ID, nil
+	}, nil
 }

@@ -426,7 +426,12 @@ func destKey(dest string) string {
 
 // locked reports the lock of the subject's failed proofs, if any.
 func (s *Service) locked(ctx context.Context, st *state, c flow.Client, now time.Time) error {
-	return flow.CheckLocks(ctx, s.st, now, st.Subject+":failed", flow.IPKey(c, "failed"))
+	return flow.CheckLocks(ctx, s.st, now, s.failedKeys(st, c)...)
+}
+
+// failedKeys are the throttle keys of the flow's failed proofs: the subject's and the client's.
+func (s *Service) failedKeys(st *state, c flow.Client) []string {
+	return []string{st.Subject + ":failed", flow.IPKey(c, "failed")}
 }
 
 // SendCode sends a code to one of the options (a decoy flow sends nothing, alike otherwise).
@@ -444,10 +449,6 @@ func (s *Service) sendCode(ctx context.Context, token, optionID string, c flow.C
 	}
 	*kind = sess.Kind
 	now := s.now().UTC()
-	if err := s.locked(ctx, st, c, now); err != nil {
-		s.audit(ctx, sess.Kind+".throttled", st, sess.UserID, c, map[string]string{"step": "send"})
-		return View{}, err
-	}
 	var opt *flow.Option
 	for _, o := range s.currentOptions(st, u) {
 		if o.ID == optionID {
@@ -459,6 +460,10 @@ func (s *Service) sendCode(ctx context.Context, token, optionID string, c flow.C
 		return View{}, userErr(flow.KindProof, "send.unknownOption")
 	}
 	if opt.Method == MethodQuestions {
+		if err := s.locked(ctx, st, c, now); err != nil {
+			s.audit(ctx, sess.Kind+".throttled", st, sess.UserID, c, map[string]string{"step": "send"})
+			return View{}, err
+		}
 		return s.askQuestions(ctx, sess, st, u)
 	}
 	// SMS and voice share one limit: both cost money and reach the same phones.
@@ -466,37 +471,59 @@ func (s *Service) sendCode(ctx context.Context, token, optionID string, c flow.C
 	if opt.Method == MethodEmail {
 		lim, bucket = s.cfg.Policy.Throttle.Email, "email"
 	}
-	if err := flow.Enforce(ctx, s.st, st.Subject+":"+bucket, lim, now); err != nil {
+	// The send counts against its limit unless the flow's failed proofs are locked (one round
+	// trip on PostgreSQL for both).
+	if err := flow.Enforce(ctx, s.st, st.Subject+":"+bucket, lim, now, s.failedKeys(st, c)...); err != nil {
 		s.audit(ctx, sess.Kind+".throttled", st, sess.UserID, c, map[string]string{"step": "send", "method": opt.Method})
 		s.cfg.Metrics.Code(sess.Kind, opt.Method, flow.CodeThrottled)
 		return View{}, err
 	}
-	code, err := s.codes().Issue(ctx, sess, sess.Kind+":"+opt.ID, opt.Dest, opt.Hint, now)
-	if err != nil {
+	// With a StepSender (the outbox) the code, its message and the audit event are written with
+	// the session (one transaction, one round trip on PostgreSQL): a step that loses the race
+	// for its session sends nothing. Other senders queue the message first.
+	var (
+		code string
+		w    store.StepWrite
+	)
+	steps, inStep := s.send.(flow.StepSender)
+	if inStep {
+		code, w.IssueCode = s.codes().New(sess, sess.Kind+":"+opt.ID, opt.Dest, opt.Hint, now)
+	} else if code, err = s.codes().Issue(ctx, sess, sess.Kind+":"+opt.ID, opt.Dest, opt.Hint, now); err != nil {
 		return View{}, fmt.Errorf("reset: %w", err)
 	}
-	var sent []*store.AuditEvent
 	if c.Lang != "" {
 		st.Lang = c.Lang
 	}
 	if !st.Decoy {
-		if err := s.send.Send(ctx, s.texts().CodeMessage(st.Lang, sess.Kind, opt.Method, opt.Dest, code, s.cfg.Policy.CodeLifetime)); err != nil {
+		msg := s.texts().CodeMessage(st.Lang, sess.Kind, opt.Method, opt.Dest, code, s.cfg.Policy.CodeLifetime)
+		if inStep {
+			m, err := steps.Prepare(msg)
+			if err != nil {
+				s.cfg.Metrics.Code(sess.Kind, opt.Method, flow.CodeFailed)
+				return View{}, fmt.Errorf("reset: queue code: %w", err)
+			}
+			w.Enqueue = append(w.Enqueue, m)
+		} else if err := s.send.Send(ctx, msg); err != nil {
 			s.cfg.Metrics.Code(sess.Kind, opt.Method, flow.CodeFailed)
 			return View{}, fmt.Errorf("reset: queue code: %w", err)
 		}
-		sent = append(sent, s.event(sess.Kind+".code.sent", st, sess.UserID, c, map[string]string{"method": opt.Method, "to": opt.Hint}))
+		w.Audit = append(w.Audit, s.event(sess.Kind+".code.sent", st, sess.UserID, c, map[string]string{"method": opt.Method, "to": opt.Hint}))
 	}
-	s.cfg.Metrics.Code(sess.Kind, opt.Method, flow.CodeQueued) // a decoy's looks queued too
 	st.Pending = opt.ID
-	// The session and the audit event in one write (one round trip on PostgreSQL).
-	if err := s.sessions.SaveStep(ctx, s.st, sess, st, sent...); err != nil {
-		// The code went out all the same: the audit says so.
-		for _, e := range sent {
-			if aerr := s.st.AppendAudit(ctx, e); aerr != nil {
-				s.log.Error("audit", "type", e.Type, "err", aerr)
+	if err := s.sessions.SaveWith(ctx, s.st, sess, st, w); err != nil {
+		if !inStep {
+			// The code went out all the same: the audit says so.
+			for _, e := range w.Audit {
+				if aerr := s.st.AppendAudit(ctx, e); aerr != nil {
+					s.log.Error("audit", "type", e.Type, "err", aerr)
+				}
 			}
 		}
 		return View{}, err
+	}
+	s.cfg.Metrics.Code(sess.Kind, opt.Method, flow.CodeQueued) // a decoy's looks queued too
+	if inStep && len(w.Enqueue) > 0 {
+		steps.Queued()
 	}
 	return s.view(sess.Kind, st, u), nil
 }

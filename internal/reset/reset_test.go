@@ -167,12 +167,17 @@ func newFixture(t *testing.T, policy flow.Policy) *fixture {
 	}
 	f := &fixture{st: st, dir: &fakeDirectory{passwords: map[string]string{}, members: map[string]bool{}}, out: &outbox{},
 		logs: &bytes.Buffer{}, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), c: flow.Client{IP: "192.0.2.7", UserAgent: "test"}}
+	f.svc = f.service(policy, f.out)
+	return f
+}
+
+// service is the fixture's service with another sender.
+func (f *fixture) service(policy flow.Policy, send flow.Sender) *Service {
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.svc = New(st, f.out, f.dir, Config{Policy: policy, Password: password.Default(),
+	return New(f.st, send, f.dir, Config{Policy: policy, Password: password.Default(),
 		CodeKey: bytes.Repeat([]byte("c"), 32), DecoyKey: bytes.Repeat([]byte("d"), 32), CompanyName: "Contoso",
 		PublicURL: "https://sspr.contoso.com", Hasher: questions.NewHasher(questions.HasherOptions{Params: cheapArgon2}),
 		Now: func() time.Time { return f.now }}, log)
-	return f
 }
 
 func userErrKey(err error) string {

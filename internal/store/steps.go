@@ -10,9 +10,10 @@ import (
 // ThrottleGates are the throttle checks of a flow step in one statement (or one round trip)
 // each, where Throttles needs several.
 type ThrottleGates interface {
-	// HitUnlessLocked is Hit, unless key is locked at `at`: then it records nothing and returns
-	// 0 and the lock's end. Concurrent calls on one key see different counts, as with Hit.
-	HitUnlessLocked(ctx context.Context, key string, at, since time.Time) (n int, lockedUntil time.Time, err error)
+	// HitUnlessLocked is Hit, unless key or one of alsoLocked is locked at `at`: then it records
+	// nothing and returns 0 and the latest of those locks' ends. Concurrent calls on one key see
+	// different counts, as with Hit.
+	HitUnlessLocked(ctx context.Context, key string, at, since time.Time, alsoLocked ...string) (n int, lockedUntil time.Time, err error)
 	// LockedUntilAny returns the latest end of the locks of keys at now, or the zero time when
 	// none of them is locked.
 	LockedUntilAny(ctx context.Context, now time.Time, keys ...string) (time.Time, error)

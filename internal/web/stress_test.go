@@ -92,16 +92,35 @@ type outboxSender struct {
 
 var stressCodeRE = regexp.MustCompile(`\b\d{8}\b`)
 
+// outboxSender is a flow.StepSender, as serve's is: the send step writes the message with its
+// session and code.
+var _ flow.StepSender = (*outboxSender)(nil)
+
 func (s *outboxSender) Send(ctx context.Context, m flow.Message) error {
 	if _, err := s.out.Send(ctx, notify.Message{Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body}); err != nil {
 		return err
 	}
+	s.keep(m)
+	return nil
+}
+
+func (s *outboxSender) Prepare(m flow.Message) (*store.Message, error) {
+	sm, err := s.out.Prepare(notify.Message{Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body})
+	if err != nil {
+		return nil, err
+	}
+	s.keep(m) // each user's flow runs alone: its step is saved
+	return sm, nil
+}
+
+func (s *outboxSender) Queued() {}
+
+func (s *outboxSender) keep(m flow.Message) {
 	if c := stressCodeRE.FindString(m.Body); c != "" {
 		s.mu.Lock()
 		s.codes[strings.ToLower(m.To)] = c
 		s.mu.Unlock()
 	}
-	return nil
 }
 
 func (s *outboxSender) code(to string) string {

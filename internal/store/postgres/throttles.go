@@ -45,9 +45,9 @@ func (s *Store) Hit(ctx context.Context, key string, at, since time.Time) (int, 
 	return n, nil
 }
 
-// HitUnlessLocked is Hit in the same one round trip, unless key is locked at `at`: then the
-// event is not inserted and the lock's end is returned with a count of 0.
-func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.Time) (int, time.Time, error) {
+// HitUnlessLocked is Hit in the same one round trip, unless key or one of alsoLocked is locked
+// at `at`: then the event is not inserted and the latest lock's end is returned with a count of 0.
+func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.Time, alsoLocked ...string) (int, time.Time, error) {
 	if key == "" {
 		return 0, time.Time{}, errors.New("throttle hit: empty key")
 	}
@@ -57,11 +57,12 @@ func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.
 	)
 	b := &pgx.Batch{}
 	b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, throttleLockSpace, keyHash(key))
-	b.Queue(`SELECT max(locked_until) FROM throttle_locks WHERE key = $1 AND locked_until > $2`, key, ts(at)).QueryRow(func(row pgx.Row) error {
+	keys := append([]string{key}, alsoLocked...)
+	b.Queue(`SELECT max(locked_until) FROM throttle_locks WHERE key = ANY($1) AND locked_until > $2`, keys, ts(at)).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&until)
 	})
 	b.Queue(`INSERT INTO throttle_events (key, at) SELECT $1, $2
-		WHERE NOT EXISTS (SELECT 1 FROM throttle_locks WHERE key = $1 AND locked_until > $2)`, key, ts(at))
+		WHERE NOT EXISTS (SELECT 1 FROM throttle_locks WHERE key = ANY($3) AND locked_until > $2)`, key, ts(at), keys)
 	b.Queue(`SELECT count(*) FROM throttle_events WHERE key = $1 AND at >= $2`, key, ts(since)).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&n)
 	})

@@ -10,11 +10,16 @@ import (
 	"github.com/sspr/sspr/internal/store"
 )
 
-// HitUnlessLocked is Hit, in the same transaction on the single writer, unless key is locked at
-// `at`: then nothing is recorded and the lock's end is returned with a count of 0.
-func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.Time) (int, time.Time, error) {
+// HitUnlessLocked is Hit, in the same transaction on the single writer, unless key or one of
+// alsoLocked is locked at `at`: then nothing is recorded and the latest lock's end is returned
+// with a count of 0.
+func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.Time, alsoLocked ...string) (int, time.Time, error) {
 	if key == "" {
 		return 0, time.Time{}, errors.New("throttle hit: empty key")
+	}
+	keys, err := encodeList(append([]string{key}, alsoLocked...))
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("throttle hit: %w", err)
 	}
 	a := micros(at)
 	args := countArgs(key, since)
@@ -22,9 +27,10 @@ func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.
 		n     int
 		until sql.NullInt64
 	)
-	err := s.wr.writeMany(ctx, func(c wconn) error {
+	err = s.wr.writeMany(ctx, func(c wconn) error {
 		n, until = 0, sql.NullInt64{}
-		if err := c.row(`SELECT max(locked_until) FROM throttle_locks WHERE key = ? AND locked_until > ?`, key, a).Scan(&until); err != nil {
+		if err := c.row(`SELECT max(locked_until) FROM throttle_locks
+			WHERE key IN (SELECT value FROM json_each(?)) AND locked_until > ?`, keys, a).Scan(&until); err != nil {
 			return err
 		}
 		if until.Valid {

@@ -59,6 +59,22 @@ func testHitUnlessLocked(t *testing.T, s store.Store) {
 	if _, _, err := s.HitUnlessLocked(ctx, "", t0, since); err == nil {
 		t.Error("HitUnlessLocked with an empty key succeeded")
 	}
+	// A lock of another key given (the step's failed-proof lock) refuses the hit too, the
+	// latest lock's end wins, and nothing is recorded; unlocked others change nothing.
+	later := t0.Add(2 * time.Hour)
+	if err := s.Lock(ctx, "user:bob:failed", later); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Lock(ctx, "ip:192.0.2.1:failed", end); err != nil {
+		t.Fatal(err)
+	}
+	n, until, err = s.HitUnlessLocked(ctx, "user:bob", t0.Add(2*time.Minute), since, "user:bob:failed", "ip:192.0.2.1:failed")
+	if err != nil || n != 0 || !until.Equal(later) {
+		t.Errorf("HitUnlessLocked with a locked other key = %d, %v, %v; want 0, %v, nil", n, until, err, later)
+	}
+	if n, until, err := s.HitUnlessLocked(ctx, "user:bob", t0.Add(3*time.Minute), since, "user:carol:failed"); err != nil || n != 2 || !until.IsZero() {
+		t.Errorf("HitUnlessLocked with an unlocked other key = %d, %v, %v; want 2 (the refused hit not counted), zero, nil", n, until, err)
+	}
 }
 
 // testHitUnlessLockedConcurrent: concurrent hits on one key each see a different count.
