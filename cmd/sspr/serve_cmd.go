@@ -351,8 +351,10 @@ func (q *queueSender) Send(ctx context.Context, m flow.Message) error {
 
 // Prepare and Queued make queueSender a flow.StepSender: the send step writes the message
 // with its session and code.
-func (q *queueSender) Prepare(m flow.Message) (*store.Message, error) { return q.outbox.Prepare(notifyMessage(m)) }
-func (q *queueSender) Queued()                                        { q.worker.Notify() }
+func (q *queueSender) Prepare(m flow.Message) (*store.Message, error) {
+	return q.outbox.Prepare(notifyMessage(m))
+}
+func (q *queueSender) Queued() { q.worker.Notify() }
 
 var _ flow.StepSender = (*queueSender)(nil)
 
