@@ -285,10 +285,11 @@ func (s *Service) start(ctx context.Context, kind, name string, c flow.Client) (
 	for _, o := range v.Options {
 		offered = append(offered, o.ID+" "+o.Hint)
 	}
-	// The session and both audit events in one write (one round trip on PostgreSQL).
+	// The session and its audit event in one write (one round trip on PostgreSQL). One event
+	// says how the flow started and what it offered: each event appended queues on the audit
+	// chain's head, so a step appends as few as it can.
 	if err := s.st.WriteStep(ctx, store.StepWrite{CreateSession: sess, Audit: []*store.AuditEvent{
-		s.event(kind+".started", st, userID, c, map[string]string{"outcome": outcome}),
-		s.event(kind+".methods.offered", st, userID, c, map[string]string{"methods": strings.Join(offered, "; "),
+		s.event(kind+".started", st, userID, c, map[string]string{"outcome": outcome, "methods": strings.Join(offered, "; "),
 			"required": strconv.Itoa(v.Required), "decoy": strconv.FormatBool(st.Decoy)}),
 	}}); err != nil {
 		return "", View{}, fmt.Errorf("reset: start: %w", err)

@@ -250,18 +250,29 @@ func TestResetHappyPath(t *testing.T) {
 	if err := f.svc.Complete(ctx, token, newPW, f.c); !errors.Is(err, ErrNoSession) {
 		t.Errorf("session reused after completion: %v", err)
 	}
-	var types []string
+	var (
+		types   []string
+		started []map[string]string
+	)
 	f.st.ListAudit(ctx, store.AuditFilter{UserPrincipalName: "alice@contoso.com"}, func(e store.AuditEvent) error {
 		types = append(types, e.Type)
+		if e.Type == "reset.started" {
+			started = append(started, e.Details)
+		}
 		if e.ClientIP != "192.0.2.7" || e.UserAgent != "test" {
 			t.Errorf("audit without client: %+v", e)
 		}
 		return nil
 	})
-	for _, want := range []string{"reset.started", "reset.methods.offered", "reset.code.sent", "reset.code.failed", "reset.code.verified", "reset.done"} {
+	for _, want := range []string{"reset.started", "reset.code.sent", "reset.code.failed", "reset.code.verified", "reset.done"} {
 		if !slices.Contains(types, want) {
 			t.Errorf("audit lacks %s: %v", want, types)
 		}
+	}
+	// The start's one event says how it started and what it offered.
+	if len(started) != 1 || started[0]["outcome"] != "ok" || started[0]["required"] != "1" || started[0]["decoy"] != "false" ||
+		!strings.Contains(started[0]["methods"], "sms +1 ••••••0100") {
+		t.Errorf("reset.started details %v", started)
 	}
 	// Nothing secret in the logs.
 	logs := f.logs.String()
