@@ -202,7 +202,8 @@ func drive(m *meter, r *result, workers int, worker func(w int) (step func() (mo
 	fail.fill(r)
 }
 
-// firstStep drives sys's first step from workers browsers for d; half of the names are unknown.
+// firstStep drives sys's first step from workers browsers for d; half of the names are unknown,
+// the known ones taken in turn (each once a run while there are more names than starts).
 // name(i, known) spells user i's name (or an unknown one) as the system expects it.
 func firstStep(sys system, m *meter, workers int, d time.Duration, users, run int, name func(i int, known bool) string) result {
 	r := result{unit: "starts"}
@@ -213,13 +214,20 @@ func firstStep(sys system, m *meter, workers int, d time.Duration, users, run in
 			return nil, err
 		}
 		rnd := rand.New(rand.NewPCG(uint64(w), uint64(run)))
+		k := 0
 		return func() (bool, error) {
 			if time.Now().After(deadline) {
 				return false, nil
 			}
-			n := name(rnd.IntN(users), true)
+			var n string
 			if rnd.IntN(2) == 0 {
 				n = name(rnd.IntN(1<<30), false)
+			} else {
+				// Each worker walks its own share of the known names, so a run asks for a
+				// name's code once until every name has had its turn: a name drawn again and
+				// again would meet the product's per-user send limit (5 an hour) across runs.
+				n = name((w+workers*k)%users, true)
+				k++
 			}
 			return true, start(n)
 		}, nil
