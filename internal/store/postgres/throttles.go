@@ -35,8 +35,11 @@ func (s *Store) Hit(ctx context.Context, key string, at, since time.Time) (int, 
 	var n int
 	b := &pgx.Batch{}
 	b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, throttleLockSpace, keyHash(key))
-	b.Queue(`INSERT INTO throttle_events (key, at) VALUES ($1, $2)`, key, ts(at))
-	b.Queue(`SELECT count(*) FROM throttle_events WHERE key = $1 AND at >= $2`, key, ts(since)).QueryRow(func(row pgx.Row) error {
+	// The count's snapshot is taken after the lock: it sees every hit committed before; the
+	// row this statement inserts it does not see, so that one is counted from ins.
+	b.Queue(`WITH ins AS (INSERT INTO throttle_events (key, at) VALUES ($1, $2) RETURNING at)
+		SELECT (SELECT count(*) FROM throttle_events WHERE key = $1 AND at >= $3) + (SELECT count(*) FROM ins WHERE at >= $3)`,
+		key, ts(at), ts(since)).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&n)
 	})
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
@@ -58,13 +61,14 @@ func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.
 	b := &pgx.Batch{}
 	b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, throttleLockSpace, keyHash(key))
 	keys := append([]string{key}, alsoLocked...)
-	b.Queue(`SELECT max(locked_until) FROM throttle_locks WHERE key = ANY($1) AND locked_until > $2`, keys, ts(at)).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&until)
-	})
-	b.Queue(`INSERT INTO throttle_events (key, at) SELECT $1, $2
-		WHERE NOT EXISTS (SELECT 1 FROM throttle_locks WHERE key = ANY($3) AND locked_until > $2)`, key, ts(at), keys)
-	b.Queue(`SELECT count(*) FROM throttle_events WHERE key = $1 AND at >= $2`, key, ts(since)).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&n)
+	// After the lock, one statement: the locks, the event inserted unless locked, and the count
+	// (whose snapshot, taken after the lock, sees every hit committed before; + the row inserted
+	// here, which the statement does not see).
+	b.Queue(`WITH l AS (SELECT max(locked_until) AS until FROM throttle_locks WHERE key = ANY($4) AND locked_until > $2),
+		ins AS (INSERT INTO throttle_events (key, at) SELECT $1, $2 FROM l WHERE l.until IS NULL RETURNING at)
+		SELECT (SELECT until FROM l), (SELECT count(*) FROM throttle_events WHERE key = $1 AND at >= $3) + (SELECT count(*) FROM ins WHERE at >= $3)`,
+		key, ts(at), ts(since), keys).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&until, &n)
 	})
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return 0, time.Time{}, fmt.Errorf("throttle hit: %w", withCtx(ctx, err))
