@@ -35,9 +35,11 @@ const (
 	WHERE id = ?1 AND (?28 = 0 OR version = ?28)
 	RETURNING version, created_at, security_questions_count, security_questions_registered_at`
 
-	qUserByAnchor      = `SELECT ` + userColumns + ` FROM users WHERE anchor = ?`
-	qDeleteByAnchor    = `DELETE FROM users WHERE anchor = ?`
-	qFingerprints      = `SELECT anchor, fingerprint FROM users WHERE source = 'directory'`
+	qUserByAnchor   = `SELECT ` + userColumns + ` FROM users WHERE anchor = ?`
+	qDeleteByAnchor = `DELETE FROM users WHERE anchor = ?`
+	// qFingerprints reads the covering index users_fingerprints (migration 0011), never the
+	// table: a few MB instead of every user's page.
+	qFingerprints      = `SELECT anchor, fingerprint FROM users INDEXED BY users_fingerprints WHERE source = 'directory'`
 	qSetSyncState      = `INSERT INTO sync_state (key, watermark, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at`
 	qVersionByID       = `SELECT version FROM users WHERE id = ?`
 	qUserByID          = `SELECT ` + userColumns + ` FROM users WHERE id = ?`

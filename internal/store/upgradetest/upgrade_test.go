@@ -73,6 +73,17 @@ func check(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A sync starts from the stored fingerprints (on SQLite read from an index built over the
+	// old rows by a later migration).
+	fps := 0
+	if err := tx.Fingerprints(ctx, func(f store.Fingerprint) error {
+		if len(f.Anchor) > 0 && f.Fingerprint != 0 {
+			fps++
+		}
+		return nil
+	}); err != nil || fps != 21 {
+		t.Errorf("%d stored fingerprints (%v), want the 21 synced users'", fps, err)
+	}
 	alice.DisplayName = "Alice A."
 	if err := tx.PutUser(ctx, &alice); err != nil {
 		t.Fatal(err)
