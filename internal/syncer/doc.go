@@ -3,8 +3,9 @@
 // One run:
 //
 //	StartRun (recorded outside the transaction, so failures are recorded too)
-//	BeginSync → load every stored directory user's (anchor, fingerprint) into a sorted index
-//	Reader.Read streams records:
+//	BeginSync → load every stored directory user's (anchor, fingerprint) into a sorted index, on
+//	            its own goroutine while Reader.Read connects and receives its first pages
+//	Reader.Read streams records (the first waits for the index):
 //	    Upsert  → fingerprint unchanged: nothing written; else validate, normalize phones,
 //	              merge what the directory does not own, PutUser
 //	    Present → mark seen (delta reads)

@@ -44,6 +44,49 @@ func loadIndex(ctx context.Context, tx store.SyncTx) (*index, error) {
 	return idx, nil
 }
 
+// pendingIndex is an index loading on its own goroutine: the directory read starts at once
+// (connection, bind, first pages) while the store is scanned, and the handler waits for the
+// index only when the first entry arrives.
+type pendingIndex struct {
+	done chan struct{}
+	idx  *index
+	err  error
+}
+
+// startIndex loads the index of tx on a new goroutine. tx must not be used until the index is
+// loaded (wait or loaded returned): a SyncTx is not safe for concurrent use.
+func startIndex(ctx context.Context, tx store.SyncTx) *pendingIndex {
+	p := &pendingIndex{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.idx, p.err = loadIndex(ctx, tx)
+	}()
+	return p
+}
+
+// wait returns the index once loaded, or ctx's error first.
+func (p *pendingIndex) wait(ctx context.Context) (*index, error) {
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if p.err != nil {
+		return nil, fmt.Errorf("sync: read stored users: %w", p.err)
+	}
+	return p.idx, nil
+}
+
+// loaded waits for the loading goroutine to end, whatever ctx says (Fingerprints watches ctx
+// and ends soon after it is cancelled), and returns the loader's error, wrapped, if any.
+func (p *pendingIndex) loaded() error {
+	<-p.done
+	if p.err != nil {
+		return fmt.Errorf("sync: read stored users: %w", p.err)
+	}
+	return nil
+}
+
 func (x *index) find(anchor []byte) (int, bool) {
 	if len(anchor) != anchorLen {
 		return 0, false

@@ -271,11 +271,11 @@ func (e *Engine) run(ctx context.Context, since string, opts Options, rep *Repor
 	}
 	defer tx.Rollback()
 
-	idx, err := loadIndex(ctx, tx)
-	if err != nil {
-		return fmt.Errorf("sync: read stored users: %w", err)
-	}
-	h := &handler{e: e, tx: tx, idx: idx, opts: opts, rep: rep}
+	// The stored fingerprints load while the reader connects and receives its first pages; the
+	// handler waits for them at the first entry. The loader has ended before tx is rolled back.
+	pending := startIndex(ctx, tx)
+	defer pending.loaded() // its error is returned below
+	h := &handler{e: e, tx: tx, pending: pending, opts: opts, rep: rep}
 	h.pipe = newPipeline(e.build, h.apply)
 	defer h.pipe.stop()
 	res, err := e.reader.Read(ctx, since, h)
@@ -284,8 +284,15 @@ func (e *Engine) run(ctx context.Context, since string, opts Options, rep *Repor
 		rep.Run.Mode = "full"
 		res, err = e.reader.Read(ctx, "", h)
 	}
+	if lerr := pending.loaded(); lerr != nil {
+		return lerr // the reader's error, if any, is the handler's report of this one
+	}
 	if err != nil {
 		return fmt.Errorf("sync: read directory: %w", err)
+	}
+	idx, err := h.index(ctx)
+	if err != nil {
+		return err
 	}
 	if err := h.pipe.drain(ctx); err != nil {
 		return err
@@ -354,7 +361,8 @@ func (e *Engine) run(ctx context.Context, since string, opts Options, rep *Repor
 type handler struct {
 	e         *Engine
 	tx        store.SyncTx
-	idx       *index
+	pending   *pendingIndex
+	idx       *index // nil until the first entry: see index
 	opts      Options
 	rep       *Report
 	handled   int
@@ -373,13 +381,29 @@ func (h *handler) progress() {
 	}
 }
 
+// index returns the stored users' index, waiting for it to be loaded (only the first call waits).
+func (h *handler) index(ctx context.Context) (*index, error) {
+	if h.idx == nil {
+		idx, err := h.pending.wait(ctx)
+		if err != nil {
+			return nil, err
+		}
+		h.idx = idx
+	}
+	return h.idx, nil
+}
+
 func (h *handler) Upsert(ctx context.Context, r directory.Record) error {
 	h.progress()
+	idx, err := h.index(ctx)
+	if err != nil {
+		return err
+	}
 	fp := fingerprint(r, h.e.cfg)
-	i, found := h.idx.find(r.Anchor)
+	i, found := idx.find(r.Anchor)
 	if found {
-		h.idx.markSeen(i)
-		if h.idx.entries[i].fp == fp {
+		idx.markSeen(i)
+		if idx.entries[i].fp == fp {
 			h.unchanged++
 			return nil
 		}
@@ -454,18 +478,26 @@ func (h *handler) retryConflicts(ctx context.Context) error {
 
 func (h *handler) Present(ctx context.Context, anchor []byte) error {
 	h.progress()
-	if i, ok := h.idx.find(anchor); ok {
-		if !h.idx.seen(i) {
+	idx, err := h.index(ctx)
+	if err != nil {
+		return err
+	}
+	if i, ok := idx.find(anchor); ok {
+		if !idx.seen(i) {
 			h.unchanged++
 		}
-		h.idx.markSeen(i)
+		idx.markSeen(i)
 	}
 	return nil
 }
 
 func (h *handler) Delete(ctx context.Context, anchor []byte) error {
-	if i, ok := h.idx.find(anchor); ok && !h.idx.seen(i) {
-		h.idx.markSeen(i) // so that a complete read does not count it twice
+	idx, err := h.index(ctx)
+	if err != nil {
+		return err
+	}
+	if i, ok := idx.find(anchor); ok && !idx.seen(i) {
+		idx.markSeen(i) // so that a complete read does not count it twice
 		h.deletes = append(h.deletes, append([]byte(nil), anchor...))
 	}
 	return nil
@@ -473,10 +505,14 @@ func (h *handler) Delete(ctx context.Context, anchor []byte) error {
 
 func (h *handler) Reject(ctx context.Context, r directory.Rejection) error {
 	h.progress()
+	idx, err := h.index(ctx)
+	if err != nil {
+		return err
+	}
 	if r.Anchor != nil {
 		// Keep the stored user: a bad entry is not a deleted one.
-		if i, ok := h.idx.find(r.Anchor); ok {
-			h.idx.markSeen(i)
+		if i, ok := idx.find(r.Anchor); ok {
+			idx.markSeen(i)
 		}
 	}
 	h.reject(Rejection{DN: r.DN, Reason: r.Reason})

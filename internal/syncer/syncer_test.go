@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sspr/sspr/internal/directory"
 	"github.com/sspr/sspr/internal/phone"
@@ -577,5 +578,99 @@ func TestFailedCommitRecordsNothing(t *testing.T) {
 		if r.Status != store.RunFailed || r.Added+r.Updated+r.Deleted+r.Unchanged != 0 {
 			t.Errorf("run with a failed commit recorded as %s %s; want failed with zero changes", r.Status, counts(r))
 		}
+	}
+}
+
+// gatedStore's SyncTx runs fingerprints instead of the store's Fingerprints walk.
+type gatedStore struct {
+	*sqlite.Store
+	fingerprints func(tx store.SyncTx, ctx context.Context, fn func(store.Fingerprint) error) error
+}
+
+func (s gatedStore) BeginSync(ctx context.Context) (store.SyncTx, error) {
+	tx, err := s.Store.BeginSync(ctx)
+	return gatedTx{tx, s.fingerprints}, err
+}
+
+type gatedTx struct {
+	store.SyncTx
+	fingerprints func(tx store.SyncTx, ctx context.Context, fn func(store.Fingerprint) error) error
+}
+
+func (t gatedTx) Fingerprints(ctx context.Context, fn func(store.Fingerprint) error) error {
+	return t.fingerprints(t.SyncTx, ctx, fn)
+}
+
+// startedReader tells when its Read starts.
+type startedReader struct {
+	*fakeReader
+	started chan struct{}
+}
+
+func (r startedReader) Read(ctx context.Context, since string, h directory.Handler) (directory.Result, error) {
+	close(r.started)
+	return r.fakeReader.Read(ctx, since, h)
+}
+
+// syncedUsers returns a reader of n users (user0 …) and a store that synced them once.
+func syncedUsers(t *testing.T, n int) (*fakeReader, *sqlite.Store) {
+	t.Helper()
+	r := &fakeReader{}
+	for i := range n {
+		r.records = append(r.records, rec(i, fmt.Sprintf("user%d", i), "+1 425 555 0100"))
+	}
+	e, st := newEngine(t, r, 500)
+	if _, err := e.Run(t.Context(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return r, st
+}
+
+// The stored fingerprints load while the directory read starts (not before it), and the run
+// waits for them: a loading that fails fails the run, which changes nothing.
+func TestIndexLoadsWhileTheReadStarts(t *testing.T) {
+	broken := errors.New("disk I/O error")
+	for _, tc := range []struct {
+		name    string
+		loadErr error
+		want    string // counts of the second run
+	}{
+		{"loaded", nil, "+1 ~1 -1 =8 !0"},
+		{"loading fails", broken, "+0 ~0 -0 =0 !0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			r, st := syncedUsers(t, 10)
+			// Second run: user0 changed, user9 gone, user10 new.
+			r.records[0].DisplayName = "Changed"
+			r.records = append(r.records[:9], rec(10, "user10", ""))
+			sr := startedReader{r, make(chan struct{})}
+			n, _ := phone.NewNormalizer("US")
+			e := New(gatedStore{st, func(tx store.SyncTx, ctx context.Context, fn func(store.Fingerprint) error) error {
+				select {
+				case <-sr.started:
+				case <-time.After(10 * time.Second):
+					return errors.New("the directory read did not start while the fingerprints were loading")
+				}
+				if tc.loadErr != nil {
+					return tc.loadErr
+				}
+				return tx.Fingerprints(ctx, fn)
+			}}, sr, n, Config{DeleteThreshold: 500, OwnsAlternateEmails: true, DefaultRegion: "US"}, nil)
+			rep, err := e.Run(ctx, Options{Full: true})
+			if tc.loadErr == nil && err != nil || tc.loadErr != nil && !errors.Is(err, tc.loadErr) {
+				t.Fatalf("run: %v, want %v", err, tc.loadErr)
+			}
+			if got := counts(rep.Run); got != tc.want {
+				t.Errorf("second run %s, want %s", got, tc.want)
+			}
+			u := users(t, st)
+			if tc.loadErr != nil && (len(u) != 10 || u["user0"].DisplayName != "User0" || u["user10"].ID != "") {
+				t.Errorf("a run whose fingerprints failed to load changed the store: %d users, user0 %q", len(u), u["user0"].DisplayName)
+			}
+			if tc.loadErr == nil && (len(u) != 10 || u["user0"].DisplayName != "Changed" || u["user9"].ID != "" || u["user10"].ID == "") {
+				t.Errorf("after the second run: %d users, user0 %q", len(u), u["user0"].DisplayName)
+			}
+		})
 	}
 }
