@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"syscall"
 	"time"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -50,8 +52,13 @@ type conn struct {
 	ent      entry
 	// broken: a streamed search was left early and closed the connection.
 	broken bool
-	stop   func() bool
-	ctx    context.Context
+	// raw is the TCP socket under nc (TLS or not); lowat: its SO_RCVLOWAT is lowatBytes (a
+	// paged search is being streamed), so that reads wait by lowatWait at most, then take what
+	// there is.
+	raw   syscall.RawConn
+	lowat bool
+	stop  func() bool
+	ctx   context.Context
 }
 
 func (r *Reader) connect(ctx context.Context) (*conn, error) {
@@ -61,6 +68,10 @@ func (r *Reader) connect(ctx context.Context) (*conn, error) {
 	nc, err := d.DialContext(dctx, "tcp", r.t.Addr)
 	if err != nil {
 		return nil, r.dialError(ctx, err)
+	}
+	var raw syscall.RawConn
+	if tc, ok := nc.(*net.TCPConn); ok {
+		raw, _ = tc.SyscallConn()
 	}
 	switch {
 	case r.t.LDAPS:
@@ -82,6 +93,7 @@ func (r *Reader) connect(ctx context.Context) (*conn, error) {
 		pageSize: uint32(r.cfg.PageSize),
 		ctx:      ctx,
 		lastID:   1, // StartTLS used message 1
+		raw:      raw,
 	}
 	c.br = bufio.NewReaderSize(deadlineReader{c}, 64<<10)
 	c.stop = context.AfterFunc(ctx, func() { nc.Close() })
@@ -97,8 +109,45 @@ func (r *Reader) connect(ctx context.Context) (*conn, error) {
 type deadlineReader struct{ c *conn }
 
 func (d deadlineReader) Read(p []byte) (int, error) {
-	_ = d.c.nc.SetReadDeadline(time.Now().Add(d.c.timeout))
-	return d.c.nc.Read(p)
+	c := d.c
+	if c.lowat {
+		// Take what is there, else wait until lowatBytes are (one wake-up for some hundred
+		// entries, not one for each write of the server), but never longer than lowatWait:
+		// the end of a page or of the search is smaller.
+		_ = c.nc.SetReadDeadline(time.Now().Add(lowatWait))
+		n, err := c.nc.Read(p)
+		if n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, err
+		}
+		setLowat(c.raw, 1)
+		defer setLowat(c.raw, lowatBytes)
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.timeout))
+	return c.nc.Read(p)
+}
+
+const (
+	// lowatBytes: a streamed paged search wakes its reader when this much has arrived (some
+	// hundred entries). A reader that wakes for every entry the server writes costs a context
+	// switch each, on both sides: on a 2-core VM, a no-change sync of 100,000 users made 20,000
+	// to 40,000 of them (ldapsearch: 400).
+	lowatBytes = 32 << 10
+	// lowatWait: how long a read waits for lowatBytes before it takes what there is.
+	lowatWait = 2 * time.Millisecond
+)
+
+// batchReads turns the waiting for lowatBytes on or off (streamed paged searches only).
+func (c *conn) batchReads(on bool) {
+	if c.lowat == on {
+		return
+	}
+	n := 1
+	if on {
+		n = lowatBytes
+	}
+	if setLowat(c.raw, n) || !on {
+		c.lowat = on
+	}
 }
 
 func (c *conn) close() {

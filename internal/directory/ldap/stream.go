@@ -198,6 +198,10 @@ func (s *stream) stop() {
 func (s *stream) read(base string, scope int, fp *ber.Packet, attrs []string, p pager) {
 	defer close(s.done)
 	defer liveStreams.Add(-1) // before done is closed
+	if _, paged := p.(*paging); paged {
+		s.c.batchReads(true)
+		defer s.c.batchReads(false)
+	}
 	err := s.requests(base, scope, fp, attrs, p)
 	b := s.cur
 	if b == nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sspr/sspr/internal/directory/ldap"
 	"github.com/sspr/sspr/internal/slapd"
@@ -89,5 +90,34 @@ func TestOpenLDAPLargeEntries(t *testing.T) {
 	}
 	if n := ldap.LiveStreams(); n != 0 {
 		t.Errorf("%d stream goroutines left", n)
+	}
+}
+
+// A streamed paged search waits for some KB before it wakes to read (SO_RCVLOWAT on Linux),
+// but never for more than the server sends: pages, and the search's end, much smaller than
+// that come through at once, over TLS too, well within an operation timeout of a second.
+func TestOpenLDAPSmallPagesDoNotWait(t *testing.T) {
+	s := fixture(t, true)
+	for _, ldaps := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ldaps %v", ldaps), func(t *testing.T) {
+			for _, size := range []int{1, 2, 1000} {
+				start := time.Now()
+				rec, _ := read(t, newReader(t, s, func(c *ldap.Config) {
+					c.PageSize = size
+					c.Endpoint.OperationTimeout = time.Second
+					if ldaps {
+						c.Endpoint.URL = s.LDAPSURL
+						c.Endpoint.AllowInsecure = false
+						c.Endpoint.CAFile = s.CAFile
+					}
+				}), "")
+				if len(rec.upserts) == 0 {
+					t.Fatalf("page size %d: no users", size)
+				}
+				if d := time.Since(start); d > 5*time.Second {
+					t.Errorf("page size %d: the read took %s", size, d)
+				}
+			}
+		})
 	}
 }
