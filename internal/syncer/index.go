@@ -30,6 +30,11 @@ func loadIndex(ctx context.Context, tx store.SyncTx) (*index, error) {
 		if len(f.Anchor) != anchorLen {
 			return fmt.Errorf("stored anchor has %d bytes, want %d", len(f.Anchor), anchorLen)
 		}
+		if len(idx.entries) == cap(idx.entries) {
+			// Double (append grows a large slice by a quarter: five times the final size
+			// allocated and copied, 13 MB for 100,000 users).
+			idx.entries = slices.Grow(idx.entries, max(1024, len(idx.entries)))
+		}
 		var e indexEntry
 		copy(e.anchor[:], f.Anchor)
 		e.fp = f.Fingerprint
@@ -39,7 +44,10 @@ func loadIndex(ctx context.Context, tx store.SyncTx) (*index, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(idx.entries, func(a, b indexEntry) int { return bytes.Compare(a.anchor[:], b.anchor[:]) })
+	cmp := func(a, b indexEntry) int { return bytes.Compare(a.anchor[:], b.anchor[:]) }
+	if !slices.IsSortedFunc(idx.entries, cmp) { // the SQLite store reads them in anchor order
+		slices.SortFunc(idx.entries, cmp)
+	}
 	idx.seenBit = make([]uint64, (len(idx.entries)+63)/64)
 	return idx, nil
 }
