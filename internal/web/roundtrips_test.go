@@ -75,17 +75,19 @@ func (r *roundTrips) take() (queries, batches, txs int, sent []string) {
 //	first step, known name     9 → 4   (throttle: lock check + begin/batch/commit → one batch;
 //	first step, unknown name   8 → 3    session and both audit events → one batch)
 //	methods page               2 → 1   (session and user → one batch, in every step below too)
-//	send                      16 → 6   (locks of two keys → one statement; code: begin, lock,
-//	                                     retire, insert, commit → one batch; session saved
-//	                                     with its audit event in one batch)
+//	send                      16 → 6 → 3 (locks of two keys → one statement; code: begin,
+//	                                     lock, retire, insert, commit → one batch; session saved
+//	                                     with its audit event in one batch; then the code, the
+//	                                     outbox message and the audit event written with the
+//	                                     session's save, and the locks read in the send
+//	                                     throttle's batch)
 //	code                       9 → 5   (locks → one statement; the code found and its attempt
 //	                                     counted in one batch; session saved with its audit)
 //	complete                   9 → 4   (audit, throttles cleared, session ended → one batch)
 //
 // What is left: the first step's user lookup and, for a known name, the read of recent contact
-// changes; send's outbox insert (the Sender is not the store); code's consumption of the code
-// (after the comparison, which the store cannot do); complete's claim of the session before the password
-// write, which must be its own commit.
+// changes; code's consumption of the code (after the comparison, which the store cannot do);
+// complete's claim of the session before the password write, which must be its own commit.
 func TestPostgresRoundTripsPerStep(t *testing.T) {
 	dsn := testenv.PostgresDSN(t)
 	// One connection: every statement is prepared once on it by the warm-up flow, so the
@@ -118,7 +120,7 @@ func TestPostgresRoundTripsPerStep(t *testing.T) {
 		{"methods page", "GET", "/reset/verify", nil, http.StatusOK, 1},
 		{"send", "POST", "/reset/send", func(c, _ string) url.Values {
 			return url.Values{"csrf": {c}, "option": {"email"}}
-		}, http.StatusSeeOther, 6},
+		}, http.StatusSeeOther, 3},
 		{"code", "POST", "/reset/code", func(c, code string) url.Values {
 			return url.Values{"csrf": {c}, "option": {"email"}, "code": {code}}
 		}, http.StatusSeeOther, 5},
