@@ -8,6 +8,9 @@
 //	              (the tag the text is in; voice calls are spoken in it) stay clear
 //	          ──► Queue.Enqueue (store.Outbox) ── status queued, due now
 //	          ──► Worker.Notify() (or the next poll, every second)
+//	   or   Outbox.Prepare(Message): validated and sealed the same, returned instead of
+//	        queued: the reset's send step writes it with its session and code (one
+//	        transaction, store.StepWrite.Enqueue), then wakes the worker
 //
 //	Worker.Run ──► ClaimMessages(now, lease 2 min, batch) ──► open Body ──► Channel.Send
 //	           ──► RecordAttempt(duration, scrubbed error text):
