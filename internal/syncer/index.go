@@ -30,11 +30,6 @@ func loadIndex(ctx context.Context, tx store.SyncTx) (*index, error) {
 		if len(f.Anchor) != anchorLen {
 			return fmt.Errorf("stored anchor has %d bytes, want %d", len(f.Anchor), anchorLen)
 		}
-		if len(idx.entries) == cap(idx.entries) {
-			// Double (append grows a large slice by a quarter: five times the final size
-			// allocated and copied, 13 MB for 100,000 users).
-			idx.entries = slices.Grow(idx.entries, max(1024, len(idx.entries)))
-		}
 		var e indexEntry
 		copy(e.anchor[:], f.Anchor)
 		e.fp = f.Fingerprint
