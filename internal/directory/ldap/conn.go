@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,13 +53,13 @@ type conn struct {
 	ent      entry
 	// broken: a streamed search was left early and closed the connection.
 	broken bool
-	// raw is the TCP socket under nc (TLS or not); lowat: its SO_RCVLOWAT is lowatBytes (a
-	// paged search is being streamed), so that reads wait by lowatWait at most, then take what
-	// there is.
-	raw   syscall.RawConn
-	lowat bool
-	stop  func() bool
-	ctx   context.Context
+	// raw is the TCP socket under nc (TLS or not). lowat is the SO_RCVLOWAT a streamed paged
+	// search wants (0: none, see readAhead); lowatSet the socket's (0 or 1: the default).
+	raw      syscall.RawConn
+	lowat    int
+	lowatSet int
+	stop     func() bool
+	ctx      context.Context
 }
 
 func (r *Reader) connect(ctx context.Context) (*conn, error) {
@@ -110,17 +111,21 @@ type deadlineReader struct{ c *conn }
 
 func (d deadlineReader) Read(p []byte) (int, error) {
 	c := d.c
-	if c.lowat {
-		// Take what is there, else wait until lowatBytes are (one wake-up for some hundred
-		// entries, not one for each write of the server), but never longer than lowatWait:
-		// the end of a page or of the search is smaller.
+	if c.lowat > 1 && c.lowatSet != c.lowat && setLowat(c.raw, c.lowat) {
+		c.lowatSet = c.lowat
+	}
+	if c.lowatSet > 1 && c.lowat > 1 {
+		// Take what is there, else wait until lowat bytes are (one wake-up for some hundred
+		// entries, not one for each write of the server), but never longer than lowatWait.
 		_ = c.nc.SetReadDeadline(time.Now().Add(lowatWait))
 		n, err := c.nc.Read(p)
 		if n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return n, err
 		}
-		setLowat(c.raw, 1)
-		defer setLowat(c.raw, lowatBytes)
+		lowatWaits.Add(1)
+	}
+	if c.lowatSet > 1 && setLowat(c.raw, 1) {
+		c.lowatSet = 1
 	}
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.timeout))
 	return c.nc.Read(p)
@@ -128,26 +133,22 @@ func (d deadlineReader) Read(p []byte) (int, error) {
 
 const (
 	// lowatBytes: a streamed paged search wakes its reader when this much has arrived (some
-	// hundred entries). A reader that wakes for every entry the server writes costs a context
-	// switch each, on both sides: on a 2-core VM, a no-change sync of 100,000 users made 20,000
-	// to 40,000 of them (ldapsearch: 400).
+	// hundred entries), or what is left of the page when less. A reader that wakes for every
+	// entry the server writes costs a context switch each, on both sides: on a 2-core VM, a
+	// no-change sync of 100,000 users made 20,000 to 40,000 of them (ldapsearch: 400).
 	lowatBytes = 32 << 10
-	// lowatWait: how long a read waits for lowatBytes before it takes what there is.
+	// lowatWait: how long a read waits for its low-water mark before it takes what there is
+	// (a page's entries smaller than the smallest seen so far).
 	lowatWait = 2 * time.Millisecond
 )
 
-// batchReads turns the waiting for lowatBytes on or off (streamed paged searches only).
-func (c *conn) batchReads(on bool) {
-	if c.lowat == on {
-		return
-	}
-	n := 1
-	if on {
-		n = lowatBytes
-	}
-	if setLowat(c.raw, n) || !on {
-		c.lowat = on
-	}
+// lowatWaits counts the reads that waited lowatWait for too little (tests).
+var lowatWaits atomic.Int64
+
+// readAhead sets how many bytes the next reads may wait for: n (at most lowatBytes) while a
+// paged search streams, 0 for none (the next read resets the socket).
+func (c *conn) readAhead(n int) {
+	c.lowat = min(n, lowatBytes)
 }
 
 func (c *conn) close() {

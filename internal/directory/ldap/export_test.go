@@ -2,3 +2,6 @@ package ldap
 
 // LiveStreams is the number of streamed-search goroutines running.
 func LiveStreams() int64 { return liveStreams.Load() }
+
+// LowatWaits is the number of reads that waited lowatWait for less than lowatBytes.
+func LowatWaits() int64 { return lowatWaits.Load() }

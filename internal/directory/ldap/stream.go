@@ -26,6 +26,9 @@ import (
 // once; the connection is not used again.
 
 const (
+	// guessEntry: the size of an entry before the first is read (a small one: the read-ahead
+	// of a page must not exceed what the page holds).
+	guessEntry    = 64
 	streamBatches = 8
 	batchBytes    = 256 << 10
 	batchItems    = 256
@@ -198,10 +201,7 @@ func (s *stream) stop() {
 func (s *stream) read(base string, scope int, fp *ber.Packet, attrs []string, p pager) {
 	defer close(s.done)
 	defer liveStreams.Add(-1) // before done is closed
-	if _, paged := p.(*paging); paged {
-		s.c.batchReads(true)
-		defer s.c.batchReads(false)
-	}
+	defer s.c.readAhead(0)
 	err := s.requests(base, scope, fp, attrs, p)
 	b := s.cur
 	if b == nil {
@@ -219,12 +219,36 @@ var errQuit = fmt.Errorf("stream stopped by its reader")
 
 func (s *stream) requests(base string, scope int, fp *ber.Packet, attrs []string, p pager) error {
 	c := s.c
+	// A paged search's reads wait for some KB (conn.readAhead), but never for more than what
+	// is left of the page: the entries still expected (the page size, or fewer when the server
+	// pages smaller: learnt from the first page) times the smallest entry seen. Once the page
+	// has its entries, only its SearchResultDone is left, read at once: the server waits for
+	// the next page's request.
+	pg, _ := p.(*paging)
+	expect, smallest := 0, 0
+	if pg != nil {
+		expect = int(pg.size)
+	}
+	entries := 0
+	ahead := func() {
+		if pg == nil || entries >= expect {
+			c.readAhead(0)
+			return
+		}
+		per := smallest
+		if per == 0 {
+			per = guessEntry
+		}
+		c.readAhead((expect - entries) * per)
+	}
 	for {
 		c.lastID++
 		id := c.lastID
 		if err := c.send(searchRequest(id, base, scope, fp, attrs, p.controls()...)); err != nil {
 			return err
 		}
+		entries = 0
+		ahead()
 		for {
 			// Hand over what was read before waiting for the server (unless too little: the
 			// caller then gets it with the next messages, which are on their way).
@@ -237,6 +261,7 @@ func (s *stream) requests(base string, scope int, fp *ber.Packet, attrs []string
 			if err != nil {
 				return err
 			}
+			size := len(s.cur.buf) - m.start
 			switch {
 			case m.id == 0 && m.op == opExtendedResponse:
 				return noticeOfDisconnection(m)
@@ -254,6 +279,11 @@ func (s *stream) requests(base string, scope int, fp *ber.Packet, attrs []string
 					return err
 				}
 				b.items = append(b.items, item{op: m.op, ent: e, body: m.body, controls: m.controls})
+				entries++
+				if smallest == 0 || size < smallest {
+					smallest = size
+				}
+				ahead()
 				continue
 			case opIntermediate:
 				b.items = append(b.items, item{op: m.op, body: m.body, controls: m.controls})
@@ -271,6 +301,9 @@ func (s *stream) requests(base string, scope int, fp *ber.Packet, attrs []string
 			more, err := p.done(m.controls)
 			if err != nil {
 				return err
+			}
+			if more && entries > 0 && entries < expect {
+				expect = entries // the server's pages are smaller than asked
 			}
 			b.items = append(b.items, item{op: m.op, body: m.body, controls: m.controls})
 			if !more {

@@ -72,13 +72,7 @@ func TestOpenLDAPLargeEntries(t *testing.T) {
 	}
 	s := testenv.Slapd(t, slapd.Options{LDIF: [][]byte{slapd.UsersLDIF(suffix, users)}})
 	for _, size := range []int{1, 2, 1000} {
-		rec, _ := read(t, newReader(t, s, func(c *ldap.Config) {
-			c.PageSize = size
-			c.Mapping.AlternateEmails = "description"
-		}), "")
-		if len(rec.upserts) != len(users) {
-			t.Fatalf("page size %d: %d upserts", size, len(rec.upserts))
-		}
+		rec := readPaged(t, s, size, len(users))
 		for _, u := range users {
 			got, _ := rec.byUPN(u.UID)
 			want := u.Attrs["description"]
@@ -120,4 +114,39 @@ func TestOpenLDAPSmallPagesDoNotWait(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The reads of a paged search wait for some KB only inside a page: once a page has its
+// entries, its end is read at once (the server waits for the next page's request), so that
+// pages larger than the low-water mark never wait for the timeout at their end.
+func TestOpenLDAPPageEndsDoNotWait(t *testing.T) {
+	var users []slapd.User
+	for i := range 120 {
+		u := slapd.User{UID: fmt.Sprintf("u%03d", i), DisplayName: fmt.Sprintf("User %d", i)}
+		u.Attrs = map[string][]string{"description": {strings.Repeat("d", 6<<10)}}
+		users = append(users, u)
+	}
+	s := testenv.Slapd(t, slapd.Options{LDIF: [][]byte{slapd.UsersLDIF(suffix, users)}})
+	for _, size := range []int{10, 13} { // 12 full pages; 9 full pages and a short one
+		before := ldap.LowatWaits()
+		readPaged(t, s, size, len(users))
+		// At most: the password policies' search (one small page) and a short last page.
+		if n := ldap.LowatWaits() - before; n > 2 {
+			t.Errorf("page size %d: %d reads waited for the low-water mark's timeout", size, n)
+		}
+	}
+}
+
+// readPaged reads every user with the page size given and description mapped to
+// alternateEmails, and checks that n users came.
+func readPaged(t *testing.T, s *slapd.Server, size, n int) *recorder {
+	t.Helper()
+	rec, _ := read(t, newReader(t, s, func(c *ldap.Config) {
+		c.PageSize = size
+		c.Mapping.AlternateEmails = "description"
+	}), "")
+	if len(rec.upserts) != n {
+		t.Fatalf("page size %d: %d upserts, want %d", size, len(rec.upserts), n)
+	}
+	return rec
 }
