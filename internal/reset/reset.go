@@ -30,12 +30,11 @@ const (
 
 // Store is what the flows need of the store.
 type Store interface {
-	UserByUPN(ctx context.Context, upn string) (store.User, error)
 	store.Sessions
 	store.Codes
 	store.Throttles
-	// Steps writes a step's session, throttles and audit together, StepReads reads a session
-	// with its user (one round trip each on PostgreSQL).
+	// Steps writes a step's session, throttles and audit together; StepReads reads a session
+	// with its user, and counts a start with its user (one round trip each on PostgreSQL).
 	store.Steps
 	store.StepReads
 	AppendAudit(ctx context.Context, e *store.AuditEvent) error
@@ -229,17 +228,21 @@ func (s *Service) start(ctx context.Context, kind, name string, c flow.Client) (
 		name = truncate(strings.ToValidUTF8(name, ""), 256)
 	}
 	now := s.now().UTC()
-	if err := flow.Enforce(ctx, s.st, flow.IPKey(c, "start"), s.cfg.Policy.Throttle.StartsIP, now); err != nil {
+	// The start is counted and the name looked up together (one round trip on PostgreSQL); the
+	// user read is not used when the start is refused.
+	key, lim := flow.IPKey(c, "start"), s.cfg.Policy.Throttle.StartsIP
+	n, until, u, err := s.st.HitThenUser(ctx, name, key, now, now.Add(-lim.Window))
+	if err != nil {
+		return "", View{}, fmt.Errorf("reset: start: %w", err)
+	}
+	if err := flow.Judge(ctx, s.st, key, lim, now, n, until); err != nil {
 		return "", View{}, err
 	}
 	st := &state{UPN: name, Required: s.cfg.Policy.MethodsRequired, Started: now, Lang: c.Lang}
-	u, err := s.st.UserByUPN(ctx, name)
 	outcome := "ok"
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case u.ID == "":
 		outcome = "unknownName"
-	case err != nil:
-		return "", View{}, fmt.Errorf("reset: look up user: %w", err)
 	case !u.AccountEnabled:
 		outcome = "disabled"
 	}

@@ -60,6 +60,10 @@ type StepReads interface {
 	// at now) and, read with it (one round trip on PostgreSQL), the user it belongs to: a zero
 	// User when the session has none or the user is gone.
 	SessionUser(ctx context.Context, id string, now time.Time) (Session, User, error)
+	// HitThenUser is ThrottleGates.HitUnlessLocked(key, at, since) with, read with it (one
+	// round trip on PostgreSQL), the user whose userPrincipalName is upn: a zero User when
+	// nobody has it. A flow's first step counts the start and looks the name up together.
+	HitThenUser(ctx context.Context, upn, key string, at, since time.Time) (n int, lockedUntil time.Time, u User, err error)
 }
 
 // Steps writes a flow step's writes together.

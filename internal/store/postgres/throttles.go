@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sspr/sspr/internal/store"
 )
 
 // throttleLockSpace is the first key of the two-key advisory locks Hit takes ("sspr"); the second
@@ -51,14 +53,50 @@ func (s *Store) Hit(ctx context.Context, key string, at, since time.Time) (int, 
 // HitUnlessLocked is Hit in the same one round trip, unless key or one of alsoLocked is locked
 // at `at`: then the event is not inserted and the latest lock's end is returned with a count of 0.
 func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.Time, alsoLocked ...string) (int, time.Time, error) {
+	b := &pgx.Batch{}
+	res, err := queueHitUnlessLocked(b, key, at, since, alsoLocked)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return 0, time.Time{}, fmt.Errorf("throttle hit: %w", withCtx(ctx, err))
+	}
+	n, until := res()
+	return n, until, nil
+}
+
+// HitThenUser is HitUnlessLocked with the user of upn read in the same batch.
+func (s *Store) HitThenUser(ctx context.Context, upn, tkey string, at, since time.Time) (int, time.Time, store.User, error) {
+	b := &pgx.Batch{}
+	res, err := queueHitUnlessLocked(b, tkey, at, since, nil)
+	if err != nil {
+		return 0, time.Time{}, store.User{}, err
+	}
+	var u store.User
+	b.Queue(`SELECT `+userColumns+` FROM users WHERE upn_key = $1`, key(upn)).QueryRow(func(row pgx.Row) error {
+		var err error
+		if u, err = scanUser(row); errors.Is(err, pgx.ErrNoRows) {
+			u, err = store.User{}, nil
+		}
+		return err
+	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return 0, time.Time{}, store.User{}, fmt.Errorf("throttle hit, user %q: %w", upn, withCtx(ctx, err))
+	}
+	n, until := res()
+	return n, until, u, nil
+}
+
+// queueHitUnlessLocked queues HitUnlessLocked's statements on b; res reads their result once b
+// has run.
+func queueHitUnlessLocked(b *pgx.Batch, key string, at, since time.Time, alsoLocked []string) (res func() (int, time.Time), err error) {
 	if key == "" {
-		return 0, time.Time{}, errors.New("throttle hit: empty key")
+		return nil, errors.New("throttle hit: empty key")
 	}
 	var (
 		n     int
 		until *time.Time
 	)
-	b := &pgx.Batch{}
 	b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, throttleLockSpace, keyHash(key))
 	keys := append([]string{key}, alsoLocked...)
 	// After the lock, one statement: the locks, the event inserted unless locked, and the count
@@ -70,13 +108,12 @@ func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.
 		key, ts(at), ts(since), keys).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&until, &n)
 	})
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return 0, time.Time{}, fmt.Errorf("throttle hit: %w", withCtx(ctx, err))
-	}
-	if until != nil {
-		return 0, until.UTC(), nil
-	}
-	return n, time.Time{}, nil
+	return func() (int, time.Time) {
+		if until != nil {
+			return 0, until.UTC()
+		}
+		return n, time.Time{}
+	}, nil
 }
 
 // LockedUntilAny returns the latest end of the locks of keys at now (zero when none), in one

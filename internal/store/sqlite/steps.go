@@ -47,6 +47,22 @@ func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.
 	return n, time.Time{}, nil
 }
 
+// HitThenUser is HitUnlessLocked, then UserByUPN (a zero User when nobody has upn).
+func (s *Store) HitThenUser(ctx context.Context, upn, key string, at, since time.Time) (int, time.Time, store.User, error) {
+	n, until, err := s.HitUnlessLocked(ctx, key, at, since)
+	if err != nil {
+		return 0, time.Time{}, store.User{}, err
+	}
+	u, err := s.UserByUPN(ctx, upn)
+	if errors.Is(err, store.ErrNotFound) {
+		u, err = store.User{}, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, store.User{}, err
+	}
+	return n, until, u, nil
+}
+
 // LockedUntilAny returns the latest end of the locks of keys at now (zero when none), in one
 // statement.
 func (s *Store) LockedUntilAny(ctx context.Context, now time.Time, keys ...string) (time.Time, error) {

@@ -25,6 +25,7 @@ var stepTests = []struct {
 	{"WriteStepUpdate", testWriteStepUpdate},
 	{"WriteStepCodeAndMessages", testWriteStepCodeAndMessages},
 	{"SessionUser", testSessionUser},
+	{"HitThenUser", testHitThenUser},
 	{"CountActiveAttempt", testCountActiveAttempt},
 }
 
@@ -439,5 +440,36 @@ func testWriteStepCodeAndMessages(t *testing.T, s store.Store) {
 	}
 	if got, err := s.Session(ctx, "s1", t0); err != nil || got.Version != 2 {
 		t.Errorf("Session after refused steps = %+v, %v; want version 2", got, err)
+	}
+}
+
+// testHitThenUser: the start's hit counted as HitUnlessLocked counts it, with the user of the
+// name (any case) or a zero User; a locked key records nothing and still reads the user.
+func testHitThenUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, cloudUser("alice@example.com", "Alice"))
+	since := t0.Add(-time.Hour)
+	for i, name := range []string{"ALICE@example.com", "nobody@example.com"} {
+		n, until, got, err := s.HitThenUser(ctx, name, "ip:192.0.2.1:start", t0.Add(time.Duration(i)*time.Second), since)
+		if err != nil || n != i+1 || !until.IsZero() {
+			t.Fatalf("HitThenUser(%s) = %d, %v, %v; want %d, zero, nil", name, n, until, err, i+1)
+		}
+		if want := map[bool]string{true: u.ID, false: ""}[i == 0]; got.ID != want {
+			t.Errorf("HitThenUser(%s) read user %q, want %q", name, got.ID, want)
+		}
+	}
+	end := t0.Add(time.Hour)
+	if err := s.Lock(ctx, "ip:192.0.2.1:start", end); err != nil {
+		t.Fatal(err)
+	}
+	n, until, got, err := s.HitThenUser(ctx, "alice@example.com", "ip:192.0.2.1:start", t0.Add(time.Minute), since)
+	if err != nil || n != 0 || !until.Equal(end) || got.ID != u.ID {
+		t.Errorf("HitThenUser on a locked key = %d, %v, user %q, %v; want 0, %v, alice, nil", n, until, got.ID, err, end)
+	}
+	if c, err := s.CountEvents(ctx, "ip:192.0.2.1:start", since); err != nil || c != 2 {
+		t.Errorf("events after a locked hit: %d, %v; want 2", c, err)
+	}
+	if _, _, _, err := s.HitThenUser(ctx, "alice@example.com", "", t0, since); err == nil {
+		t.Error("HitThenUser with an empty key succeeded")
 	}
 }
