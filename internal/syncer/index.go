@@ -24,20 +24,42 @@ type indexEntry struct {
 	fp     uint64
 }
 
+// indexChunk is how many entries loadIndex collects per allocation (192 KiB).
+const indexChunk = 8192
+
 func loadIndex(ctx context.Context, tx store.SyncTx) (*index, error) {
 	idx := &index{}
+	// Collected in chunks, then copied once into a slice of the exact size: append's growth
+	// allocated (and page-faulted, and copied) some five times the index (13 MB for 100,000
+	// users), and doubling kept up to three times it at once (peak RSS).
+	var chunks [][]indexEntry
+	cur := make([]indexEntry, 0, indexChunk)
+	n := 0
 	err := tx.Fingerprints(ctx, func(f store.Fingerprint) error {
 		if len(f.Anchor) != anchorLen {
 			return fmt.Errorf("stored anchor has %d bytes, want %d", len(f.Anchor), anchorLen)
 		}
+		if len(cur) == cap(cur) {
+			chunks = append(chunks, cur)
+			cur = make([]indexEntry, 0, indexChunk)
+		}
 		var e indexEntry
 		copy(e.anchor[:], f.Anchor)
 		e.fp = f.Fingerprint
-		idx.entries = append(idx.entries, e)
+		cur = append(cur, e)
+		n++
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(chunks) == 0 {
+		idx.entries = cur
+	} else {
+		idx.entries = make([]indexEntry, 0, n)
+		for _, c := range append(chunks, cur) {
+			idx.entries = append(idx.entries, c...)
+		}
 	}
 	cmp := func(a, b indexEntry) int { return bytes.Compare(a.anchor[:], b.anchor[:]) }
 	if !slices.IsSortedFunc(idx.entries, cmp) { // the SQLite store reads them in anchor order
