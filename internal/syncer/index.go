@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 
 	"github.com/sspr/sspr/internal/store"
 )
@@ -13,9 +14,12 @@ import (
 const anchorLen = 16
 
 // index holds what a run needs of every stored directory user, 24 bytes each plus a bit, sorted
-// by anchor: 300,000 users cost about 7 MiB, so memory stays flat as the directory grows.
+// by anchor: 300,000 users cost about 7 MiB, so memory stays flat as the directory grows. The
+// entries live in chunks of indexChunk (all full but the last), never in one array grown by
+// copies: entry i is chunks[i/indexChunk][i%indexChunk].
 type index struct {
-	entries []indexEntry
+	chunks  [][]indexEntry
+	n       int
 	seenBit []uint64
 }
 
@@ -24,49 +28,60 @@ type indexEntry struct {
 	fp     uint64
 }
 
-// indexChunk is how many entries loadIndex collects per allocation (192 KiB).
+// indexChunk is how many entries an index's chunk holds (192 KiB).
 const indexChunk = 8192
 
 func loadIndex(ctx context.Context, tx store.SyncTx) (*index, error) {
 	idx := &index{}
-	// Collected in chunks, then copied once into a slice of the exact size: append's growth
-	// allocated (and page-faulted, and copied) some five times the index (13 MB for 100,000
-	// users), and doubling kept up to three times it at once (peak RSS).
-	var chunks [][]indexEntry
-	cur := make([]indexEntry, 0, indexChunk)
-	n := 0
+	// In chunks: append's growth allocated (and page-faulted, and copied) some five times the
+	// index (13 MB for 100,000 users), doubling kept up to three times it at once.
+	var cur []indexEntry
 	err := tx.Fingerprints(ctx, func(f store.Fingerprint) error {
 		if len(f.Anchor) != anchorLen {
 			return fmt.Errorf("stored anchor has %d bytes, want %d", len(f.Anchor), anchorLen)
 		}
 		if len(cur) == cap(cur) {
-			chunks = append(chunks, cur)
 			cur = make([]indexEntry, 0, indexChunk)
+			idx.chunks = append(idx.chunks, nil)
 		}
 		var e indexEntry
 		copy(e.anchor[:], f.Anchor)
 		e.fp = f.Fingerprint
 		cur = append(cur, e)
-		n++
+		idx.chunks[len(idx.chunks)-1] = cur
+		idx.n++
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(chunks) == 0 {
-		idx.entries = cur
-	} else {
-		idx.entries = make([]indexEntry, 0, n)
-		for _, c := range append(chunks, cur) {
-			idx.entries = append(idx.entries, c...)
+	if !idx.sorted() { // the SQLite store reads them in anchor order, PostgreSQL does not
+		all := make([]indexEntry, 0, idx.n)
+		for _, c := range idx.chunks {
+			all = append(all, c...)
+		}
+		slices.SortFunc(all, func(a, b indexEntry) int { return bytes.Compare(a.anchor[:], b.anchor[:]) })
+		idx.chunks = idx.chunks[:0]
+		for len(all) > 0 {
+			k := min(len(all), indexChunk)
+			idx.chunks = append(idx.chunks, all[:k:k])
+			all = all[k:]
 		}
 	}
-	cmp := func(a, b indexEntry) int { return bytes.Compare(a.anchor[:], b.anchor[:]) }
-	if !slices.IsSortedFunc(idx.entries, cmp) { // the SQLite store reads them in anchor order
-		slices.SortFunc(idx.entries, cmp)
-	}
-	idx.seenBit = make([]uint64, (len(idx.entries)+63)/64)
+	idx.seenBit = make([]uint64, (idx.n+63)/64)
 	return idx, nil
+}
+
+// at returns entry i.
+func (x *index) at(i int) *indexEntry { return &x.chunks[i/indexChunk][i%indexChunk] }
+
+func (x *index) sorted() bool {
+	for i := 1; i < x.n; i++ {
+		if bytes.Compare(x.at(i - 1).anchor[:], x.at(i).anchor[:]) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // pendingIndex is an index loading on its own goroutine: the directory read starts at once
@@ -116,9 +131,8 @@ func (x *index) find(anchor []byte) (int, bool) {
 	if len(anchor) != anchorLen {
 		return 0, false
 	}
-	return slices.BinarySearchFunc(x.entries, anchor, func(e indexEntry, a []byte) int {
-		return bytes.Compare(e.anchor[:], a)
-	})
+	i := sort.Search(x.n, func(i int) bool { return bytes.Compare(x.at(i).anchor[:], anchor) >= 0 })
+	return i, i < x.n && bytes.Equal(x.at(i).anchor[:], anchor)
 }
 
 func (x *index) markSeen(i int)  { x.seenBit[i/64] |= 1 << (i % 64) }
@@ -127,9 +141,9 @@ func (x *index) seen(i int) bool { return x.seenBit[i/64]&(1<<(i%64)) != 0 }
 // unseen returns the anchors of stored users not reported by the directory.
 func (x *index) unseen() [][]byte {
 	var out [][]byte
-	for i := range x.entries {
+	for i := range x.n {
 		if !x.seen(i) {
-			out = append(out, append([]byte(nil), x.entries[i].anchor[:]...))
+			out = append(out, append([]byte(nil), x.at(i).anchor[:]...))
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"testing"
@@ -55,17 +56,23 @@ func TestLoadIndex(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(idx.entries) != tc.n || len(idx.seenBit) != (tc.n+63)/64 {
-				t.Fatalf("%d entries, %d seen words; want %d", len(idx.entries), len(idx.seenBit), tc.n)
+			if idx.n != tc.n || len(idx.seenBit) != (tc.n+63)/64 || !idx.sorted() {
+				t.Fatalf("%d entries, %d seen words, sorted %v; want %d", idx.n, len(idx.seenBit), idx.sorted(), tc.n)
 			}
 			for i := range tc.n {
 				k, ok := idx.find(anchor(i))
-				if !ok || idx.entries[k].fp != uint64(i)*7 {
+				if !ok || idx.at(k).fp != uint64(i)*7 {
 					t.Fatalf("anchor %d: found %v at %d", i, ok, k)
 				}
 			}
 			if _, ok := idx.find(anchor(tc.n)); ok {
 				t.Error("an anchor never stored was found")
+			}
+			if tc.n > 0 {
+				idx.markSeen(tc.n - 1)
+				if u := idx.unseen(); len(u) != tc.n-1 || !bytes.Equal(u[0], anchor(0)) {
+					t.Errorf("%d unseen after one was seen, want %d", len(u), tc.n-1)
+				}
 			}
 		})
 	}

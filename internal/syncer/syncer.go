@@ -403,7 +403,7 @@ func (h *handler) Upsert(ctx context.Context, r directory.Record) error {
 	i, found := idx.find(r.Anchor)
 	if found {
 		idx.markSeen(i)
-		if idx.entries[i].fp == fp {
+		if idx.at(i).fp == fp {
 			h.unchanged++
 			return nil
 		}
