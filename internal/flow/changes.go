@@ -20,24 +20,38 @@ type AuditLister interface {
 // RecentChanges returns when each of u's directory contact fields last changed, for the
 // changes after since (Facts.Changed).
 func RecentChanges(ctx context.Context, a AuditLister, u store.User, since time.Time) (map[string]time.Time, error) {
-	var out map[string]time.Time
-	err := a.ListAudit(ctx, store.AuditFilter{UserPrincipalName: u.UserPrincipalName, TypePrefix: ContactChangedEvent, Since: since},
-		func(e store.AuditEvent) error {
-			if e.Type != ContactChangedEvent || e.UserID != u.ID {
-				return nil
-			}
-			if out == nil {
-				out = map[string]time.Time{}
-			}
-			if f := e.Details["field"]; e.Time.After(out[f]) {
-				out[f] = e.Time
-			}
-			return nil
-		})
-	if err != nil {
+	var events []store.AuditEvent
+	if err := a.ListAudit(ctx, ChangesFilter(u.UserPrincipalName, since), func(e store.AuditEvent) error {
+		events = append(events, e)
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("recent contact changes: %w", err)
 	}
-	return out, nil
+	return ContactChanges(events, u), nil
+}
+
+// ChangesFilter lists the contact changes of the user named upn after since, for
+// ContactChanges (a step that reads them with others, store.StepReads.ReadStart).
+func ChangesFilter(upn string, since time.Time) store.AuditFilter {
+	return store.AuditFilter{UserPrincipalName: upn, TypePrefix: ContactChangedEvent, Since: since}
+}
+
+// ContactChanges returns when each of u's directory contact fields last changed, from the
+// events ChangesFilter lists: only u's own (a user of that name before u had other numbers).
+func ContactChanges(events []store.AuditEvent, u store.User) map[string]time.Time {
+	var out map[string]time.Time
+	for _, e := range events {
+		if e.Type != ContactChangedEvent || e.UserID != u.ID {
+			continue
+		}
+		if out == nil {
+			out = map[string]time.Time{}
+		}
+		if f := e.Details["field"]; e.Time.After(out[f]) {
+			out[f] = e.Time
+		}
+	}
+	return out
 }
 
 // AllRecentChanges returns, per user ID, when each directory contact field last changed after

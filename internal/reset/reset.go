@@ -34,12 +34,11 @@ type Store interface {
 	store.Codes
 	store.Throttles
 	// Steps writes a step's session, throttles and audit together; StepReads reads a session
-	// with its user, and counts a start with its user (one round trip each on PostgreSQL).
+	// with its user, and counts a start with its user and recent contact changes
+	// (reset.newContactCooldown) (one round trip each on PostgreSQL).
 	store.Steps
 	store.StepReads
 	AppendAudit(ctx context.Context, e *store.AuditEvent) error
-	// ListAudit reads recent directory contact changes (reset.newContactCooldown).
-	ListAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditEvent) error) error
 	// SecurityAnswers returns the user's registered questions and answer hashes.
 	SecurityAnswers(ctx context.Context, userID string) ([]store.SecurityAnswer, error)
 }
@@ -228,16 +227,23 @@ func (s *Service) start(ctx context.Context, kind, name string, c flow.Client) (
 		name = truncate(strings.ToValidUTF8(name, ""), 256)
 	}
 	now := s.now().UTC()
-	// The start is counted and the name looked up together (one round trip on PostgreSQL); the
-	// user read is not used when the start is refused.
+	// The start is counted, the name looked up and its recent contact changes read together,
+	// alike for every name (one round trip on PostgreSQL); what was read is not used when the
+	// start is refused.
 	key, lim := flow.IPKey(c, "start"), s.cfg.Policy.Throttle.StartsIP
-	n, until, u, err := s.st.HitThenUser(ctx, name, key, now, now.Add(-lim.Window))
+	var changes *store.AuditFilter
+	if cool := s.cfg.Policy.Cooldown(); cool > 0 {
+		f := flow.ChangesFilter(name, now.Add(-cool))
+		changes = &f
+	}
+	read, err := s.st.ReadStart(ctx, name, key, now, now.Add(-lim.Window), changes)
 	if err != nil {
 		return "", View{}, fmt.Errorf("reset: start: %w", err)
 	}
-	if err := flow.Judge(ctx, s.st, key, lim, now, n, until); err != nil {
+	if err := flow.Judge(ctx, s.st, key, lim, now, read.Hits, read.LockedUntil); err != nil {
 		return "", View{}, err
 	}
+	u := read.User
 	st := &state{UPN: name, Required: s.cfg.Policy.MethodsRequired, Started: now, Lang: c.Lang}
 	outcome := "ok"
 	switch {
@@ -249,10 +255,7 @@ func (s *Service) start(ctx context.Context, kind, name string, c flow.Client) (
 	userID := ""
 	if outcome == "ok" {
 		st.UPN, st.Subject, userID = u.UserPrincipalName, "u:"+u.ID, u.ID
-		f, err := s.facts(ctx, u, now)
-		if err != nil {
-			return "", View{}, err
-		}
+		f := s.facts(ctx, u, now, read.Audit)
 		d := flow.Methods(u, s.cfg.Policy, f)
 		st.Strict, st.Required, st.Changed = f.Privileged, d.Required, f.Changed
 		switch {
@@ -302,18 +305,13 @@ func (s *Service) start(ctx context.Context, kind, name string, c flow.Client) (
 
 // facts are what the rule needs beyond the user: privilege (AD adminCount=1, synced, or a
 // member of a configured admin group; when membership cannot be checked, the stricter policy
-// applies: fail closed) and who else holds the user's numbers.
-func (s *Service) facts(ctx context.Context, u store.User, now time.Time) (flow.Facts, error) {
+// applies: fail closed), who else holds the user's numbers, and which contact values changed
+// lately (from changes, the events flow.ChangesFilter lists).
+func (s *Service) facts(ctx context.Context, u store.User, now time.Time, changes []store.AuditEvent) flow.Facts {
 	f := flow.Privileged(ctx, s.dir, s.cfg.Policy.AdminGroups, u, s.log)
 	f.Holders, f.Now, f.Quiet = s.cfg.Holders, now, true
-	if cool := s.cfg.Policy.Cooldown(); cool > 0 {
-		changed, err := flow.RecentChanges(ctx, s.st, u, now.Add(-cool))
-		if err != nil {
-			return f, fmt.Errorf("reset: %w", err)
-		}
-		f.Changed = changed
-	}
-	return f, nil
+	f.Changed = flow.ContactChanges(changes, u)
+	return f
 }
 
 // options lists the ways a real user can prove who they are: flow.Methods, the one rule.

@@ -60,10 +60,23 @@ type StepReads interface {
 	// at now) and, read with it (one round trip on PostgreSQL), the user it belongs to: a zero
 	// User when the session has none or the user is gone.
 	SessionUser(ctx context.Context, id string, now time.Time) (Session, User, error)
-	// HitThenUser is ThrottleGates.HitUnlessLocked(key, at, since) with, read with it (one
-	// round trip on PostgreSQL), the user whose userPrincipalName is upn: a zero User when
-	// nobody has it. A flow's first step counts the start and looks the name up together.
-	HitThenUser(ctx context.Context, upn, key string, at, since time.Time) (n int, lockedUntil time.Time, u User, err error)
+	// ReadStart is ThrottleGates.HitUnlessLocked(key, at, since) with, read with it (one round
+	// trip on PostgreSQL), the user whose userPrincipalName is upn and, when audit is not nil,
+	// the events ListAudit(*audit) would list. A flow's first step counts the start, looks the
+	// name up and reads its recent contact changes together, alike for every name.
+	ReadStart(ctx context.Context, upn, key string, at, since time.Time, audit *AuditFilter) (StartFacts, error)
+}
+
+// StartFacts is what StepReads.ReadStart reads.
+type StartFacts struct {
+	// Hits are the key's events in the window, this one included; 0 when the key is locked.
+	Hits int
+	// LockedUntil is the end of the key's lock when it is locked (nothing was counted), else zero.
+	LockedUntil time.Time
+	// User has the name; a zero User (ID "") when nobody has it.
+	User User
+	// Audit are the events listed, newest first (nil when none were asked for).
+	Audit []AuditEvent
 }
 
 // Steps writes a flow step's writes together.

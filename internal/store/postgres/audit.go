@@ -126,10 +126,49 @@ func scanAudit(rows pgx.Rows) (store.AuditEvent, error) {
 // exclusive. The client address filter of a network (more than one address) is applied here,
 // on each row; every other filter in SQL.
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter, fn func(store.AuditEvent) error) error {
-	var (
-		conds []string
-		args  []any
-	)
+	q, args, inGo := auditQuery(f)
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("list audit: %w", withCtx(ctx, err))
+	}
+	defer rows.Close()
+	if err := listAudit(ctx, rows, f, inGo, fn); err != nil {
+		return err
+	}
+	return nil
+}
+
+// listAudit calls fn for the rows of auditQuery(f) that f keeps, up to f.Limit.
+func listAudit(ctx context.Context, rows pgx.Rows, f store.AuditFilter, inGo bool, fn func(store.AuditEvent) error) error {
+	n := 0
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return fmt.Errorf("list audit: %w", err)
+		}
+		if inGo && !f.Keep(e) {
+			continue
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("list audit: %w", err)
+		}
+		if n++; f.Limit > 0 && n >= f.Limit {
+			break
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list audit: %w", withCtx(ctx, err))
+	}
+	return nil
+}
+
+// auditQuery is ListAudit's statement for f; inGo: the client address filter (a network) is
+// applied to each row, not in SQL (and then the limit too).
+func auditQuery(f store.AuditFilter) (q string, args []any, inGo bool) {
+	var conds []string
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
@@ -154,7 +193,6 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter, fn func(stor
 	if f.Outcome != "" {
 		conds = append(conds, `lower(details->>'outcome') = `+arg(strings.ToLower(f.Outcome)))
 	}
-	inGo := false
 	if p := f.ClientIP; p.IsValid() {
 		if p.IsSingleIP() {
 			conds = append(conds, `client_ip = ANY(`+arg(addrForms(p))+`)`)
@@ -165,7 +203,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter, fn func(stor
 	if c := f.After; c != nil {
 		conds = append(conds, `(at, id) < (`+arg(ts(c.Time))+`, `+arg(c.ID)+`)`)
 	}
-	q := `SELECT ` + auditColumns + ` FROM audit_events`
+	q = `SELECT ` + auditColumns + ` FROM audit_events`
 	if len(conds) > 0 {
 		q += ` WHERE ` + strings.Join(conds, ` AND `)
 	}
@@ -173,34 +211,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter, fn func(stor
 	if f.Limit > 0 && !inGo {
 		q += ` LIMIT ` + strconv.Itoa(f.Limit)
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("list audit: %w", withCtx(ctx, err))
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return fmt.Errorf("list audit: %w", err)
-		}
-		if inGo && !f.Keep(e) {
-			continue
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("list audit: %w", err)
-		}
-		if n++; f.Limit > 0 && n >= f.Limit {
-			break
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list audit: %w", withCtx(ctx, err))
-	}
-	return nil
+	return q, args, inGo
 }
 
 // addrForms is how a stored client address of p (a single address) may read: as written by

@@ -65,26 +65,36 @@ func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.
 	return n, until, nil
 }
 
-// HitThenUser is HitUnlessLocked with the user of upn read in the same batch.
-func (s *Store) HitThenUser(ctx context.Context, upn, tkey string, at, since time.Time) (int, time.Time, store.User, error) {
+// ReadStart is HitUnlessLocked with the user of upn and the audit events asked for read in the
+// same batch.
+func (s *Store) ReadStart(ctx context.Context, upn, tkey string, at, since time.Time, audit *store.AuditFilter) (store.StartFacts, error) {
 	b := &pgx.Batch{}
 	res, err := queueHitUnlessLocked(b, tkey, at, since, nil)
 	if err != nil {
-		return 0, time.Time{}, store.User{}, err
+		return store.StartFacts{}, err
 	}
-	var u store.User
+	var f store.StartFacts
 	b.Queue(`SELECT `+userColumns+` FROM users WHERE upn_key = $1`, key(upn)).QueryRow(func(row pgx.Row) error {
 		var err error
-		if u, err = scanUser(row); errors.Is(err, pgx.ErrNoRows) {
-			u, err = store.User{}, nil
+		if f.User, err = scanUser(row); errors.Is(err, pgx.ErrNoRows) {
+			f.User, err = store.User{}, nil
 		}
 		return err
 	})
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return 0, time.Time{}, store.User{}, fmt.Errorf("throttle hit, user %q: %w", upn, withCtx(ctx, err))
+	if audit != nil {
+		q, args, inGo := auditQuery(*audit)
+		b.Queue(q, args...).Query(func(rows pgx.Rows) error {
+			return listAudit(ctx, rows, *audit, inGo, func(e store.AuditEvent) error {
+				f.Audit = append(f.Audit, e)
+				return nil
+			})
+		})
 	}
-	n, until := res()
-	return n, until, u, nil
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return store.StartFacts{}, fmt.Errorf("read start of %q: %w", upn, withCtx(ctx, err))
+	}
+	f.Hits, f.LockedUntil = res()
+	return f, nil
 }
 
 // queueHitUnlessLocked queues HitUnlessLocked's statements on b; res reads their result once b

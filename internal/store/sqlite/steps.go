@@ -47,20 +47,29 @@ func (s *Store) HitUnlessLocked(ctx context.Context, key string, at, since time.
 	return n, time.Time{}, nil
 }
 
-// HitThenUser is HitUnlessLocked, then UserByUPN (a zero User when nobody has upn).
-func (s *Store) HitThenUser(ctx context.Context, upn, key string, at, since time.Time) (int, time.Time, store.User, error) {
-	n, until, err := s.HitUnlessLocked(ctx, key, at, since)
+// ReadStart is HitUnlessLocked, then UserByUPN (a zero User when nobody has upn) and, when
+// audit is not nil, ListAudit.
+func (s *Store) ReadStart(ctx context.Context, upn, key string, at, since time.Time, audit *store.AuditFilter) (store.StartFacts, error) {
+	var f store.StartFacts
+	var err error
+	if f.Hits, f.LockedUntil, err = s.HitUnlessLocked(ctx, key, at, since); err != nil {
+		return store.StartFacts{}, err
+	}
+	if f.User, err = s.UserByUPN(ctx, upn); errors.Is(err, store.ErrNotFound) {
+		f.User, err = store.User{}, nil
+	}
 	if err != nil {
-		return 0, time.Time{}, store.User{}, err
+		return store.StartFacts{}, err
 	}
-	u, err := s.UserByUPN(ctx, upn)
-	if errors.Is(err, store.ErrNotFound) {
-		u, err = store.User{}, nil
+	if audit != nil {
+		if err := s.ListAudit(ctx, *audit, func(e store.AuditEvent) error {
+			f.Audit = append(f.Audit, e)
+			return nil
+		}); err != nil {
+			return store.StartFacts{}, err
+		}
 	}
-	if err != nil {
-		return 0, time.Time{}, store.User{}, err
-	}
-	return n, until, u, nil
+	return f, nil
 }
 
 // LockedUntilAny returns the latest end of the locks of keys at now (zero when none), in one

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ var stepTests = []struct {
 	{"WriteStepUpdate", testWriteStepUpdate},
 	{"WriteStepCodeAndMessages", testWriteStepCodeAndMessages},
 	{"SessionUser", testSessionUser},
-	{"HitThenUser", testHitThenUser},
+	{"ReadStart", testReadStart},
 	{"CountActiveAttempt", testCountActiveAttempt},
 }
 
@@ -443,33 +444,45 @@ func testWriteStepCodeAndMessages(t *testing.T, s store.Store) {
 	}
 }
 
-// testHitThenUser: the start's hit counted as HitUnlessLocked counts it, with the user of the
-// name (any case) or a zero User; a locked key records nothing and still reads the user.
-func testHitThenUser(t *testing.T, s store.Store) {
+// testReadStart: the start's hit counted as HitUnlessLocked counts it, with the user of the
+// name (any case) or a zero User, and the audit events asked for; a locked key records nothing
+// and still reads the rest.
+func testReadStart(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, cloudUser("alice@example.com", "Alice"))
+	for i, typ := range []string{"sync.contact.changed", "reset.started", "sync.contact.changed"} {
+		if err := s.AppendAudit(ctx, &store.AuditEvent{Time: t0.Add(time.Duration(i-2) * time.Hour), Type: typ, Actor: "sync",
+			UserID: u.ID, UserPrincipalName: u.UserPrincipalName, Details: map[string]string{"i": strconv.Itoa(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changes := &store.AuditFilter{UserPrincipalName: "ALICE@example.com", TypePrefix: "sync.contact.changed", Since: t0.Add(-90 * time.Minute)}
 	since := t0.Add(-time.Hour)
 	for i, name := range []string{"ALICE@example.com", "nobody@example.com"} {
-		n, until, got, err := s.HitThenUser(ctx, name, "ip:192.0.2.1:start", t0.Add(time.Duration(i)*time.Second), since)
-		if err != nil || n != i+1 || !until.IsZero() {
-			t.Fatalf("HitThenUser(%s) = %d, %v, %v; want %d, zero, nil", name, n, until, err, i+1)
+		f, err := s.ReadStart(ctx, name, "ip:192.0.2.1:start", t0.Add(time.Duration(i)*time.Second), since, changes)
+		if err != nil || f.Hits != i+1 || !f.LockedUntil.IsZero() {
+			t.Fatalf("ReadStart(%s) = %+v, %v; want %d hits, no lock", name, f, err, i+1)
 		}
-		if want := map[bool]string{true: u.ID, false: ""}[i == 0]; got.ID != want {
-			t.Errorf("HitThenUser(%s) read user %q, want %q", name, got.ID, want)
+		if want := map[bool]string{true: u.ID, false: ""}[i == 0]; f.User.ID != want {
+			t.Errorf("ReadStart(%s) read user %q, want %q", name, f.User.ID, want)
+		}
+		// The filter is alice's whatever the name typed: the step asks for the name's events.
+		if len(f.Audit) != 1 || f.Audit[0].Details["i"] != "2" {
+			t.Errorf("ReadStart(%s) audit %+v, want alice's one contact change since the filter's time", name, f.Audit)
 		}
 	}
 	end := t0.Add(time.Hour)
 	if err := s.Lock(ctx, "ip:192.0.2.1:start", end); err != nil {
 		t.Fatal(err)
 	}
-	n, until, got, err := s.HitThenUser(ctx, "alice@example.com", "ip:192.0.2.1:start", t0.Add(time.Minute), since)
-	if err != nil || n != 0 || !until.Equal(end) || got.ID != u.ID {
-		t.Errorf("HitThenUser on a locked key = %d, %v, user %q, %v; want 0, %v, alice, nil", n, until, got.ID, err, end)
+	f, err := s.ReadStart(ctx, "alice@example.com", "ip:192.0.2.1:start", t0.Add(time.Minute), since, nil)
+	if err != nil || f.Hits != 0 || !f.LockedUntil.Equal(end) || f.User.ID != u.ID || f.Audit != nil {
+		t.Errorf("ReadStart on a locked key = %+v, %v; want 0 hits, locked until %v, alice, no audit", f, err, end)
 	}
 	if c, err := s.CountEvents(ctx, "ip:192.0.2.1:start", since); err != nil || c != 2 {
 		t.Errorf("events after a locked hit: %d, %v; want 2", c, err)
 	}
-	if _, _, _, err := s.HitThenUser(ctx, "alice@example.com", "", t0, since); err == nil {
-		t.Error("HitThenUser with an empty key succeeded")
+	if _, err := s.ReadStart(ctx, "alice@example.com", "", t0, since, nil); err == nil {
+		t.Error("ReadStart with an empty key succeeded")
 	}
 }
