@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sspr/sspr/scripts/internal/benchrun"
@@ -103,8 +104,12 @@ type result struct {
 	elapsed       time.Duration
 	roles         []string
 	cpu           []time.Duration // per role, -1 unknown
-	loadBefore    string
-	loadAfter     string
+	// generator is this process's own CPU over the phase (the load generator: its browsers,
+	// the code receiver), printed beside the total and not in it: on a machine whose cores the
+	// generator shares, it is why throughput ratios sit below CPU ratios.
+	generator  time.Duration
+	loadBefore string
+	loadAfter  string
 }
 
 func (r *result) rate() float64 { return float64(r.done) / r.elapsed.Seconds() }
@@ -115,6 +120,14 @@ func (r *result) cpuPer(i int) float64 {
 		return -1
 	}
 	return float64(r.cpu[i]) / float64(time.Millisecond) / float64(r.done)
+}
+
+// generatorPer is the load generator's CPU per step in milliseconds, -1 if unknown.
+func (r *result) generatorPer() float64 {
+	if r.generator <= 0 || r.done == 0 {
+		return -1
+	}
+	return float64(r.generator) / float64(time.Millisecond) / float64(r.done)
 }
 
 // totalPer is the CPU of every metered process per step in milliseconds, -1 if any is unknown.
@@ -134,11 +147,12 @@ func (r *result) totalPer() float64 {
 func measure(m *meter, r *result, fn func()) {
 	r.roles = m.roles
 	r.loadBefore = benchrun.Load()
-	before := m.now()
+	before, genBefore := m.now(), selfCPU()
 	start := time.Now()
 	fn()
 	r.elapsed = time.Since(start)
 	after := m.now()
+	r.generator = selfCPU() - genBefore
 	r.loadAfter = benchrun.Load()
 	r.cpu = make([]time.Duration, len(after))
 	for i := range after {
@@ -148,6 +162,15 @@ func measure(m *meter, r *result, fn func()) {
 		}
 		r.cpu[i] = after[i] - before[i]
 	}
+}
+
+// selfCPU is the CPU this process has spent (user and system), 0 if unknown.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // failures counts failed steps and keeps the first error.

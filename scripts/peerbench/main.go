@@ -400,7 +400,8 @@ func add(sr *storeResults, system, phase string, r result) {
 	if r.firstErr != "" {
 		fmt.Printf("; first: %s", r.firstErr)
 	}
-	fmt.Printf("\n    CPU per %s: %s\n", strings.TrimSuffix(r.unit, "s"), cpuLine(r.roles, func(i int) float64 { return r.cpuPer(i) }, r.totalPer()))
+	fmt.Printf("\n    CPU per %s: %s; the load generator (this process, not in the total) %s\n", strings.TrimSuffix(r.unit, "s"),
+		cpuLine(r.roles, func(i int) float64 { return r.cpuPer(i) }, r.totalPer()), msOrUnknown(r.generatorPer()))
 	sr.results = append(sr.results, r)
 }
 
@@ -427,6 +428,7 @@ type median struct {
 	failures    int64
 	done        int64
 	firstErr    string
+	generator   benchrun.Series // the load generator's CPU per step, not in total
 }
 
 func (sr storeResults) medians(system, phase string) *median {
@@ -441,6 +443,9 @@ func (sr storeResults) medians(system, phase string) *median {
 		m.rate = append(m.rate, r.rate())
 		if t := r.totalPer(); t >= 0 {
 			m.total = append(m.total, t)
+		}
+		if g := r.generatorPer(); g >= 0 {
+			m.generator = append(m.generator, g)
 		}
 		for i := range r.roles {
 			if c := r.cpuPer(i); c >= 0 {
@@ -470,8 +475,8 @@ func (sr storeResults) summarize() {
 		for i, role := range m.roles {
 			parts = append(parts, role+" "+m.perRole[i].Summary("%.2f"))
 		}
-		fmt.Printf("  %s %s: %s %s/s, %d failures of %d; CPU per %s (ms): %s = %s\n", r.system, r.phase, m.rate.Summary("%.0f"), r.unit,
-			m.failures, m.done+m.failures, strings.TrimSuffix(r.unit, "s"), strings.Join(parts, ", "), m.total.Summary("%.2f"))
+		fmt.Printf("  %s %s: %s %s/s, %d failures of %d; CPU per %s (ms): %s = %s; load generator %s\n", r.system, r.phase, m.rate.Summary("%.0f"), r.unit,
+			m.failures, m.done+m.failures, strings.TrimSuffix(r.unit, "s"), strings.Join(parts, ", "), m.total.Summary("%.2f"), m.generator.Summary("%.2f"))
 		if m.failures > 0 {
 			fmt.Printf("    first failure: %s\n", m.firstErr)
 		}
