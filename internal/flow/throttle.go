@@ -41,7 +41,7 @@ func Enforce(ctx context.Context, st store.Throttles, key string, l Limit, now t
 // Judge is Enforce's decision on an event of key already counted (n events in l's window, the
 // new one included) or refused by a lock ending at lockedUntil (not zero): KindThrottled when
 // locked or one too many; a Limit with Lock then locks key. For a step that counts the event in
-// a read of its own (store.StepReads.HitThenUser).
+// a read of its own (store.StepReads.ReadStart).
 func Judge(ctx context.Context, st store.Throttles, key string, l Limit, now time.Time, n int, lockedUntil time.Time) error {
 	if !lockedUntil.IsZero() {
 		return Locked(lockedUntil)
