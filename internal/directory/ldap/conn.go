@@ -53,10 +53,14 @@ type conn struct {
 	ent      entry
 	// broken: a streamed search was left early and closed the connection.
 	broken bool
-	// raw is the TCP socket under nc (TLS or not). lowat is the SO_RCVLOWAT a streamed paged
-	// search wants (0: none, see readAhead); lowatSet the socket's (0 or 1: the default).
+	// raw is the TCP socket under nc (TLS or not). got counts the bytes read from nc; pageEnd
+	// is the count a streamed paged search's reads may wait for (0: none, see readAhead);
+	// lowatSet the socket's SO_RCVLOWAT (0 or 1: the default); asked the most a read of the
+	// current page waited towards (see lowatOverasks).
 	raw      syscall.RawConn
-	lowat    int
+	got      int64
+	pageEnd  int64
+	asked    int64
 	lowatSet int
 	stop     func() bool
 	ctx      context.Context
@@ -111,14 +115,20 @@ type deadlineReader struct{ c *conn }
 
 func (d deadlineReader) Read(p []byte) (int, error) {
 	c := d.c
-	if c.lowat > 1 && c.lowatSet != c.lowat && setLowat(c.raw, c.lowat) {
-		c.lowatSet = c.lowat
+	want := 0
+	if c.pageEnd > 0 {
+		want = int(min(c.pageEnd-c.got, lowatBytes))
 	}
-	if c.lowatSet > 1 && c.lowat > 1 {
-		// Take what is there, else wait until lowat bytes are (one wake-up for some hundred
+	if want > 1 && c.lowatSet != want && setLowat(c.raw, want) {
+		c.lowatSet = want
+	}
+	if want > 1 && c.lowatSet == want {
+		// Take what is there, else wait until want bytes are (one wake-up for some hundred
 		// entries, not one for each write of the server), but never longer than lowatWait.
+		c.asked = max(c.asked, c.got+int64(want))
 		_ = c.nc.SetReadDeadline(time.Now().Add(lowatWait))
 		n, err := c.nc.Read(p)
+		c.got += int64(n)
 		if n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return n, err
 		}
@@ -128,7 +138,9 @@ func (d deadlineReader) Read(p []byte) (int, error) {
 		c.lowatSet = 1
 	}
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.timeout))
-	return c.nc.Read(p)
+	n, err := c.nc.Read(p)
+	c.got += int64(n)
+	return n, err
 }
 
 const (
@@ -142,13 +154,30 @@ const (
 	lowatWait = 2 * time.Millisecond
 )
 
-// lowatWaits counts the reads that waited lowatWait for too little (tests).
-var lowatWaits atomic.Int64
+// lowatWaits counts the reads that waited lowatWait for too little; lowatOverasks the full
+// pages of a streamed search whose reads waited for more than the server sent before the
+// page's end (tests: a read that asks too much always waits for lowatWait, one that asks
+// what is coming waits only when the server is slow).
+var lowatWaits, lowatOverasks atomic.Int64
 
-// readAhead sets how many bytes the next reads may wait for: n (at most lowatBytes) while a
-// paged search streams, 0 for none (the next read resets the socket).
+// readAhead sets how many bytes, after those read so far, the next reads may wait for: n
+// (the rest of a page's entries) while a paged search streams, 0 for none. Bytes already read
+// from the socket but not yet parsed count as part of n.
 func (c *conn) readAhead(n int) {
-	c.lowat = min(n, lowatBytes)
+	if n <= 0 {
+		c.pageEnd = 0
+		return
+	}
+	c.pageEnd = c.got - int64(c.br.Buffered()) + int64(n)
+}
+
+// pageDone ends a page of a streamed search that had all the entries expected (full): it
+// counts the page in lowatOverasks when a read waited for more than came before its end.
+func (c *conn) pageDone(full bool) {
+	if full && c.asked > c.got {
+		lowatOverasks.Add(1)
+	}
+	c.asked = 0
 }
 
 func (c *conn) close() {

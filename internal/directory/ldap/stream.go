@@ -248,6 +248,7 @@ func (s *stream) requests(base string, scope int, fp *ber.Packet, attrs []string
 			return err
 		}
 		entries = 0
+		c.asked = 0
 		ahead()
 		for {
 			// Hand over what was read before waiting for the server (unless too little: the
@@ -292,6 +293,7 @@ func (s *stream) requests(base string, scope int, fp *ber.Packet, attrs []string
 				s.unread(m)
 				continue
 			case opSearchDone:
+				c.pageDone(pg != nil && entries >= expect)
 			default:
 				return fmt.Errorf("%w: op 0x%02x in answer to a search", errMalformed, m.op)
 			}
