@@ -89,13 +89,15 @@ func TestOpenLDAPLargeEntries(t *testing.T) {
 
 // A streamed paged search waits for some KB before it wakes to read (SO_RCVLOWAT on Linux),
 // but never for more than the server sends: pages, and the search's end, much smaller than
-// that come through at once, over TLS too, well within an operation timeout of a second.
+// that come through, over TLS too. A read that waited for its low-water mark until the
+// operation timeout (a second here) would fail the Read with a timeout. (A read may ask for
+// more than a page's rest when the page's entry is smaller than every one before: it waits
+// lowatWait, 2 ms, then takes what is there.)
 func TestOpenLDAPSmallPagesDoNotWait(t *testing.T) {
 	s := fixture(t, true)
 	for _, ldaps := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ldaps %v", ldaps), func(t *testing.T) {
 			for _, size := range []int{1, 2, 1000} {
-				start := time.Now()
 				rec, _ := read(t, newReader(t, s, func(c *ldap.Config) {
 					c.PageSize = size
 					c.Endpoint.OperationTimeout = time.Second
@@ -107,9 +109,6 @@ func TestOpenLDAPSmallPagesDoNotWait(t *testing.T) {
 				}), "")
 				if len(rec.upserts) == 0 {
 					t.Fatalf("page size %d: no users", size)
-				}
-				if d := time.Since(start); d > 5*time.Second {
-					t.Errorf("page size %d: the read took %s", size, d)
 				}
 			}
 		})
@@ -126,6 +125,8 @@ func TestOpenLDAPPageEndsDoNotWait(t *testing.T) {
 	var users []slapd.User
 	for i := range 120 {
 		u := slapd.User{UID: fmt.Sprintf("u%03d", i), DisplayName: fmt.Sprintf("User %d", i)}
+		// Each entry larger than the one before (slapd returns them in the order added): the
+		// smallest entry seen, which the reads' estimate of a page's rest counts on, is exact.
 		u.Attrs = map[string][]string{"description": {strings.Repeat("d", 6<<10+i)}}
 		users = append(users, u)
 	}
