@@ -52,7 +52,7 @@ type read struct {
 	herr error
 	// reported holds the anchors upserted or rejected by a delta, so that the enumeration
 	// that follows does not report them Present again. Nil on a full read.
-	reported map[[16]byte]struct{}
+	reported *anchorSet
 	// leavers are the anchors of users deleted or out of scope, reported at the end.
 	leavers [][16]byte
 	// syncprov: the OpenLDAP server offers RFC 4533 content synchronization.
@@ -284,7 +284,7 @@ func (rd *read) enumerate(base string) error {
 // documentation). It returns whether every base DN had to be read in full and whether the
 // read is complete.
 func (rd *read) openLDAPDelta(wm *watermark) (full, complete bool, err error) {
-	rd.reported = make(map[[16]byte]struct{})
+	rd.reported = newAnchorSet()
 	outcome := make([]syncOutcome, len(rd.r.bases))
 	fulls := 0
 	for i, b := range rd.r.bases {
@@ -346,7 +346,7 @@ func (rd *read) reportGone() error {
 	slices.SortFunc(rd.leavers, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
 	rd.leavers = slices.Compact(rd.leavers)
 	for _, a := range rd.leavers {
-		if _, ok := rd.reported[a]; ok {
+		if rd.reported.has(a) {
 			continue
 		}
 		if err := rd.h.Delete(rd.ctx, a[:]); err != nil {
@@ -387,17 +387,15 @@ func (rd *read) present(e *entry) error {
 	if err != nil {
 		return rd.handled(rd.h.Reject(rd.ctx, directory.Rejection{DN: string(e.dn), Reason: err.Error()}))
 	}
-	if rd.reported != nil && len(a) == 16 {
-		if _, ok := rd.reported[[16]byte(a)]; ok {
-			return nil
-		}
+	if len(a) == 16 && rd.reported.has([16]byte(a)) {
+		return nil
 	}
 	return rd.handled(rd.h.Present(rd.ctx, a))
 }
 
 func (rd *read) mark(anchor []byte) {
 	if rd.reported != nil && len(anchor) == 16 {
-		rd.reported[[16]byte(anchor)] = struct{}{}
+		rd.reported.add([16]byte(anchor))
 	}
 }
 

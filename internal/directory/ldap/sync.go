@@ -378,7 +378,7 @@ func (rd *read) refresh(base, cookie string) (syncOutcome, string, error) {
 	}
 	for i := 0; i+uuidLen <= len(presents); i += uuidLen {
 		a := presents[i : i+uuidLen : i+uuidLen]
-		if _, ok := rd.reported[[uuidLen]byte(a)]; ok {
+		if rd.reported.has([uuidLen]byte(a)) {
 			continue
 		}
 		if err := rd.handled(rd.h.Present(rd.ctx, a)); err != nil {
