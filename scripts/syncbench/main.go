@@ -402,11 +402,16 @@ func writeUsers(path string, n int) error {
 	fmt.Fprintf(w, "dn: %s\nobjectClass: dcObject\nobjectClass: organization\no: bench\ndc: bench\n\n", suffix)
 	fmt.Fprintf(w, "dn: %s\nobjectClass: organizationalUnit\nou: People\n\n", people)
 	formats := []string{"+1 425 %03d %04d", "(425) %03d-%04d", "+1-425-%03d-%04d x12", "425.%03d.%04d"}
+	// Created and last changed a day ago, as in a directory in use: without it every entry
+	// carries the load's time, and the first delta by modifyTimestamp re-reads them all (the
+	// reader's margin covers the minute before the newest change and the read's duration).
+	stamp := time.Now().UTC().Add(-24 * time.Hour).Format("20060102150405Z")
 	for i := range n {
 		mobile := fmt.Sprintf(formats[i%len(formats)], 200+i/10000%800, i%10000)
 		fmt.Fprintf(w, "dn: uid=user%07d,%s\nobjectClass: inetOrgPerson\nuid: user%07d\ncn: User %d\nsn: %d\n"+
-			"displayName: Bench User %d\nmobile: %s\ntelephoneNumber: +1 206 %03d %04d\nmail: user%07d@example.com\n\n",
-			i, people, i, i, i, i, mobile, 200+i/10000%800, i%10000, i)
+			"displayName: Bench User %d\nmobile: %s\ntelephoneNumber: +1 206 %03d %04d\nmail: user%07d@example.com\n"+
+			"createTimestamp: %s\nmodifyTimestamp: %s\n\n",
+			i, people, i, i, i, i, mobile, 200+i/10000%800, i%10000, i, stamp, stamp)
 	}
 	if err := w.Flush(); err != nil {
 		return err
