@@ -69,7 +69,8 @@
 // server and the consumer no longer wait for each other (a full read of 100,000 users now
 // takes about what ldapsearch takes). While a paged search streams, the socket's SO_RCVLOWAT
 // (Linux) makes a read that finds nothing wait until 32 KiB have arrived, or what is left of
-// the page when less (the entries still expected times the smallest seen), 2 ms at most, then
+// the page when less (the entries still expected times the smallest seen, less what was read
+// but not parsed yet), 2 ms at most, then
 // take what there is: the reader wakes once per hundred-odd entries instead of once per write
 // of the server (a context switch each, on both sides), and a page's end is read as soon as it
 // comes (the server waits for the next page's request). go-ldap still provides filters, DNs, escaping,
