@@ -132,7 +132,6 @@ func (d deadlineReader) Read(p []byte) (int, error) {
 		if n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return n, err
 		}
-		lowatWaits.Add(1)
 	}
 	if c.lowatSet > 1 && setLowat(c.raw, 1) {
 		c.lowatSet = 1
@@ -154,11 +153,10 @@ const (
 	lowatWait = 2 * time.Millisecond
 )
 
-// lowatWaits counts the reads that waited lowatWait for too little; lowatOverasks the full
-// pages of a streamed search whose reads waited for more than the server sent before the
-// page's end (tests: a read that asks too much always waits for lowatWait, one that asks
-// what is coming waits only when the server is slow).
-var lowatWaits, lowatOverasks atomic.Int64
+// lowatOverasks counts the full pages of a streamed search whose reads waited for more than
+// the server sent before the page's end (tests: a read that asks too much always waits for
+// lowatWait, one that asks what is coming waits only when the server is slow).
+var lowatOverasks atomic.Int64
 
 // readAhead sets how many bytes, after those read so far, the next reads may wait for: n
 // (the rest of a page's entries) while a paged search streams, 0 for none. Bytes already read

@@ -3,8 +3,5 @@ package ldap
 // LiveStreams is the number of streamed-search goroutines running.
 func LiveStreams() int64 { return liveStreams.Load() }
 
-// LowatWaits is the number of reads that waited lowatWait for less than lowatBytes.
-func LowatWaits() int64 { return lowatWaits.Load() }
-
 // LowatOverasks is the number of full pages whose reads waited for more than came.
 func LowatOverasks() int64 { return lowatOverasks.Load() }
