@@ -32,7 +32,7 @@ func TestServeNotifiesAdministrators(t *testing.T) {
 	startServe(t, d.cfg)
 
 	var got []string
-	for range 200 {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); { // however loaded the machine
 		got = got[:0]
 		if f, err := os.Open(outbox); err == nil {
 			sc := bufio.NewScanner(f)

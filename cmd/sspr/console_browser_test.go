@@ -275,7 +275,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 func readDownloadedCSV(t *testing.T, dir string) [][]string {
 	t.Helper()
 	name := regexp.MustCompile(`^sspr-audit-\d{8}-\d{6}\.csv$`)
-	for range 200 {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); { // however loaded the machine
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
 			if name.MatchString(e.Name()) {

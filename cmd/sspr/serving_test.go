@@ -100,7 +100,7 @@ func startServeProcess(t *testing.T, cfg, base string, client *http.Client) *ser
 			t.Logf("serve log:\n%s", mustRead(t, p.log))
 		}
 	})
-	for range 400 {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); { // a loaded machine starts slowly
 		if resp, err := client.Get(base + "/healthz"); err == nil {
 			resp.Body.Close()
 			return p
@@ -181,7 +181,7 @@ notify:
 		t.Fatal(err)
 	}
 	var cn string
-	for range 200 {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); { // however loaded the machine
 		c, err := tls.Dial("tcp", addr, insecure)
 		if err != nil {
 			t.Fatal(err)
