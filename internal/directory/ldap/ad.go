@@ -74,7 +74,7 @@ var showDeleted goldap.Control = criticalControl(goldap.ControlTypeMicrosoftShow
 // adDelta upserts the users changed since wm, then reports the leavers (tombstones) when it
 // may, else enumerates every user in scope. It returns whether the read is complete.
 func (rd *read) adDelta(wm *watermark, ad adState) (complete bool, err error) {
-	rd.reported = newAnchorSet()
+	rd.reported = &anchorSet{}
 	for _, b := range rd.r.bases {
 		if err := rd.changed(b, wm); err != nil {
 			return false, err

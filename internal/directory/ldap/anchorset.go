@@ -14,8 +14,6 @@ type anchorSet struct {
 	added  [][16]byte
 }
 
-func newAnchorSet() *anchorSet { return &anchorSet{} }
-
 func (s *anchorSet) add(a [16]byte) { s.added = append(s.added, a) }
 
 // has reports whether a was added; a nil set has nothing.
@@ -28,14 +26,6 @@ func (s *anchorSet) has(a [16]byte) bool {
 	}
 	_, ok := slices.BinarySearchFunc(s.sorted, a, compareAnchors)
 	return ok
-}
-
-// len is the number of distinct anchors (after settling what was added).
-func (s *anchorSet) len() int {
-	if len(s.added) > 0 {
-		s.settle()
-	}
-	return len(s.sorted)
 }
 
 // settle sorts the anchors added into the sorted part, without duplicates.

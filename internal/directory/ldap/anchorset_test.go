@@ -17,7 +17,7 @@ func TestAnchorSet(t *testing.T) {
 		return a
 	}
 	for _, phases := range []int{1, 2, 7} {
-		s, want := newAnchorSet(), map[[16]byte]bool{}
+		s, want := &anchorSet{}, map[[16]byte]bool{}
 		for range phases {
 			for range 500 {
 				a := anchor()
@@ -31,8 +31,13 @@ func TestAnchorSet(t *testing.T) {
 				}
 			}
 		}
-		if s.len() != len(want) {
-			t.Errorf("%d phases: len %d, want %d", phases, s.len(), len(want))
+		for a := range want {
+			if !s.has(a) {
+				t.Errorf("%d phases: %x added, not found", phases, a)
+			}
+		}
+		if s.has([16]byte{9}) {
+			t.Errorf("%d phases: an anchor never added is found", phases)
 		}
 	}
 	var empty anchorSet

@@ -284,7 +284,7 @@ func (rd *read) enumerate(base string) error {
 // documentation). It returns whether every base DN had to be read in full and whether the
 // read is complete.
 func (rd *read) openLDAPDelta(wm *watermark) (full, complete bool, err error) {
-	rd.reported = newAnchorSet()
+	rd.reported = &anchorSet{}
 	outcome := make([]syncOutcome, len(rd.r.bases))
 	fulls := 0
 	for i, b := range rd.r.bases {

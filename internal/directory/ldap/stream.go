@@ -248,7 +248,6 @@ func (s *stream) requests(base string, scope int, fp *ber.Packet, attrs []string
 			return err
 		}
 		entries = 0
-		c.asked = 0
 		ahead()
 		for {
 			// Hand over what was read before waiting for the server (unless too little: the
