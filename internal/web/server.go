@@ -134,7 +134,7 @@ func New(cfg Config, flows Flows, log *slog.Logger) (*Server, error) {
 		s.texts = i18n.Default()
 	}
 	for _, p := range []string{"start", "verify", "password", "done", "error", "signin", "register", "questions", "change"} {
-		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/langswitch.html", "templates/"+p+".html")
+		t, err := template.Must(template.New("layout").Funcs(funcs).Parse(htmlpage.LangSwitch)).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", p, err)
 		}
@@ -376,7 +376,7 @@ type page struct {
 	// RegisterOn: /register is served (the footer links to it).
 	RegisterOn bool
 	// Langs is the language switcher; UserHint the example user name.
-	Langs    []langLink
+	Langs    []htmlpage.LangLink
 	UserHint string
 }
 
