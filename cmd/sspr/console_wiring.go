@@ -5,6 +5,7 @@ import (
 
 	"github.com/sspr/sspr/internal/console"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/secret"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/web"
@@ -12,7 +13,7 @@ import (
 
 // newConsole builds the administrators' console (/admin) when console.readers or
 // console.administrators name a group. Sync runs it starts last at most as long as ctx.
-func newConsole(ctx context.Context, a *app, key secret.Key, send flow.Sender, dir console.Directory) (*console.Server, error) {
+func newConsole(ctx context.Context, a *app, key secret.Key, send flow.Sender, dir console.Directory, texts *i18n.Bundle) (*console.Server, error) {
 	cfg := a.cfg
 	svc, _, err := a.admin()
 	if err != nil {
@@ -34,6 +35,7 @@ func newConsole(ctx context.Context, a *app, key secret.Key, send flow.Sender, d
 		ResponseFloor: cfg.Reset.ResponseFloor,
 		Context:       ctx,
 		Explain:       newExplainer(a.store, cfg, a.log, true).Explain,
+		Texts:         texts,
 	}, auth, st, svc, dir, sy, a.log)
 }
 

@@ -224,7 +224,7 @@ func serve(ctx context.Context, a *app, key secret.Key, opts serveOptions) error
 	}
 	site.Handle("GET /readyz", web.Ready(ready))
 	if cfg.Console.On() { // the administrators' console at /admin
-		con, err := newConsole(ctx, a, key, sender, dir)
+		con, err := newConsole(ctx, a, key, sender, dir, texts)
 		if err != nil {
 			return err
 		}

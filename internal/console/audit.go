@@ -162,10 +162,10 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, a *Admin) {
 			s.record(r.Context(), a, EventAuditSearched, "", "", det)
 		}
 	}
-	p := s.newPage(w, r, "Audit log", "audit", a)
+	p := s.newPage(w, r, "console.audit.title", "audit", a)
 	p.Data = d
 	if len(errs) > 0 {
-		p.Error = "Some filters are not right: see below."
+		p.Error = p.Tr.T("console.audit.filtersWrong")
 	}
 	s.render(w, "audit", status, p)
 }
@@ -177,11 +177,11 @@ var auditHeader = []string{"id", "time", "type", "actor", "userPrincipalName", "
 func (s *Server) export(w http.ResponseWriter, r *http.Request, a *Admin, format string, write func(*bufio.Writer, store.AuditEvent) error, start, end string) {
 	f, q, errs := s.parseAudit(r.URL.Query())
 	if len(errs) > 0 {
-		var msgs []string
+		var fields []string
 		for _, e := range errs {
-			msgs = append(msgs, e.Field+": "+e.Message)
+			fields = append(fields, e.Field)
 		}
-		s.message(w, r, a, http.StatusBadRequest, "Filters not right", strings.Join(msgs, "; "))
+		s.message(w, r, a, http.StatusBadRequest, "console.audit.filtersWrongTitle", "console.audit.exportWrong", strings.Join(fields, ", "))
 		return
 	}
 	det := map[string]string{"format": format}

@@ -24,6 +24,7 @@ import (
 	"github.com/sspr/sspr/internal/admin"
 	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/flow/flowtest"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/postgres"
@@ -69,6 +70,12 @@ func (d *fakeDirectory) Unlock(_ context.Context, dn string) error {
 	d.unlocked = append(d.unlocked, dn)
 	return nil
 }
+
+// en is the English catalog, whose texts the pages show by default.
+var en = i18n.Default().For("en")
+
+// before is s up to its NUL: the part of a text before an argument that varies.
+func before(s string) string { b, _, _ := strings.Cut(s, "\x00"); return b }
 
 // codeTo is the code of the newest message to to.
 func codeTo(t testing.TB, o *flowtest.Outbox, to string) string {
@@ -340,12 +347,12 @@ func TestSignInTwoFactorsAndRoles(t *testing.T) {
 		ann := f.browser(t)
 		ann.signIn("ann@contoso.com", "ann.private@example.net") // authenticationEmail
 		status, body, _ := ann.get("/admin/dashboard")
-		if status != http.StatusOK || !strings.Contains(body, "ann@contoso.com (administrator)") {
+		if status != http.StatusOK || !strings.Contains(body, en.T("console.layout.whoami", "ann@contoso.com", en.T("console.role.administrator"))) {
 			t.Fatalf("dashboard %d\n%s", status, body)
 		}
 		ray := f.browser(t)
 		ray.signIn("ray@contoso.com", "+14255550101") // no registration: the directory's mobilePhone
-		if _, body, _ := ray.get("/admin/dashboard"); !strings.Contains(body, "ray@contoso.com (reader)") {
+		if _, body, _ := ray.get("/admin/dashboard"); !strings.Contains(body, en.T("console.layout.whoami", "ray@contoso.com", en.T("console.role.reader"))) {
 			t.Fatalf("reader dashboard\n%s", body)
 		}
 		// A reader sees no action forms and is refused the actions.
@@ -373,7 +380,7 @@ func TestSignInTwoFactorsAndRoles(t *testing.T) {
 		if status != http.StatusSeeOther || loc != "/admin/users/carl@contoso.com" {
 			t.Fatalf("change: %d %s\n%s", status, loc, body)
 		}
-		if _, body, _ = ann.get(loc); !strings.Contains(body, "Saved: mobilePhone") {
+		if _, body, _ = ann.get(loc); !strings.Contains(body, en.T("console.flash.saved", "mobilePhone")) {
 			t.Fatalf("no notice after the change\n%s", body)
 		}
 		u, _ := f.st.UserByUPN(t.Context(), "carl@contoso.com")
@@ -516,7 +523,7 @@ func TestDashboardCounts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		d, err := f.srv.dashboardFigures(t.Context())
+		d, err := f.srv.dashboardFigures(t.Context(), i18n.Default().For("en"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -582,7 +589,7 @@ func TestWrongCodeIsAFailedProof(t *testing.T) {
 		b.post("/admin/signin", url.Values{"username": {"ann@contoso.com"}, "password": {password}})
 		b.get("/admin/signin/code")
 		status, body, _ := b.post("/admin/signin/code", url.Values{"code": {"00000000"}})
-		if status != http.StatusOK || !strings.Contains(body, "Tries left: 4") {
+		if status != http.StatusOK || !strings.Contains(body, en.T("console.error.wrongCode", 4)) {
 			t.Fatalf("wrong code: %d\n%s", status, body)
 		}
 		if n, _ := f.st.CountEvents(t.Context(), "u:"+mustUser(t, f, "ann@contoso.com").ID+":console", f.clock().Add(-time.Hour)); n != 1 {
@@ -656,14 +663,14 @@ func TestUsersFiltersAndReregister(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The user page says how many questions, never which.
-		if _, body, _ := ann.get("/admin/users/ray@contoso.com"); strings.Contains(body, "firstPet") || !strings.Contains(body, "1 registered") {
+		if _, body, _ := ann.get("/admin/users/ray@contoso.com"); strings.Contains(body, "firstPet") || !strings.Contains(body, html.EscapeString(before(en.T("console.user.questions", 1, "\x00")))) {
 			t.Errorf("questions on the user page:\n%s", body)
 		}
 		status, body, loc := ann.post("/admin/users/ray@contoso.com/reregister", nil)
 		if status != http.StatusSeeOther || loc != "/admin/users/ray@contoso.com" {
 			t.Fatalf("reregister: %d %s\n%s", status, loc, body)
 		}
-		if _, body, _ = ann.get(loc); !strings.Contains(body, "must register again") {
+		if _, body, _ = ann.get(loc); !strings.Contains(body, en.T("console.flash.reregister")) {
 			t.Errorf("no notice after reregister\n%s", body)
 		}
 		ray := mustUser(t, f, "ray@contoso.com")
@@ -738,7 +745,7 @@ func TestSyncAndGuardApproval(t *testing.T) {
 		if status, _, loc := ann.post("/admin/sync/approve", nil); status != http.StatusSeeOther || loc != "/admin/sync" {
 			t.Errorf("approve without a held run: %d %s", status, loc)
 		}
-		if _, body, _ := ann.get("/admin/sync"); !strings.Contains(body, "No run is held") {
+		if _, body, _ := ann.get("/admin/sync"); !strings.Contains(body, en.T("console.flash.notHeld")) {
 			t.Errorf("approve without a held run:\n%s", body)
 		}
 		status, _, loc := ann.post("/admin/sync", nil)

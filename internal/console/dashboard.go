@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sspr/sspr/internal/chart"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/insight"
 	"github.com/sspr/sspr/internal/report"
 )
@@ -52,7 +53,7 @@ type Dashboard struct {
 // dashboard computes the page: insight.Dashboard (tiles and series from the daily snapshots,
 // the stored daily counts and today's events). The first view of a day takes the day's
 // readiness snapshot when serve's housekeeping has not yet (report.TakeSnapshot: once a day).
-func (s *Server) dashboardFigures(ctx context.Context) (Dashboard, error) {
+func (s *Server) dashboardFigures(ctx context.Context, tr *i18n.Translator) (Dashboard, error) {
 	now := s.cfg.Now()
 	if _, err := report.TakeSnapshot(ctx, s.st, s.cfg.Reset, now); err != nil {
 		return Dashboard{}, fmt.Errorf("console: %w", err)
@@ -61,11 +62,11 @@ func (s *Server) dashboardFigures(ctx context.Context) (Dashboard, error) {
 	if err != nil {
 		return Dashboard{}, fmt.Errorf("console: %w", err)
 	}
-	d := Dashboard{Data: data, Week: outcomes(data.Activity, 7), Month: outcomes(data.Activity, insight.Days), SuccessRate: "—"}
+	d := Dashboard{Data: data, Week: outcomes(data.Activity, 7), Month: outcomes(data.Activity, insight.Days), SuccessRate: dash}
 	if r := data.Tiles.SuccessRate30; r != nil {
-		d.SuccessRate = chart.Format(*r) + " %"
+		d.SuccessRate = tr.T("console.format.percent", chart.Format(*r))
 	}
-	c := data.Charts(insight.English)
+	c := data.Charts(chartWords(tr))
 	for _, f := range []struct {
 		c    chart.Chart
 		draw func(chart.Chart) template.HTML
@@ -76,29 +77,29 @@ func (s *Server) dashboardFigures(ctx context.Context) (Dashboard, error) {
 	return d, nil
 }
 
-// RunDuration is the last sync's duration as the page writes it ("" while it runs).
-func (d Dashboard) RunDuration() string {
-	if d.Tiles.LastSync == nil || d.Tiles.LastSync.Duration == 0 {
-		return ""
+// RunDuration is the last sync's duration (0 while it runs).
+func (d Dashboard) RunDuration() time.Duration {
+	if d.Tiles.LastSync == nil {
+		return 0
 	}
-	return d.Tiles.LastSync.Duration.Round(time.Millisecond).String()
+	return d.Tiles.LastSync.Duration
 }
 
-// OutboxAge is how long the oldest queued message has waited.
-func (d Dashboard) OutboxAge() string {
+// OutboxAge is how long the oldest queued message has waited (0: none queued).
+func (d Dashboard) OutboxAge() time.Duration {
 	if d.Tiles.OutboxOldest == nil {
-		return ""
+		return 0
 	}
-	return d.Now.Sub(*d.Tiles.OutboxOldest).Round(time.Second).String()
+	return max(d.Now.Sub(*d.Tiles.OutboxOldest), time.Second)
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, a *Admin) {
-	d, err := s.dashboardFigures(r.Context())
+	p := s.newPage(w, r, "console.dashboard.title", "dashboard", a)
+	d, err := s.dashboardFigures(r.Context(), p.Tr)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	p := s.newPage(w, r, "Dashboard", "dashboard", a)
 	p.Data = d
 	s.render(w, "dashboard", http.StatusOK, p)
 }

@@ -18,10 +18,21 @@ import (
 // action nor repeats the line.
 const flashCookie = "sspr_console_flash"
 
-// flash is the status line of the action just done.
+// flash is the status line of the action just done: catalog keys, written in the language of
+// the page that shows it.
 type flash struct {
-	Notice string `json:"n,omitempty"`
-	Error  string `json:"e,omitempty"`
+	Notice string   `json:"n,omitempty"` // a catalog key
+	Error  string   `json:"e,omitempty"` // a catalog key
+	Args   []string `json:"a,omitempty"` // the texts' arguments (data: field names, a reason)
+	Detail []string `json:"d,omitempty"` // English notes of package admin, shown as they are
+}
+
+func (f flash) args() []any {
+	out := make([]any, len(f.Args))
+	for i, a := range f.Args {
+		out[i] = a
+	}
+	return out
 }
 
 func (s *Server) flashSlot() htmlpage.Cookie {

@@ -1,33 +1,18 @@
 package console
 
 import (
-	"fmt"
 	"html/template"
 	"net/url"
 	"strings"
-	"time"
+
+	"github.com/sspr/sspr/internal/admin"
+	"github.com/sspr/sspr/internal/i18n"
+	"github.com/sspr/sspr/internal/store"
 )
 
-// funcs are the templates' helpers.
+// funcs are the templates' helpers; those that write in the page's language are page's methods
+// (lang.go).
 var funcs = template.FuncMap{
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format("2006-01-02 15:04:05 UTC")
-	},
-	"whenp": func(t *time.Time) string {
-		if t == nil || t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format("2006-01-02 15:04 UTC")
-	},
-	"pct": func(f float64) string {
-		if f < 0 {
-			return "—"
-		}
-		return fmt.Sprintf("%.1f %%", f)
-	},
 	"join": strings.Join,
 	"path": url.PathEscape,
 	"deref": func(s *string) string {
@@ -38,10 +23,30 @@ var funcs = template.FuncMap{
 	},
 	"orDash": func(s string) string {
 		if s == "" {
-			return "—"
+			return dash
 		}
 		return s
 	},
 	"details": details,
-	"add":     func(a, b int) int { return a + b },
+	// errorOf is a refused value's text in the language (by its code), and package admin's
+	// English account of it.
+	"errorOf": func(tr *i18n.Translator, e admin.FieldError) fieldError {
+		return fieldError{Text: word(tr, "console.fieldError.", e.Code), Detail: e.Message}
+	},
+	// eventsOf is the data of the "events" table: the page (its language) and the events.
+	"eventsOf": func(p *page, rows []store.AuditEvent) eventsTable { return eventsTable{P: p, Rows: rows} },
+	"add":      func(a, b int) int { return a + b },
+	// around cuts a translated text at the NUL its placeholder was given, so that the template
+	// puts markup (an emphasized value) where the language puts the value: [before, after].
+	"around": func(s string) []string {
+		before, after, _ := strings.Cut(s, "\x00")
+		return []string{before, after}
+	},
+}
+
+type fieldError struct{ Text, Detail string }
+
+type eventsTable struct {
+	P    *page
+	Rows []store.AuditEvent
 }

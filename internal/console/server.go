@@ -10,6 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/sspr/sspr/internal/csrf"
 	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/htmlpage"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/insight"
 	"github.com/sspr/sspr/internal/report"
 	"github.com/sspr/sspr/internal/store"
@@ -81,7 +85,10 @@ type Config struct {
 	Context context.Context
 	// Explain gives the account of a user's reset (report.Explainer.Explain); nil: none shown.
 	Explain func(ctx context.Context, upn string) (report.Explanation, error)
-	Now     func() time.Time
+	// Texts is the catalog the pages are written from, in the language each request picks
+	// (default i18n.Default()).
+	Texts *i18n.Bundle
+	Now   func() time.Time
 }
 
 // Server serves the console under Prefix. Mount its Handler on the site's mux, whose
@@ -135,6 +142,9 @@ func New(cfg Config, auth *Auth, st Store, adm UserChanger, dir Directory, sy Sy
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Texts == nil {
+		cfg.Texts = i18n.Default()
+	}
 	cfg.Policy = cfg.Policy.WithDefaults()
 	cfg.Reset = cfg.Reset.WithDefaults()
 	s := &Server{cfg: cfg, auth: auth, st: st, admin: adm, dir: dir, syncer: sy, log: log, pages: map[string]*template.Template{},
@@ -142,7 +152,7 @@ func New(cfg Config, auth *Auth, st Store, adm UserChanger, dir Directory, sy Sy
 	s.csrf = csrf.Guard{Key: cfg.CSRFKey, Cookie: csrfCookie, Path: Prefix, Secure: s.secure, Origin: u.Scheme + "://" + u.Host}
 	s.session = htmlpage.Cookie{Name: sessionCookie, Path: Prefix, Secure: s.secure}
 	for _, p := range []string{"signin", "code", "dashboard", "users", "user", "audit", "sync", "message"} {
-		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
+		t, err := template.Must(template.New("layout").Funcs(funcs).Parse(htmlpage.LangSwitch)).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console: template %s: %w", p, err)
 		}
@@ -172,14 +182,50 @@ func New(cfg Config, auth *Auth, st Store, adm UserChanger, dir Directory, sy Sy
 	return s, nil
 }
 
-// ServeHTTP serves every path under Prefix.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves every path under Prefix; an unknown path (404) and a wrong method (405, with
+// Allow) get the console's page in the request's language.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		other := r.Clone(r.Context())
+		other.Method = m
+		if _, pattern := s.mux.Handler(other); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	a := s.signedInAdmin(r)
+	if len(allow) > 0 {
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.message(w, r, a, http.StatusMethodNotAllowed, "console.methodNotAllowed.title", "console.methodNotAllowed.body")
+		return
+	}
+	s.message(w, r, a, http.StatusNotFound, "console.notFound.title", "console.notFound.body")
+}
+
+// signedInAdmin is the request's administrator, nil when not signed in (the menu of the
+// error pages).
+func (s *Server) signedInAdmin(r *http.Request) *Admin {
+	a, err := s.auth.Load(r.Context(), s.session.Value(r), s.client(r))
+	if err != nil {
+		return nil
+	}
+	return &a
+}
 
 // Wait blocks until the sync runs started here have ended (shutdown, tests).
 func (s *Server) Wait() { s.syncWG.Wait() }
 
 // page is what every template gets.
 type page struct {
+	Tr      *i18n.Translator // the page's language: every text comes from the catalog
+	Langs   []htmlpage.LangLink
 	Title   string
 	Company string
 	Nav     string // the current section: dashboard, users, audit, sync
@@ -187,15 +233,30 @@ type page struct {
 	CSRF    string
 	Error   string
 	Notice  string
-	Data    any
+	// Detail are the English notes of package admin that go with Notice (a field change's).
+	Detail []string
+	Data   any
 }
 
-// newPage starts a page; a GET shows the status line the action before it left (takeFlash).
-func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title, nav string, a *Admin) *page {
-	p := &page{Title: title, Company: s.cfg.CompanyName, Nav: nav, Admin: a, CSRF: s.csrfToken(w, r)}
+// newPage starts a page titled by the catalog's titleKey ("": the caller sets Title) in the
+// request's language (htmlpage.Language); a GET shows the status line the action before it left
+// (takeFlash).
+func (s *Server) newPage(w http.ResponseWriter, r *http.Request, titleKey, nav string, a *Admin) *page {
+	tr := htmlpage.Language(s.cfg.Texts, w, r, s.secure)
+	p := &page{Tr: tr, Company: s.cfg.CompanyName, Nav: nav, Admin: a, CSRF: s.csrfToken(w, r)}
+	if titleKey != "" {
+		p.Title = tr.T(titleKey)
+	}
+	p.Langs = htmlpage.Languages(s.cfg.Texts, s.pagePath(r), tr)
 	if r.Method == http.MethodGet {
 		f := s.takeFlash(w, r)
-		p.Notice, p.Error = f.Notice, f.Error
+		if f.Notice != "" {
+			p.Notice = tr.T(f.Notice, f.args()...)
+		}
+		if f.Error != "" {
+			p.Error = tr.T(f.Error, f.args()...)
+		}
+		p.Detail = f.Detail
 	}
 	return p
 }
@@ -204,10 +265,26 @@ func (s *Server) render(w http.ResponseWriter, name string, status int, p *page)
 	htmlpage.Render(w, s.pages[name], status, p, s.log)
 }
 
-// message shows a page with one message (errors, refusals).
-func (s *Server) message(w http.ResponseWriter, r *http.Request, a *Admin, status int, title, text string) {
-	p := s.newPage(w, r, title, "", a)
-	p.Error = text
+// pagePath is where the switcher links: this page, or after a POST the page its form was on
+// (the path less its action: /admin/users/{upn}/unlock → /admin/users/{upn}); for an unknown
+// path, the console's home.
+func (s *Server) pagePath(r *http.Request) string {
+	get := r.Clone(r.Context())
+	get.Method = http.MethodGet
+	for p := r.URL.Path; strings.HasPrefix(p, Prefix+"/"); p = path.Dir(p) {
+		get.URL.Path = p
+		if _, pattern := s.mux.Handler(get); pattern != "" {
+			return p
+		}
+	}
+	return Prefix
+}
+
+// message shows a page with one message (errors, refusals): the catalog's titleKey and
+// textKey with args.
+func (s *Server) message(w http.ResponseWriter, r *http.Request, a *Admin, status int, titleKey, textKey string, args ...any) {
+	p := s.newPage(w, r, titleKey, "", a)
+	p.Error = p.Tr.T(textKey, args...)
 	s.render(w, "message", status, p)
 }
 
@@ -216,7 +293,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *Admin, err erro
 	ue := flow.AsError(err)
 	if ue == nil {
 		s.log.Error("console: request failed", "path", r.URL.Path, "err", err)
-		s.message(w, r, a, http.StatusInternalServerError, "Something went wrong", "The request could not be completed. Try again; the details are in the server's log.")
+		s.message(w, r, a, http.StatusInternalServerError, "console.error.title", "console.error.internal")
 		return
 	}
 	status := http.StatusOK
@@ -226,44 +303,38 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *Admin, err erro
 	case flow.KindThrottled:
 		status = http.StatusTooManyRequests
 	}
-	s.message(w, r, a, status, "Not possible", userText(ue))
+	s.message(w, r, a, status, "console.error.notPossible", errorKey(ue), ue.Args...)
 }
 
-// userText is the console's text of a user error.
-func userText(e *flow.Error) string {
-	switch e.Key {
-	case "console.signin.failed":
-		return "The user name or password is not right, or this account may not use the console."
-	case "console.signin.unavailable":
-		return "The directory cannot be reached. Try again in a few minutes."
-	case "console.signin.noAddress":
-		return "Your account has no email address or mobile phone for a sign-in code. Register one at /register first."
-	case "console.session.expired":
-		return "You are not signed in, or your session ended. Sign in again."
-	case "throttle.locked":
-		if len(e.Args) > 0 {
-			if t, ok := e.Args[0].(time.Time); ok {
-				return "Too many attempts. Sign-in is locked until " + t.UTC().Format("2006-01-02 15:04 MST") + "."
-			}
-		}
-		return "Too many attempts. Try again later."
-	case "throttle.tooMany":
-		return "Too many attempts. Wait a while and try again."
-	case "verify.wrong":
-		return fmt.Sprintf("That code is not right. Tries left: %v.", e.Args...)
-	case "verify.exhausted":
-		return "That code can no longer be used. Sign in again for a new one."
-	case "verify.noCode":
-		return "No code is waiting. Sign in again."
-	case "csrf.invalid":
-		return "The form expired or did not come from this site. Reload the page and try again."
-	case "console.forbidden":
-		return "Only members of the console's administrators groups may do this. Your role is reader."
-	case "session.conflict":
-		return "Two requests changed your session at once. Reload the page."
-	}
-	return "The request could not be completed."
+// errorKeys are the catalog's texts of the user errors the console shows (flow.Error.Key);
+// their arguments are the error's.
+var errorKeys = map[string]string{
+	"console.signin.failed":      "console.error.signinFailed",
+	"console.signin.unavailable": "console.error.unavailable",
+	"console.signin.noAddress":   "console.error.noAddress",
+	"console.session.expired":    "console.error.sessionExpired",
+	"throttle.locked":            "console.error.locked",
+	"throttle.tooMany":           "console.error.tooMany",
+	"verify.wrong":               "console.error.wrongCode",
+	"verify.exhausted":           "console.error.codeExhausted",
+	"verify.noCode":              "console.error.noCode",
+	"csrf.invalid":               "console.error.csrf",
+	"console.forbidden":          "console.error.forbidden",
+	"session.conflict":           "console.error.sessionConflict",
 }
+
+// errorKey is the catalog key of a user error's text.
+func errorKey(e *flow.Error) string {
+	if k, ok := errorKeys[e.Key]; ok {
+		if e.Key == "throttle.locked" && (len(e.Args) == 0 || !isTime(e.Args[0])) {
+			return "console.error.lockedLater"
+		}
+		return k
+	}
+	return "console.error.failed"
+}
+
+func isTime(a any) bool { _, ok := a.(time.Time); return ok }
 
 func (s *Server) client(r *http.Request) flow.Client { return htmlpage.Client(s.cfg.ClientIP, r) }
 
@@ -273,7 +344,7 @@ func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string { retu
 func (s *Server) post(w http.ResponseWriter, r *http.Request, a *Admin) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+		s.message(w, r, a, http.StatusBadRequest, "console.error.notPossible", "console.error.badForm")
 		return false
 	}
 	if !s.csrf.Check(r) {
@@ -362,7 +433,7 @@ type signInData struct {
 }
 
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, "signin", http.StatusOK, s.newPage(w, r, "Sign in to the console", "", nil))
+	s.render(w, "signin", http.StatusOK, s.newPage(w, r, "console.signin.title", "", nil))
 }
 
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
@@ -381,8 +452,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		if ue.Kind == flow.KindThrottled {
 			status = http.StatusTooManyRequests
 		}
-		p := s.newPage(w, r, "Sign in to the console", "", nil)
-		p.Error, p.Data = userText(ue), signInData{Name: name}
+		p := s.newPage(w, r, "console.signin.title", "", nil)
+		p.Error, p.Data = p.Tr.T(errorKey(ue), ue.Args...), signInData{Name: name}
 		s.render(w, "signin", status, p)
 		return
 	}
@@ -396,7 +467,7 @@ func (s *Server) codePage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/signin", http.StatusSeeOther)
 		return
 	}
-	p := s.newPage(w, r, "Enter your sign-in code", "", nil)
+	p := s.newPage(w, r, "console.code.title", "", nil)
 	p.Data = signInData{Hint: hint}
 	s.render(w, "code", http.StatusOK, p)
 }
@@ -410,8 +481,8 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) {
 		ue := flow.AsError(err)
 		if ue != nil && ue.Kind == flow.KindProof && ue.Key == "verify.wrong" {
 			hint, _ := s.auth.Pending(r.Context(), s.session.Value(r))
-			p := s.newPage(w, r, "Enter your sign-in code", "", nil)
-			p.Error, p.Data = userText(ue), signInData{Hint: hint}
+			p := s.newPage(w, r, "console.code.title", "", nil)
+			p.Error, p.Data = p.Tr.T(errorKey(ue), ue.Args...), signInData{Hint: hint}
 			s.render(w, "code", http.StatusOK, p)
 			return
 		}

@@ -32,7 +32,7 @@ func (s *Server) syncPage(w http.ResponseWriter, r *http.Request, a *Admin) {
 	running := s.syncing
 	s.syncMu.Unlock()
 	d := syncData{Runs: runs, CanSync: s.syncer != nil, Running: running, Held: len(runs) > 0 && runs[0].Status == store.RunRefused}
-	p := s.newPage(w, r, "Sync", "sync", a)
+	p := s.newPage(w, r, "console.sync.title", "sync", a)
 	p.Data = d
 	s.render(w, "sync", http.StatusOK, p)
 }
@@ -41,13 +41,13 @@ func (s *Server) syncPage(w http.ResponseWriter, r *http.Request, a *Admin) {
 // Config.Context); one at a time from the console.
 func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a *Admin, opts syncer.Options, typ string) {
 	if s.syncer == nil {
-		s.redirect(w, r, syncPath, flash{Error: "This server does not sync: no directory is configured."})
+		s.redirect(w, r, syncPath, flash{Error: "console.sync.noDirectory"})
 		return
 	}
 	s.syncMu.Lock()
 	if s.syncing {
 		s.syncMu.Unlock()
-		s.redirect(w, r, syncPath, flash{Error: "A sync run started here is still running."})
+		s.redirect(w, r, syncPath, flash{Error: "console.flash.syncRunning"})
 		return
 	}
 	s.syncing = true
@@ -68,7 +68,7 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a *Admin, opts 
 			}
 		}
 	}()
-	s.redirect(w, r, syncPath, flash{Notice: "The run started. Reload this page to see it."})
+	s.redirect(w, r, syncPath, flash{Notice: "console.flash.syncStarted"})
 }
 
 func (s *Server) startSync(w http.ResponseWriter, r *http.Request, a *Admin) {
@@ -84,7 +84,7 @@ func (s *Server) approveSync(w http.ResponseWriter, r *http.Request, a *Admin) {
 		return
 	}
 	if len(runs) == 0 || runs[0].Status != store.RunRefused {
-		s.redirect(w, r, syncPath, flash{Error: "No run is held by the delete guard."})
+		s.redirect(w, r, syncPath, flash{Error: "console.flash.notHeld"})
 		return
 	}
 	s.runSync(w, r, a, syncer.Options{Full: true, AllowDeletes: true}, EventSyncApproved)

@@ -166,19 +166,8 @@ func (s *Server) dropAssessor() {
 	s.asMu.Unlock()
 }
 
-// reasonLabels are the words of the reasons a user is not ready (report.Reason*).
-var reasonLabels = map[string]string{
-	report.ReasonNoContact:     "no phone or email at all",
-	report.ReasonUnusableValue: "a value cannot be used",
-	report.ReasonPrivileged:    "privileged: needs two methods",
-	report.ReasonTooFewMethods: "fewer methods than required",
-}
-
-// Choice is one option of a select.
-type Choice struct{ Value, Label string }
-
 type usersData struct {
-	Reasons []Choice
+	Reasons []string // report.AllReasons: the catalog's console.reason.<reason>
 	Query   UserQuery
 	Rows    []UserRow
 	More    bool
@@ -193,9 +182,7 @@ func (s *Server) users(w http.ResponseWriter, r *http.Request, a *Admin) {
 		return
 	}
 	d := usersData{Query: q, Rows: rows, More: more}
-	for _, k := range report.AllReasons {
-		d.Reasons = append(d.Reasons, Choice{k, reasonLabels[k]})
-	}
+	d.Reasons = report.AllReasons
 	if more {
 		v := q.Values()
 		v.Set("after", rows[len(rows)-1].UserPrincipalName)
@@ -208,7 +195,7 @@ func (s *Server) users(w http.ResponseWriter, r *http.Request, a *Admin) {
 		}
 		s.record(r.Context(), a, EventUsersSearched, "", "", det)
 	}
-	p := s.newPage(w, r, "Users", "users", a)
+	p := s.newPage(w, r, "console.users.title", "users", a)
 	p.Data = d
 	s.render(w, "users", http.StatusOK, p)
 }
@@ -293,7 +280,7 @@ func (s *Server) user(w http.ResponseWriter, r *http.Request, a *Admin) {
 }
 
 // showUser renders the user page, with a notice or an error and the form's values.
-func (s *Server) showUser(w http.ResponseWriter, r *http.Request, a *Admin, status int, notice, errText string, form *userData) {
+func (s *Server) showUser(w http.ResponseWriter, r *http.Request, a *Admin, status int, notice, errKey string, form *userData) {
 	upn := r.PathValue("upn")
 	d, err := s.userData(r.Context(), upn)
 	if errors.Is(err, store.ErrNotFound) {
@@ -310,10 +297,10 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request, a *Admin, stat
 	if form != nil {
 		d.MobilePhone, d.OfficePhone, d.AlternateEmails, d.FieldErrors = form.MobilePhone, form.OfficePhone, form.AlternateEmails, form.FieldErrors
 	}
-	p := s.newPage(w, r, d.Stored.UserPrincipalName, "users", a)
-	p.Data = d
-	if notice != "" || errText != "" {
-		p.Notice, p.Error = notice, errText
+	p := s.newPage(w, r, "", "users", a)
+	p.Title, p.Data = d.Stored.UserPrincipalName, d
+	if notice != "" || errKey != "" {
+		p.Notice, p.Error = "", p.Tr.T(errKey)
 	}
 	s.render(w, "user", status, p)
 }
@@ -335,7 +322,7 @@ func (s *Server) target(w http.ResponseWriter, r *http.Request, a *Admin) (store
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, a *Admin, upn string) {
-	s.message(w, r, a, http.StatusNotFound, "No such user", "No user is named "+upn+".")
+	s.message(w, r, a, http.StatusNotFound, "console.user.notFound.title", "console.user.notFound.body", upn)
 }
 
 func (s *Server) actor(a *Admin) admin.Actor {
@@ -374,7 +361,7 @@ func (s *Server) setFields(w http.ResponseWriter, r *http.Request, a *Admin) {
 		c.AlternateEmails = &l
 	}
 	if c.IsZero() {
-		s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "Nothing changed."})
+		s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "console.flash.unchanged"})
 		return
 	}
 	res, err := s.admin.Update(r.Context(), s.actor(a), u.UserPrincipalName, u.Version, c)
@@ -382,10 +369,10 @@ func (s *Server) setFields(w http.ResponseWriter, r *http.Request, a *Admin) {
 	switch {
 	case errors.As(err, &ve):
 		form.FieldErrors = ve.Fields
-		s.showUser(w, r, a, http.StatusUnprocessableEntity, "", "Nothing was changed: a value was refused.", form)
+		s.showUser(w, r, a, http.StatusUnprocessableEntity, "", "console.flash.refused", form)
 		return
 	case errors.Is(err, store.ErrVersionMismatch):
-		s.showUser(w, r, a, http.StatusConflict, "", "The user changed while you were editing (a sync or another administrator). Check the values and try again.", form)
+		s.showUser(w, r, a, http.StatusConflict, "", "console.flash.conflict", form)
 		return
 	case err != nil:
 		s.fail(w, r, a, err)
@@ -395,11 +382,7 @@ func (s *Server) setFields(w http.ResponseWriter, r *http.Request, a *Admin) {
 	for _, ch := range res.Changes {
 		changed = append(changed, ch.Field)
 	}
-	notice := "Saved: " + strings.Join(changed, ", ") + "."
-	if len(res.Notes) > 0 {
-		notice += " " + strings.Join(res.Notes, " ")
-	}
-	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: notice})
+	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "console.flash.saved", Args: []string{strings.Join(changed, ", ")}, Detail: res.Notes})
 }
 
 // unlock clears the account's lockout in the directory and sspr's own lock of reset after
@@ -427,11 +410,11 @@ func (s *Server) unlock(w http.ResponseWriter, r *http.Request, a *Admin) {
 	d["sspr"] = "cleared"
 	s.record(r.Context(), a, EventUserUnlocked, u.UserPrincipalName, u.ID, d)
 	if dirErr != nil {
-		s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "sspr's lock was cleared.",
-			Error: "The directory did not unlock the account (" + reasonOf(dirErr) + ")."})
+		s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "console.flash.ssprUnlocked",
+			Error: "console.flash.directoryNotUnlocked", Args: []string{reasonOf(dirErr)}})
 		return
 	}
-	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "Unlocked."})
+	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "console.flash.unlocked"})
 }
 
 // reregister requires the user to register again: the registered authenticationPhone,
@@ -469,5 +452,5 @@ func (s *Server) reregister(w http.ResponseWriter, r *http.Request, a *Admin) {
 		s.fail(w, r, a, err)
 		return
 	}
-	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "The user must register again: the registered phone, email and security questions were removed."})
+	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "console.flash.reregister"})
 }
