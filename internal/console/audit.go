@@ -181,7 +181,9 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, a *Admin, format
 		for _, e := range errs {
 			fields = append(fields, e.Field)
 		}
-		s.message(w, r, a, http.StatusBadRequest, "console.audit.filtersWrongTitle", "console.audit.exportWrong", strings.Join(fields, ", "))
+		p := s.newPage(w, r, "console.audit.filtersWrongTitle", "", a)
+		p.Error = p.Tr.T("console.audit.exportWrong", p.Words("console.audit.filter.", fields))
+		s.render(w, "message", http.StatusBadRequest, p)
 		return
 	}
 	det := map[string]string{"format": format}

@@ -39,6 +39,7 @@ type fakeDirectory struct {
 	passwords map[string]string
 	members   map[string][]string // group DN → member DNs
 	unlocked  []string
+	refuse    bool // Unlock fails (the directory is unavailable)
 }
 
 type dirErr struct{ reason string }
@@ -67,6 +68,9 @@ func (d *fakeDirectory) IsMember(_ context.Context, userDN, groupDN string) (boo
 func (d *fakeDirectory) Unlock(_ context.Context, dn string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.refuse {
+		return dirErr{"unavailable"}
+	}
 	d.unlocked = append(d.unlocked, dn)
 	return nil
 }
@@ -178,7 +182,8 @@ func backends(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	})
 }
 
-func newFixture(t testing.TB, st store.Store) *fixture {
+// newFixture is a console over st with four cloud users; opts change its configuration.
+func newFixture(t testing.TB, st store.Store, opts ...func(*Config)) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	var err error
@@ -210,8 +215,12 @@ func newFixture(t testing.TB, st store.Store) *fixture {
 	norm, _ := phone.NewNormalizer("US")
 	f.http = httptest.NewServer(nil)
 	t.Cleanup(f.http.Close)
-	f.srv, err = New(Config{Policy: p, Reset: reset, PublicURL: f.http.URL, CSRFKey: bytes.Repeat([]byte("k"), 32),
-		Now: f.clock, ResponseFloor: 30 * time.Millisecond}, auth, st, admin.New(st, norm, f.clock), f.dir, f.sync, log)
+	cfg := Config{Policy: p, Reset: reset, PublicURL: f.http.URL, CSRFKey: bytes.Repeat([]byte("k"), 32),
+		Now: f.clock, ResponseFloor: 30 * time.Millisecond}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	f.srv, err = New(cfg, auth, st, admin.New(st, norm, f.clock), f.dir, f.sync, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +389,7 @@ func TestSignInTwoFactorsAndRoles(t *testing.T) {
 		if status != http.StatusSeeOther || loc != "/admin/users/carl@contoso.com" {
 			t.Fatalf("change: %d %s\n%s", status, loc, body)
 		}
-		if _, body, _ = ann.get(loc); !strings.Contains(body, en.T("console.flash.saved", "mobilePhone")) {
+		if _, body, _ = ann.get(loc); !strings.Contains(body, en.T("console.flash.saved", en.T("console.field.mobilePhone"))) {
 			t.Fatalf("no notice after the change\n%s", body)
 		}
 		u, _ := f.st.UserByUPN(t.Context(), "carl@contoso.com")
@@ -788,13 +797,13 @@ func TestActionsRedirectWithFlash(t *testing.T) {
 			loc, line  string
 		}{
 			{"fields", "/admin/users/carl@contoso.com/fields", url.Values{"mobilePhone": {"(425) 555-0123"}}, admin.EventUserUpdated,
-				"/admin/users/carl@contoso.com", "Saved: mobilePhone"},
+				"/admin/users/carl@contoso.com", en.T("console.flash.saved", en.T("console.field.mobilePhone"))},
 			{"fields unchanged", "/admin/users/carl@contoso.com/fields", url.Values{"mobilePhone": {"(425) 555-0123"}}, admin.EventUserUpdated,
-				"/admin/users/carl@contoso.com", "Nothing changed."},
-			{"unlock", "/admin/users/carl@contoso.com/unlock", nil, EventUserUnlocked, "/admin/users/carl@contoso.com", "Unlocked."},
-			{"reregister", "/admin/users/ann@contoso.com/reregister", nil, EventReregister, "/admin/users/ann@contoso.com", "must register again"},
-			{"sync", "/admin/sync", nil, EventSyncRequested, "/admin/sync", "The run started."},
-			{"approve without a held run", "/admin/sync/approve", nil, EventSyncApproved, "/admin/sync", "No run is held"},
+				"/admin/users/carl@contoso.com", en.T("console.flash.unchanged")},
+			{"unlock", "/admin/users/carl@contoso.com/unlock", nil, EventUserUnlocked, "/admin/users/carl@contoso.com", en.T("console.flash.unlocked")},
+			{"reregister", "/admin/users/ann@contoso.com/reregister", nil, EventReregister, "/admin/users/ann@contoso.com", en.T("console.flash.reregister")},
+			{"sync", "/admin/sync", nil, EventSyncRequested, "/admin/sync", en.T("console.flash.syncStarted")},
+			{"approve without a held run", "/admin/sync/approve", nil, EventSyncApproved, "/admin/sync", en.T("console.flash.notHeld")},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				ann.get(tc.loc) // the page the form is on: its CSRF token
@@ -805,10 +814,10 @@ func TestActionsRedirectWithFlash(t *testing.T) {
 					t.Fatalf("POST %s: %d %q, want 303 %q", tc.path, status, loc, tc.loc)
 				}
 				after := len(f.events(t, tc.event))
-				if status, body, _ := ann.get(loc); status != http.StatusOK || !strings.Contains(body, tc.line) {
+				if status, body, _ := ann.get(loc); status != http.StatusOK || !strings.Contains(body, html.EscapeString(tc.line)) {
 					t.Fatalf("GET %s: %d, no %q\n%s", loc, status, tc.line, body)
 				}
-				if _, body, _ := ann.get(loc); strings.Contains(body, tc.line) {
+				if _, body, _ := ann.get(loc); strings.Contains(body, html.EscapeString(tc.line)) {
 					t.Errorf("the reload shows %q again", tc.line)
 				}
 				if n := len(f.events(t, tc.event)); n != after || (tc.event != EventSyncApproved && tc.name != "fields unchanged" && after != before+1) {
@@ -818,9 +827,9 @@ func TestActionsRedirectWithFlash(t *testing.T) {
 		}
 		// A flash the server did not sign is not shown.
 		u, _ := url.Parse(f.http.URL + "/admin")
-		forged := base64.RawURLEncoding.EncodeToString([]byte(`{"n":"forged line"}`))
+		forged := base64.RawURLEncoding.EncodeToString([]byte(`{"n":"console.flash.unlocked"}`))
 		ann.c.Jar.SetCookies(u, []*http.Cookie{{Name: flashCookie, Value: forged + "." + forged, Path: "/admin"}})
-		if _, body, _ := ann.get("/admin/dashboard"); strings.Contains(body, "forged line") {
+		if _, body, _ := ann.get("/admin/dashboard"); strings.Contains(body, en.T("console.flash.unlocked")) {
 			t.Error("a forged flash is shown")
 		}
 	})

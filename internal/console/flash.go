@@ -21,18 +21,13 @@ const flashCookie = "sspr_console_flash"
 // flash is the status line of the action just done: catalog keys, written in the language of
 // the page that shows it.
 type flash struct {
-	Notice string   `json:"n,omitempty"` // a catalog key
-	Error  string   `json:"e,omitempty"` // a catalog key
-	Args   []string `json:"a,omitempty"` // the texts' arguments (data: field names, a reason)
-	Detail []string `json:"d,omitempty"` // English notes of package admin, shown as they are
-}
-
-func (f flash) args() []any {
-	out := make([]any, len(f.Args))
-	for i, a := range f.Args {
-		out[i] = a
-	}
-	return out
+	Notice string `json:"n,omitempty"` // a catalog key
+	Error  string `json:"e,omitempty"` // a catalog key
+	// List is the texts' argument {0}: values (field names, a directory's reason) written
+	// with the catalog's texts under ListPrefix, joined as a list.
+	List       []string `json:"l,omitempty"`
+	ListPrefix string   `json:"p,omitempty"`
+	Detail     []string `json:"d,omitempty"` // English notes of package admin, shown as they are
 }
 
 func (s *Server) flashSlot() htmlpage.Cookie {

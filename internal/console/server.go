@@ -250,11 +250,15 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, titleKey, nav s
 	p.Langs = htmlpage.Languages(s.cfg.Texts, s.pagePath(r), tr)
 	if r.Method == http.MethodGet {
 		f := s.takeFlash(w, r)
+		var args []any
+		if len(f.List) > 0 {
+			args = []any{p.Words(f.ListPrefix, f.List)}
+		}
 		if f.Notice != "" {
-			p.Notice = tr.T(f.Notice, f.args()...)
+			p.Notice = tr.T(f.Notice, args...)
 		}
 		if f.Error != "" {
-			p.Error = tr.T(f.Error, f.args()...)
+			p.Error = tr.T(f.Error, args...)
 		}
 		p.Detail = f.Detail
 	}

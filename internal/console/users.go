@@ -382,7 +382,7 @@ func (s *Server) setFields(w http.ResponseWriter, r *http.Request, a *Admin) {
 	for _, ch := range res.Changes {
 		changed = append(changed, ch.Field)
 	}
-	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "console.flash.saved", Args: []string{strings.Join(changed, ", ")}, Detail: res.Notes})
+	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "console.flash.saved", List: changed, ListPrefix: "console.field.", Detail: res.Notes})
 }
 
 // unlock clears the account's lockout in the directory and sspr's own lock of reset after
@@ -411,7 +411,7 @@ func (s *Server) unlock(w http.ResponseWriter, r *http.Request, a *Admin) {
 	s.record(r.Context(), a, EventUserUnlocked, u.UserPrincipalName, u.ID, d)
 	if dirErr != nil {
 		s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "console.flash.ssprUnlocked",
-			Error: "console.flash.directoryNotUnlocked", Args: []string{reasonOf(dirErr)}})
+			Error: "console.flash.directoryNotUnlocked", List: []string{reasonOf(dirErr)}, ListPrefix: "console.directoryReason."})
 		return
 	}
 	s.redirect(w, r, userPath(u.UserPrincipalName), flash{Notice: "console.flash.unlocked"})
