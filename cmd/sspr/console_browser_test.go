@@ -31,7 +31,8 @@ type consoleUser struct {
 // wrong code, a code refused by the SMS throttle), a non-member cannot sign in and gets the page
 // of a wrong password, a reader signs in with password and code (from the file channel), reads
 // the dashboard's figures, filters the audit log and downloads it as CSV, and is refused a
-// change; an administrator changes a user's mobilePhone. axe-core checks every console page.
+// change; an administrator changes a user's mobilePhone. axe-core checks every console page, in
+// English, then in Arabic (right to left) and German.
 func TestBrowserConsoleSamba(t *testing.T) {
 	s := testenv.SambaDC(t)
 	ou := s.NewOU(t)
@@ -214,7 +215,7 @@ func TestBrowserConsoleSamba(t *testing.T) {
 	p.do("user page", chromedp.Navigate(base+"/admin/users/"+dan.upn), chromedp.WaitVisible(chromedp.ID("mobilePhone")))
 	testenv.Axe(t, p.ctx, "console: user page (administrator)")
 	p.submit("change mobilePhone", "save", "#notice", chromedp.Clear(chromedp.ID("mobilePhone")), chromedp.SendKeys(chromedp.ID("mobilePhone"), "(425) 555-0177"))
-	if n := p.text("notice"); !strings.Contains(n, "Saved: mobilePhone") {
+	if n := p.text("notice"); !strings.Contains(n, "Saved: Mobile phone") {
 		t.Errorf("change says %q", n)
 	}
 	if v := p.text("field-mobilePhone"); !strings.Contains(v, "555-0177") && !strings.Contains(v, "5550177") {
@@ -223,6 +224,19 @@ func TestBrowserConsoleSamba(t *testing.T) {
 	screenshot(t, p.ctx, "console-user.png")
 	p.do("sync page", chromedp.Navigate(base+"/admin/sync"), chromedp.WaitVisible(chromedp.ID("runs")))
 	testenv.Axe(t, p.ctx, "console: sync")
+	// The console in Arabic (right to left) and in German: every page, axe-core on each.
+	for _, lang := range []struct{ tag, dir string }{{"ar", "rtl"}, {"de", "ltr"}} {
+		for _, pg := range []struct{ path, id string }{{"/admin/dashboard", "tile-users"}, {"/admin/users", "users"},
+			{"/admin/users/" + dan.upn, "mobilePhone"}, {"/admin/audit", "events"}, {"/admin/sync", "runs"}} {
+			name := "console " + lang.tag + ": " + pg.path
+			p.do(name, chromedp.Navigate(base+pg.path+"?lang="+lang.tag), chromedp.WaitVisible(chromedp.ID(pg.id)))
+			got, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.documentElement.lang + " " + document.documentElement.dir`))
+			if err != nil || got != lang.tag+" "+lang.dir {
+				t.Errorf("%s: <html> %q (%v)", name, got, err)
+			}
+			testenv.Axe(t, p.ctx, name)
+		}
+	}
 	// The change is audited with the administrator's name.
 	r := run(t, cfg, "audit", "list", "--type", "admin.user.updated", "--user", dan.upn, "-o", "csv")
 	if r.code != 0 || !strings.Contains(r.stdout, "console:"+adm.upn) || !strings.Contains(r.stdout, "field=mobilePhone") {
