@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sspr/sspr/internal/i18n"
+	"github.com/sspr/sspr/internal/i18n/i18ntest"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/sqlite"
 )
@@ -43,44 +44,18 @@ func (b *browser) send(method, path string, header http.Header) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-var (
-	tagRE       = regexp.MustCompile(`(?s)<[^>]*>`)
-	visibleAttr = regexp.MustCompile(`\b(?:aria-label|title|placeholder|alt)="([^"]*)"`)
-	// Elements whose content is data or another package's English text, marked so in the
-	// templates: translate="no" (audit event types, actors, outcomes and details, display
-	// names; lang="en" with it for report's and admin's English accounts).
-	notTranslated = func() []*regexp.Regexp {
-		var out []*regexp.Regexp
-		for _, tag := range []string{"td", "span", "dd", "p", "ol"} {
-			out = append(out, regexp.MustCompile(`(?s)<`+tag+`\b[^>]*\btranslate="no"[^>]*>.*?</`+tag+`>`))
-		}
-		return out
-	}()
-	// Data a page shows as it is: user names and addresses, the company, languages' own names,
-	// the export formats' names, the actor prefix of the audit filter's help.
-	dataRE  = regexp.MustCompile(`\S*@\S*|Contoso|English|Deutsch|Français|Español|\bCSV\b|\bJSON\b|console:`)
-	wordsRE = regexp.MustCompile(`[A-Za-z]{2,}`)
-)
+// dataRE is what the console shows as it is: user names and addresses, the company, languages'
+// own names, the export formats' names, the actor prefix of the audit filter's help.
+var dataRE = regexp.MustCompile(`\S*@\S*|Contoso|English|Deutsch|Français|Español|\bCSV\b|\bJSON\b|console:`)
 
-// untransformed lists the visible texts of page (text nodes and the attributes read out)
-// that hold plain English words: texts that do not come from the catalog.
-func untransformed(page string) []string {
-	for _, re := range notTranslated {
-		page = re.ReplaceAllString(page, "")
-	}
-	var texts []string
-	for _, m := range visibleAttr.FindAllStringSubmatch(page, -1) {
-		texts = append(texts, m[1])
-	}
-	texts = append(texts, tagRE.Split(page, -1)...)
-	var bad []string
-	for _, t := range texts {
-		t = html.UnescapeString(t)
-		if w := wordsRE.FindString(dataRE.ReplaceAllString(t, "")); w != "" {
-			bad = append(bad, strings.TrimSpace(t))
-		}
-	}
-	return bad
+// untransformed lists the visible texts of page that do not come from the catalog (data and
+// the elements marked translate="no" aside).
+func untransformed(page string) []string { return i18ntest.Untransformed(page, dataRE) }
+
+// pageCase is a page of the pseudo-locale test: its state's name, its path, its status.
+type pageCase struct {
+	state, path string
+	status      int
 }
 
 // Every console page and state rendered in the pseudo-locale shows no text that is not from
@@ -174,13 +149,6 @@ func TestConsolePseudoLocaleEveryPage(t *testing.T) {
 	if !strings.Contains(html.UnescapeString(page), "+03") {
 		t.Errorf("the dashboard's time has no zone:\n%s", page)
 	}
-	get("users", "/admin/users", http.StatusOK)
-	get("users, not ready, no contact", "/admin/users?readiness=notReady&reason=noContact&source=cloud", http.StatusOK)
-	get("users, registered, locked", "/admin/users?registered=yes&locked=no&q=ann", http.StatusOK)
-	get("users, none", "/admin/users?locked=yes", http.StatusOK)
-	get("user ready", "/admin/users/ann@contoso.com", http.StatusOK)
-	get("user not ready", "/admin/users/carl@contoso.com", http.StatusOK)
-	get("user not found", "/admin/users/nobody@contoso.com", http.StatusNotFound)
 	carl := "/admin/users/carl@contoso.com"
 	follow("fields unchanged", carl+"/fields", url.Values{})
 	post("field refused", carl+"/fields", url.Values{"mobilePhone": {"12"}}, http.StatusUnprocessableEntity)
@@ -192,12 +160,23 @@ func TestConsolePseudoLocaleEveryPage(t *testing.T) {
 	follow("unlocked in sspr, not in the directory", carl+"/unlock", nil)
 	follow("re-registration required", carl+"/reregister", nil)
 
-	get("audit", "/admin/audit", http.StatusOK)
-	get("audit, filtered", "/admin/audit?since=7d&type=console.&actor=console:&user=carl@contoso.com", http.StatusOK)
-	get("audit, bad filters", "/admin/audit?since=nope&until=never", http.StatusBadRequest)
-	get("audit export, bad filters", "/admin/audit.csv?since=nope", http.StatusBadRequest)
-	get("audit, nothing", "/admin/audit?type=nothing.", http.StatusOK)
-	get("not found", "/admin/nope", http.StatusNotFound)
+	for _, p := range []pageCase{
+		{"users", "/admin/users", http.StatusOK},
+		{"users, not ready, no contact", "/admin/users?readiness=notReady&reason=noContact&source=cloud", http.StatusOK},
+		{"users, registered, locked", "/admin/users?registered=yes&locked=no&q=ann", http.StatusOK},
+		{"users, none", "/admin/users?locked=yes", http.StatusOK},
+		{"user ready", "/admin/users/ann@contoso.com", http.StatusOK},
+		{"user not ready", "/admin/users/carl@contoso.com", http.StatusOK},
+		{"user not found", "/admin/users/nobody@contoso.com", http.StatusNotFound},
+		{"audit", "/admin/audit", http.StatusOK},
+		{"audit, filtered", "/admin/audit?since=7d&type=console.&actor=console:&user=carl@contoso.com", http.StatusOK},
+		{"audit, bad filters", "/admin/audit?since=nope&until=never", http.StatusBadRequest},
+		{"audit export, bad filters", "/admin/audit.csv?since=nope", http.StatusBadRequest},
+		{"audit, nothing", "/admin/audit?type=nothing.", http.StatusOK},
+		{"not found", "/admin/nope", http.StatusNotFound},
+	} {
+		get(p.state, p.path, p.status)
+	}
 	status, page := b.send(http.MethodPut, "/admin/dashboard", nil)
 	check("method not allowed", http.StatusMethodNotAllowed, status, page)
 	// A reader is refused the actions.

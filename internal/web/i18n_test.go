@@ -14,6 +14,7 @@ import (
 
 	"github.com/sspr/sspr/internal/flow"
 	"github.com/sspr/sspr/internal/i18n"
+	"github.com/sspr/sspr/internal/i18n/i18ntest"
 	"github.com/sspr/sspr/internal/password"
 )
 
@@ -127,31 +128,11 @@ func pseudoSite(t *testing.T) *site {
 	return newRegSiteWith(t, 2, texts, func(c *Config) { c.Change, c.MustChangeAfterReset = fakeChange{}, true })
 }
 
-var (
-	tagRE       = regexp.MustCompile(`(?s)<[^>]*>`)
-	visibleAttr = regexp.MustCompile(`\b(?:aria-label|title|placeholder|alt)="([^"]*)"`)
-	// Data a page shows as it is: addresses, names, the company, languages' own names.
-	dataRE  = regexp.MustCompile(`\S*@\S*|https?://\S+|Contoso|Alice Anderson|English|Deutsch|Français|Español`)
-	wordsRE = regexp.MustCompile(`[A-Za-z]{2,}`)
-)
+// dataRE is what the pages show as it is: addresses, names, the company, languages' own names.
+var dataRE = regexp.MustCompile(`\S*@\S*|https?://\S+|Contoso|Alice Anderson|English|Deutsch|Français|Español`)
 
-// untransformed lists the visible texts of page (text nodes and the attributes read out)
-// that hold plain English words: texts that do not come from the catalog.
-func untransformed(page string) []string {
-	var texts []string
-	for _, m := range visibleAttr.FindAllStringSubmatch(page, -1) {
-		texts = append(texts, m[1])
-	}
-	texts = append(texts, tagRE.Split(page, -1)...)
-	var bad []string
-	for _, t := range texts {
-		t = html.UnescapeString(t)
-		if w := wordsRE.FindString(dataRE.ReplaceAllString(t, "")); w != "" {
-			bad = append(bad, strings.TrimSpace(t))
-		}
-	}
-	return bad
-}
+// untransformed lists the visible texts of page that do not come from the catalog.
+func untransformed(page string) []string { return i18ntest.Untransformed(page, dataRE) }
 
 // Every page and state rendered in the pseudo-locale shows no text that is not from the
 // catalog: nothing is hard-coded in the templates or in Go.
