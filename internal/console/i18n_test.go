@@ -221,6 +221,16 @@ func TestConsoleLanguages(t *testing.T) {
 	if _, page := b.send(http.MethodGet, "/admin/dashboard", http.Header{"Accept-Language": {"fr"}}); !strings.Contains(page, `<html lang="ar" dir="rtl">`) {
 		t.Errorf("the cookie does not decide:\n%s", page)
 	}
+	// The sign-in code's mail is in the language of the sign-in page.
+	de := f.browser(t)
+	de.get("/admin/signin?lang=de")
+	if status, _, _ := de.post("/admin/signin", url.Values{"username": {"ann@contoso.com"}, "password": {password}}); status != http.StatusSeeOther {
+		t.Fatalf("sign-in in German: %d", status)
+	}
+	if m, _ := f.out.Last("ann.private@example.net"); m.Subject != texts.For("de").T("console.mail.code.subject") || m.Language != "de" ||
+		!strings.HasPrefix(m.Body, before(texts.For("de").T("console.mail.code.body", "\x00", "\x00"))) {
+		t.Errorf("code mail not in German: %+v", m)
+	}
 	other := f.browser(t)
 	if _, page := other.send(http.MethodGet, "/admin/signin", http.Header{"Accept-Language": {"es-MX,es;q=0.9"}}); !strings.Contains(page, `<html lang="es" dir="ltr">`) ||
 		!strings.Contains(page, texts.For("es").T("console.signin.title")) {

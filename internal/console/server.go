@@ -145,6 +145,9 @@ func New(cfg Config, auth *Auth, st Store, adm UserChanger, dir Directory, sy Sy
 	if cfg.Texts == nil {
 		cfg.Texts = i18n.Default()
 	}
+	if auth != nil {
+		auth.texts = cfg.Texts
+	}
 	cfg.Policy = cfg.Policy.WithDefaults()
 	cfg.Reset = cfg.Reset.WithDefaults()
 	s := &Server{cfg: cfg, auth: auth, st: st, admin: adm, dir: dir, syncer: sy, log: log, pages: map[string]*template.Template{},
@@ -340,7 +343,12 @@ func errorKey(e *flow.Error) string {
 
 func isTime(a any) bool { _, ok := a.(time.Time); return ok }
 
-func (s *Server) client(r *http.Request) flow.Client { return htmlpage.Client(s.cfg.ClientIP, r) }
+// client is who is asking, with the language of the request (the sign-in code's message is in it).
+func (s *Server) client(r *http.Request) flow.Client {
+	c := htmlpage.Client(s.cfg.ClientIP, r)
+	c.Lang = htmlpage.Language(s.cfg.Texts, nil, r, s.secure).Lang()
+	return c
+}
 
 func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string { return s.csrf.Token(w, r) }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sspr/sspr/internal/email"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/phone"
 	"github.com/sspr/sspr/internal/store"
 )
@@ -64,6 +65,9 @@ type Auth struct {
 	nameK  []byte
 	log    *slog.Logger
 	now    func() time.Time
+	// texts writes the code message in the sign-in page's language (flow.Client.Lang): the
+	// console's catalog, which New sets (default i18n.Default()).
+	texts *i18n.Bundle
 
 	sessions flow.Sessions
 }
@@ -255,7 +259,11 @@ func (a *Auth) SignIn(ctx context.Context, name, password string, c flow.Client)
 	if err != nil {
 		return "", "", fmt.Errorf("console: %w", err)
 	}
-	if err := a.send.Send(ctx, codeMessage(channel, dest, code, int(a.reset.CodeLifetime.Minutes()))); err != nil {
+	texts := a.texts
+	if texts == nil {
+		texts = i18n.Default()
+	}
+	if err := a.send.Send(ctx, codeMessage(texts.For(c.Lang), channel, dest, code, a.reset.CodeLifetime)); err != nil {
 		return "", "", fmt.Errorf("console: queue code: %w", err)
 	}
 	a.audit(ctx, EventSignIn, actor, upn, userID, c, map[string]string{"outcome": "codeSent", "role": role.String()})
@@ -279,14 +287,14 @@ func codeDestination(u store.User) (dest, channel, hint string) {
 	return "", "", ""
 }
 
-func codeMessage(channel, dest, code string, minutes int) flow.Message {
+// codeMessage is the sign-in code's mail or SMS, in tr's language.
+func codeMessage(tr *i18n.Translator, channel, dest, code string, lifetime time.Duration) flow.Message {
 	if channel == flow.MethodEmail {
-		return flow.Message{Channel: flow.MethodEmail, To: dest, Subject: "Your sspr console sign-in code",
-			Body: fmt.Sprintf("Your console sign-in code is %s\n\nIt expires in %d minutes. If you did not sign in to the "+
-				"administrators' console, change your password and tell your security team.\n", code, minutes)}
+		return flow.Message{Channel: flow.MethodEmail, To: dest, Subject: tr.T("console.mail.code.subject"),
+			Body: tr.T("console.mail.code.body", code, tr.Duration(lifetime)), Language: tr.Lang()}
 	}
 	return flow.Message{Channel: flow.MethodSMS, To: strings.ReplaceAll(dest, " ", ""),
-		Body: fmt.Sprintf("sspr console sign-in code: %s (valid %d min). Do not share it.", code, minutes)}
+		Body: tr.T("console.sms.code", code, tr.Duration(lifetime)), Language: tr.Lang()}
 }
 
 // reasonOf is the Reason of a directory error.
