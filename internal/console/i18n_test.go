@@ -231,6 +231,12 @@ func TestConsoleLanguages(t *testing.T) {
 		!strings.HasPrefix(m.Body, before(texts.For("de").T("console.mail.code.body", "\x00", "\x00"))) {
 		t.Errorf("code mail not in German: %+v", m)
 	}
+	// A ?lang= on a page that redirects (home, a signed-out page) sticks.
+	out := f.browser(t)
+	out.get("/admin/dashboard?lang=fr")
+	if _, page, _ := out.get("/admin/signin"); !strings.Contains(page, `<html lang="fr" dir="ltr">`) {
+		t.Errorf("?lang= lost across the redirect:\n%s", page)
+	}
 	other := f.browser(t)
 	if _, page := other.send(http.MethodGet, "/admin/signin", http.Header{"Accept-Language": {"es-MX,es;q=0.9"}}); !strings.Contains(page, `<html lang="es" dir="ltr">`) ||
 		!strings.Contains(page, texts.For("es").T("console.signin.title")) {

@@ -383,6 +383,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, *Admin)) ht
 		a, err := s.auth.Load(r.Context(), s.session.Value(r), s.client(r))
 		if err != nil {
 			if flow.IsKind(err, flow.KindSession) {
+				htmlpage.Language(s.cfg.Texts, w, r, s.secure) // a ?lang= sticks across the redirect
 				http.Redirect(w, r, "/admin/signin", http.StatusSeeOther)
 				return
 			}
@@ -432,6 +433,7 @@ func (s *Server) record(ctx context.Context, a *Admin, typ, upn, userID string, 
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	htmlpage.Language(s.cfg.Texts, w, r, s.secure) // a ?lang= sticks across the redirect
 	if _, err := s.auth.Load(r.Context(), s.session.Value(r), s.client(r)); err == nil {
 		http.Redirect(w, r, "/admin/dashboard", http.StatusSeeOther)
 		return
