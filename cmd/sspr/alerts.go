@@ -9,6 +9,7 @@ import (
 
 	"github.com/sspr/sspr/internal/alert"
 	"github.com/sspr/sspr/internal/flow"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/syncer"
 )
@@ -21,7 +22,14 @@ const alertInterval = time.Minute
 // recorded in the audit log (package alert), so a restart or another instance never sends one
 // twice.
 func alertLoop(ctx context.Context, a *app, outbox *notify.Outbox, worker *notify.Worker) {
-	r, err := alert.New(a.store, outbox, a.cfg.Notifications, a.log)
+	// In the configured default language and time zone (Load checked the i18n block).
+	texts, err := i18n.New(a.cfg.I18N)
+	if err != nil {
+		a.log.Error("notifications disabled", "err", err)
+		<-ctx.Done()
+		return
+	}
+	r, err := alert.New(a.store, outbox, a.cfg.Notifications, texts.Pick(""), a.log)
 	if err != nil {
 		a.log.Error("notifications disabled", "err", err)
 		<-ctx.Done() // keep the lease: another instance would fail alike

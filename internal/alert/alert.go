@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/store"
 )
@@ -71,11 +72,13 @@ type Runner struct {
 	store  Store
 	send   Sender
 	policy Policy
+	tr     *i18n.Translator
 	log    *slog.Logger
 }
 
-// New returns a Runner for p (defaults applied here). log nil discards.
-func New(s Store, send Sender, p Policy, log *slog.Logger) (*Runner, error) {
+// New returns a Runner for p (defaults applied here) whose messages are written by tr (the
+// configured default language, in the configured zone; nil: English). log nil discards.
+func New(s Store, send Sender, p Policy, tr *i18n.Translator, log *slog.Logger) (*Runner, error) {
 	p = p.WithDefaults()
 	if ps := p.Problems(); len(ps) > 0 {
 		return nil, fmt.Errorf("notifications: %s", strings.Join(ps, "; "))
@@ -83,7 +86,10 @@ func New(s Store, send Sender, p Policy, log *slog.Logger) (*Runner, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{store: s, send: send, policy: p, log: log}, nil
+	if tr == nil {
+		tr = i18n.Default().For("en")
+	}
+	return &Runner{store: s, send: send, policy: p, tr: tr, log: log}, nil
 }
 
 // incident is one thing to tell the administrators about.
@@ -167,9 +173,10 @@ func (r *Runner) Run(ctx context.Context, now time.Time) (int, error) {
 
 // notify queues the message to every administrator, then records the incident as notified.
 func (r *Runner) notify(ctx context.Context, in incident, now time.Time) error {
-	body := in.body + "\n\nsspr notifies each incident once (audit event " + EventNotified + ", incident " + in.kind + ").\n"
+	body := in.body + "\n\n" + r.tr.T("alert.footer", EventNotified, in.kind) + "\n"
 	for _, to := range r.policy.Administrators {
-		if _, err := r.send.Send(ctx, notify.Message{Channel: notify.ChannelEmail, To: to, Subject: "sspr: " + in.subject, Body: body}); err != nil {
+		m := notify.Message{Channel: notify.ChannelEmail, To: to, Subject: "sspr: " + in.subject, Body: body, Language: r.tr.Lang()}
+		if _, err := r.send.Send(ctx, m); err != nil {
 			return fmt.Errorf("alert: queue %s notification: %w", in.kind, err)
 		}
 	}
@@ -200,14 +207,16 @@ func (r *Runner) privileged(ctx context.Context, now time.Time, _ state) ([]inci
 			if e.Type != typ || e.Details["privileged"] != "true" {
 				return nil
 			}
-			what := map[string]string{"reset.done": "password was reset", "unlock.done": "account was unlocked"}[typ]
-			at := e.Time.UTC().Format("2006-01-02 15:04:05 MST")
+			what := map[string]string{"reset.done": "alert.privileged.reset", "unlock.done": "alert.privileged.unlock"}[typ]
+			ip := e.ClientIP
+			if ip == "" {
+				ip = r.tr.T("alert.unknown")
+			}
 			out = append(out, incident{
 				kind: KindPrivileged, key: KindPrivileged + ":" + strconv.FormatInt(e.ID, 10),
-				subject: fmt.Sprintf("the %s of privileged account %s", what, e.UserPrincipalName),
-				body: fmt.Sprintf("The %s of the privileged account %s at %s through self-service (client IP %s).\n"+
-					"If this was not expected, check with the user at once.", what, e.UserPrincipalName, at, orNone(e.ClientIP)),
-				userID: e.UserID, upn: e.UserPrincipalName, ip: e.ClientIP,
+				subject: r.tr.T(what+".subject", e.UserPrincipalName),
+				body:    r.tr.T(what+".body", e.UserPrincipalName, r.tr.Time(e.Time), ip),
+				userID:  e.UserID, upn: e.UserPrincipalName, ip: e.ClientIP,
 				details: map[string]string{"event": e.Type, "eventID": strconv.FormatInt(e.ID, 10)},
 			})
 			return nil
@@ -243,20 +252,16 @@ func (r *Runner) sync(ctx context.Context, _ time.Time, _ state) ([]incident, er
 		return nil, nil
 	}
 	first, last := streak[len(streak)-1], streak[0]
-	kind, what := KindSyncFailed, "the directory sync failed"
+	kind, key := KindSyncFailed, "alert.syncFailed"
 	if last.Status == store.RunRefused {
-		kind, what = KindSyncGuard, "the accidental-delete guard held the directory sync"
+		kind, key = KindSyncGuard, "alert.syncGuard"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Since %s, %s (%d run(s) in a row, the latest run %d at %s).\n",
-		first.StartedAt.UTC().Format("2006-01-02 15:04:05 MST"), what, len(streak), last.ID, last.StartedAt.UTC().Format("15:04:05 MST"))
-	if kind == KindSyncGuard {
-		b.WriteString("Nothing was changed. Check the directory, then run sspr sync --allow-deletes if the deletions are expected.\n")
-	}
+	b.WriteString(r.tr.T(key+".body", r.tr.Time(first.StartedAt), len(streak), strconv.FormatInt(last.ID, 10), r.tr.Time(last.StartedAt)) + "\n")
 	for _, e := range last.Errors {
 		fmt.Fprintf(&b, "  %s\n", e)
 	}
-	return []incident{{kind: kind, key: kind + ":" + strconv.FormatInt(first.ID, 10), subject: what, body: b.String(),
+	return []incident{{kind: kind, key: kind + ":" + strconv.FormatInt(first.ID, 10), subject: r.tr.T(key + ".subject"), body: b.String(),
 		details: map[string]string{"run": strconv.FormatInt(last.ID, 10), "runs": strconv.Itoa(len(streak))}}}, nil
 }
 
@@ -282,9 +287,7 @@ func (r *Runner) deliveries(ctx context.Context, now time.Time, st state) ([]inc
 		return nil, fmt.Errorf("alert: delivery failures: %w", err)
 	}
 	lim := r.policy.DeliveryFailures
-	return threshold(KindDeliveries, n, lim, now, st, "message deliveries are failing",
-		fmt.Sprintf("%d delivery attempts of codes and notifications failed in the last hour (more than %d).\n"+
-			"Users may not receive their codes: check the email, SMS and voice providers (sspr_notify_messages_total).", n, lim)), nil
+	return threshold(KindDeliveries, n, lim, now, st, r.tr.T("alert.deliveries.subject"), r.tr.T("alert.deliveries.body", n, lim)), nil
 }
 
 // lockoutTypes are the audit events of a lockout.
@@ -305,14 +308,5 @@ func (r *Runner) lockouts(ctx context.Context, now time.Time, st state) ([]incid
 		}
 	}
 	lim := r.policy.LockoutsPerHour
-	return threshold(KindLockouts, n, lim, now, st, "a spike of lockouts",
-		fmt.Sprintf("%d lockouts (users or client addresses locked after failed proofs) in the last hour (more than %d).\n"+
-			"This may be an attack on the reset pages: check the audit log (sspr audit list --type reset.lockedOut).", n, lim)), nil
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
+	return threshold(KindLockouts, n, lim, now, st, r.tr.T("alert.lockouts.subject"), r.tr.T("alert.lockouts.body", n, lim)), nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sspr/sspr/internal/alert"
+	"github.com/sspr/sspr/internal/i18n"
 	"github.com/sspr/sspr/internal/notify"
 	"github.com/sspr/sspr/internal/store"
 	"github.com/sspr/sspr/internal/store/postgres"
@@ -15,6 +16,9 @@ import (
 )
 
 const admin = "secops@example.com"
+
+// en is the English catalog: the messages' language when none is configured.
+var en = i18n.Default().For("en")
 
 // outbox is the real outbox on the test's store; queued reads back what it holds.
 func outbox(t *testing.T, s store.Store) *notify.Outbox {
@@ -63,7 +67,7 @@ func backends(t *testing.T, fn func(t *testing.T, s store.Store)) {
 
 func newRunner(t *testing.T, s alert.Store, o alert.Sender) *alert.Runner {
 	t.Helper()
-	r, err := alert.New(s, o, alert.Policy{Administrators: []string{admin}, DeliveryFailures: 3, LockoutsPerHour: 2}, nil)
+	r, err := alert.New(s, o, alert.Policy{Administrators: []string{admin}, DeliveryFailures: 3, LockoutsPerHour: 2}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +114,7 @@ func TestOncePerIncident(t *testing.T) {
 		wait time.Duration
 	}{
 		{
-			name: "privileged reset", subject: "privileged account",
+			name: "privileged reset", subject: en.T("alert.privileged.reset.subject", "admin@example.com"),
 			event: func(t *testing.T, s store.Store, at time.Time, n, i int) {
 				if i == 0 { // one reset is one incident; its other events are not
 					audit(t, s, at, "reset.done", "admin@example.com", map[string]string{"privileged": "true"})
@@ -121,7 +125,7 @@ func TestOncePerIncident(t *testing.T) {
 			end: func(*testing.T, store.Store, time.Time) {},
 		},
 		{
-			name: "privileged unlock", subject: "account was unlocked",
+			name: "privileged unlock", subject: en.T("alert.privileged.unlock.subject", "admin@example.com"),
 			event: func(t *testing.T, s store.Store, at time.Time, n, i int) {
 				if i == 0 {
 					audit(t, s, at, "unlock.done", "admin@example.com", map[string]string{"privileged": "true"})
@@ -130,17 +134,17 @@ func TestOncePerIncident(t *testing.T) {
 			end: func(*testing.T, store.Store, time.Time) {},
 		},
 		{
-			name: "sync failed", subject: "the directory sync failed",
+			name: "sync failed", subject: en.T("alert.syncFailed.subject"),
 			event: func(t *testing.T, s store.Store, at time.Time, n, i int) { syncRun(t, s, at, store.RunFailed) },
 			end:   func(t *testing.T, s store.Store, at time.Time) { syncRun(t, s, at, store.RunSucceeded) },
 		},
 		{
-			name: "delete guard held", subject: "accidental-delete guard",
+			name: "delete guard held", subject: en.T("alert.syncGuard.subject"),
 			event: func(t *testing.T, s store.Store, at time.Time, n, i int) { syncRun(t, s, at, store.RunRefused) },
 			end:   func(t *testing.T, s store.Store, at time.Time) { syncRun(t, s, at, store.RunSucceeded) },
 		},
 		{
-			name: "deliveries failing", subject: "deliveries are failing",
+			name: "deliveries failing", subject: en.T("alert.deliveries.subject"),
 			event: func(t *testing.T, s store.Store, at time.Time, n, i int) {
 				for range 2 { // 2, 4, 6 in the hour: over 3 from minute 1
 					if err := alert.CountDeliveryFailure(t.Context(), s, at); err != nil {
@@ -152,7 +156,7 @@ func TestOncePerIncident(t *testing.T) {
 			wait: time.Hour,
 		},
 		{
-			name: "lockout spike", subject: "a spike of lockouts",
+			name: "lockout spike", subject: en.T("alert.lockouts.subject"),
 			event: func(t *testing.T, s store.Store, at time.Time, n, i int) {
 				audit(t, s, at, "reset.lockedOut", "a@example.com", nil)
 				audit(t, s, at, "register.lockedOut", "b@example.com", nil)
@@ -219,7 +223,7 @@ func TestOncePerIncident(t *testing.T) {
 func TestNoAdministrators(t *testing.T) {
 	s := openStore(t)
 	audit(t, s, t0, "reset.done", "admin@example.com", map[string]string{"privileged": "true"})
-	r, err := alert.New(s, outbox(t, s), alert.Policy{}, nil)
+	r, err := alert.New(s, outbox(t, s), alert.Policy{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,5 +254,27 @@ func TestPolicyProblems(t *testing.T) {
 	}
 	if p := (alert.Policy{}).WithDefaults(); p.DeliveryFailures != alert.DefaultDeliveryFailures || p.LockoutsPerHour != alert.DefaultLockoutsPerHour {
 		t.Errorf("defaults %+v", p)
+	}
+}
+
+// The messages are in the language they are given (the configured default), times in its zone.
+func TestNotificationsInTheDefaultLanguage(t *testing.T) {
+	s := openStore(t)
+	texts, err := i18n.New(i18n.Config{DefaultLanguage: "de", TimeZone: "Europe/Berlin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	de := texts.Pick("")
+	audit(t, s, t0, "reset.done", "admin@example.com", map[string]string{"privileged": "true"})
+	r, err := alert.New(s, outbox(t, s), alert.Policy{Administrators: []string{admin}}, de, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(t.Context(), t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := queued(t, s)
+	if len(msgs) != 1 || msgs[0].Subject != "sspr: "+de.T("alert.privileged.reset.subject", "admin@example.com") || msgs[0].Language != "de" {
+		t.Fatalf("messages: %+v", msgs)
 	}
 }

@@ -19,5 +19,7 @@
 // next run may queue it again (at least once).
 //
 // Messages name the user and the client IP of a privileged reset, the sync run's errors and
-// counters, counts of failures: never a code, a password, an answer or a phone number.
+// counters, counts of failures: never a code, a password, an answer or a phone number. They are
+// written from the catalog's alert.* texts by the Translator New is given: the configured
+// default language, times in the configured zone.
 package alert
