@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sspr/sspr/internal/i18n"
 )
 
 // TestServeNotifiesAdministrators: a sync that fails (a wrong bind password) is told to
@@ -50,7 +52,10 @@ func TestServeNotifiesAdministrators(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(time.Second) // a second message would have come by now
-	if len(got) != 1 || !strings.Contains(got[0], "sspr: the directory sync failed") || !strings.Contains(got[0], "1 run(s) in a row") {
+	// In English (the default language): the subject, and the body's count of one run.
+	en := i18n.Default().For("en")
+	oneRun := strings.Split(en.T("alert.syncFailed.body", "\x00", 1, "\x00", "\x00"), "\x00")[1]
+	if len(got) != 1 || !strings.Contains(got[0], "sspr: "+en.T("alert.syncFailed.subject")) || !strings.Contains(got[0], oneRun) {
 		t.Fatalf("messages to the administrator: %q", got)
 	}
 	if r := run(t, d.cfg, "audit", "list", "--type", "alert.notified", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"sync.failed"`) {
