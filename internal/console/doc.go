@@ -4,6 +4,12 @@
 // (html/template), no JavaScript, no external assets: the shared stylesheet /static/sspr.css and
 // the console's own /admin/static/console.css.
 //
+// Every text comes from the i18n catalog (console.* keys), in the language of the request as
+// on the end-user pages (htmlpage.Language: ?lang=, the cookie, Accept-Language, the default),
+// with the switcher on every page and <html lang dir> (Arabic right to left); dates in the
+// configured zone. Data is shown as it is (names, numbers, audit event types, actors, details);
+// report's and admin's English accounts are marked lang="en" translate="no".
+//
 // Sign-in is two factors, for members of configured directory groups only (Policy: readers,
 // administrators), as Auth:
 //

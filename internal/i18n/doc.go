@@ -14,8 +14,10 @@
 //	time.Time            date and time in the language, in Config.TimeZone, with the zone ("03:15 CET on December 7")
 //	time.Duration        "2 hours", "15 minutes", in the language, with its plural
 //
-// Choosing a language is the caller's (internal/web: ?lang=, then the cookie, then
-// Accept-Language, then Config.DefaultLanguage): Bundle.Pick takes the candidates in order.
+// Choosing a language is the caller's (htmlpage.Language, for the end-user pages and the
+// console: ?lang=, then the cookie, then Accept-Language, then Config.DefaultLanguage):
+// Bundle.Pick takes the candidates in order. Package i18ntest checks pages rendered in the
+// pseudo-locale.
 //
 // Administrators override any text per language with files of the same shape in
 // Config.OverridesDir (<lang>.json), read once at start; Config.Problems reports a file that is
