@@ -49,7 +49,8 @@ type Words struct {
 	RunLabel  func(started time.Time) string // a run's label ("Jan 2 15:04")
 }
 
-// English are the words of the English console.
+// English are the words in English, without the catalog (tests; the console writes its words
+// from the catalog's console.chart.* texts in the page's language).
 var English = Words{
 	NoData: "No data yet", Day: "Day", DayLabel: func(t time.Time) string { return t.Format("Jan 2") },
 	ReadinessTitle: "Users ready to reset", ReadinessDesc: func(n int, latest string) string {
