@@ -186,6 +186,20 @@ func TestConsolePseudoLocaleEveryPage(t *testing.T) {
 	status, page, _ = ray.post(carl+"/unlock", nil)
 	check("forbidden", http.StatusForbidden, status, page)
 
+	// Wrong passwords lock the sign-in until a time, written with its zone.
+	ned := f.browser(t)
+	ned.get("/admin/signin?lang=en-XA")
+	for i := range 5 {
+		status, page, _ := ned.post("/admin/signin", url.Values{"username": {"ned@contoso.com"}, "password": {"wrong"}})
+		if i < 4 {
+			continue
+		}
+		check("sign-in locked", http.StatusTooManyRequests, status, page)
+		if !strings.Contains(html.UnescapeString(page), "+03") {
+			t.Errorf("the lock's time has no zone:\n%s", page)
+		}
+	}
+
 	if len(seen) < 30 {
 		t.Errorf("only %d states rendered", len(seen))
 	}
