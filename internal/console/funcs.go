@@ -35,7 +35,6 @@ var funcs = template.FuncMap{
 	},
 	// eventsOf is the data of the "events" table: the page (its language) and the events.
 	"eventsOf": func(p *page, rows []store.AuditEvent) eventsTable { return eventsTable{P: p, Rows: rows} },
-	"add":      func(a, b int) int { return a + b },
 	// around cuts a translated text at the NUL its placeholder was given, so that the template
 	// puts markup (an emphasized value) where the language puts the value: [before, after].
 	"around": func(s string) []string {
